@@ -1,0 +1,102 @@
+"""create_app(): the FastAPI application and everything it mounts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+import backend.handlers  # noqa: F401  (registers every event consumer and job handler)
+from backend.auth import tv_device
+from backend.config import Settings, get_settings
+from backend.console import page as console_page
+from backend.content import read_aloud
+from backend.db import ensure_migrated
+from backend.emergency import sos_webhook
+from backend.gql.router import graphql_router
+from backend.http_limits import BodySizeLimit
+from backend.notify.sms import DevOutboxSms
+from backend.observability import RequestContextMiddleware, configure_logging, metrics_endpoint
+from backend.runtime import Runtime
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    rt = runtime or Runtime.create(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await ensure_migrated(rt.engine)
+        await rt.start(workers=settings.run_workers_in_api)
+        try:
+            yield
+        finally:
+            if runtime is None:
+                await rt.close()
+            else:
+                await rt.stop()
+
+    app = FastAPI(
+        title="Linli",
+        lifespan=lifespan,
+        docs_url=None if settings.is_production else "/docs",
+        redoc_url=None,
+        openapi_url=None if settings.is_production else "/openapi.json",
+    )
+    app.state.runtime = rt
+    app.state.settings = settings
+
+    app.include_router(graphql_router(settings), prefix="/graphql")
+    app.include_router(read_aloud.router(rt.read_aloud, rt.synthesizer))
+    app.include_router(tv_device.router(rt.factory, settings, rt.tokens))
+    app.include_router(sos_webhook.router(rt))
+    app.include_router(console_page.router(rt.catalog, settings.operations_dir))
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            async with rt.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # report, do not raise: this is the answer
+            checks["database"] = f"error: {type(exc).__name__}"
+        if rt.redis is not None:
+            try:
+                await rt.redis.ping()
+                checks["redis"] = "ok"
+            except Exception as exc:
+                checks["redis"] = f"error: {type(exc).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+
+    if not settings.is_production and isinstance(rt.sms, DevOutboxSms):
+        sms = rt.sms
+
+        @app.get("/dev/outbox", include_in_schema=False)
+        async def dev_outbox(request: Request, to: str | None = None) -> JSONResponse:
+            """Development only: the SMS messages that would have been sent, newest first."""
+            from backend.auth.phone import normalize_phone
+
+            phone = normalize_phone(to) if to else None
+            return JSONResponse({"messages": sms.messages(phone)})
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def main_app() -> FastAPI:
+    """Entry point for uvicorn --factory (docker)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app(settings)

@@ -1,0 +1,149 @@
+"""Sign-in, sessions, the voice PIN and TV pairing over GraphQL."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from backend.auth import service, tv_device
+from backend.auth.phone import mask_phone
+from backend.community.gql import Me, me_from
+from backend.gql.base import mutation, optional_id
+from backend.gql.errors import (
+    CodeExpiredError,
+    InvalidCodeError,
+    InvalidDeviceCodeError,
+    InvalidInputError,
+    InvalidPhoneError,
+    InvalidPinError,
+    InvalidRefreshTokenError,
+    NoHouseholdError,
+    NotFoundError,
+    RateLimitedError,
+    TooManyAttemptsError,
+)
+
+
+@strawberry.type
+class LoginCodeSent:
+    expires_in_seconds: int
+    resend_after_seconds: int
+    masked_phone: str
+
+
+@strawberry.type
+class AuthSession:
+    access_token: str
+    refresh_token: str
+    expires_in_seconds: int
+    me: Me
+
+
+@strawberry.type
+class SignedOut:
+    ok: bool
+
+
+@strawberry.type
+class TvDevice:
+    id: strawberry.ID
+    serial: str
+    household_address: str | None
+
+
+RequestLoginCodePayload = Annotated[
+    LoginCodeSent | InvalidPhoneError | RateLimitedError, strawberry.union("RequestLoginCodePayload")
+]
+SignInPayload = Annotated[
+    AuthSession | InvalidPhoneError | InvalidCodeError | CodeExpiredError | TooManyAttemptsError,
+    strawberry.union("SignInPayload"),
+]
+RefreshSessionPayload = Annotated[AuthSession | InvalidRefreshTokenError, strawberry.union("RefreshSessionPayload")]
+SetVoicePinPayload = Annotated[Me | InvalidPinError, strawberry.union("SetVoicePinPayload")]
+ApproveTvDevicePayload = Annotated[
+    TvDevice | InvalidDeviceCodeError | NoHouseholdError | NotFoundError | InvalidInputError,
+    strawberry.union("ApproveTvDevicePayload"),
+]
+
+
+def _session_payload(info: Info, issued: service.IssuedSession) -> AuthSession:
+    return AuthSession(
+        access_token=issued.access_token,
+        refresh_token=issued.refresh_token,
+        expires_in_seconds=issued.access_expires_in_s,
+        me=me_from(issued.person, memberships=None),
+    )
+
+
+@strawberry.type
+class AuthMutation:
+    @mutation(permissions=[], description="Send a 6-digit sign-in code by SMS.")
+    async def request_login_code(self, info: Info, phone: str) -> RequestLoginCodePayload:
+        ctx = info.context
+        sent = await service.request_login_code(
+            ctx.session,
+            settings=ctx.rt.settings,
+            tokens=ctx.rt.tokens,
+            sms=ctx.rt.sms,
+            catalog=ctx.rt.catalog,
+            raw_phone=phone,
+            ip=ctx.ip,
+        )
+        return LoginCodeSent(
+            expires_in_seconds=sent.expires_in_s,
+            resend_after_seconds=sent.resend_after_s,
+            masked_phone=mask_phone(sent.phone),
+        )
+
+    @mutation(permissions=[], description="Sign in with the phone number and the code from the SMS.")
+    async def sign_in(self, info: Info, phone: str, code: str, client: str | None = None) -> SignInPayload:
+        ctx = info.context
+        issued = await service.sign_in(
+            ctx.session,
+            settings=ctx.rt.settings,
+            tokens=ctx.rt.tokens,
+            raw_phone=phone,
+            code=code,
+            client=(client or "")[:30] or None,
+        )
+        return _session_payload(info, issued)
+
+    @mutation(permissions=[], description="Trade a refresh token for a new pair (the old one stops working).")
+    async def refresh_session(self, info: Info, refresh_token: str) -> RefreshSessionPayload:
+        ctx = info.context
+        issued = await service.refresh_session(ctx.session, tokens=ctx.rt.tokens, refresh_token=refresh_token)
+        return _session_payload(info, issued)
+
+    @mutation(description="Sign out this device, or every device (everywhere: true).")
+    async def sign_out(self, info: Info, refresh_token: str | None = None, everywhere: bool = False) -> SignedOut:
+        ctx = info.context
+        await service.sign_out(
+            ctx.session, ctx.require_actor(), tokens=ctx.rt.tokens, refresh_token=refresh_token, everywhere=everywhere
+        )
+        return SignedOut(ok=True)
+
+    @mutation(description="Set the 4-digit PIN that protects payments by phone.")
+    async def set_voice_pin(self, info: Info, pin: str) -> SetVoicePinPayload:
+        ctx = info.context
+        person = await service.set_voice_pin(ctx.session, ctx.require_actor(), pin=pin)
+        return me_from(person, memberships=ctx.actor.memberships)
+
+    @mutation(description="Bind the TV showing this code to my home (or, with elderId, to my parent's home).")
+    async def approve_tv_device(
+        self, info: Info, user_code: str, elder_id: strawberry.ID | None = None
+    ) -> ApproveTvDevicePayload:
+        ctx = info.context
+        device = await tv_device.approve(
+            ctx.session,
+            ctx.require_actor(),
+            user_code=user_code,
+            elder_id=optional_id(elder_id, "elderId"),
+        )
+        household = await ctx.loaders.household.load(device.household_id)
+        return TvDevice(
+            id=strawberry.ID(str(device.id)),
+            serial=device.identifier,
+            household_address=household.address if household else None,
+        )

@@ -1,0 +1,114 @@
+"""Every query of the auth tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.models import GrantStatus, LoginCode, RefreshToken, TvDeviceGrant
+from backend.community.models import Device, DeviceKind, Person
+from backend.community.repository import person_by_phone
+
+__all__ = ["person_by_phone"]
+
+
+async def codes_since(
+    session: AsyncSession, *, phone: str | None = None, ip: str | None = None, since: dt.datetime
+) -> list[dt.datetime]:
+    """Creation times of codes asked for by this phone or IP since `since`, oldest first."""
+    query = select(LoginCode.created_at).where(LoginCode.created_at >= since)
+    if phone is not None:
+        query = query.where(LoginCode.phone == phone)
+    if ip is not None:
+        query = query.where(LoginCode.ip == ip)
+    return list((await session.execute(query.order_by(LoginCode.created_at))).scalars())
+
+
+async def retire_open_codes(session: AsyncSession, phone: str, now: dt.datetime) -> None:
+    await session.execute(
+        update(LoginCode).where(LoginCode.phone == phone, LoginCode.consumed_at.is_(None)).values(consumed_at=now)
+    )
+
+
+async def latest_open_code(session: AsyncSession, phone: str) -> LoginCode | None:
+    return (
+        await session.execute(
+            select(LoginCode)
+            .where(LoginCode.phone == phone, LoginCode.consumed_at.is_(None))
+            .order_by(LoginCode.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+
+
+async def refresh_by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:
+    return (
+        await session.execute(select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update())
+    ).scalar_one_or_none()
+
+
+async def revoke_refresh(
+    session: AsyncSession, now: dt.datetime, *, family: str | None = None, person_id: int | None = None
+) -> None:
+    query = update(RefreshToken).where(RefreshToken.revoked_at.is_(None)).values(revoked_at=now)
+    if family is not None:
+        query = query.where(RefreshToken.family == family)
+    if person_id is not None:
+        query = query.where(RefreshToken.person_id == person_id)
+    await session.execute(query)
+
+
+async def person_for_caller(session: AsyncSession, phone: str) -> Person | None:
+    person = await person_by_phone(session, phone)
+    if person is not None:
+        return person
+    return (
+        await session.execute(
+            select(Person)
+            .join(Device, Device.person_id == Person.id)
+            .where(Device.kind == DeviceKind.PHONE_LINE, Device.identifier == phone)
+        )
+    ).scalar_one_or_none()
+
+
+async def grant_by_device_code(session: AsyncSession, code_hash: str) -> TvDeviceGrant | None:
+    return (
+        await session.execute(
+            select(TvDeviceGrant).where(TvDeviceGrant.device_code_hash == code_hash).with_for_update()
+        )
+    ).scalar_one_or_none()
+
+
+async def pending_grant_by_user_code(session: AsyncSession, user_code: str, now: dt.datetime) -> TvDeviceGrant | None:
+    return (
+        await session.execute(
+            select(TvDeviceGrant)
+            .where(
+                TvDeviceGrant.user_code == user_code,
+                TvDeviceGrant.status == GrantStatus.PENDING,
+                TvDeviceGrant.expires_at > now,
+            )
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+
+
+async def user_code_in_use(session: AsyncSession, user_code: str, now: dt.datetime) -> bool:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(TvDeviceGrant)
+        .where(
+            TvDeviceGrant.user_code == user_code,
+            or_(TvDeviceGrant.expires_at > now, TvDeviceGrant.status == GrantStatus.APPROVED),
+        )
+    )
+    return bool(count)
+
+
+async def device(session: AsyncSession, kind: DeviceKind, identifier: str) -> Device | None:
+    return (
+        await session.execute(select(Device).where(Device.kind == kind, Device.identifier == identifier))
+    ).scalar_one_or_none()

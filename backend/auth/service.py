@@ -1,0 +1,222 @@
+"""Sign-in by phone and one-time code, sessions, the voice PIN, caller id."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth import repository
+from backend.auth.actor import Actor
+from backend.auth.errors import (
+    CodeExpired,
+    InvalidCode,
+    InvalidPhone,
+    InvalidPin,
+    InvalidRefreshToken,
+    TooManyAttempts,
+)
+from backend.auth.models import LoginCode, RefreshToken
+from backend.auth.phone import normalize_caller_id, normalize_phone
+from backend.auth.tokens import Tokens, check_pin, hash_pin
+from backend.community.models import Person
+from backend.config import Settings
+from backend.content.catalog import Catalog
+from backend.db import utcnow
+from backend.errors import RateLimited
+from backend.notify.sms import SmsSender
+
+HOUR = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class CodeSent:
+    phone: str
+    expires_in_s: int
+    resend_after_s: int
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    person: Person
+    access_token: str
+    refresh_token: str
+    access_expires_in_s: int
+
+
+def _phone_or_error(raw: str) -> str:
+    phone = normalize_phone(raw)
+    if phone is None:
+        raise InvalidPhone()
+    return phone
+
+
+def _retry_after(times: list[dt.datetime], limit: int, window: dt.timedelta, now: dt.datetime) -> int | None:
+    """Seconds until one more is allowed, or None if allowed now."""
+    if len(times) < limit:
+        return None
+    return int((times[len(times) - limit] + window - now).total_seconds()) + 1
+
+
+async def request_login_code(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    tokens: Tokens,
+    sms: SmsSender,
+    catalog: Catalog,
+    raw_phone: str,
+    ip: str,
+) -> CodeSent:
+    phone = _phone_or_error(raw_phone)
+    now = utcnow()
+    by_phone = await repository.codes_since(session, phone=phone, since=now - HOUR)
+    if by_phone:
+        wait = int((by_phone[-1] + dt.timedelta(seconds=settings.login_code_resend_after_s) - now).total_seconds())
+        if wait > 0:
+            raise RateLimited(wait + 1)
+    for times, limit in (
+        (by_phone, settings.login_codes_per_phone_per_hour),
+        (await repository.codes_since(session, ip=ip, since=now - HOUR), settings.login_codes_per_ip_per_hour),
+    ):
+        wait_s = _retry_after(times, limit, HOUR, now)
+        if wait_s is not None:
+            raise RateLimited(wait_s)
+
+    await repository.retire_open_codes(session, phone, now)
+    code = f"{secrets.randbelow(10**6):06d}"
+    session.add(
+        LoginCode(
+            phone=phone,
+            ip=ip,
+            code_hash=tokens.hash_short(phone, code),
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=settings.login_code_ttl_s),
+        )
+    )
+    await session.flush()
+    person = await repository.person_by_phone(session, phone)
+    if person is not None:
+        await sms.send(phone, catalog.text(person.locale, "sms.login_code", code=code))
+    else:
+        # Tell the phone's owner, not the asker, that the number is unknown.
+        await sms.send(phone, catalog.text(None, "sms.not_registered"))
+    return CodeSent(phone, settings.login_code_ttl_s, settings.login_code_resend_after_s)
+
+
+async def _issue(
+    session: AsyncSession, tokens: Tokens, person: Person, *, family: str | None, client: str | None
+) -> IssuedSession:
+    family = family or uuid.uuid4().hex
+    refresh = tokens.new_opaque()
+    session.add(
+        RefreshToken(
+            person_id=person.id,
+            family=family,
+            token_hash=tokens.hash_opaque(refresh),
+            expires_at=utcnow() + tokens.refresh_ttl,
+            client=client,
+        )
+    )
+    return IssuedSession(
+        person=person,
+        access_token=tokens.access_token(f"person:{person.id}", family=family),
+        refresh_token=refresh,
+        access_expires_in_s=int(tokens.access_ttl.total_seconds()),
+    )
+
+
+async def sign_in(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    tokens: Tokens,
+    raw_phone: str,
+    code: str,
+    client: str | None = None,
+) -> IssuedSession:
+    phone = _phone_or_error(raw_phone)
+    now = utcnow()
+    row = await repository.latest_open_code(session, phone)
+    if row is None or row.expires_at <= now:
+        raise CodeExpired()
+    if row.attempts >= settings.login_code_max_attempts:
+        raise TooManyAttempts()
+    code = code.strip()
+    if not (len(code) == 6 and code.isdigit() and tokens.check_short(row.code_hash, phone, code)):
+        row.attempts += 1
+        remaining = settings.login_code_max_attempts - row.attempts
+        if remaining <= 0:
+            row.consumed_at = now  # dead: a new code must be asked for
+            raise TooManyAttempts()
+        raise InvalidCode(remaining)
+    row.consumed_at = now
+    person = await repository.person_by_phone(session, phone)
+    if person is None:  # a code for an unknown number is never sent, so this is a guess
+        raise CodeExpired()
+    return await _issue(session, tokens, person, family=None, client=client)
+
+
+async def refresh_session(session: AsyncSession, *, tokens: Tokens, refresh_token: str) -> IssuedSession:
+    now = utcnow()
+    row = await repository.refresh_by_hash(session, tokens.hash_opaque(refresh_token))
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise InvalidRefreshToken()
+    if row.used_at is not None:
+        # A rotated token came back: someone copied it. End that whole chain.
+        await repository.revoke_refresh(session, now, family=row.family)
+        raise InvalidRefreshToken()
+    row.used_at = now
+    person = await session.get(Person, row.person_id)
+    if person is None:
+        raise InvalidRefreshToken()
+    return await _issue(session, tokens, person, family=row.family, client=row.client)
+
+
+async def sign_out(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    tokens: Tokens,
+    refresh_token: str | None,
+    everywhere: bool,
+) -> None:
+    now = utcnow()
+    if everywhere:
+        await repository.revoke_refresh(session, now, person_id=actor.id)
+        actor.person.tokens_valid_after = now
+        return
+    if refresh_token:
+        row = await repository.refresh_by_hash(session, tokens.hash_opaque(refresh_token))
+        if row is not None and row.person_id == actor.id:
+            await repository.revoke_refresh(session, now, family=row.family)
+
+
+async def set_voice_pin(session: AsyncSession, actor: Actor, *, pin: str) -> Person:
+    if not (len(pin) == 4 and pin.isdigit()):
+        raise InvalidPin()
+    actor.person.voice_pin_hash = hash_pin(pin)
+    actor.person.voice_pin_failures = 0
+    return actor.person
+
+
+MAX_PIN_FAILURES = 5
+
+
+def verify_voice_pin(person: Person, pin: str) -> bool:
+    """For payments by phone. Five wrong PINs lock it until the person sets a new one."""
+    if person.voice_pin_hash is None or person.voice_pin_failures >= MAX_PIN_FAILURES:
+        return False
+    if check_pin(person.voice_pin_hash, pin):
+        person.voice_pin_failures = 0
+        return True
+    person.voice_pin_failures += 1
+    return False
+
+
+async def person_for_caller(session: AsyncSession, *, caller_id: str) -> Person | None:
+    phone = normalize_caller_id(caller_id)
+    return None if phone is None else await repository.person_for_caller(session, phone)

@@ -1,0 +1,168 @@
+"""TV set-top boxes sign in with a device grant (RFC 8628 style).
+
+The box asks for a code (POST /tv/device/code), shows the short user code on screen, and
+polls (POST /tv/device/token). A resident, or a family member with manage_settings for an
+elder, types the code into the app (`approveTvDevice`); the box is bound to that household
+and its next poll receives a device token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.auth import repository
+from backend.auth.actor import Actor
+from backend.auth.errors import InvalidDeviceCode, NoHousehold
+from backend.auth.models import GrantStatus, TvDeviceGrant
+from backend.auth.tokens import Tokens
+from backend.community.models import Device, DeviceKind, Person
+from backend.config import Settings
+from backend.db import transaction, utcnow
+from backend.errors import InvalidInput, NotFound
+from backend.family import service as family_service
+from backend.family.models import Scope
+
+GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
+TV_TOKEN_TTL = dt.timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class StartedGrant:
+    device_code: str
+    user_code: str
+    expires_in_s: int
+    interval_s: int
+
+
+def display_code(user_code: str) -> str:
+    return f"{user_code[:4]} {user_code[4:]}"
+
+
+async def start(session: AsyncSession, *, settings: Settings, tokens: Tokens, serial: str) -> StartedGrant:
+    serial = serial.strip()
+    if not serial or len(serial) > 100:
+        raise InvalidInput("serial")
+    now = utcnow()
+    for _ in range(20):
+        # Eight digits: easy to read off a TV and type on a phone keypad.
+        user_code = f"{secrets.randbelow(10**8):08d}"
+        if not await repository.user_code_in_use(session, user_code, now):
+            break
+    device_code = tokens.new_opaque()
+    session.add(
+        TvDeviceGrant(
+            device_code_hash=tokens.hash_opaque(device_code),
+            user_code=user_code,
+            serial=serial,
+            expires_at=now + dt.timedelta(seconds=settings.tv_grant_ttl_s),
+        )
+    )
+    return StartedGrant(device_code, user_code, settings.tv_grant_ttl_s, settings.tv_grant_poll_interval_s)
+
+
+async def approve(session: AsyncSession, actor: Actor, *, user_code: str, elder_id: int | None) -> Device:
+    code = "".join(ch for ch in user_code if ch.isdigit())
+    grant = await repository.pending_grant_by_user_code(session, code, utcnow()) if len(code) == 8 else None
+    if grant is None:
+        raise InvalidDeviceCode()
+    if elder_id is None or elder_id == actor.id:
+        household_id = actor.person.household_id
+    else:
+        # A family member sets up the TV in their parent's home.
+        await family_service.require_scope(session, actor, elder_id=elder_id, scope=Scope.MANAGE_SETTINGS)
+        elder = await session.get(Person, elder_id)
+        if elder is None:
+            raise NotFound()
+        household_id = elder.household_id
+    if household_id is None:
+        raise NoHousehold()
+    device = await repository.device(session, DeviceKind.TV, grant.serial)
+    if device is None:
+        device = Device(kind=DeviceKind.TV, identifier=grant.serial)
+        session.add(device)
+    device.household_id = household_id
+    device.person_id = None
+    device.details = {**(device.details or {}), "approved_by": actor.id}
+    await session.flush()
+    grant.status = GrantStatus.APPROVED
+    grant.approved_by_id = actor.id
+    grant.household_id = household_id
+    grant.device_id = device.id
+    return device
+
+
+def _oauth_error(error: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": error}, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = (await request.body()).decode("utf-8", "replace")
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            data: Any = json.loads(body or "{}")
+        except json.JSONDecodeError:
+            return {}
+        return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    return {k: v[0] for k, v in parse_qs(body).items()}
+
+
+def router(factory: async_sessionmaker[AsyncSession], settings: Settings, tokens: Tokens) -> APIRouter:
+    api = APIRouter(prefix="/tv/device", tags=["tv"])
+
+    @api.post("/code")
+    async def device_code(request: Request) -> JSONResponse:
+        form = await _form(request)
+        try:
+            async with transaction(factory) as session:
+                grant = await start(session, settings=settings, tokens=tokens, serial=form.get("serial", ""))
+        except InvalidInput:
+            return _oauth_error("invalid_request")
+        base = settings.public_base_url.rstrip("/")
+        return JSONResponse(
+            {
+                "device_code": grant.device_code,
+                "user_code": display_code(grant.user_code),
+                "verification_uri": f"{base}/app/tv",
+                "expires_in": grant.expires_in_s,
+                "interval": grant.interval_s,
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @api.post("/token")
+    async def device_token(request: Request) -> JSONResponse:
+        form = await _form(request)
+        if form.get("grant_type") != GRANT_TYPE:
+            return _oauth_error("unsupported_grant_type")
+        now = utcnow()
+        async with transaction(factory) as session:
+            grant = await repository.grant_by_device_code(session, tokens.hash_opaque(form.get("device_code", "")))
+            if grant is None:
+                return _oauth_error("invalid_grant")
+            if grant.status == GrantStatus.ISSUED:
+                return _oauth_error("invalid_grant")
+            if grant.status == GrantStatus.PENDING:
+                if grant.expires_at <= now:
+                    return _oauth_error("expired_token")
+                too_soon = grant.last_polled_at is not None and (now - grant.last_polled_at) < dt.timedelta(
+                    seconds=settings.tv_grant_poll_interval_s - 1
+                )
+                grant.last_polled_at = now
+                return _oauth_error("slow_down" if too_soon else "authorization_pending")
+            grant.status = GrantStatus.ISSUED
+            token = tokens.access_token(f"tv:{grant.device_id}", ttl=TV_TOKEN_TTL)
+        return JSONResponse(
+            {"access_token": token, "token_type": "Bearer", "expires_in": int(TV_TOKEN_TTL.total_seconds())},
+            headers={"Cache-Control": "no-store"},
+        )
+
+    return api

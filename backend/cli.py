@@ -1,0 +1,126 @@
+"""Command line: serve, worker, migrate, load-demo, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from backend.config import REPO_ROOT, get_settings
+from backend.observability import configure_logging
+
+log = logging.getLogger("linli")
+SCHEMA_PATH = REPO_ROOT / "graphql" / "schema.graphql"
+
+
+async def _migrate() -> None:
+    from backend.db import create_engine
+    from backend.migrations.runner import upgrade
+
+    settings = get_settings()
+    if settings.database_url.startswith("sqlite"):
+        db_path = settings.database_url.split("///", 1)[-1]
+        if db_path and db_path != ":memory:":
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    log.info("database migrated")
+
+
+async def _load_demo() -> None:
+    from backend.community.demo import load_demo
+    from backend.content.catalog import catalog_for
+    from backend.db import create_engine, session_factory, transaction
+
+    settings = get_settings()
+    engine = create_engine(settings.database_url)
+    try:
+        async with transaction(session_factory(engine)) as session:
+            counts = await load_demo(session, catalog_for(settings.content_dir).demo())
+    finally:
+        await engine.dispose()
+    log.info("demo community loaded", extra=counts)
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = get_settings()
+    port = args.port or settings.port
+    log.info("serving on http://%s:%s (GraphiQL at /graphql)", settings.host, port)
+    uvicorn.run(
+        "backend.app:main_app",
+        factory=True,
+        host=settings.host,
+        port=port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
+
+
+async def _worker() -> None:
+    """Distributed mode: consume events, sweep the outbox, run jobs. No HTTP."""
+    import backend.handlers  # noqa: F401
+    from backend.runtime import Runtime
+
+    settings = get_settings()
+    from backend.db import ensure_migrated
+
+    rt = Runtime.create(settings)
+    await ensure_migrated(rt.engine)
+    await rt.start(workers=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker running", extra={"mode": "distributed" if settings.distributed else "embedded"})
+    await stop.wait()
+    await rt.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="linli")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve")
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--workers", type=int, default=1)
+    sub.add_parser("worker")
+    sub.add_parser("migrate")
+    sub.add_parser("load-demo")
+    export = sub.add_parser("export-schema")
+    export.add_argument("--write", action="store_true", help=f"write {SCHEMA_PATH.relative_to(REPO_ROOT)}")
+    args = parser.parse_args(argv)
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    if args.command == "serve":
+        _serve(args)
+    elif args.command == "worker":
+        asyncio.run(_worker())
+    elif args.command == "migrate":
+        asyncio.run(_migrate())
+    elif args.command == "load-demo":
+        asyncio.run(_load_demo())
+    elif args.command == "export-schema":
+        from backend.gql.schema import schema_sdl
+
+        sdl = schema_sdl()
+        if args.write:
+            SCHEMA_PATH.write_text(sdl, "utf-8")
+            log.info("wrote %s", SCHEMA_PATH)
+        else:
+            sys.stdout.write(sdl)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

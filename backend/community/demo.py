@@ -1,0 +1,133 @@
+"""Load the synthetic demo community from content/demo (idempotent: run it as often as you like)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.community.models import (
+    Building,
+    Community,
+    Device,
+    DeviceKind,
+    Grid,
+    GridAssignment,
+    Household,
+    Membership,
+    Person,
+    Role,
+    Subdistrict,
+)
+from backend.db import utcnow
+from backend.family.models import ConsentVia, FamilyLink, LinkStatus
+
+M = TypeVar("M")
+
+
+async def _upsert(session: AsyncSession, model: type[M], key: dict[str, Any], values: dict[str, Any]) -> M:
+    query = select(model).filter_by(**key)
+    row = (await session.execute(query)).scalar_one_or_none()
+    if row is None:
+        row = model(**key, **values)
+        session.add(row)
+        await session.flush()
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+    return row
+
+
+async def load_demo(session: AsyncSession, data: dict[str, Any]) -> dict[str, int]:
+    sd = data["subdistrict"]
+    subdistrict = await _upsert(session, Subdistrict, {"code": sd["code"]}, {"name": sd["name"]})
+    communities: dict[str, Community] = {}
+    households: dict[str, Household] = {}
+    grids: dict[str, Grid] = {}
+    for c in data["communities"]:
+        community = await _upsert(
+            session,
+            Community,
+            {"code": c["code"]},
+            {"name": c["name"], "subdistrict_id": subdistrict.id, "service_phone": c.get("service_phone")},
+        )
+        communities[c["code"]] = community
+        for g in c["grids"]:
+            grid = await _upsert(session, Grid, {"code": g["code"]}, {"name": g["name"], "community_id": community.id})
+            grids[g["code"]] = grid
+            for b in g["buildings"]:
+                building = await _upsert(
+                    session, Building, {"code": b["code"]}, {"name": b["name"], "grid_id": grid.id}
+                )
+                for h in b["households"]:
+                    address = data["address_format"].format(
+                        subdistrict=sd["name"], community=c["name"], building=b["name"], unit=h["unit"]
+                    )
+                    households[h["code"]] = await _upsert(
+                        session,
+                        Household,
+                        {"code": h["code"]},
+                        {
+                            "building_id": building.id,
+                            "community_id": community.id,
+                            "unit": h["unit"],
+                            "address": address,
+                        },
+                    )
+    people: dict[str, Person] = {}
+    for p in data["people"]:
+        values: dict[str, Any] = {
+            "name": p["name"],
+            "birth_date": dt.date.fromisoformat(p["birth_date"]) if p.get("birth_date") else None,
+            "locale": p.get("locale", "zh-CN"),
+            "household_id": households[p["household"]].id if p.get("household") else None,
+            "elder_flag": p.get("elder_flag", False),
+            "font_scale": p.get("font_scale", 1.0),
+            "read_aloud": p.get("read_aloud", False),
+            "slow_speech": p.get("slow_speech", False),
+        }
+        person = await _upsert(session, Person, {"phone": p["phone"]}, values)
+        people[p["phone"]] = person
+        for community_code, role in p.get("roles", []):
+            await _upsert(
+                session,
+                Membership,
+                {"person_id": person.id, "community_id": communities[community_code].id, "role": Role(role)},
+                {},
+            )
+        for grid_code in p.get("grids", []):
+            await _upsert(session, GridAssignment, {"person_id": person.id, "grid_id": grids[grid_code].id}, {})
+    now = utcnow()
+    for link in data.get("family_links", []):
+        elder, family = people[link["elder"]], people[link["family"]]
+        existing = (
+            await session.execute(
+                select(FamilyLink).where(FamilyLink.elder_id == elder.id, FamilyLink.family_id == family.id)
+            )
+        ).scalar_one_or_none()
+        if existing is None:
+            session.add(
+                FamilyLink(
+                    elder_id=elder.id,
+                    family_id=family.id,
+                    relation=link["relation"],
+                    scopes=sorted(link["scopes"]),
+                    status=LinkStatus.ACTIVE,
+                    initiated_by_id=elder.id,
+                    elder_consent_at=now,
+                    elder_consent_via=ConsentVia.APP,
+                    elder_consent_by_id=elder.id,
+                    family_accepted_at=now,
+                )
+            )
+    for d in data.get("devices", []):
+        await _upsert(
+            session,
+            Device,
+            {"kind": DeviceKind(d["kind"]), "identifier": d["identifier"]},
+            {"vendor": d.get("vendor"), "person_id": people[d["person"]].id if d.get("person") else None},
+        )
+    await session.flush()
+    return {"communities": len(communities), "households": len(households), "people": len(people)}

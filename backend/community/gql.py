@@ -1,0 +1,288 @@
+"""The person's own view (me), the elder-mode home screen, people staff and family may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from backend.auth.actor import load_memberships, today_local
+from backend.community import service
+from backend.community.models import Community, Household, Person, Role
+from backend.content.catalog import localized
+from backend.errors import Forbidden, NotFound
+from backend.family.gql import FamilyLinkView, links_connection
+from backend.gql.base import SpokenText, mutation, optional_id, parse_id
+from backend.gql.errors import InvalidInputError, NotFoundError
+from backend.gql.pagination import Connection, connection, decode_cursor, page_size
+from backend.gql.permissions import IsStaff
+
+CommunityRole = strawberry.enum(Role, name="CommunityRole")
+
+
+@strawberry.type(name="Community")
+class CommunityView:
+    id: strawberry.ID
+    name: str
+    code: str
+
+
+def community_view(c: Community) -> CommunityView:
+    return CommunityView(id=strawberry.ID(str(c.id)), name=c.name, code=c.code)
+
+
+@strawberry.type(name="Household")
+class HouseholdView:
+    id: strawberry.ID
+    address: str
+    community_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def community(self, info: Info) -> CommunityView:
+        return community_view(await info.context.loaders.community.load(self.community_id))
+
+
+def household_view(h: Household) -> HouseholdView:
+    return HouseholdView(id=strawberry.ID(str(h.id)), address=h.address, community_id=h.community_id)
+
+
+@strawberry.type
+class RoleInCommunity:
+    role: CommunityRole  # type: ignore[valid-type]
+    community_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def community(self, info: Info) -> CommunityView:
+        return community_view(await info.context.loaders.community.load(self.community_id))
+
+
+@strawberry.type
+class Accessibility:
+    font_scale: float
+    read_aloud: bool
+    slow_speech: bool
+
+
+async def _household(info: Info, household_id: int | None) -> HouseholdView | None:
+    if household_id is None:
+        return None
+    household = await info.context.loaders.household.load(household_id)
+    return household_view(household) if household else None
+
+
+@strawberry.type(
+    name="Person", description="Someone the viewer may see: themselves, their family, or residents they serve."
+)
+class PersonView:
+    person: strawberry.Private[Person]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.person.id))
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.person.name
+
+    @strawberry.field
+    def phone(self) -> str:
+        return self.person.phone
+
+    @strawberry.field
+    def age(self) -> int | None:
+        return self.person.age(today_local())
+
+    @strawberry.field
+    def is_elder(self) -> bool:
+        return self.person.is_elder(today_local())
+
+    @strawberry.field
+    async def household(self, info: Info) -> HouseholdView | None:
+        return await _household(info, self.person.household_id)
+
+
+@strawberry.type
+class Me(PersonView):
+    """The signed-in person: what others may see of them, and their own settings and roles."""
+
+    memberships: strawberry.Private[tuple[tuple[int, Role], ...] | None]
+
+    @strawberry.field
+    def locale(self) -> str:
+        return self.person.locale
+
+    @strawberry.field
+    def birth_date(self) -> dt.date | None:
+        return self.person.birth_date
+
+    @strawberry.field
+    def has_voice_pin(self) -> bool:
+        return self.person.voice_pin_hash is not None
+
+    @strawberry.field
+    def accessibility(self) -> Accessibility:
+        p = self.person
+        return Accessibility(font_scale=p.font_scale, read_aloud=p.read_aloud, slow_speech=p.slow_speech)
+
+    @strawberry.field
+    async def roles(self, info: Info) -> list[RoleInCommunity]:
+        memberships = self.memberships
+        if memberships is None:
+            memberships = await load_memberships(info.context.session, self.person.id)
+        return [RoleInCommunity(role=role, community_id=cid) for cid, role in memberships]
+
+    @strawberry.field(description="My family links, newest first.")
+    async def family_links(
+        self, info: Info, first: int = 20, after: str | None = None, include_ended: bool = False
+    ) -> Connection[FamilyLinkView]:
+        return await links_connection(info, first=first, after=after, include_ended=include_ended)
+
+
+def me_from(person: Person, memberships: tuple[tuple[int, Role], ...] | None) -> Me:
+    return Me(person=person, memberships=memberships)
+
+
+@strawberry.type
+class HomeButton:
+    key: str
+    label: str
+    plain_text: str
+    icon: str
+    action: str
+    read_aloud_url: str
+
+
+@strawberry.type(description="The elder-mode home screen: a greeting and a few big buttons.")
+class HomeScreen:
+    community: CommunityView
+    greeting: SpokenText
+    buttons: list[HomeButton]
+    font_scale: float
+    read_aloud: bool
+
+
+@strawberry.type
+class CommunityQuery:
+    @strawberry.field(description="The signed-in person.")
+    def me(self, info: Info) -> Me:
+        actor = info.context.require_actor()
+        return me_from(actor.person, actor.memberships)
+
+    @strawberry.field(description="The elder-mode home screen for my community (or for this TV's home).")
+    async def home(self, info: Info, community_id: strawberry.ID | None = None) -> HomeScreen:
+        ctx = info.context
+        rt = ctx.rt
+        name, font_scale, read_aloud, slow = "", 1.5, True, True
+        if ctx.tv is not None and ctx.actor is None:
+            household = await ctx.loaders.household.load(ctx.tv.device.household_id)
+            cid = household.community_id
+        else:
+            actor = ctx.require_actor()
+            if community_id is not None:
+                cid = parse_id(community_id, "communityId")
+                if cid not in actor.community_ids:
+                    raise Forbidden()
+            else:
+                cid = service.home_community_id(actor)
+                if cid is None:
+                    raise NotFound()
+            p = actor.person
+            name, font_scale, read_aloud, slow = p.name, p.font_scale, p.read_aloud, p.slow_speech
+        community = await ctx.loaders.community.load(cid)
+        if community is None:
+            raise NotFound()
+        locale = ctx.locale
+
+        def spoken(text: str, plain: str | None = None) -> str:
+            return rt.read_aloud.url(plain or text, locale=locale, slow=slow)
+
+        greeting = rt.catalog.text(locale, "home.greeting", name=name).lstrip("，, ")
+        greeting_plain = rt.catalog.text(locale, "home.greeting_plain", name=name).lstrip("，, ")
+        buttons = []
+        for spec in rt.catalog.home_buttons(community.code):
+            label, plain = localized(spec.label, locale), localized(spec.plain, locale)
+            buttons.append(
+                HomeButton(
+                    key=spec.key,
+                    label=label,
+                    plain_text=plain,
+                    icon=spec.icon,
+                    action=spec.action,
+                    read_aloud_url=spoken(f"{label}。{plain}"),
+                )
+            )
+        return HomeScreen(
+            community=community_view(community),
+            greeting=SpokenText(text=greeting, read_aloud_url=spoken(greeting_plain)),
+            buttons=buttons,
+            font_scale=font_scale,
+            read_aloud=read_aloud,
+        )
+
+    @strawberry.field(description="A person I may see (myself, my family, residents I serve).")
+    async def person(self, info: Info, id: strawberry.ID) -> PersonView:
+        ctx = info.context
+        return PersonView(person=await service.get_person(ctx.session, ctx.require_actor(), parse_id(id)))
+
+    @strawberry.field(permission_classes=[IsStaff], description="Staff: residents of a community I serve.")
+    async def residents(
+        self,
+        info: Info,
+        community_id: strawberry.ID,
+        first: int = 50,
+        after: str | None = None,
+        elders_only: bool = False,
+    ) -> Connection[PersonView]:
+        ctx = info.context
+        limit = page_size(first)
+        rows = await service.residents(
+            ctx.session,
+            ctx.require_actor(),
+            community_id=parse_id(community_id, "communityId"),
+            after_id=decode_cursor(after),
+            limit=limit + 1,
+            elders_only=elders_only,
+        )
+        return connection(rows, limit, key=lambda p: p.id, to_node=lambda p: PersonView(person=p))
+
+
+UpdateAccessibilityPayload = Annotated[
+    Me | PersonView | InvalidInputError | NotFoundError, strawberry.union("UpdateAccessibilityPayload")
+]
+FlagElderPayload = Annotated[PersonView | NotFoundError | InvalidInputError, strawberry.union("FlagElderPayload")]
+
+
+@strawberry.type
+class CommunityMutation:
+    @mutation(description="How my screens look and sound (or, with personId, an elder's I may manage).")
+    async def update_accessibility(
+        self,
+        info: Info,
+        person_id: strawberry.ID | None = None,
+        font_scale: float | None = None,
+        read_aloud: bool | None = None,
+        slow_speech: bool | None = None,
+        locale: str | None = None,
+    ) -> UpdateAccessibilityPayload:
+        ctx = info.context
+        actor = ctx.require_actor()
+        person = await service.update_accessibility(
+            ctx.session,
+            actor,
+            person_id=optional_id(person_id, "personId"),
+            font_scale=font_scale,
+            read_aloud=read_aloud,
+            slow_speech=slow_speech,
+            locale=locale,
+        )
+        return me_from(person, actor.memberships) if person.id == actor.id else PersonView(person=person)
+
+    @mutation(permissions=[IsStaff], description="Staff: treat a resident under 60 as an elder, or stop.")
+    async def flag_elder(self, info: Info, person_id: strawberry.ID, elder: bool) -> FlagElderPayload:
+        ctx = info.context
+        person = await service.flag_elder(
+            ctx.session, ctx.require_actor(), person_id=parse_id(person_id, "personId"), elder=elder
+        )
+        return PersonView(person=person)

@@ -1,0 +1,59 @@
+"""Every query of places, people and roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.community.models import (
+    Community,
+    Household,
+    Membership,
+    Person,
+    Role,
+)
+
+
+async def person_by_phone(session: AsyncSession, phone: str) -> Person | None:
+    return (await session.execute(select(Person).where(Person.phone == phone))).scalar_one_or_none()
+
+
+async def community_ids_of(session: AsyncSession, person_id: int) -> set[int]:
+    rows = await session.execute(select(Membership.community_id).where(Membership.person_id == person_id))
+    return set(rows.scalars())
+
+
+async def people_by_ids(session: AsyncSession, ids: Sequence[int]) -> Sequence[Person]:
+    return (await session.execute(select(Person).where(Person.id.in_(ids)))).scalars().all()
+
+
+async def communities_by_ids(session: AsyncSession, ids: Sequence[int]) -> Sequence[Community]:
+    return (await session.execute(select(Community).where(Community.id.in_(ids)))).scalars().all()
+
+
+async def households_by_ids(session: AsyncSession, ids: Sequence[int]) -> Sequence[Household]:
+    return (await session.execute(select(Household).where(Household.id.in_(ids)))).scalars().all()
+
+
+async def residents_page(
+    session: AsyncSession,
+    community_id: int,
+    *,
+    after_id: int | None,
+    limit: int,
+    elders_born_before: dt.date | None,
+) -> Sequence[Person]:
+    """Residents of a community in id order; with `elders_born_before`, only elders."""
+    query = (
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.community_id == community_id, Membership.role == Role.RESIDENT)
+    )
+    if elders_born_before is not None:
+        query = query.where(or_(Person.elder_flag.is_(True), Person.birth_date <= elders_born_before))
+    if after_id is not None:
+        query = query.where(Person.id > after_id)
+    return (await session.execute(query.order_by(Person.id).limit(limit))).scalars().all()

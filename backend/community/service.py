@@ -1,0 +1,124 @@
+"""Who may see whom, and the person's own settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.actor import Actor, today_local
+from backend.community import repository
+from backend.community.models import ELDER_AGE, Person, Role
+from backend.content.catalog import SUPPORTED_LOCALES
+from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.family import repository as family_repository
+from backend.family.models import Scope
+from backend.family.service import require_scope
+
+FONT_SCALES = (1.0, 1.3, 1.5, 2.0)
+
+
+async def can_view(session: AsyncSession, actor: Actor, person_id: int) -> bool:
+    """Self, staff of one of the person's communities, or family through an active link."""
+    if person_id == actor.id:
+        return True
+    if actor.is_staff and actor.staff_community_ids & await repository.community_ids_of(session, person_id):
+        return True
+    for elder_id, family_id in ((person_id, actor.id), (actor.id, person_id)):
+        if await family_repository.active_link(session, elder_id=elder_id, family_id=family_id) is not None:
+            return True
+    return False
+
+
+async def get_person(session: AsyncSession, actor: Actor, person_id: int) -> Person:
+    if not await can_view(session, actor, person_id):
+        raise NotFound()  # the same answer whether it exists or not
+    person = await session.get(Person, person_id)
+    if person is None:
+        raise NotFound()
+    return person
+
+
+def home_community_id(actor: Actor) -> int | None:
+    """The community a person lives in (else the first they serve or belong to)."""
+    residences = [cid for cid, role in actor.memberships if role == Role.RESIDENT]
+    if residences:
+        return residences[0]
+    return min(actor.community_ids) if actor.community_ids else None
+
+
+def require_staff_of(actor: Actor, community_id: int) -> None:
+    if not actor.is_staff_of(community_id):
+        raise Forbidden()
+
+
+async def residents(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    community_id: int,
+    after_id: int | None,
+    limit: int,
+    elders_only: bool,
+) -> Sequence[Person]:
+    require_staff_of(actor, community_id)
+    born_before = None
+    if elders_only:
+        today = today_local()
+        born_before = today.replace(year=today.year - ELDER_AGE)
+    return await repository.residents_page(
+        session, community_id, after_id=after_id, limit=limit, elders_born_before=born_before
+    )
+
+
+async def managed_person(session: AsyncSession, actor: Actor, person_id: int | None) -> Person:
+    """Whose settings `actor` may change: their own, a resident of a community they serve, or
+    an elder who gave them manage_settings."""
+    if person_id is None or person_id == actor.id:
+        return actor.person
+    found = await session.get(Person, person_id)
+    if found is None:
+        raise NotFound()
+    staff = actor.is_staff and actor.staff_community_ids & await repository.community_ids_of(session, found.id)
+    if not staff:
+        await require_scope(session, actor, elder_id=found.id, scope=Scope.MANAGE_SETTINGS)
+    return found
+
+
+async def update_accessibility(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    person_id: int | None,
+    font_scale: float | None,
+    read_aloud: bool | None,
+    slow_speech: bool | None,
+    locale: str | None,
+) -> Person:
+    """The person, or a family member with manage_settings, or staff, set how screens look and sound."""
+    target = await managed_person(session, actor, person_id)
+    # Check everything before changing anything: bad input changes nothing.
+    if font_scale is not None and font_scale not in FONT_SCALES:
+        raise InvalidInput(f"fontScale: {'/'.join(str(s) for s in FONT_SCALES)}", field="fontScale")
+    if locale is not None and locale not in SUPPORTED_LOCALES:
+        raise InvalidInput(f"locale: {'/'.join(SUPPORTED_LOCALES)}", field="locale")
+    if font_scale is not None:
+        target.font_scale = font_scale
+    if locale is not None:
+        target.locale = locale
+    if read_aloud is not None:
+        target.read_aloud = read_aloud
+    if slow_speech is not None:
+        target.slow_speech = slow_speech
+    return target
+
+
+async def flag_elder(session: AsyncSession, actor: Actor, *, person_id: int, elder: bool) -> Person:
+    """Staff treat someone under 60 as an elder (disability, living alone) or stop doing so."""
+    person = await session.get(Person, person_id)
+    if person is None:
+        raise NotFound()
+    if not actor.staff_community_ids & await repository.community_ids_of(session, person_id):
+        raise NotFound()
+    person.elder_flag = elder
+    return person

@@ -1,0 +1,134 @@
+"""Settings: the one place configuration is read (environment variables prefixed LINLI_)."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEV_JWT_SECRET = "linli-development-secret-not-for-production"  # noqa: S105
+
+
+class Env(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LINLI_", extra="ignore")
+
+    env: Env = Env.DEVELOPMENT
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Proxies whose X-Forwarded-For is believed (per-IP rate limits need the real address).
+    forwarded_allow_ips: str = "127.0.0.1"
+    # Absolute URL clients use to reach this service; read-aloud URLs are built from it.
+    public_base_url: str = ""
+
+    database_url: str = "sqlite+aiosqlite:///./linli.db"
+    database_pool_size: int = 10
+    # Unset: embedded mode (in-process events and jobs). Set: distributed mode over Redis Streams.
+    redis_url: str | None = None
+    redis_prefix: str = "linli"
+    # Serve HTTP and also run the event consumers and job runner in this process.
+    run_workers_in_api: bool = True
+
+    content_dir: Path = REPO_ROOT / "content"
+    operations_dir: Path = REPO_ROOT / "graphql" / "operations"
+    var_dir: Path = REPO_ROOT / "var"
+
+    # FCM: a service-account JSON file; unset, no push (SMS and the other channels still work).
+    fcm_credentials_file: Path | None = None
+    # Base URL instead of https://fcm.googleapis.com (a gateway, or a stand-in in tests).
+    fcm_endpoint: str | None = None
+    # The SDK waits 120 s by default; an alarm cannot.
+    fcm_timeout_s: float = 5.0
+
+    # Wearable SOS band vendors: {"vendor name": "shared secret"} (JSON in LINLI_SOS_VENDOR_SECRETS).
+    sos_vendor_secrets: dict[str, str] = Field(default_factory=dict)
+
+    jwt_secret: str = DEV_JWT_SECRET
+    access_token_ttl_s: int = 15 * 60
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+
+    login_code_ttl_s: int = 5 * 60
+    login_code_max_attempts: int = 5
+    login_code_resend_after_s: int = 60
+    login_codes_per_phone_per_hour: int = 5
+    login_codes_per_ip_per_hour: int = 30
+    tv_grant_ttl_s: int = 10 * 60
+    tv_grant_poll_interval_s: int = 5
+
+    # GraphQL limits, always on.
+    max_query_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    max_body_bytes: int = 64 * 1024
+    page_size_max: int = 100
+
+    tts_timeout_s: float = 10.0
+    tts_max_chars: int = 300
+    tts_rate_normal: int = 165
+    tts_rate_slow: int = 120
+
+    # A message not confirmed on one path within this long goes out on the person's next path.
+    # 10 s for alarms (FCM does not reach mainland China); longer for everyday messages.
+    notify_fallback_emergency_s: float = 10.0
+    notify_fallback_normal_s: float = 600.0
+
+    default_timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Overridable one by one; production turns them all on.
+    introspection: bool | None = None
+    graphiql: bool | None = None
+    trusted_documents_only: bool | None = None
+    mask_errors: bool | None = None
+
+    extra_allowed_origins: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _production_defaults(self) -> Settings:
+        prod = self.env == Env.PRODUCTION
+        for name in ("introspection", "graphiql"):
+            if getattr(self, name) is None:
+                setattr(self, name, not prod)
+        for name in ("trusted_documents_only", "mask_errors"):
+            if getattr(self, name) is None:
+                setattr(self, name, prod)
+        if not self.public_base_url:
+            self.public_base_url = f"http://{self.host}:{self.port}"
+        if prod and self.jwt_secret == DEV_JWT_SECRET:
+            raise ValueError("LINLI_JWT_SECRET must be set to a private value in production")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == Env.PRODUCTION
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.redis_url)
+
+    @property
+    def tts_cache_dir(self) -> Path:
+        return self.var_dir / "read-aloud"
+
+    def redis_key(self, *parts: str) -> str:
+        return ":".join((self.redis_prefix, *parts))
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

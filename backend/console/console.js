@@ -1,0 +1,269 @@
+// The staff console: sign in, list open alarms, follow them live, act on them, sound while
+// one is unacknowledged. Plain DOM; every word comes from content/ through LINLI_CONSOLE.
+"use strict";
+(() => {
+  const { texts, documents } = window.LINLI_CONSOLE;
+  const $ = (id) => document.getElementById(id);
+  const t = (key, params = {}) =>
+    String(key.split(".").reduce((node, part) => (node || {})[part], texts) ?? key).replace(
+      /\{(\w+)\}/g,
+      (_, name) => params[name] ?? ""
+    );
+  let token = sessionStorage.getItem("linli.console.token");
+  let socket = null;
+  let audio = null;
+  let beeping = null;
+
+  document.querySelectorAll("[data-text]").forEach((el) => (el.textContent = t(el.dataset.text)));
+  $("title").textContent = t("title");
+  $("sign-out").textContent = t("sign_out");
+
+  async function gql(name, variables = {}) {
+    const response = await fetch("/graphql", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query: documents[name], variables }),
+    });
+    const body = await response.json();
+    if (body.errors && body.errors.length) {
+      const error = new Error(body.errors[0].message);
+      error.code = (body.errors[0].extensions || {}).code;
+      throw error;
+    }
+    return body.data;
+  }
+
+  function say(text) {
+    $("message").textContent = text || "";
+  }
+
+  // A sound needs a user gesture first: the sign-in click (or any click) unlocks it.
+  function unlockAudio() {
+    if (!audio && window.AudioContext) audio = new AudioContext();
+    if (audio && audio.state === "suspended") audio.resume();
+  }
+  function beep() {
+    if (!audio) return;
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.frequency.value = 880;
+    gain.gain.value = 0.2;
+    osc.connect(gain).connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + 0.4);
+  }
+  function sound(on, count) {
+    document.body.dataset.sounding = on ? "yes" : "no";
+    $("banner").textContent = on ? t("unacknowledged", { count }) : "";
+    if (on && !beeping) {
+      beep();
+      beeping = setInterval(beep, 2000);
+    } else if (!on && beeping) {
+      clearInterval(beeping);
+      beeping = null;
+    }
+  }
+
+  function field(dl, label, value) {
+    if (!value) return;
+    const dt = document.createElement("dt");
+    dt.textContent = label;
+    const dd = document.createElement("dd");
+    dd.textContent = value;
+    dl.append(dt, dd);
+  }
+
+  function button(label, action, name) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    b.name = name;
+    b.addEventListener("click", async () => {
+      b.disabled = true;
+      try {
+        await action();
+      } catch (error) {
+        say(t("failed", { message: error.message }));
+      } finally {
+        b.disabled = false;
+        await refresh();
+      }
+    });
+    return b;
+  }
+
+  async function act(name, variables, resultKey) {
+    const data = await gql(name, variables);
+    const result = data[resultKey];
+    if (result && result.__typename !== "Emergency") throw new Error(result.message);
+  }
+
+  function card(alarm) {
+    const el = document.createElement("article");
+    el.className = `alarm ${alarm.status}`;
+    el.dataset.id = alarm.id;
+    el.dataset.status = alarm.status;
+    const h = document.createElement("h2");
+    const age = alarm.elder.age != null ? ` · ${t("age", { age: alarm.elder.age })}` : "";
+    h.textContent = `${alarm.elder.name}${age} · ${t("status." + alarm.status)}`;
+    el.append(h);
+    if (alarm.callEmergencyServices) {
+      const p = document.createElement("p");
+      p.className = "call120";
+      p.textContent = t("call_120");
+      el.append(p);
+    }
+    const dl = document.createElement("dl");
+    field(dl, t("address"), alarm.elder.address);
+    field(dl, t("raised_at"), new Date(alarm.raisedAt).toLocaleString("zh-CN"));
+    field(dl, "", [t("source." + alarm.source), alarm.presses > 1 ? t("presses", { count: alarm.presses }) : "", alarm.tier > 1 ? t("tier", { tier: alarm.tier }) : ""].filter(Boolean).join(" · "));
+    field(dl, t("phone_of_elder"), alarm.elder.phone);
+    field(dl, t("family"), alarm.familyPhones.join("  "));
+    const profile = alarm.healthProfile;
+    if (profile) {
+      field(dl, t("notes"), profile.notes);
+      field(dl, t("conditions"), profile.conditions);
+      field(dl, t("allergies"), profile.allergies);
+      field(dl, t("medicines"), profile.medicines);
+    } else {
+      field(dl, t("notes"), t("no_profile"));
+    }
+    el.append(dl);
+    const actions = document.createElement("div");
+    actions.className = "actions";
+    const variables = { emergencyId: alarm.id };
+    if (alarm.status === "OPEN") {
+      actions.append(button(t("acknowledge"), () => act("AcknowledgeEmergency", variables, "acknowledgeEmergency"), "acknowledge"));
+    }
+    if (alarm.status !== "EN_ROUTE") {
+      actions.append(button(t("en_route"), () => act("MarkEmergencyEnRoute", variables, "markEmergencyEnRoute"), "en-route"));
+    }
+    const outcome = document.createElement("select");
+    outcome.name = "outcome";
+    outcome.setAttribute("aria-label", t("outcome"));
+    for (const [value, label] of Object.entries(texts.outcomes)) outcome.append(new Option(label, value));
+    const note = document.createElement("input");
+    note.name = "note";
+    note.placeholder = t("note");
+    note.maxLength = 500;
+    actions.append(
+      outcome,
+      note,
+      button(
+        t("resolve"),
+        () => act("ResolveEmergency", { ...variables, outcome: outcome.value, note: note.value || null }, "resolveEmergency"),
+        "resolve"
+      )
+    );
+    el.append(actions);
+    return el;
+  }
+
+  let refreshing = null;
+  async function refresh() {
+    if (!token) return;
+    // One refresh at a time; a live message during one asks for another after it.
+    if (refreshing) return refreshing.then(refresh);
+    refreshing = (async () => {
+      try {
+        const data = await gql("ConsoleAlarms");
+        const list = $("alarms");
+        list.replaceChildren(...data.openEmergencies.map(card));
+        if (!data.openEmergencies.length) {
+          const p = document.createElement("p");
+          p.textContent = t("no_alarms");
+          list.append(p);
+        }
+        const open = data.openEmergencies.filter((a) => a.status === "OPEN").length;
+        sound(open > 0, open);
+      } catch (error) {
+        if (error.code === "UNAUTHENTICATED") return signOut();
+        if (error.code === "FORBIDDEN") return signOut(t("not_staff"));
+        say(error.message);
+      } finally {
+        refreshing = null;
+      }
+    })();
+    return refreshing;
+  }
+
+  // graphql-transport-ws, the protocol the apps use; a dropped socket reconnects, and a
+  // slow poll covers anything missed meanwhile.
+  function connect() {
+    if (!token) return;
+    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
+    const ws = new WebSocket(url, "graphql-transport-ws");
+    socket = ws;
+    ws.onopen = () => ws.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } }));
+    ws.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type === "connection_ack") {
+        $("connection").textContent = t("live");
+        ws.send(JSON.stringify({ id: "alarms", type: "subscribe", payload: { query: documents.EmergencyUpdates } }));
+        refresh();
+      } else if (message.type === "next") {
+        refresh();
+      } else if (message.type === "ping") {
+        ws.send(JSON.stringify({ type: "pong" }));
+      }
+    };
+    ws.onclose = () => {
+      if (socket !== ws || !token) return;
+      $("connection").textContent = t("reconnecting");
+      setTimeout(connect, 2000);
+    };
+  }
+
+  function showSignedIn() {
+    $("sign-in").hidden = true;
+    $("alarms").hidden = false;
+    $("sign-out").hidden = false;
+    connect();
+    refresh();
+  }
+
+  function signOut(reason) {
+    token = null;
+    sessionStorage.removeItem("linli.console.token");
+    if (socket) socket.close();
+    socket = null;
+    sound(false, 0);
+    $("sign-in").hidden = false;
+    $("alarms").hidden = true;
+    $("sign-out").hidden = true;
+    $("connection").textContent = "";
+    say(reason || "");
+  }
+
+  $("send-code").addEventListener("click", async () => {
+    unlockAudio();
+    try {
+      const data = await gql("RequestLoginCode", { phone: $("phone").value.trim() });
+      const r = data.requestLoginCode;
+      say(r.__typename === "LoginCodeSent" ? t("code_sent", { phone: r.maskedPhone }) : r.message);
+    } catch (error) {
+      say(error.message);
+    }
+  });
+
+  $("sign-in").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    unlockAudio();
+    try {
+      const data = await gql("SignIn", { phone: $("phone").value.trim(), code: $("code").value.trim(), client: "console" });
+      const r = data.signIn;
+      if (r.__typename !== "AuthSession") return say(r.message);
+      token = r.accessToken;
+      sessionStorage.setItem("linli.console.token", token);
+      say("");
+      showSignedIn();
+    } catch (error) {
+      say(error.message);
+    }
+  });
+
+  $("sign-out").addEventListener("click", () => signOut());
+  document.addEventListener("click", unlockAudio);
+  setInterval(refresh, 30000);
+  if (token) showSignedIn();
+})();

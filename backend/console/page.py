@@ -1,0 +1,54 @@
+"""/console: the grid workers' page for open alarms.
+
+One plain HTML page with a small script, no build step: it signs in with a phone code,
+lists open alarms (unanswered first), follows them live over the same GraphQL subscription
+the apps use, and sounds while something is unacknowledged. It sends only trusted
+documents from graphql/operations, so it works in production unchanged; its words come
+from content/ like every other text.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from backend.content.catalog import Catalog
+
+HERE = Path(__file__).resolve().parent
+# app/ documents for signing in, staff/ ones for the alarms.
+DOCUMENTS = (
+    "app/RequestLoginCode",
+    "app/SignIn",
+    "staff/ConsoleAlarms",
+    "staff/EmergencyUpdates",
+    "staff/AcknowledgeEmergency",
+    "staff/MarkEmergencyEnRoute",
+    "staff/ResolveEmergency",
+)
+
+
+def router(catalog: Catalog, operations_dir: Path, locale: str = "zh-CN") -> APIRouter:
+    documents = {name.split("/")[1]: (operations_dir / f"{name}.graphql").read_text("utf-8") for name in DOCUMENTS}
+    config = json.dumps({"texts": catalog.section(locale, "console"), "documents": documents}, ensure_ascii=False)
+    # `</` cannot end the inline script early once escaped.
+    html = (
+        (HERE / "console.html")
+        .read_text("utf-8")
+        .replace("__CONFIG__", config.replace("</", "<\\/"))
+        .replace("__TITLE__", catalog.text(locale, "console.title"))
+    )
+    script = (HERE / "console.js").read_text("utf-8")
+    api = APIRouter()
+
+    @api.get("/console", include_in_schema=False)
+    async def console() -> HTMLResponse:
+        return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+
+    @api.get("/console/console.js", include_in_schema=False)
+    async def console_js() -> Response:
+        return Response(script, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+    return api

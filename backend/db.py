@@ -1,0 +1,169 @@
+"""Async engine, sessions and the declarative Base shared by every domain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# 64-bit ids on PostgreSQL; SQLite only autoincrements a plain INTEGER PRIMARY KEY.
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC in and out, also on SQLite (which stores naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def str_enum(e: type[StrEnum]) -> Enum:
+    """A StrEnum column stored as its values in a VARCHAR (no native enum type to migrate)."""
+    return Enum(e, native_enum=False, length=20, values_callable=lambda x: [m.value for m in x])
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
+class IdMixin:
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+
+
+class CreatedAtMixin:
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT; take it over (SQLAlchemy's
+    # documented recipe) and turn on WAL and foreign keys for every connection.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "")
+        conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+# SQLite: a transaction that reads, then writes, fails at once ("database is locked") if
+# another writer committed in between; one that takes the write lock at BEGIN waits instead.
+_WRITE_OPTIONS = {"sqlite_begin": "IMMEDIATE"}
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Make the session's transaction a writing one (SQLite: BEGIN IMMEDIATE; no-op elsewhere).
+
+    On SQLite whatever was only read so far is committed first (a read snapshot cannot be
+    upgraded safely)."""
+    if session.bind is None or session.bind.dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        if await is_writing(session):
+            return
+        await session.commit()
+    await session.connection(execution_options=_WRITE_OPTIONS)
+
+
+async def is_writing(session: AsyncSession) -> bool:
+    """SQLite: whether the session's transaction holds the write lock (BEGIN IMMEDIATE).
+    Elsewhere every transaction may write."""
+    if session.bind is None or session.bind.dialect.name != "sqlite":
+        return True
+    if not session.in_transaction():
+        return False
+    conn = await session.connection()
+    return bool(conn.sync_connection is not None and conn.sync_connection.get_execution_options().get("sqlite_begin"))
+
+
+def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": False}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": 10}
+    else:
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+    engine = create_async_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+@asynccontextmanager
+async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A unit of work outside a request (jobs, event handlers, the CLI): commit or roll back once."""
+    async with factory() as session:
+        try:
+            await begin_write(session)
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+class DatabaseNotMigrated(RuntimeError):
+    pass
+
+
+async def ensure_migrated(engine: AsyncEngine) -> None:
+    """Refuse to serve on a database that is missing migrations: say how to fix it."""
+    from backend.migrations.runner import head_revision
+
+    head = head_revision()
+    try:
+        async with engine.connect() as conn:
+            current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    except Exception as exc:  # no alembic_version table: never migrated
+        raise DatabaseNotMigrated(
+            f"The database at {engine.url.render_as_string(hide_password=True)} is not migrated. "
+            "Run `./dev migrate` (or `python -m backend.cli migrate`) first."
+        ) from exc
+    if current != head:
+        raise DatabaseNotMigrated(
+            f"The database is at migration {current!r} but the code needs {head!r}. Run `./dev migrate` first."
+        )

@@ -1,0 +1,277 @@
+"""The emergency button over GraphQL: raise, cancel, answer, follow."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from backend.auth.actor import today_local
+from backend.community import service as community_service
+from backend.community.models import Household, Person
+from backend.emergency import profile, repository, service
+from backend.emergency.models import Alert, AlertSource, AlertStatus, Outcome
+from backend.emergency.profile_gql import EmergencyProfileView
+from backend.emergency.tasks import community_channel
+from backend.errors import NotFound
+from backend.gql.base import SpokenText, mutation, parse_id
+from backend.gql.errors import AlertClosedError, InvalidInputError, NotFoundError
+from backend.gql.live import rows_as_they_change
+from backend.gql.permissions import IsAuthenticated, IsStaff, SignedInOrTv
+from backend.notify import service as notify
+from backend.notify.live import person_channel
+
+EmergencySource = strawberry.enum(AlertSource, name="EmergencySource")
+EmergencyStatus = strawberry.enum(AlertStatus, name="EmergencyStatus")
+EmergencyOutcome = strawberry.enum(Outcome, name="EmergencyOutcome")
+
+
+@strawberry.type
+class EmergencyStep:
+    kind: str
+    at: dt.datetime
+    actor_name: str | None
+    detail: strawberry.scalars.JSON
+
+
+@strawberry.type(description="What a responder needs to help, and no more.")
+class EmergencyElder:
+    id: strawberry.ID
+    name: str
+    age: int | None
+    phone: str
+    address: str | None
+
+
+@strawberry.type(name="Emergency")
+class EmergencyView:
+    alert: strawberry.Private[Alert]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.alert.id))
+
+    @strawberry.field
+    def status(self) -> EmergencyStatus:  # type: ignore[valid-type]
+        return self.alert.status
+
+    @strawberry.field
+    def source(self) -> EmergencySource:  # type: ignore[valid-type]
+        return self.alert.source
+
+    @strawberry.field(description="How many times the button was pressed for this alarm.")
+    def presses(self) -> int:
+        return self.alert.presses
+
+    @strawberry.field
+    def tier(self) -> int:
+        return self.alert.tier
+
+    @strawberry.field(description="Nobody has answered: call 120/110 with the address below.")
+    def call_emergency_services(self) -> bool:
+        return self.alert.call_emergency_services
+
+    @strawberry.field
+    def raised_at(self) -> dt.datetime:
+        return self.alert.raised_at
+
+    @strawberry.field
+    def acknowledged_at(self) -> dt.datetime | None:
+        return self.alert.acknowledged_at
+
+    @strawberry.field
+    def outcome(self) -> EmergencyOutcome | None:  # type: ignore[valid-type]
+        return self.alert.outcome
+
+    @strawberry.field
+    async def elder(self, info: Info) -> EmergencyElder:
+        person: Person | None = await info.context.loaders.person.load(self.alert.person_id)
+        if person is None:
+            raise NotFound()
+        household: Household | None = (
+            await info.context.loaders.household.load(self.alert.household_id) if self.alert.household_id else None
+        )
+        return EmergencyElder(
+            id=strawberry.ID(str(person.id)),
+            name=person.name,
+            age=person.age(today_local()),
+            phone=person.phone,
+            address=household.address if household else None,
+        )
+
+    @strawberry.field(description="Family members to call, with their phones.")
+    async def family_phones(self, info: Info) -> list[str]:
+        ids = await repository.family_receiving_alerts(info.context.session, self.alert.person_id)
+        people = await info.context.loaders.person.load_many(ids)
+        return [p.phone for p in people if p is not None]
+
+    @strawberry.field(
+        description="Conditions, allergies, medicines and notes, if the elder consented. Every read is logged."
+    )
+    async def health_profile(self, info: Info) -> EmergencyProfileView | None:
+        ctx = info.context
+        found = await profile.read(
+            ctx.session,
+            self.alert.person_id,
+            reader_id=ctx.require_actor().id,
+            purpose=service.alert_ref(self.alert.id),
+        )
+        return EmergencyProfileView.of(found) if found else None
+
+    @strawberry.field(description="Everything that happened, oldest first.")
+    async def timeline(self, info: Info) -> list[EmergencyStep]:
+        session, loaders = info.context.session, info.context.loaders
+        steps = await repository.timeline(session, self.alert.id)
+        attempts = await notify.record_about(session, service.alert_ref(self.alert.id))
+        actors = await loaders.person.load_many([s.actor_id or 0 for s in steps])
+        told = await loaders.person.load_many([person_id for _, person_id in attempts])
+        timeline = [
+            EmergencyStep(kind=s.kind, at=s.at, actor_name=a.name if a else None, detail=s.detail)  # type: ignore[arg-type]
+            for s, a in zip(steps, actors, strict=True)
+        ]
+        timeline += [
+            EmergencyStep(
+                kind="notified",
+                at=d.at,
+                actor_name=None,
+                detail={  # type: ignore[arg-type]
+                    "person": p.name if p else None,
+                    "path": d.path,
+                    "result": d.result,
+                    "detail": d.detail,
+                    "confirmedAt": d.confirmed_at.isoformat() if d.confirmed_at else None,
+                },
+            )
+            for d, p in zip((d for d, _ in attempts), told, strict=True)
+        ]
+        return sorted(timeline, key=lambda step: step.at)
+
+
+@strawberry.type
+class EmergencyRaised:
+    emergency: EmergencyView
+    new: bool = strawberry.field(description="False when this press joined an alarm already open.")
+    reply: SpokenText = strawberry.field(description="What happens now, in plain words, to show and read aloud.")
+
+
+_ERR = NotFoundError | InvalidInputError
+TriggerEmergencyPayload = Annotated[EmergencyRaised | InvalidInputError, strawberry.union("TriggerEmergencyPayload")]
+EmergencyPayload = Annotated[EmergencyView | AlertClosedError | _ERR, strawberry.union("EmergencyPayload")]
+
+
+@strawberry.type
+class EmergencyQuery:
+    @strawberry.field(description="One alarm, for the elder, their family receiving alerts, or staff.")
+    async def emergency(self, info: Info, id: strawberry.ID) -> EmergencyView:
+        ctx = info.context
+        return EmergencyView(alert=await service.visible_alert(ctx.session, ctx.require_actor(), parse_id(id)))
+
+    @strawberry.field(permission_classes=[IsStaff], description="Open alarms in my communities, unanswered first.")
+    async def open_emergencies(self, info: Info, first: int = 50) -> list[EmergencyView]:
+        ctx = info.context
+        alerts = await repository.live_in_communities(
+            ctx.session, sorted(ctx.require_actor().staff_community_ids), min(max(first, 1), 100)
+        )
+        return [EmergencyView(alert=a) for a in alerts]
+
+
+@strawberry.type
+class EmergencyMutation:
+    @mutation(
+        permissions=[SignedInOrTv],
+        description="One press (app, or a paired TV's red key): everyone who should know is told, until someone answers.",
+    )
+    async def trigger_emergency(
+        self,
+        info: Info,
+        idempotency_key: str | None = None,
+        # Not called `source` in Python: strawberry's field extensions take that name themselves.
+        pressed_on: Annotated[EmergencySource, strawberry.argument(name="source")] = AlertSource.APP,  # type: ignore[valid-type]
+    ) -> TriggerEmergencyPayload:
+        ctx = info.context
+        if ctx.tv is not None and ctx.actor is None:
+            # The red key on a paired set-top box: the alarm is the household's elder's.
+            person, community_id = await service.tv_household_elder(ctx.session, ctx.tv.device)
+            source, slow = AlertSource.TV, True
+        else:
+            actor = ctx.require_actor()
+            found = community_service.home_community_id(actor)
+            if found is None:
+                raise NotFound()
+            person, community_id, source, slow = actor.person, found, pressed_on, actor.person.slow_speech
+        alert, new = await service.trigger(
+            ctx.session,
+            settings=ctx.rt.settings,
+            person=person,
+            source=source,
+            idempotency_key=idempotency_key,
+            community_id=community_id,
+        )
+        text = ctx.rt.catalog.text(ctx.locale, "emergency.raised_reply" if new else "emergency.again_reply")
+        return EmergencyRaised(
+            emergency=EmergencyView(alert=alert),
+            new=new,
+            reply=SpokenText(text=text, read_aloud_url=ctx.rt.read_aloud.url(text, locale=ctx.locale, slow=slow)),
+        )
+
+    @mutation(description="The elder pressed by mistake.")
+    async def cancel_emergency(self, info: Info, emergency_id: strawberry.ID) -> EmergencyPayload:
+        ctx = info.context
+        alert = await service.cancel(ctx.session, ctx.require_actor(), alert_id=parse_id(emergency_id, "emergencyId"))
+        return EmergencyView(alert=alert)
+
+    @mutation(description="I have seen it and I am handling it (stops escalation).")
+    async def acknowledge_emergency(self, info: Info, emergency_id: strawberry.ID) -> EmergencyPayload:
+        ctx = info.context
+        alert = await service.acknowledge(
+            ctx.session, ctx.require_actor(), alert_id=parse_id(emergency_id, "emergencyId")
+        )
+        return EmergencyView(alert=alert)
+
+    @mutation(description="I am on my way.")
+    async def mark_emergency_en_route(self, info: Info, emergency_id: strawberry.ID) -> EmergencyPayload:
+        ctx = info.context
+        alert = await service.mark_en_route(
+            ctx.session, ctx.require_actor(), settings=ctx.rt.settings, alert_id=parse_id(emergency_id, "emergencyId")
+        )
+        return EmergencyView(alert=alert)
+
+    @mutation(description="Close the alarm with what happened.")
+    async def resolve_emergency(
+        self,
+        info: Info,
+        emergency_id: strawberry.ID,
+        outcome: EmergencyOutcome,  # type: ignore[valid-type]
+        note: str | None = None,
+    ) -> EmergencyPayload:
+        ctx = info.context
+        alert = await service.resolve(
+            ctx.session, ctx.require_actor(), alert_id=parse_id(emergency_id, "emergencyId"), outcome=outcome, note=note
+        )
+        return EmergencyView(alert=alert)
+
+
+@strawberry.type
+class EmergencySubscription:
+    @strawberry.subscription(
+        permission_classes=[IsAuthenticated],
+        description="Alarms I respond to (staff: my communities; family: my elders), as they change.",
+    )
+    async def emergency_updates(self, info: Info) -> AsyncGenerator[EmergencyView, None]:
+        ctx = info.context
+        actor = ctx.require_actor()
+        channels = [person_channel(actor.id), *(community_channel(c) for c in sorted(actor.staff_community_ids))]
+
+        async def load(message: dict[str, object]) -> Alert | None:
+            alert = await repository.get(ctx.session, int(str(message["alert_id"])))
+            if alert is None or (
+                alert.person_id != actor.id and not await service.can_respond(ctx.session, actor, alert)
+            ):
+                return None
+            return alert
+
+        async for alert in rows_as_they_change(ctx, channels, "emergency", load):
+            yield EmergencyView(alert=alert)

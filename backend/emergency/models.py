@@ -1,0 +1,110 @@
+"""Alarms (one press of the emergency button) and their timelines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db import Base, IdMixin, IdType, str_enum, utcnow
+
+
+class AlertSource(StrEnum):
+    APP = "app"
+    TV = "tv"
+    VOICE = "voice"
+    BAND = "band"
+    STAFF = "staff"
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"  # nobody has answered yet: escalation runs
+    ACKNOWLEDGED = "acknowledged"
+    EN_ROUTE = "en_route"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+
+
+LIVE_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED, AlertStatus.EN_ROUTE)
+
+
+class Outcome(StrEnum):
+    FALSE_ALARM = "false_alarm"
+    HELPED_ON_SITE = "helped_on_site"
+    TO_HOSPITAL = "to_hospital"
+    OTHER = "other"
+
+
+class Alert(IdMixin, Base):
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_person_status", "person_id", "status"),)
+    person_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    community_id: Mapped[int] = mapped_column(IdType, ForeignKey("communities.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("households.id"))
+    source: Mapped[AlertSource] = mapped_column(str_enum(AlertSource))
+    status: Mapped[AlertStatus] = mapped_column(str_enum(AlertStatus), default=AlertStatus.OPEN)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    presses: Mapped[int] = mapped_column(default=1)
+    tier: Mapped[int] = mapped_column(default=1)
+    call_emergency_services: Mapped[bool] = mapped_column(default=False)
+    raised_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[dt.datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
+    en_route_at: Mapped[dt.datetime | None]
+    en_route_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
+    closed_at: Mapped[dt.datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
+    outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertEvent(IdMixin, Base):
+    """The timeline: raised, pressed again, each notification and its result, escalations,
+    acknowledgement, en route, resolution. Never updated, never deleted."""
+
+    __tablename__ = "alert_events"
+    alert_id: Mapped[int] = mapped_column(IdType, ForeignKey("alerts.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
+    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class EmergencyProfile(Base):
+    """What responders need to know about an elder's health. Health data (PIPL: sensitive):
+    kept only while the elder's separate consent stands, and every read is logged."""
+
+    __tablename__ = "emergency_profiles"
+    person_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"), primary_key=True)
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    allergies: Mapped[str] = mapped_column(Text, default="")
+    medicines: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")  # "lives alone, spare key with 302"
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
+
+
+class HealthConsent(IdMixin, Base):
+    """The elder's separate consent to keep an emergency profile; withdrawing erases it."""
+
+    __tablename__ = "health_consents"
+    __table_args__ = (Index("ix_health_consents_person", "person_id", "withdrawn_at"),)
+    person_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # "app" (the elder agreed on their own phone) or "in_person" (staff witnessed it).
+    method: Mapped[str] = mapped_column(String(20))
+    recorded_by_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    withdrawn_at: Mapped[dt.datetime | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
+
+
+class HealthAccess(IdMixin, Base):
+    """One read of someone's health data: who, whose, when, and why."""
+
+    __tablename__ = "health_access_log"
+    person_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"), index=True)
+    reader_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    purpose: Mapped[str] = mapped_column(String(60))  # "alert:12", "self", "update"

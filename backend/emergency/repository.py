@@ -1,0 +1,92 @@
+"""Every query of alarms and of who answers them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.community.models import Building, GridAssignment, Household, Membership, Person, Role
+from backend.emergency.models import LIVE_STATUSES, Alert, AlertEvent
+from backend.family.models import FamilyLink, LinkStatus, Scope
+
+
+async def get(session: AsyncSession, alert_id: int, *, for_update: bool = False) -> Alert | None:
+    query = select(Alert).where(Alert.id == alert_id)
+    return (await session.execute(query.with_for_update() if for_update else query)).scalar_one_or_none()
+
+
+async def by_idempotency_key(session: AsyncSession, key: str) -> Alert | None:
+    return (await session.execute(select(Alert).where(Alert.idempotency_key == key))).scalar_one_or_none()
+
+
+async def live_alert_of(session: AsyncSession, person_id: int) -> Alert | None:
+    return (
+        await session.execute(
+            select(Alert)
+            .where(Alert.person_id == person_id, Alert.status.in_(LIVE_STATUSES))
+            .order_by(Alert.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+
+
+async def lock_person(session: AsyncSession, person_id: int) -> Person | None:
+    """Serialises two presses by the same person (PostgreSQL row lock; SQLite writes are serial)."""
+    return (await session.execute(select(Person).where(Person.id == person_id).with_for_update())).scalar_one_or_none()
+
+
+async def timeline(session: AsyncSession, alert_id: int) -> Sequence[AlertEvent]:
+    return (
+        (await session.execute(select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)))
+        .scalars()
+        .all()
+    )
+
+
+async def live_in_communities(session: AsyncSession, community_ids: Sequence[int], limit: int) -> Sequence[Alert]:
+    """Open alarms, the ones nobody has answered first, then the oldest first."""
+    return (
+        (
+            await session.execute(
+                select(Alert)
+                .where(Alert.community_id.in_(community_ids), Alert.status.in_(LIVE_STATUSES))
+                .order_by(Alert.acknowledged_at.is_not(None), Alert.raised_at)
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def grid_workers_of_household(session: AsyncSession, household_id: int) -> list[int]:
+    rows = await session.execute(
+        select(GridAssignment.person_id)
+        .join(Building, Building.grid_id == GridAssignment.grid_id)
+        .join(Household, Household.building_id == Building.id)
+        .where(Household.id == household_id)
+    )
+    return list(rows.scalars())
+
+
+async def with_role(session: AsyncSession, community_id: int, roles: Sequence[Role]) -> list[int]:
+    rows = await session.execute(
+        select(Membership.person_id).where(Membership.community_id == community_id, Membership.role.in_(roles))
+    )
+    return list(rows.scalars())
+
+
+async def family_receiving_alerts(session: AsyncSession, elder_id: int) -> list[int]:
+    rows = await session.execute(
+        select(FamilyLink.family_id, FamilyLink.scopes).where(
+            FamilyLink.elder_id == elder_id, FamilyLink.status == LinkStatus.ACTIVE
+        )
+    )
+    return [family_id for family_id, scopes in rows.all() if Scope.RECEIVE_ALERTS.value in scopes]
+
+
+async def people_of_household(session: AsyncSession, household_id: int) -> Sequence[Person]:
+    return (await session.execute(select(Person).where(Person.household_id == household_id))).scalars().all()

@@ -1,0 +1,252 @@
+"""The rules of an alarm: raise (or join), escalate until a person answers, and close."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import jobs
+from backend.auth.actor import Actor, today_local
+from backend.community.models import Community, Device, Household, Person, Role
+from backend.config import Settings
+from backend.db import utcnow
+from backend.emergency import repository
+from backend.emergency.errors import AlertClosed
+from backend.emergency.models import LIVE_STATUSES, Alert, AlertEvent, AlertSource, AlertStatus, Outcome
+from backend.emergency.policy import Policy, policy_for
+from backend.errors import InvalidInput, NotFound
+from backend.events import emit
+from backend.notify import service as notify
+
+ESCALATE = "emergency.escalate"
+EN_ROUTE_CHECK = "emergency.en_route_check"
+MAX_NOTE = 500
+
+
+def _record(session: AsyncSession, alert: Alert, kind: str, actor_id: int | None = None, **detail: object) -> None:
+    session.add(AlertEvent(alert_id=alert.id, kind=kind, actor_id=actor_id, detail=detail))
+
+
+def alert_ref(alert_id: int) -> str:
+    """What the alarm's notifications are about: answering it stops chasing responders."""
+    return f"alert:{alert_id}"
+
+
+def escalate_key(alert_id: int) -> str:
+    return f"alert:{alert_id}:escalate"
+
+
+def en_route_key(alert_id: int) -> str:
+    return f"alert:{alert_id}:en_route"
+
+
+async def policy_of(session: AsyncSession, settings: Settings, alert: Alert) -> Policy:
+    community = await session.get(Community, alert.community_id)
+    return policy_for(settings.content_dir, community.code if community else "")
+
+
+async def _schedule_next_tier(session: AsyncSession, policy: Policy, alert: Alert, after: dt.datetime) -> None:
+    nxt = policy.tier(alert.tier + 1)
+    current = policy.tier(alert.tier)
+    if nxt is None:
+        return
+    delay = nxt.after_s - (current.after_s if current else 0)
+    await jobs.schedule(
+        session,
+        ESCALATE,
+        after + dt.timedelta(seconds=max(0, delay)),
+        {"alert_id": alert.id, "tier": nxt.tier},
+        key=escalate_key(alert.id),
+    )
+
+
+async def trigger(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    person: Person,
+    source: AlertSource,
+    idempotency_key: str | None = None,
+    community_id: int,
+) -> tuple[Alert, bool]:
+    """Store the alarm (and the events to tell people) before anyone is answered.
+
+    Returns (alert, new). A replayed request returns the same alarm; a second press while
+    an alarm is open joins it and raises its urgency."""
+    if idempotency_key is not None:
+        if not 8 <= len(idempotency_key) <= 100:
+            raise InvalidInput("idempotencyKey", field="idempotencyKey")
+        replay = await repository.by_idempotency_key(session, idempotency_key)
+        if replay is not None:
+            if replay.person_id != person.id:
+                raise InvalidInput("idempotencyKey", field="idempotencyKey")
+            return replay, False
+    await repository.lock_person(session, person.id)
+    live = await repository.live_alert_of(session, person.id)
+    if live is not None:
+        live.presses += 1
+        _record(session, live, "pressed_again", person.id, source=source.value, presses=live.presses)
+        emit(session, "emergency.pressed_again", {"alert_id": live.id})
+        return live, False
+    now = utcnow()
+    alert = Alert(
+        person_id=person.id,
+        community_id=community_id,
+        household_id=person.household_id,
+        source=source,
+        idempotency_key=idempotency_key,
+        raised_at=now,
+    )
+    session.add(alert)
+    await session.flush()
+    _record(session, alert, "raised", person.id, source=source.value)
+    emit(session, "emergency.raised", {"alert_id": alert.id, "tier": 1})
+    await _schedule_next_tier(session, await policy_of(session, settings, alert), alert, now)
+    return alert, True
+
+
+async def escalate(session: AsyncSession, *, settings: Settings, alert_id: int, tier: int) -> None:
+    """Nobody answered in time: tell the next tier, and schedule the one after."""
+    alert = await repository.get(session, alert_id, for_update=True)
+    if alert is None or alert.status != AlertStatus.OPEN or alert.tier >= tier:
+        return  # answered meanwhile, or this step already ran
+    policy = await policy_of(session, settings, alert)
+    step = policy.tier(tier)
+    if step is None:
+        return
+    alert.tier = tier
+    if step.call_emergency_services:
+        alert.call_emergency_services = True
+    _record(session, alert, "escalated", tier=tier, call_emergency_services=alert.call_emergency_services)
+    emit(session, "emergency.escalated", {"alert_id": alert.id, "tier": tier})
+    await _schedule_next_tier(session, policy, alert, utcnow())
+
+
+async def en_route_overdue(session: AsyncSession, *, settings: Settings, alert_id: int) -> None:
+    """En route for too long without arriving: treated as no responder."""
+    alert = await repository.get(session, alert_id, for_update=True)
+    if alert is None or alert.status != AlertStatus.EN_ROUTE:
+        return
+    alert.status = AlertStatus.OPEN
+    _record(session, alert, "en_route_overdue")
+    policy = await policy_of(session, settings, alert)
+    next_tier = alert.tier + 1 if policy.tier(alert.tier + 1) else alert.tier
+    alert.tier = next_tier - 1  # escalate() moves it to next_tier and tells them
+    await escalate(session, settings=settings, alert_id=alert.id, tier=next_tier)
+
+
+async def can_respond(session: AsyncSession, actor: Actor, alert: Alert) -> bool:
+    if actor.is_staff_of(alert.community_id):
+        return True
+    return actor.id in await repository.family_receiving_alerts(session, alert.person_id)
+
+
+async def _for_responder(session: AsyncSession, actor: Actor, alert_id: int) -> Alert:
+    alert = await repository.get(session, alert_id, for_update=True)
+    if alert is None or not await can_respond(session, actor, alert):
+        raise NotFound()
+    if alert.status not in LIVE_STATUSES:
+        raise AlertClosed()
+    return alert
+
+
+async def acknowledge(session: AsyncSession, actor: Actor, *, alert_id: int) -> Alert:
+    alert = await _for_responder(session, actor, alert_id)
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by_id = utcnow(), actor.id
+    if alert.status == AlertStatus.OPEN:
+        alert.status = AlertStatus.ACKNOWLEDGED
+    await jobs.cancel(session, escalate_key(alert.id))
+    await notify.settle(session, alert_ref(alert.id))
+    _record(session, alert, "acknowledged", actor.id)
+    emit(session, "emergency.updated", {"alert_id": alert.id, "change": "acknowledged", "by": actor.id})
+    return alert
+
+
+async def mark_en_route(session: AsyncSession, actor: Actor, *, settings: Settings, alert_id: int) -> Alert:
+    alert = await _for_responder(session, actor, alert_id)
+    now = utcnow()
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by_id = now, actor.id
+    alert.status, alert.en_route_at, alert.en_route_by_id = AlertStatus.EN_ROUTE, now, actor.id
+    await jobs.cancel(session, escalate_key(alert.id))
+    await notify.settle(session, alert_ref(alert.id))
+    policy = await policy_of(session, settings, alert)
+    await jobs.schedule(
+        session,
+        EN_ROUTE_CHECK,
+        now + dt.timedelta(seconds=policy.en_route_timeout_s),
+        {"alert_id": alert.id},
+        key=en_route_key(alert.id),
+    )
+    _record(session, alert, "en_route", actor.id)
+    emit(session, "emergency.updated", {"alert_id": alert.id, "change": "en_route", "by": actor.id})
+    return alert
+
+
+async def _close(
+    session: AsyncSession, alert: Alert, actor: Actor, status: AlertStatus, outcome: Outcome, note: str | None
+) -> Alert:
+    if note is not None and len(note) > MAX_NOTE:
+        raise InvalidInput("note", field="note")
+    alert.status, alert.outcome, alert.note = status, outcome, note
+    alert.closed_at, alert.closed_by_id = utcnow(), actor.id
+    await jobs.cancel(session, escalate_key(alert.id))
+    await jobs.cancel(session, en_route_key(alert.id))
+    await notify.settle(session, alert_ref(alert.id))
+    _record(session, alert, status.value, actor.id, outcome=outcome.value)
+    emit(session, "emergency.updated", {"alert_id": alert.id, "change": status.value, "by": actor.id})
+    return alert
+
+
+async def resolve(session: AsyncSession, actor: Actor, *, alert_id: int, outcome: Outcome, note: str | None) -> Alert:
+    alert = await _for_responder(session, actor, alert_id)
+    return await _close(session, alert, actor, AlertStatus.RESOLVED, outcome, note)
+
+
+async def cancel(session: AsyncSession, actor: Actor, *, alert_id: int) -> Alert:
+    """The elder pressed by mistake: recorded, responders told, nothing deleted."""
+    alert = await repository.get(session, alert_id, for_update=True)
+    if alert is None or alert.person_id != actor.id:
+        raise NotFound()
+    if alert.status not in LIVE_STATUSES:
+        raise AlertClosed()
+    return await _close(session, alert, actor, AlertStatus.CANCELLED, Outcome.FALSE_ALARM, None)
+
+
+async def responders(session: AsyncSession, alert: Alert, groups: tuple[str, ...]) -> list[int]:
+    found: list[int] = []
+    for group in groups:
+        if group == "grid_worker" and alert.household_id is not None:
+            found += await repository.grid_workers_of_household(session, alert.household_id)
+        elif group == "family":
+            found += await repository.family_receiving_alerts(session, alert.person_id)
+        elif group == "community_staff":
+            found += await repository.with_role(session, alert.community_id, [Role.GRID_WORKER])
+        elif group == "service_centre":
+            found += await repository.with_role(session, alert.community_id, [Role.SERVICE_CENTRE])
+        elif group == "admin":
+            found += await repository.with_role(session, alert.community_id, [Role.ADMIN])
+    return list(dict.fromkeys(p for p in found if p != alert.person_id))
+
+
+async def visible_alert(session: AsyncSession, actor: Actor, alert_id: int) -> Alert:
+    """The elder, staff of the community, and family receiving alerts; nobody else."""
+    alert = await repository.get(session, alert_id)
+    if alert is None or (alert.person_id != actor.id and not await can_respond(session, actor, alert)):
+        raise NotFound()
+    return alert
+
+
+async def tv_household_elder(session: AsyncSession, device: Device) -> tuple[Person, int]:
+    """Who a TV's red key speaks for: the eldest elder of the household it is paired with."""
+    if device.household_id is None:
+        raise NotFound()
+    household = await session.get(Household, device.household_id)
+    people = await repository.people_of_household(session, device.household_id)
+    today = today_local()
+    elders = sorted((p for p in people if p.is_elder(today)), key=lambda p: p.birth_date or dt.date.max)
+    if household is None or not (elders or people):
+        raise NotFound()
+    return (elders or list(people))[0], household.community_id

@@ -1,0 +1,91 @@
+"""Wearable SOS bands: the vendor's cloud calls POST /integrations/sos, signed per vendor.
+
+Headers: X-Linli-Vendor, X-Linli-Timestamp (unix seconds), X-Linli-Signature: hex
+HMAC-SHA256 of "<timestamp>.<raw body>" with that vendor's secret. Body:
+{"device_id": "...", "event_id": "..."}. An unknown vendor or device, a bad signature,
+or a timestamp more than 5 minutes off is refused and logged; nothing else happens. The
+same event_id sent twice raises one alarm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from backend.community.models import Device, DeviceKind, Membership, Person, Role
+from backend.db import transaction
+from backend.emergency import service
+from backend.emergency.models import AlertSource
+from backend.runtime import Runtime
+
+log = logging.getLogger(__name__)
+MAX_SKEW_S = 300
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def _refuse(status: int, reason: str, **fields: object) -> JSONResponse:
+    log.warning("SOS webhook refused: %s", reason, extra=fields)
+    return JSONResponse({"accepted": False, "error": reason}, status_code=status)
+
+
+def router(rt: Runtime) -> APIRouter:
+    api = APIRouter()
+
+    @api.post("/integrations/sos", include_in_schema=False)
+    async def sos(request: Request) -> JSONResponse:
+        vendor = request.headers.get("x-linli-vendor", "")
+        timestamp = request.headers.get("x-linli-timestamp", "")
+        signature = request.headers.get("x-linli-signature", "")
+        body = await request.body()
+        secret = rt.settings.sos_vendor_secrets.get(vendor)
+        if secret is None:
+            return _refuse(401, "unknown vendor", vendor=vendor[:50])
+        if not hmac.compare_digest(sign(secret, timestamp, body), signature):
+            return _refuse(401, "bad signature", vendor=vendor)
+        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_SKEW_S:
+            return _refuse(401, "stale or replayed timestamp", vendor=vendor)
+        try:
+            data = json.loads(body)
+            device_id, event_id = str(data["device_id"]), str(data["event_id"])
+        except (ValueError, KeyError, TypeError):
+            return _refuse(400, "malformed body", vendor=vendor)
+        async with transaction(rt.factory) as session:
+            device = (
+                await session.execute(
+                    select(Device).where(
+                        Device.kind == DeviceKind.SOS_BAND, Device.identifier == device_id, Device.vendor == vendor
+                    )
+                )
+            ).scalar_one_or_none()
+            person = await session.get(Person, device.person_id) if device and device.person_id else None
+            if person is None:
+                return _refuse(404, "unknown device", vendor=vendor, device=device_id[:50])
+            community_id = await session.scalar(
+                select(Membership.community_id)
+                .where(Membership.person_id == person.id, Membership.role == Role.RESIDENT)
+                .order_by(Membership.id)
+                .limit(1)
+            )
+            if community_id is None:
+                return _refuse(404, "device wearer has no community", vendor=vendor)
+            alert, new = await service.trigger(
+                session,
+                settings=rt.settings,
+                person=person,
+                source=AlertSource.BAND,
+                idempotency_key=f"band:{vendor}:{event_id}"[:100],
+                community_id=community_id,
+            )
+        return JSONResponse({"accepted": True, "alert_id": alert.id, "new": new})
+
+    return api

@@ -1,0 +1,128 @@
+"""Escalation timers and the alarm notifications: every responder of a tier is told, on their
+first path at once and on the next ones until a device confirms (FCM does not reach mainland
+China); every attempt is on the alarm's timeline."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import jobs, runtime
+from backend.auth.actor import today_local
+from backend.community.models import Household, Person
+from backend.db import utcnow
+from backend.emergency import repository, service
+from backend.emergency.models import Alert, AlertStatus
+from backend.events import Event, consumer
+from backend.jobs import JobRun
+from backend.notify import service as notify
+from backend.notify.live import person_channel
+from backend.notify.models import Urgency
+
+
+@jobs.job_handler(service.ESCALATE)
+async def run_escalation(session: AsyncSession, run: JobRun) -> None:
+    await service.escalate(
+        session,
+        settings=runtime.current().settings,
+        alert_id=int(run.payload["alert_id"]),
+        tier=int(run.payload["tier"]),
+    )
+
+
+@jobs.job_handler(service.EN_ROUTE_CHECK)
+async def run_en_route_check(session: AsyncSession, run: JobRun) -> None:
+    await service.en_route_overdue(session, settings=runtime.current().settings, alert_id=int(run.payload["alert_id"]))
+
+
+async def _alarm_still_open(session: AsyncSession, ref: str) -> bool:
+    alert = await repository.get(session, int(ref.partition(":")[2]))
+    return alert is not None and alert.status == AlertStatus.OPEN
+
+
+notify.register_ref_check("alert", _alarm_still_open)
+
+
+def community_channel(community_id: int) -> str:
+    return f"community:{community_id}:emergency"
+
+
+async def _alarm_text(session: AsyncSession, alert: Alert, elder: Person, locale: str) -> str:
+    catalog = runtime.current().catalog
+    household = await session.get(Household, alert.household_id) if alert.household_id else None
+    params = {
+        "name": elder.name,
+        "age": elder.age(today_local()) or "",
+        "address": household.address if household else "",
+        "minutes": max(1, int((utcnow() - alert.raised_at).total_seconds() // 60)),
+    }
+    if alert.call_emergency_services:
+        return catalog.text(locale, "emergency.call_120_body", **params)
+    if alert.tier > 1:
+        return catalog.text(locale, "emergency.escalated_body", **params)
+    return catalog.text(locale, "emergency.alarm_body", **params)
+
+
+async def _notify_tier(session: AsyncSession, event: Event) -> None:
+    rt = runtime.current()
+    alert = await repository.get(session, int(event.payload["alert_id"]))
+    if alert is None or alert.status not in (AlertStatus.OPEN,):
+        return
+    elder = await session.get(Person, alert.person_id)
+    if elder is None:
+        return
+    policy = await service.policy_of(session, rt.settings, alert)
+    step = policy.tier(int(event.payload.get("tier", alert.tier)))
+    if step is None:
+        return
+    for person_id in await service.responders(session, alert, step.notify):
+        person = await session.get(Person, person_id)
+        if person is None:
+            continue
+        # Stored with its delivery record; the first path now, the next after 10 s unconfirmed.
+        await notify.send(
+            session,
+            person,
+            kind="emergency",
+            title=rt.catalog.text(person.locale, "emergency.alarm_title"),
+            body=await _alarm_text(session, alert, elder, person.locale),
+            data={"kind": "emergency", "alertId": str(alert.id), "tier": str(alert.tier)},
+            urgency=Urgency.EMERGENCY,
+            ref=service.alert_ref(alert.id),
+        )
+        await rt.live.publish(person_channel(person.id), {"kind": "emergency", "alert_id": alert.id})
+    await rt.live.publish(community_channel(alert.community_id), {"kind": "emergency", "alert_id": alert.id})
+
+
+for _topic in ("emergency.raised", "emergency.escalated"):
+    consumer(_topic, name=f"emergency.notify.{_topic}")(_notify_tier)
+
+
+@consumer("emergency.pressed_again", name="emergency.live.pressed_again")
+@consumer("emergency.updated", name="emergency.live.updated")
+async def tell_everyone_involved(session: AsyncSession, event: Event) -> None:
+    """Every change reaches the elder and everyone told so far, live; the elder also in words."""
+    rt = runtime.current()
+    alert = await repository.get(session, int(event.payload["alert_id"]))
+    if alert is None:
+        return
+    elder = await session.get(Person, alert.person_id)
+    if elder is None:
+        return
+    policy = await service.policy_of(session, rt.settings, alert)
+    groups = tuple(g for t in policy.tiers if t.tier <= alert.tier for g in t.notify)
+    involved = await service.responders(session, alert, groups)
+    message = {"kind": "emergency", "alert_id": alert.id}
+    for person_id in [alert.person_id, *involved]:
+        await rt.live.publish(person_channel(person_id), message)
+    await rt.live.publish(community_channel(alert.community_id), message)
+    change = event.payload.get("change")
+    if change in ("acknowledged", "en_route", "resolved"):
+        by = await session.get(Person, int(event.payload["by"]))
+        text = rt.catalog.text(elder.locale, f"emergency.{change}", responder=by.name if by else "")
+        await notify.tell(
+            session,
+            elder,
+            title=rt.catalog.text(elder.locale, "emergency.update_title"),
+            text=text,
+            data={"kind": "emergency", "alertId": str(alert.id)},
+        )

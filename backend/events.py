@@ -1,0 +1,321 @@
+"""Domain events through a transactional outbox.
+
+A service calls `emit(session, topic, payload)`: the event row commits with the change it
+describes, or not at all. After commit the transport is told (in-process queue when
+embedded, a Redis Stream consumer group when distributed); a sweeper re-drives from the
+database anything not yet handled, so losing the transport or a process delays an event
+but never loses it. Each consumer records a receipt in the same transaction as its effects,
+so an event is handled at most once per consumer however often it is delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, event, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from backend.db import Base, CreatedAtMixin, IdMixin, IdType, transaction, utcnow
+
+log = logging.getLogger(__name__)
+
+# How long the normal path has before the sweeper takes an event over.
+SWEEP_GRACE_S = 10.0
+
+
+class OutboxEvent(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "outbox_events"
+    __table_args__ = (Index("ix_outbox_events_pending", "completed_at", "next_attempt_at"),)
+    topic: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    next_attempt_at: Mapped[dt.datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    completed_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class EventReceipt(Base):
+    __tablename__ = "event_receipts"
+    event_id: Mapped[int] = mapped_column(IdType, ForeignKey("outbox_events.id"), primary_key=True)
+    consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    handled_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+@dataclass(frozen=True)
+class Event:
+    """What a consumer receives: a read-only copy of the outbox row."""
+
+    id: int
+    topic: str
+    payload: dict[str, Any]
+    created_at: dt.datetime
+
+
+Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    name: str
+    topic: str
+    handler: Handler
+
+
+_consumers: dict[str, list[Consumer]] = {}
+
+
+def consumer(topic: str, name: str) -> Callable[[Handler], Handler]:
+    """Register `handler` for `topic`; `name` identifies its receipts, keep it stable."""
+
+    def register(handler: Handler) -> Handler:
+        subscribed = _consumers.setdefault(topic, [])
+        if not any(c.name == name for c in subscribed):
+            subscribed.append(Consumer(name, topic, handler))
+        return handler
+
+    return register
+
+
+def consumers_of(topic: str) -> list[Consumer]:
+    return _consumers.get(topic, [])
+
+
+def emit(session: AsyncSession, topic: str, payload: dict[str, Any]) -> OutboxEvent:
+    row = OutboxEvent(
+        topic=topic,
+        payload=payload,
+        next_attempt_at=utcnow() + dt.timedelta(seconds=SWEEP_GRACE_S),
+    )
+    session.add(row)
+    session.info.setdefault("linli.emitted", []).append(row)
+    return row
+
+
+class Transport:
+    """Carries event ids from the committing process to the consumers."""
+
+    def published(self, event_ids: list[int]) -> None:
+        raise NotImplementedError  # pragma: no cover - interface
+
+
+_transport: Transport | None = None
+
+
+def set_transport(transport: Transport | None) -> None:
+    global _transport
+    _transport = transport
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released: SQLAlchemy calls this hook for those too; wait for the real commit
+    emitted = session.info.pop("linli.emitted", None)
+    if emitted and _transport is not None:
+        _transport.published([row.id for row in emitted])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, _previous: Any) -> None:
+    if not session.in_transaction():
+        session.info.pop("linli.emitted", None)
+
+
+async def handle(factory: async_sessionmaker[AsyncSession], event_id: int) -> bool:
+    """Run every consumer of one event that has not handled it yet. True when all have."""
+    async with factory() as session:
+        row = await session.get(OutboxEvent, event_id)
+        if row is None or row.completed_at is not None:
+            return True
+        ev = Event(id=row.id, topic=row.topic, payload=dict(row.payload), created_at=row.created_at)
+    failed: str | None = None
+    for c in consumers_of(ev.topic):
+        try:
+            async with transaction(factory) as session:
+                if await session.get(EventReceipt, (event_id, c.name)) is not None:
+                    continue
+                session.add(EventReceipt(event_id=event_id, consumer=c.name))
+                await session.flush()  # a racing worker's receipt conflicts here
+                await c.handler(session, ev)
+        except IntegrityError:
+            continue  # another worker handled it
+        except Exception as exc:
+            log.exception("event consumer failed", extra={"consumer": c.name, "event_id": event_id})
+            failed = f"{c.name}: {exc!r}"[:2000]
+    async with transaction(factory) as session:
+        if failed is None:
+            await session.execute(update(OutboxEvent).where(OutboxEvent.id == event_id).values(completed_at=utcnow()))
+            return True
+        row = await session.get(OutboxEvent, event_id)
+        if row is not None:
+            row.attempts += 1
+            row.last_error = failed
+            backoff = min(300.0, 2.0 ** min(row.attempts, 8))
+            row.next_attempt_at = utcnow() + dt.timedelta(seconds=backoff)
+    return False
+
+
+async def claim_overdue(factory: async_sessionmaker[AsyncSession], limit: int = 100) -> list[int]:
+    """Events the normal path did not finish in time; each claimed by moving its next attempt."""
+    now = utcnow()
+    async with transaction(factory) as session:
+        rows = (
+            await session.execute(
+                select(OutboxEvent.id, OutboxEvent.next_attempt_at)
+                .where(OutboxEvent.completed_at.is_(None), OutboxEvent.next_attempt_at <= now)
+                .order_by(OutboxEvent.id)
+                .limit(limit)
+            )
+        ).all()
+        claimed = []
+        for event_id, seen_next in rows:
+            res = await session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id == event_id, OutboxEvent.next_attempt_at == seen_next)
+                .values(next_attempt_at=now + dt.timedelta(seconds=SWEEP_GRACE_S * 3))
+            )
+            if res.rowcount:  # type: ignore[attr-defined]
+                claimed.append(event_id)
+    return claimed
+
+
+class InProcessTransport(Transport):
+    """Embedded mode: a queue in this process, drained by a few dispatcher tasks."""
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession], dispatchers: int = 4) -> None:
+        self._factory = factory
+        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        self._tasks = [asyncio.create_task(self._dispatch()) for _ in range(dispatchers)]
+
+    def published(self, event_ids: list[int]) -> None:
+        for event_id in event_ids:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, event_id)
+
+    async def _dispatch(self) -> None:
+        while True:
+            event_id = await self._queue.get()
+            try:
+                await handle(self._factory, event_id)
+            except Exception:
+                log.exception("event dispatch failed", extra={"event_id": event_id})
+            finally:
+                self._queue.task_done()
+
+    async def idle(self) -> None:
+        """Wait until everything queued so far has been handled (tests, shutdown)."""
+        await self._queue.join()
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class RedisStreamTransport(Transport):
+    """Distributed mode: event ids on a Redis Stream read by a consumer group of workers.
+
+    The stream only carries ids; the outbox row is the event. A worker that dies with
+    messages pending has them claimed by another after `reclaim_idle_ms`.
+    """
+
+    GROUP = "workers"
+
+    def __init__(
+        self,
+        redis: Any,
+        stream: str,
+        factory: async_sessionmaker[AsyncSession],
+        worker_name: str,
+        reclaim_idle_ms: int = 30_000,
+    ) -> None:
+        self._redis = redis
+        self._stream = stream
+        self._factory = factory
+        self._name = worker_name
+        self._reclaim_idle_ms = reclaim_idle_ms
+        self._loop = asyncio.get_running_loop()
+        self._pending_adds: set[asyncio.Task[None]] = set()
+
+    def published(self, event_ids: list[int]) -> None:
+        def start() -> None:
+            task = asyncio.create_task(self._add(event_ids))
+            self._pending_adds.add(task)
+            task.add_done_callback(self._pending_adds.discard)
+
+        self._loop.call_soon_threadsafe(start)
+
+    async def _add(self, event_ids: list[int]) -> None:
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for event_id in event_ids:
+                    pipe.xadd(self._stream, {"id": str(event_id)}, maxlen=100_000, approximate=True)
+                await pipe.execute()
+        except Exception:
+            # The sweeper will find these in the outbox.
+            log.warning("could not publish events to Redis", exc_info=True)
+
+    async def ensure_group(self) -> None:
+        try:
+            await self._redis.xgroup_create(self._stream, self.GROUP, id="0", mkstream=True)
+        except Exception as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def consume(self, stop: asyncio.Event, block_ms: int = 1000) -> None:
+        await self.ensure_group()
+        while not stop.is_set():
+            try:
+                claimed = await self._redis.xautoclaim(
+                    self._stream, self.GROUP, self._name, self._reclaim_idle_ms, "0-0", count=50
+                )
+                messages = [(self._stream, claimed[1])] if claimed and claimed[1] else []
+                if not messages:
+                    messages = await self._redis.xreadgroup(
+                        self.GROUP, self._name, {self._stream: ">"}, count=50, block=block_ms
+                    )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("Redis stream read failed; retrying", exc_info=True)
+                await asyncio.sleep(1.0)
+                continue
+            for _stream, entries in messages or []:
+                await asyncio.gather(*(self._process(msg_id, fields) for msg_id, fields in entries))
+
+    async def _process(self, msg_id: Any, fields: dict[Any, Any]) -> None:
+        raw = fields.get(b"id") or fields.get("id")
+        try:
+            await handle(self._factory, int(raw or 0))
+        except Exception:
+            log.exception("event dispatch failed", extra={"event_id": raw})
+            return  # left pending; reclaimed later or re-driven by the sweeper
+        try:
+            await self._redis.xack(self._stream, self.GROUP, msg_id)
+        except Exception:
+            log.warning("could not ack event", exc_info=True)
+
+
+async def sweep_forever(
+    factory: async_sessionmaker[AsyncSession], stop: asyncio.Event, interval_s: float = 2.0
+) -> None:
+    """The database is the source of truth: re-drive whatever the transport did not finish."""
+    while not stop.is_set():
+        try:
+            for event_id in await claim_overdue(factory):
+                await handle(factory, event_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("event sweep failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval_s)
+        except TimeoutError:
+            pass

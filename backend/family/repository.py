@@ -1,0 +1,72 @@
+"""Every query of family links."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.family.models import FamilyLink, FamilyLinkEvent, LinkStatus
+
+OPEN = (LinkStatus.PENDING, LinkStatus.ACTIVE)
+
+
+async def get(session: AsyncSession, link_id: int, *, for_update: bool = False) -> FamilyLink | None:
+    query = select(FamilyLink).where(FamilyLink.id == link_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def open_link_between(session: AsyncSession, elder_id: int, family_id: int) -> FamilyLink | None:
+    return (
+        await session.execute(
+            select(FamilyLink).where(
+                FamilyLink.elder_id == elder_id,
+                FamilyLink.family_id == family_id,
+                FamilyLink.status.in_(OPEN),
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def active_link(session: AsyncSession, *, elder_id: int, family_id: int) -> FamilyLink | None:
+    return (
+        await session.execute(
+            select(FamilyLink).where(
+                FamilyLink.elder_id == elder_id,
+                FamilyLink.family_id == family_id,
+                FamilyLink.status == LinkStatus.ACTIVE,
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def page_for_person(
+    session: AsyncSession, person_id: int, *, before_id: int | None, limit: int, include_ended: bool
+) -> Sequence[FamilyLink]:
+    query = select(FamilyLink).where(or_(FamilyLink.elder_id == person_id, FamilyLink.family_id == person_id))
+    if not include_ended:
+        query = query.where(FamilyLink.status.in_(OPEN))
+    if before_id is not None:
+        query = query.where(FamilyLink.id < before_id)
+    return (await session.execute(query.order_by(FamilyLink.id.desc()).limit(limit))).scalars().all()
+
+
+async def events_for_links(session: AsyncSession, link_ids: Sequence[int]) -> Sequence[FamilyLinkEvent]:
+    return (
+        (
+            await session.execute(
+                select(FamilyLinkEvent)
+                .where(FamilyLinkEvent.link_id.in_(link_ids))
+                .order_by(FamilyLinkEvent.link_id, FamilyLinkEvent.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def links_by_ids(session: AsyncSession, ids: Sequence[int]) -> Sequence[FamilyLink]:
+    return (await session.execute(select(FamilyLink).where(FamilyLink.id.in_(ids)))).scalars().all()

@@ -1,0 +1,223 @@
+"""The rules of family links: who may create, answer and end them, and what they allow."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.actor import Actor
+from backend.auth.errors import InvalidPhone
+from backend.auth.phone import normalize_phone
+from backend.community import repository as community_repository
+from backend.community.models import Person
+from backend.db import utcnow
+from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.events import emit
+from backend.family import repository
+from backend.family.errors import AlreadyLinked, CannotLinkSelf, InvalidScopes, InvitationClosed, NotYourTurn
+from backend.family.models import ConsentVia, FamilyLink, FamilyLinkEvent, LinkStatus, Scope
+
+MAX_RELATION = 20
+
+
+def _scopes(scopes: Sequence[Scope]) -> list[str]:
+    values = sorted({Scope(s).value for s in scopes})
+    if not values:
+        raise InvalidScopes()
+    return values
+
+
+def _relation(relation: str) -> str:
+    relation = relation.strip()
+    if not relation or len(relation) > MAX_RELATION:
+        raise InvalidInput("relation", field="relation")
+    return relation
+
+
+def _record(session: AsyncSession, link: FamilyLink, actor: Actor, action: str, **detail: object) -> None:
+    session.add(FamilyLinkEvent(link_id=link.id, actor_id=actor.id, action=action, detail=detail))
+
+
+async def _is_staff_for(session: AsyncSession, actor: Actor, person_id: int) -> bool:
+    if not actor.is_staff:
+        return False
+    return bool(actor.staff_community_ids & await community_repository.community_ids_of(session, person_id))
+
+
+async def _person_by_phone_or_new(session: AsyncSession, phone: str, name: str, locale: str) -> Person:
+    person = await community_repository.person_by_phone(session, phone)
+    if person is None:
+        # A family member far away gets an account with only what the invitation said.
+        person = Person(name=name, phone=phone, locale=locale)
+        session.add(person)
+        await session.flush()
+    return person
+
+
+async def invite(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    phone: str,
+    relation: str,
+    scopes: Sequence[Scope],
+    name: str | None = None,
+    elder_id: int | None = None,
+) -> FamilyLink:
+    """An elder invites a family member (or staff do it with the elder, in person)."""
+    relation, scope_values = _relation(relation), _scopes(scopes)
+    normalized = normalize_phone(phone)
+    if normalized is None:
+        raise InvalidPhone()
+    if elder_id is None or elder_id == actor.id:
+        elder, via = actor.person, ConsentVia.APP
+    else:
+        found = await session.get(Person, elder_id)
+        if found is None or not await _is_staff_for(session, actor, found.id):
+            raise NotFound()
+        elder, via = found, ConsentVia.STAFF_IN_PERSON
+    family = await _person_by_phone_or_new(session, normalized, (name or relation).strip()[:100], elder.locale)
+    if family.id == elder.id:
+        raise CannotLinkSelf()
+    if await repository.open_link_between(session, elder.id, family.id) is not None:
+        raise AlreadyLinked()
+    now = utcnow()
+    link = FamilyLink(
+        elder_id=elder.id,
+        family_id=family.id,
+        relation=relation,
+        scopes=scope_values,
+        status=LinkStatus.PENDING,
+        initiated_by_id=actor.id,
+        elder_consent_at=now,
+        elder_consent_via=via,
+        elder_consent_by_id=actor.id,
+    )
+    session.add(link)
+    await session.flush()
+    _record(session, link, actor, "invited", scopes=scope_values, via=via.value)
+    emit(session, "family.invited", {"link_id": link.id})
+    return link
+
+
+async def request_link(
+    session: AsyncSession, actor: Actor, *, elder_phone: str, relation: str, scopes: Sequence[Scope]
+) -> FamilyLink:
+    """A family member asks to be linked; the elder (or staff, in person) must agree."""
+    relation, scope_values = _relation(relation), _scopes(scopes)
+    normalized = normalize_phone(elder_phone)
+    if normalized is None:
+        raise InvalidPhone()
+    elder = await community_repository.person_by_phone(session, normalized)
+    if elder is None:
+        raise NotFound()
+    if elder.id == actor.id:
+        raise CannotLinkSelf()
+    if await repository.open_link_between(session, elder.id, actor.id) is not None:
+        raise AlreadyLinked()
+    link = FamilyLink(
+        elder_id=elder.id,
+        family_id=actor.id,
+        relation=relation,
+        scopes=scope_values,
+        status=LinkStatus.PENDING,
+        initiated_by_id=actor.id,
+        family_accepted_at=utcnow(),
+    )
+    session.add(link)
+    await session.flush()
+    _record(session, link, actor, "requested", scopes=scope_values)
+    emit(session, "family.requested", {"link_id": link.id})
+    return link
+
+
+def _activate_if_agreed(session: AsyncSession, link: FamilyLink) -> None:
+    if link.elder_consent_at is not None and link.family_accepted_at is not None:
+        link.status = LinkStatus.ACTIVE
+        emit(session, "family.link_active", {"link_id": link.id})
+    else:
+        emit(session, "family.link_changed", {"link_id": link.id})
+
+
+async def respond(session: AsyncSession, actor: Actor, *, link_id: int, accept: bool) -> FamilyLink:
+    link = await repository.get(session, link_id, for_update=True)
+    if link is None or actor.id not in (link.elder_id, link.family_id):
+        raise NotFound()
+    if link.status != LinkStatus.PENDING:
+        raise InvitationClosed()
+    now = utcnow()
+    answering_as_elder = actor.id == link.elder_id and link.elder_consent_at is None
+    answering_as_family = actor.id == link.family_id and link.family_accepted_at is None
+    if not (answering_as_elder or answering_as_family):
+        raise NotYourTurn()
+    if not accept:
+        link.status = LinkStatus.DECLINED
+        link.ended_at, link.ended_by_id = now, actor.id
+        _record(session, link, actor, "declined")
+        emit(session, "family.link_declined", {"link_id": link.id})
+        return link
+    if answering_as_elder:
+        link.elder_consent_at, link.elder_consent_via, link.elder_consent_by_id = now, ConsentVia.APP, actor.id
+        _record(session, link, actor, "elder_consented", via=ConsentVia.APP.value)
+    else:
+        link.family_accepted_at = now
+        _record(session, link, actor, "accepted")
+    _activate_if_agreed(session, link)
+    return link
+
+
+async def confirm_in_person(session: AsyncSession, actor: Actor, *, link_id: int) -> FamilyLink:
+    """Staff record the elder's consent given face to face (no smartphone needed)."""
+    link = await repository.get(session, link_id, for_update=True)
+    if link is None or not await _is_staff_for(session, actor, link.elder_id):
+        raise NotFound()
+    if link.status != LinkStatus.PENDING:
+        raise InvitationClosed()
+    if link.elder_consent_at is not None:
+        raise NotYourTurn()
+    link.elder_consent_at = utcnow()
+    link.elder_consent_via, link.elder_consent_by_id = ConsentVia.STAFF_IN_PERSON, actor.id
+    _record(session, link, actor, "elder_consented", via=ConsentVia.STAFF_IN_PERSON.value)
+    _activate_if_agreed(session, link)
+    return link
+
+
+async def revoke(session: AsyncSession, actor: Actor, *, link_id: int, reason: str | None) -> FamilyLink:
+    """The elder, the family member, or staff end a link; it stops working at once."""
+    link = await repository.get(session, link_id, for_update=True)
+    if link is None:
+        raise NotFound()
+    if actor.id not in (link.elder_id, link.family_id) and not await _is_staff_for(session, actor, link.elder_id):
+        raise NotFound()
+    if link.status not in repository.OPEN:
+        raise InvitationClosed()
+    link.status = LinkStatus.REVOKED
+    link.ended_at, link.ended_by_id = utcnow(), actor.id
+    _record(session, link, actor, "revoked", reason=(reason or "")[:200])
+    emit(session, "family.link_revoked", {"link_id": link.id, "by": actor.id})
+    return link
+
+
+async def require_scope(session: AsyncSession, actor: Actor, *, elder_id: int, scope: Scope) -> FamilyLink:
+    """The active link that lets `actor` act for `elder_id` in `scope`, read fresh every time."""
+    link = await repository.active_link(session, elder_id=elder_id, family_id=actor.id)
+    if link is None:
+        raise NotFound()
+    if not link.has_scope(scope):
+        raise Forbidden()
+    return link
+
+
+async def links_page(
+    session: AsyncSession, actor: Actor, *, before_id: int | None, limit: int, include_ended: bool
+) -> Sequence[FamilyLink]:
+    return await repository.page_for_person(
+        session, actor.id, before_id=before_id, limit=limit, include_ended=include_ended
+    )
+
+
+async def events_visible(session: AsyncSession, actor: Actor, link: FamilyLink) -> Sequence[FamilyLinkEvent]:
+    if actor.id not in (link.elder_id, link.family_id) and not await _is_staff_for(session, actor, link.elder_id):
+        raise NotFound()
+    return await repository.events_for_links(session, [link.id])

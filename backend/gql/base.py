@@ -1,0 +1,44 @@
+"""Helpers every domain's gql module uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.permission import BasePermission
+
+from backend.errors import InvalidInput
+from backend.gql.extensions import Atomic
+from backend.gql.permissions import IsAuthenticated
+
+
+def mutation(*, permissions: list[type[BasePermission]] | None = None, **kwargs: Any) -> Any:
+    """A mutation: runs in its own savepoint; signed-in only unless `permissions=[]`."""
+    from strawberry.permission import PermissionExtension
+
+    classes = [IsAuthenticated] if permissions is None else permissions
+    extensions: list[Any] = [Atomic()]
+    if classes:
+        extensions.insert(0, PermissionExtension(permissions=[cls() for cls in classes]))
+    return strawberry.mutation(extensions=extensions, **kwargs)
+
+
+def parse_id(value: strawberry.ID | str, field: str = "id") -> int:
+    try:
+        parsed = int(str(value))
+    except ValueError as exc:
+        raise InvalidInput(field, field=field) from exc
+    if parsed <= 0:
+        raise InvalidInput(field, field=field)
+    return parsed
+
+
+def optional_id(value: strawberry.ID | str | None, field: str) -> int | None:
+    """An optional ID argument ("for this person, else me")."""
+    return None if value is None else parse_id(value, field)
+
+
+@strawberry.type(description="A text a person sees, and where to hear it read aloud.")
+class SpokenText:
+    text: str
+    read_aloud_url: str

@@ -1,0 +1,107 @@
+"""The per-request context: one session, the actor, the locale, the loaders."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
+from strawberry.fastapi import BaseContext
+
+from backend.auth.actor import Actor, TvActor, load_actor
+from backend.auth.tokens import TokenError
+from backend.content.catalog import DEFAULT_LOCALE
+from backend.errors import Unauthenticated
+from backend.gql.loaders import Loaders
+from backend.observability import request_id_var
+from backend.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def locale_from_header(accept_language: str | None) -> str:
+    value = (accept_language or "").lower()
+    if value.startswith(("yue", "zh-hk", "zh-mo")):
+        return "yue"
+    if value.startswith("ko"):
+        return "ko"
+    return DEFAULT_LOCALE
+
+
+class Context(BaseContext):
+    def __init__(self, rt: Runtime, *, ip: str, request_id: str, locale: str) -> None:
+        super().__init__()
+        self.rt = rt
+        self.ip = ip
+        self.request_id = request_id
+        self.locale = locale
+        self.actor: Actor | None = None
+        self.tv: TvActor | None = None
+        self._session: AsyncSession | None = None
+        self.loaders = Loaders(lambda: self.session)
+        self.connection_params: dict[str, object] | None = None  # WebSocket connection_init payload
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self.rt.factory()
+        return self._session
+
+    def fresh_reads(self) -> None:
+        """New loaders: a long-lived (subscription) context must not serve stale rows."""
+        self.loaders = Loaders(lambda: self.session)
+
+    async def authenticate(self, token: str | None) -> None:
+        if not token:
+            return
+        try:
+            claims = self.rt.tokens.decode_access(token)
+        except TokenError:
+            return
+        actor = await load_actor(self.session, claims)
+        if isinstance(actor, TvActor):
+            self.tv = actor
+        elif actor is not None:
+            self.actor = actor
+            self.locale = actor.person.locale
+
+    def require_actor(self) -> Actor:
+        if self.actor is None:
+            raise Unauthenticated()
+        return self.actor
+
+    async def commit(self) -> None:
+        if self._session is not None:
+            await self._session.commit()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def _bearer(connection: HTTPConnection) -> str | None:
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token else None
+
+
+async def _context_scope(connection: HTTPConnection):  # type: ignore[no-untyped-def]
+    rt: Runtime = connection.app.state.runtime
+    ctx = Context(
+        rt,
+        ip=connection.client.host if connection.client else "unknown",
+        request_id=request_id_var.get() or uuid.uuid4().hex[:16],
+        locale=locale_from_header(connection.headers.get("accept-language")),
+    )
+    try:
+        await ctx.authenticate(_bearer(connection))
+        yield ctx
+    finally:
+        await ctx.close()
+
+
+async def get_context(ctx: Context = Depends(_context_scope)) -> Context:
+    return ctx

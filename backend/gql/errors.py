@@ -1,0 +1,166 @@
+"""Typed errors: `interface UserError { code message }`, one GraphQL type per DomainError.
+
+Services raise DomainError subclasses; the schema's exception handlers turn them into the
+matching member of a mutation's result union, with the message in the asker's locale.
+Where a field's type has no member for an error it becomes a top-level error with
+`extensions.code`, localized the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from backend.auth import errors as auth_errors
+from backend.emergency.errors import AlertClosed, NoHealthConsent
+from backend.errors import DomainError, InvalidInput, NotFound, RateLimited
+from backend.family import errors as family_errors
+
+
+@strawberry.interface(description="An expected failure the person can act on; message is in their language.")
+class UserError:
+    code: str
+    message: str
+
+
+@strawberry.type
+class NotFoundError(UserError):
+    pass
+
+
+@strawberry.type
+class InvalidInputError(UserError):
+    field: str | None
+
+
+@strawberry.type
+class RateLimitedError(UserError):
+    retry_after_seconds: int
+
+
+@strawberry.type
+class InvalidPhoneError(UserError):
+    pass
+
+
+@strawberry.type
+class InvalidCodeError(UserError):
+    remaining_attempts: int
+
+
+@strawberry.type
+class CodeExpiredError(UserError):
+    pass
+
+
+@strawberry.type
+class TooManyAttemptsError(UserError):
+    pass
+
+
+@strawberry.type
+class InvalidRefreshTokenError(UserError):
+    pass
+
+
+@strawberry.type
+class InvalidDeviceCodeError(UserError):
+    pass
+
+
+@strawberry.type
+class InvalidPinError(UserError):
+    pass
+
+
+@strawberry.type
+class NoHouseholdError(UserError):
+    pass
+
+
+@strawberry.type
+class AlreadyLinkedError(UserError):
+    pass
+
+
+@strawberry.type
+class CannotLinkSelfError(UserError):
+    pass
+
+
+@strawberry.type
+class InvitationClosedError(UserError):
+    pass
+
+
+@strawberry.type
+class NotYourTurnError(UserError):
+    pass
+
+
+@strawberry.type
+class InvalidScopesError(UserError):
+    pass
+
+
+@strawberry.type
+class AlertClosedError(UserError):
+    pass
+
+
+@strawberry.type
+class NoHealthConsentError(UserError):
+    pass
+
+
+# The GraphQL type for each exception, and what it adds besides code and message.
+ERROR_TYPES: dict[type[DomainError], type] = {
+    NotFound: NotFoundError,
+    InvalidInput: InvalidInputError,
+    RateLimited: RateLimitedError,
+    auth_errors.InvalidPhone: InvalidPhoneError,
+    auth_errors.InvalidCode: InvalidCodeError,
+    auth_errors.CodeExpired: CodeExpiredError,
+    auth_errors.TooManyAttempts: TooManyAttemptsError,
+    auth_errors.InvalidRefreshToken: InvalidRefreshTokenError,
+    auth_errors.InvalidDeviceCode: InvalidDeviceCodeError,
+    auth_errors.InvalidPin: InvalidPinError,
+    auth_errors.NoHousehold: NoHouseholdError,
+    family_errors.AlreadyLinked: AlreadyLinkedError,
+    family_errors.CannotLinkSelf: CannotLinkSelfError,
+    family_errors.InvitationClosed: InvitationClosedError,
+    family_errors.NotYourTurn: NotYourTurnError,
+    family_errors.InvalidScopes: InvalidScopesError,
+    AlertClosed: AlertClosedError,
+    NoHealthConsent: NoHealthConsentError,
+}
+
+_EXTRA_FIELDS = {
+    InvalidInputError: lambda e: {"field": e.params.get("field")},
+    RateLimitedError: lambda e: {"retry_after_seconds": e.params["seconds"]},
+    InvalidCodeError: lambda e: {"remaining_attempts": e.params["remaining"]},
+}
+
+
+def message_for(error: DomainError, locale: str | None) -> str:
+    from backend import runtime
+
+    return runtime.current().catalog.text(locale, f"errors.{error.code}", **error.params)
+
+
+class DomainErrorHandler:
+    """Turns one DomainError class into its GraphQL type (strawberry's ExceptionHandler protocol)."""
+
+    def __init__(self, exception_type: type[DomainError], error_type: type) -> None:
+        self.exception_type = exception_type
+        self.error_type = error_type
+
+    def handle(self, exception: DomainError, *, field: Any, info: Info) -> Any:
+        extra = _EXTRA_FIELDS.get(self.error_type, lambda _e: {})(exception)
+        return self.error_type(code=exception.code, message=message_for(exception, info.context.locale), **extra)
+
+
+def exception_handlers() -> list[DomainErrorHandler]:
+    return [DomainErrorHandler(exc, err) for exc, err in ERROR_TYPES.items()]

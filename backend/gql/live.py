@@ -1,0 +1,38 @@
+"""Subscriptions that stream rows as they change."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+from backend.gql.context import Context
+
+T = TypeVar("T")
+
+
+async def rows_as_they_change(
+    ctx: Context, channels: list[str], kind: str, load: Callable[[dict[str, Any]], Awaitable[T | None]]
+) -> AsyncIterator[T]:
+    """For each live message of `kind`, the row it names, read fresh (None: skipped).
+
+    A subscription lives long: each message gets new loaders (no stale rows cached from an
+    earlier one), and the session is closed before waiting for the next message, so an idle
+    subscriber holds no database connection. What the resolvers wrote (the access log of a
+    health read) is committed first. Shielded, so a client leaving mid-close does not leave
+    the connection half-closed."""
+    async for message in ctx.rt.live.subscribe(*channels):
+        if message.get("kind") != kind:
+            continue
+        ctx.fresh_reads()
+        row = await load(message)
+        if row is not None:
+            yield row
+        await asyncio.shield(_commit_and_close(ctx))
+
+
+async def _commit_and_close(ctx: Context) -> None:
+    try:
+        await ctx.commit()
+    finally:
+        await ctx.close()

@@ -1,0 +1,60 @@
+"""Cursor pagination: opaque cursors over a stable key, at most 100 a page."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+import strawberry
+
+from backend.errors import InvalidInput
+
+T = TypeVar("T")
+M = TypeVar("M")
+MAX_PAGE = 100
+
+
+def encode_cursor(key: int) -> str:
+    return base64.urlsafe_b64encode(f"k:{key}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        if prefix != "k":
+            raise ValueError(cursor)
+        return int(value)
+    except ValueError as exc:
+        raise InvalidInput("after", field="after") from exc
+
+
+def page_size(first: int) -> int:
+    if not 1 <= first <= MAX_PAGE:
+        raise InvalidInput(f"first: 1-{MAX_PAGE}", field="first")
+    return first
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    nodes: list[T]
+    page_info: PageInfo
+
+
+def connection(rows: Sequence[M], first: int, key: Callable[[M], int], to_node: Callable[[M], T]) -> Connection[T]:
+    """`rows` was fetched with limit first + 1: the extra row only says there is more."""
+    has_next = len(rows) > first
+    rows = rows[:first]
+    return Connection(
+        nodes=[to_node(r) for r in rows],
+        page_info=PageInfo(has_next_page=has_next, end_cursor=encode_cursor(key(rows[-1])) if rows else None),
+    )

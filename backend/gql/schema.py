@@ -1,0 +1,81 @@
+"""Assembles the domains' Query and Mutation types into one schema with the house limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from backend.auth.gql import AuthMutation
+from backend.community.gql import CommunityMutation, CommunityQuery
+from backend.config import Settings
+from backend.emergency.gql import EmergencyMutation, EmergencyQuery, EmergencySubscription
+from backend.emergency.profile_gql import ProfileMutation, ProfileQuery
+from backend.family.gql import FamilyMutation, FamilyQuery, FamilySubscription
+from backend.gql.errors import UserError, exception_handlers
+from backend.gql.extensions import LocalizeErrors, MaskUnexpectedErrors, TrustedDocuments, UnitOfWork
+from backend.notify.gql import NotifyMutation, NotifyQuery, NotifySubscription
+
+
+@strawberry.type
+class Query(CommunityQuery, FamilyQuery, EmergencyQuery, ProfileQuery, NotifyQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(AuthMutation, CommunityMutation, FamilyMutation, NotifyMutation, EmergencyMutation, ProfileMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(FamilySubscription, EmergencySubscription, NotifySubscription):
+    pass
+
+
+def build_schema(settings: Settings, trusted: TrustedDocuments | None = None) -> strawberry.Schema:
+    # Factories, not instances: each request gets fresh extension state. The parser and
+    # validation caches are shared module-level LRUs, bounded here. The validation cache is
+    # keyed by the rule classes, so the limit rules are built once, not per request.
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
+    if trusted is not None:
+        rules.append(trusted.validation_rule())
+    extensions: list[Callable[[], Any]] = [
+        UnitOfWork,
+        LocalizeErrors,
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: ParserCache(maxsize=512),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=512),
+    ]
+    if not settings.introspection:
+        extensions.append(DisableIntrospection)
+    if settings.mask_errors:
+        extensions.append(MaskUnexpectedErrors)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[UserError],
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=settings.is_production),
+        exception_handlers=exception_handlers(),
+    )
+
+
+def schema_sdl() -> str:
+    """The schema as committed in graphql/schema.graphql (independent of settings)."""
+    return build_schema(Settings()).as_str() + "\n"

@@ -1,0 +1,8 @@
+"""Imports every domain's event consumers and job handlers, so any process that runs them
+(the api in embedded mode, `./dev worker`) has them all registered."""
+
+from backend.emergency import tasks as emergency_tasks
+from backend.family import tasks as family_tasks
+from backend.notify import tasks as notify_tasks
+
+__all__ = ["emergency_tasks", "family_tasks", "notify_tasks"]

@@ -1,0 +1,293 @@
+"""Durable jobs and timers (escalations, reminders, retries).
+
+`schedule(session, kind, run_at, payload)` writes a row in the caller's transaction. Runners
+claim due rows with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), run the handler and
+mark the row done in one transaction that only commits if the lease is still theirs: a
+runner killed mid-job leaves a lease that expires, another runner takes the job over, and
+its database effects happen exactly once. Redis, when present, only wakes runners early;
+they poll the table anyway, so losing Redis delays nothing by more than the poll interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Index, String, Text, func, select, update
+from sqlalchemy import event as sa_event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from backend.db import Base, CreatedAtMixin, IdMixin, str_enum, transaction, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Job(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_due", "status", "run_at"),)
+    kind: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    run_at: Mapped[dt.datetime]
+    status: Mapped[JobStatus] = mapped_column(
+        str_enum(JobStatus),
+        default=JobStatus.PENDING,
+    )
+    # One live job per key (e.g. "escalate:alarm:42:tier:2"); rescheduling the key replaces it.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int] = mapped_column(default=8)
+    lease_until: Mapped[dt.datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    finished_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+@dataclass(frozen=True)
+class JobRun:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    run_at: dt.datetime
+    attempt: int
+
+
+JobHandler = Callable[[AsyncSession, JobRun], Awaitable[None]]
+_handlers: dict[str, JobHandler] = {}
+
+
+def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
+    def register(fn: JobHandler) -> JobHandler:
+        _handlers[kind] = fn
+        return fn
+
+    return register
+
+
+async def schedule(
+    session: AsyncSession,
+    kind: str,
+    run_at: dt.datetime,
+    payload: dict[str, Any] | None = None,
+    *,
+    key: str | None = None,
+    max_attempts: int = 8,
+) -> Job:
+    if key is not None:
+        existing = (await session.execute(select(Job).where(Job.dedupe_key == key))).scalar_one_or_none()
+        if existing is not None:
+            if existing.status == JobStatus.PENDING:
+                existing.run_at = run_at
+                existing.payload = payload or {}
+                _note_scheduled(session, run_at)
+                return existing
+            # Finished, or running (often the very job scheduling its successor): keep its
+            # history and let the key pass to the new job.
+            existing.dedupe_key = None
+            await session.flush()
+    job = Job(kind=kind, run_at=run_at, payload=payload or {}, dedupe_key=key, max_attempts=max_attempts)
+    session.add(job)
+    _note_scheduled(session, run_at)
+    return job
+
+
+async def cancel(session: AsyncSession, key: str) -> bool:
+    res = await session.execute(
+        update(Job)
+        .where(Job.dedupe_key == key, Job.status == JobStatus.PENDING)
+        .values(status=JobStatus.CANCELLED, finished_at=utcnow(), dedupe_key=None)
+    )
+    return bool(res.rowcount)  # type: ignore[attr-defined]
+
+
+def _note_scheduled(session: AsyncSession, run_at: dt.datetime) -> None:
+    session.info.setdefault("linli.scheduled", []).append(run_at)
+
+
+Waker = Callable[[dt.datetime], None]
+_wakers: list[Waker] = []
+
+
+def add_waker(fn: Waker) -> None:
+    _wakers.append(fn)
+
+
+def remove_waker(fn: Waker) -> None:
+    if fn in _wakers:
+        _wakers.remove(fn)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released: SQLAlchemy calls this hook for those too; wait for the real commit
+    scheduled = session.info.pop("linli.scheduled", None)
+    if scheduled:
+        earliest = min(scheduled)
+        for wake in list(_wakers):
+            wake(earliest)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, _previous: Any) -> None:
+    if not session.in_transaction():
+        session.info.pop("linli.scheduled", None)
+
+
+def runner_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class JobRunner:
+    def __init__(
+        self,
+        factory: async_sessionmaker[AsyncSession],
+        *,
+        name: str | None = None,
+        lease_s: float = 60.0,
+        poll_s: float = 1.0,
+        batch: int = 20,
+        concurrency: int = 8,
+    ) -> None:
+        self._factory = factory
+        self.name = name or runner_name()
+        self._lease = dt.timedelta(seconds=lease_s)
+        self._poll_s = poll_s
+        self._batch = batch
+        self._sem = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._running: set[asyncio.Task[None]] = set()
+
+    def wake(self, _run_at: dt.datetime | None = None) -> None:
+        self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def claim(self) -> list[JobRun]:
+        now = utcnow()
+        async with transaction(self._factory) as session:
+            due = (
+                select(Job.id)
+                .where(
+                    ((Job.status == JobStatus.PENDING) & (Job.run_at <= now))
+                    | ((Job.status == JobStatus.RUNNING) & (Job.lease_until < now))
+                )
+                .order_by(Job.run_at)
+                .limit(self._batch)
+            )
+            if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+                due = due.with_for_update(skip_locked=True)
+            rows = (
+                await session.execute(
+                    update(Job)
+                    .where(Job.id.in_(due.scalar_subquery()))
+                    .values(
+                        status=JobStatus.RUNNING,
+                        lease_until=now + self._lease,
+                        locked_by=self.name,
+                        attempts=Job.attempts + 1,
+                    )
+                    .returning(Job.id, Job.kind, Job.payload, Job.run_at, Job.attempts)
+                )
+            ).all()
+        return [JobRun(id=r[0], kind=r[1], payload=dict(r[2]), run_at=r[3], attempt=r[4]) for r in rows]
+
+    async def run_one(self, run: JobRun) -> None:
+        handler = _handlers.get(run.kind)
+        try:
+            async with transaction(self._factory) as session:
+                if handler is None:
+                    raise LookupError(f"no handler for job kind {run.kind!r}")
+                await handler(session, run)
+                done = await session.execute(
+                    update(Job)
+                    .where(Job.id == run.id, Job.locked_by == self.name, Job.status == JobStatus.RUNNING)
+                    .values(status=JobStatus.DONE, finished_at=utcnow(), dedupe_key=None)
+                )
+                if not done.rowcount:  # type: ignore[attr-defined]
+                    raise _LeaseLost()
+        except _LeaseLost:
+            log.warning("job lease lost; its work was rolled back", extra={"job_id": run.id})
+        except Exception as exc:
+            log.exception("job failed", extra={"job_id": run.id, "kind": run.kind})
+            await self._failed(run, exc)
+
+    async def _failed(self, run: JobRun, exc: Exception) -> None:
+        async with transaction(self._factory) as session:
+            job = await session.get(Job, run.id)
+            if job is None or job.locked_by != self.name:
+                return
+            job.last_error = repr(exc)[:2000]
+            job.locked_by = None
+            job.lease_until = None
+            if job.attempts >= job.max_attempts:
+                job.status = JobStatus.FAILED
+                job.finished_at = utcnow()
+                job.dedupe_key = None
+            else:
+                job.status = JobStatus.PENDING
+                job.run_at = utcnow() + dt.timedelta(seconds=min(600.0, 2.0**job.attempts))
+
+    async def run_due(self) -> int:
+        """Claim and run what is due now; the count claimed."""
+        runs = await self.claim()
+        for run in runs:
+            await self._sem.acquire()
+            task = asyncio.create_task(self._guarded(run))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        return len(runs)
+
+    async def _guarded(self, run: JobRun) -> None:
+        try:
+            await self.run_one(run)
+        finally:
+            self._sem.release()
+
+    async def next_due_in(self) -> float:
+        async with self._factory() as session:
+            nxt = (await session.execute(select(func.min(Job.run_at)).where(Job.status == JobStatus.PENDING))).scalar()
+        if nxt is None:
+            return self._poll_s
+        return max(0.0, min(self._poll_s, (nxt - utcnow()).total_seconds()))
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        add_waker(self.wake)
+        try:
+            while not stop.is_set():
+                self._wake.clear()  # before looking, so a wake during the look is kept
+                try:
+                    claimed = await self.run_due()
+                    delay = 0.0 if claimed >= self._batch else await self.next_due_in()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("job runner loop failed")
+                    delay = self._poll_s
+                if delay > 0:
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                    except TimeoutError:
+                        pass
+        finally:
+            remove_waker(self.wake)
+            if self._running:
+                await asyncio.gather(*self._running, return_exceptions=True)
+
+
+class _LeaseLost(Exception):
+    pass

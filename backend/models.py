@@ -1,0 +1,10 @@
+"""Imports every domain's models so Base.metadata knows every table (migrations, tests)."""
+
+from backend import events, jobs
+from backend.auth import models as auth_models
+from backend.community import models as community_models
+from backend.emergency import models as emergency_models
+from backend.family import models as family_models
+from backend.notify import models as notify_models
+
+__all__ = ["auth_models", "community_models", "emergency_models", "events", "family_models", "jobs", "notify_models"]

@@ -1,0 +1,228 @@
+"""Tell a person something on the path they actually use, and make sure it arrived.
+
+Each message is stored with its delivery record. It goes out on the person's first path; a
+path that fails hands over to the next at once, and one that was only handed over (FCM took
+it, but FCM does not reach mainland China) is given a short time to be confirmed by the
+device before the next path is tried: 10 s for an alarm. Quiet hours hold everyday messages
+until they end; alarms ignore them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import jobs, runtime
+from backend.auth.actor import Actor
+from backend.community.models import Person
+from backend.db import utcnow
+from backend.errors import NotFound
+from backend.notify import preferences
+from backend.notify.live import person_channel
+from backend.notify.models import Delivery, Notification, NotificationState, Urgency
+from backend.notify.paths import get_path
+
+log = logging.getLogger(__name__)
+
+NEXT_PATH = "notify.next_path"
+OPEN_STATES = (NotificationState.PENDING, NotificationState.HELD)
+
+
+RefCheck = Callable[[AsyncSession, str], Awaitable[bool]]
+_ref_checks: dict[str, RefCheck] = {}
+
+
+def register_ref_check(prefix: str, check: RefCheck) -> None:
+    """Domains say whether what a message is about ("alert:12") still needs anyone told."""
+    _ref_checks[prefix] = check
+
+
+async def _still_needed(session: AsyncSession, ref: str) -> bool:
+    check = _ref_checks.get(ref.partition(":")[0])
+    return True if check is None else await check(session, ref)
+
+
+def next_path_key(notification_id: int) -> str:
+    return f"notification:{notification_id}:next"
+
+
+async def send(
+    session: AsyncSession,
+    person: Person,
+    *,
+    kind: str,
+    title: str,
+    body: str,
+    data: dict[str, str] | None = None,
+    urgency: Urgency = Urgency.NORMAL,
+    ref: str | None = None,
+) -> Notification:
+    """Store the message and send it on the first path that takes it."""
+    n = Notification(person_id=person.id, kind=kind, urgency=urgency, title=title, body=body, data=data or {}, ref=ref)
+    session.add(n)
+    await session.flush()
+    await advance(session, n, person)
+    await runtime.current().live.publish(person_channel(person.id), {"kind": "notification", "id": n.id})
+    return n
+
+
+async def tell(
+    session: AsyncSession, person: Person, *, title: str, text: str, data: dict[str, str] | None = None
+) -> Notification:
+    kind = (data or {}).get("kind", "general")
+    return await send(session, person, kind=kind, title=title, body=text, data=data)
+
+
+async def advance(session: AsyncSession, n: Notification, person: Person | None = None) -> None:
+    """Try the next path(s) until one takes the message, then wait for its confirmation."""
+    if n.state not in OPEN_STATES:
+        return
+    rt = runtime.current()
+    person = person or await session.get(Person, n.person_id)
+    if person is None:
+        n.state = NotificationState.FAILED
+        return
+    prefs = await preferences.settings_of(session, person.id)
+    now = utcnow()
+    if n.urgency != Urgency.EMERGENCY:
+        held_until = preferences.quiet_until(prefs, now, ZoneInfo(rt.settings.default_timezone))
+        if held_until is not None:
+            if n.state != NotificationState.HELD:
+                session.add(Delivery(notification_id=n.id, path="-", result="held", detail="quiet hours", at=now))
+            n.state = NotificationState.HELD
+            await jobs.schedule(session, NEXT_PATH, held_until, {"notification_id": n.id}, key=next_path_key(n.id))
+            return
+        n.state = NotificationState.PENDING
+    ladder = preferences.ladder(prefs, n.urgency)
+    while n.next_path < len(ladder):
+        name = ladder[n.next_path]
+        n.next_path += 1
+        path = get_path(name)
+        attempt = await path.deliver(session, person, n) if path else None
+        result, detail = (attempt.result, attempt.detail) if attempt else ("unavailable", "not connected")
+        session.add(Delivery(notification_id=n.id, path=name, result=result, detail=detail, at=utcnow()))
+        if result not in ("sent", "delivered"):
+            continue  # failed or unavailable: the next path at once
+        if result == "delivered":
+            n.delivered_at, n.delivered_by = utcnow(), name
+        can_fall_back = any(get_path(p) for p in ladder[n.next_path :])
+        # A push awaits the phone's confirmation; an everyday message an SMS gateway took is
+        # done, while an alarm goes on to the next path unless confirmed.
+        if can_fall_back and (result == "sent" or n.urgency == Urgency.EMERGENCY):
+            n.state = NotificationState.PENDING
+            await _wait_for_confirmation(session, n)
+            return
+        n.state, n.delivered_at, n.delivered_by = NotificationState.DELIVERED, n.delivered_at or utcnow(), name
+        return
+    if n.delivered_at is None:
+        n.state = NotificationState.FAILED
+        log.warning("notification %s reached nobody: every path failed", n.id)
+    else:
+        n.state = NotificationState.DELIVERED
+
+
+async def _wait_for_confirmation(session: AsyncSession, n: Notification) -> None:
+    settings = runtime.current().settings
+    wait = settings.notify_fallback_emergency_s if n.urgency == Urgency.EMERGENCY else settings.notify_fallback_normal_s
+    await jobs.schedule(
+        session,
+        NEXT_PATH,
+        utcnow() + dt.timedelta(seconds=wait),
+        {"notification_id": n.id},
+        key=next_path_key(n.id),
+    )
+
+
+async def next_path_due(session: AsyncSession, notification_id: int) -> None:
+    """The wait is over: unless the device confirmed meanwhile, go on to the next path."""
+    n = await session.get(Notification, notification_id, with_for_update=True)
+    if n is None:
+        return
+    if n.state in OPEN_STATES and n.ref and not await _still_needed(session, n.ref):
+        n.state = NotificationState.SETTLED  # answered meanwhile (a race with `settle`)
+        return
+    if n.state == NotificationState.PENDING and n.next_path > 0:
+        last = await _last_attempt(session, n.id)
+        if last is not None and last.confirmed_at is None:
+            session.add(Delivery(notification_id=n.id, path=last.path, result="unconfirmed", detail="no confirmation"))
+    await advance(session, n)
+
+
+async def _last_attempt(session: AsyncSession, notification_id: int) -> Delivery | None:
+    return (
+        await session.execute(
+            select(Delivery)
+            .where(Delivery.notification_id == notification_id, Delivery.result.in_(("sent", "delivered")))
+            .order_by(Delivery.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def confirm(session: AsyncSession, actor: Actor, notification_id: int) -> Notification:
+    """The phone showed it (or the person opened it): it arrived, stop trying other paths."""
+    n = await session.get(Notification, notification_id, with_for_update=True)
+    if n is None or n.person_id != actor.id:
+        raise NotFound()
+    now = utcnow()
+    last = await _last_attempt(session, n.id)
+    if last is not None and last.confirmed_at is None:
+        last.confirmed_at = now
+    if n.state in (NotificationState.PENDING, NotificationState.HELD):
+        n.state = NotificationState.DELIVERED
+        n.delivered_at, n.delivered_by = n.delivered_at or now, last.path if last else "app"
+        await jobs.cancel(session, next_path_key(n.id))
+    if n.read_at is None:
+        n.read_at = now
+    return n
+
+
+async def settle(session: AsyncSession, ref: str) -> int:
+    """What the messages were about has been answered: stop chasing people with them."""
+    ids = list(
+        (
+            await session.execute(
+                select(Notification.id).where(Notification.ref == ref, Notification.state.in_(OPEN_STATES))
+            )
+        ).scalars()
+    )
+    if not ids:
+        return 0
+    await session.execute(update(Notification).where(Notification.id.in_(ids)).values(state=NotificationState.SETTLED))
+    for notification_id in ids:
+        await jobs.cancel(session, next_path_key(notification_id))
+    return len(ids)
+
+
+async def record_about(session: AsyncSession, ref: str) -> list[tuple[Delivery, int]]:
+    """Every attempt to tell anyone about `ref`, oldest first, with whom it was for."""
+    rows = await session.execute(
+        select(Delivery, Notification.person_id)
+        .join(Notification, Notification.id == Delivery.notification_id)
+        .where(Notification.ref == ref)
+        .order_by(Delivery.at, Delivery.id)
+    )
+    return [(d, person_id) for d, person_id in rows.all()]
+
+
+async def page(session: AsyncSession, person_id: int, *, before_id: int | None, limit: int) -> list[Notification]:
+    query = select(Notification).where(Notification.person_id == person_id)
+    if before_id is not None:
+        query = query.where(Notification.id < before_id)
+    return list((await session.execute(query.order_by(Notification.id.desc()).limit(limit))).scalars())
+
+
+async def deliveries_of(session: AsyncSession, notification_ids: list[int]) -> dict[int, list[Delivery]]:
+    found: dict[int, list[Delivery]] = {i: [] for i in notification_ids}
+    if notification_ids:
+        rows = await session.execute(
+            select(Delivery).where(Delivery.notification_id.in_(notification_ids)).order_by(Delivery.id)
+        )
+        for d in rows.scalars():
+            found[d.notification_id].append(d)
+    return found

@@ -1,0 +1,160 @@
+"""The process's shared parts (engine, senders, transports) and the background loops.
+
+Embedded mode: one process serves HTTP and runs the event dispatchers, the outbox sweeper
+and the job runner. Distributed mode: api processes publish event ids to a Redis Stream
+and wake workers through Redis; `./dev worker` processes consume, sweep and run jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from backend import events, jobs
+from backend.auth.tokens import Tokens
+from backend.config import Settings
+from backend.content.catalog import Catalog, catalog_for
+from backend.content.read_aloud import ReadAloud
+from backend.db import create_engine, session_factory
+from backend.notify.live import LiveFanout
+from backend.notify.push import FcmChannel
+from backend.notify.sms import DevOutboxSms, SmsSender
+from voice.tts import Synthesizer
+
+log = logging.getLogger(__name__)
+JOBS_WAKE = "jobs:wake"  # live channel: a job was scheduled, workers look now
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    factory: async_sessionmaker[AsyncSession]
+    tokens: Tokens
+    catalog: Catalog
+    sms: SmsSender
+    read_aloud: ReadAloud
+    synthesizer: Synthesizer
+    live: LiveFanout
+    redis: Any = None
+    push: FcmChannel | None = None
+    transport: events.Transport | None = None
+    job_runner: jobs.JobRunner | None = None
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _wake_publisher: Any = None
+
+    @classmethod
+    def create(cls, settings: Settings) -> Runtime:
+        engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+        redis = None
+        if settings.redis_url:
+            from redis.asyncio import Redis
+
+            redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+        return cls(
+            settings=settings,
+            engine=engine,
+            factory=session_factory(engine),
+            tokens=Tokens(settings),
+            catalog=catalog_for(settings.content_dir),
+            sms=DevOutboxSms(settings.var_dir / "dev-outbox.jsonl"),
+            read_aloud=ReadAloud(settings),
+            synthesizer=Synthesizer(
+                settings.tts_cache_dir, timeout_s=settings.tts_timeout_s, max_chars=settings.tts_max_chars
+            ),
+            live=LiveFanout(redis, settings.redis_prefix),
+            redis=redis,
+            push=FcmChannel(
+                settings.fcm_credentials_file, endpoint=settings.fcm_endpoint, timeout_s=settings.fcm_timeout_s
+            )
+            if settings.fcm_credentials_file
+            else None,
+        )
+
+    @property
+    def stream_key(self) -> str:
+        return self.settings.redis_key("events")
+
+    async def start(self, *, workers: bool) -> None:
+        """Connect the event transport; with `workers`, also run consumers, sweeper and jobs."""
+        global _current
+        _current = self
+        self._stop.clear()
+        if self.redis is not None:
+            transport = events.RedisStreamTransport(
+                self.redis, self.stream_key, self.factory, worker_name=jobs.runner_name()
+            )
+            self.transport = transport
+            self._wake_publisher = self._publish_wake
+            jobs.add_waker(self._wake_publisher)
+            if workers:
+                self._spawn(transport.consume(self._stop))
+                self._spawn(self._listen_for_wakes())
+        else:
+            self.transport = events.InProcessTransport(self.factory)
+        events.set_transport(self.transport)
+        if workers:
+            self.job_runner = jobs.JobRunner(self.factory)
+            self._spawn(self.job_runner.run_forever(self._stop))
+            self._spawn(events.sweep_forever(self.factory, self._stop))
+
+    def _spawn(self, coro: Any) -> None:
+        self._tasks.append(asyncio.create_task(coro))
+
+    def _publish_wake(self, run_at: dt.datetime) -> None:
+        # A hint only: workers poll the jobs table anyway.
+        task = asyncio.get_running_loop().create_task(self.live.publish(JOBS_WAKE, {"run_at": run_at.isoformat()}))
+        self._tasks.append(task)  # keep a reference until it is done
+        task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
+
+    async def _listen_for_wakes(self) -> None:
+        async for _message in self.live.subscribe(JOBS_WAKE):
+            if self.job_runner is not None:
+                self.job_runner.wake()
+
+    async def stop(self) -> None:
+        global _current
+        if isinstance(self.transport, events.InProcessTransport):
+            # Let events already committed finish rather than cut them off mid-transaction
+            # (the sweeper would re-drive them, but late).
+            try:
+                await asyncio.wait_for(self.transport.idle(), timeout=5)
+            except TimeoutError:
+                log.warning("shutting down with events still being handled; the sweeper will finish them")
+        self._stop.set()
+        if self._wake_publisher is not None:
+            jobs.remove_waker(self._wake_publisher)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if isinstance(self.transport, events.InProcessTransport):
+            await self.transport.close()
+        await self.live.close()
+        events.set_transport(None)
+        if _current is self:
+            _current = None
+
+    async def close(self) -> None:
+        await self.stop()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()
+        if self.push is not None:
+            await self.push.aclose()
+        await asyncio.to_thread(self.synthesizer.close)
+
+
+_current: Runtime | None = None
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise RuntimeError("the runtime has not been started")
+    return _current

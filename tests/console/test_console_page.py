@@ -1,0 +1,121 @@
+"""The staff console in a real browser: Debian's headless Chromium driven by Playwright,
+against the app served by uvicorn (HTTP and WebSocket) on a local port."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.conftest import ELDER, GRID_WORKER, Api, Database, make_settings, start_app
+
+CHROMIUM = "/usr/bin/chromium"
+# Chromium on this machine runs as root without a GPU or a network beyond localhost.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Served(Api):
+    """The API client, talking to the app over a real socket, and the address a browser uses."""
+
+    def __init__(self, base: str, client: httpx.AsyncClient, runtime: Any) -> None:
+        super().__init__(client, runtime)
+        self.base = base
+
+
+@pytest.fixture
+async def served(tmp_path: Path, db: Database, people: dict[str, int]) -> AsyncIterator[Served]:
+    settings = make_settings(tmp_path, db.url)
+    app, rt = await start_app(settings)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=base, timeout=20) as client:
+        yield Served(base, client, rt)
+    server.should_exit = True
+    await task
+    await rt.close()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    # Never skipped: ./dev test installs Debian's chromium, so its absence is a failure.
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing (./dev test installs Debian's chromium)")
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        await b.close()
+
+
+async def enter_code_on_page(page: Page, served: Served, phone: str) -> None:
+    await page.goto(f"{served.base}/console")
+    await expect(page.locator("h1")).to_have_text("邻里 · 紧急呼叫值班台")
+    await page.fill("#phone", phone)
+    await page.click("#send-code")
+    await expect(page.locator("#message")).to_contain_text("验证码已发送")
+    await page.fill("#code", await served.login_code(phone))
+    await page.click("#sign-in-button")
+
+
+async def test_an_alarm_appears_live_sounds_until_acknowledged_and_a_click_acknowledges_it(
+    served: Served, browser: Browser
+) -> None:
+    elder = await served.sign_in(ELDER)
+    await served.op("app/GiveHealthConsent", {}, elder)
+    await served.op("app/UpdateEmergencyProfile", {"notes": "独居，备用钥匙在302", "allergies": "青霉素"}, elder)
+    page = await browser.new_page()
+    await enter_code_on_page(page, served, GRID_WORKER)
+    await expect(page.locator("#connection")).to_have_text("实时连接")
+    await expect(page.locator("#alarms")).to_contain_text("目前没有未处理的紧急呼叫")
+    await expect(page.locator("body")).not_to_have_attribute("data-sounding", "yes")
+
+    raised = await served.op("app/TriggerEmergency", {}, elder)
+    alert_id = raised["data"]["triggerEmergency"]["emergency"]["id"]
+    alarm = page.locator(f".alarm[data-id='{alert_id}']")
+    # No reload: the subscription brings it.
+    await expect(alarm).to_have_attribute("data-status", "OPEN")
+    await expect(alarm).to_contain_text("等待确认")
+    await expect(alarm).to_contain_text("幸福街道幸福社区1号楼")
+    await expect(alarm).to_contain_text("独居，备用钥匙在302")
+    await expect(alarm).to_contain_text("青霉素")
+    await expect(alarm).to_contain_text("+8613900000001")  # the son's phone, to call
+    await expect(page.locator("body")).to_have_attribute("data-sounding", "yes")
+    await expect(page.locator("#banner")).to_have_text("有 1 个紧急呼叫无人确认！")
+
+    await alarm.locator("button[name=acknowledge]").click()
+    await expect(alarm).to_have_attribute("data-status", "ACKNOWLEDGED")
+    await expect(page.locator("body")).to_have_attribute("data-sounding", "no")
+    worker = await page.evaluate("sessionStorage.getItem('linli.console.token')")
+    seen = await served.op("app/Emergency", {"id": alert_id}, worker)
+    assert seen["data"]["emergency"]["status"] == "ACKNOWLEDGED"
+    assert seen["data"]["emergency"]["acknowledgedAt"] is not None
+
+    await alarm.locator("select[name=outcome]").select_option("HELPED_ON_SITE")
+    await alarm.locator("input[name=note]").fill("扶起，无外伤")
+    await alarm.locator("button[name=resolve]").click()
+    await expect(alarm).to_have_count(0)
+    await expect(page.locator("#alarms")).to_contain_text("目前没有未处理的紧急呼叫")
+
+
+async def test_the_console_is_for_staff_only(served: Served, browser: Browser) -> None:
+    page = await browser.new_page()
+    await enter_code_on_page(page, served, ELDER)
+    await expect(page.locator("#message")).to_have_text("此页面仅供社区工作人员使用。")
+    await expect(page.locator("#sign-in")).to_be_visible()

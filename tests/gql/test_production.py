@@ -1,0 +1,108 @@
+"""LINLI_ENV=production: no introspection, no GraphiQL, no suggestions, masked errors,
+and only the first-party clients' trusted documents."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backend.config import Env
+from backend.gql.extensions import document_hash
+from tests.conftest import ELDER, Api, Database, document, make_settings, start_app
+
+
+@pytest.fixture
+async def prod(tmp_path: Path, sqlite_db: Database) -> AsyncIterator[Api]:
+    from tests.conftest import load_demo
+
+    await load_demo(sqlite_db)
+    settings = make_settings(tmp_path, sqlite_db.url, env=Env.PRODUCTION, jwt_secret="x" * 40)
+    app, rt = await start_app(settings)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.8", 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Api(client, rt)
+    await rt.close()
+
+
+async def sign_in(api: Api, phone: str = ELDER) -> str:
+    await api.op("app/RequestLoginCode", {"phone": phone})
+    code = re.search(r"\d{6}", api.runtime.sms.messages(phone)[0]["text"])
+    assert code
+    result = await api.op("app/SignIn", {"phone": phone, "code": code.group(0)})
+    return result["data"]["signIn"]["accessToken"]
+
+
+async def test_trusted_documents_work_as_sent_by_the_apps(prod: Api) -> None:
+    token = await sign_in(prod)
+    home = await prod.op("app/Home", {}, token)
+    assert home["data"]["home"]["community"]["name"] == "幸福社区"
+
+
+async def test_a_document_can_be_sent_by_its_hash_alone(prod: Api) -> None:
+    token = await sign_in(prod)
+    digest = document_hash(document("app/Me"))
+    for body in (
+        {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}},
+        {"documentId": f"sha256:{digest}"},
+    ):
+        response = await prod.client.post("/graphql", json=body, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, response.text
+        assert response.json()["data"]["me"]["phone"] == ELDER
+    unknown = await prod.client.post("/graphql", json={"documentId": "sha256:" + "0" * 64})
+    assert unknown.status_code == 400
+
+
+async def test_reformatting_a_trusted_document_is_still_trusted(prod: Api) -> None:
+    token = await sign_in(prod)
+    squashed = " ".join(document("app/Home").split())
+    result = await prod.gql(squashed, token=token)
+    assert result["data"]["home"]["buttons"]
+
+
+async def test_unknown_documents_are_refused(prod: Api) -> None:
+    token = await sign_in(prod)
+    result = await prod.gql("{ me { id phone } }", token=token)
+    assert result["data"] is None
+    assert result["errors"][0]["extensions"]["code"] == "UNTRUSTED_DOCUMENT"
+
+
+async def test_introspection_is_refused(prod: Api) -> None:
+    result = await prod.gql("{ __schema { types { name } } }")
+    assert result["data"] is None
+    assert any("introspection" in e["message"].lower() for e in result["errors"])
+
+
+async def test_graphiql_is_not_served(prod: Api) -> None:
+    response = await prod.client.get("/graphql", headers={"accept": "text/html"})
+    assert "graphiql" not in response.text.lower()
+    assert response.status_code in (400, 404, 405)
+
+
+async def test_no_field_suggestions_leak_the_schema(prod: Api) -> None:
+    # Unknown to the trusted list anyway, but validation must not hint at real fields either.
+    result = await prod.gql("{ mee { id } }")
+    assert not any("Did you mean" in e["message"] for e in result["errors"])
+
+
+async def test_unexpected_errors_are_masked_with_a_request_id(prod: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from backend.community import service
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("secret database detail")
+
+    monkeypatch.setattr(service, "get_person", broken)
+    token = await sign_in(prod)
+    response = await prod.post(document("app/Person"), {"id": "1"}, token, **{"X-Request-Id": "req-abc-123"})
+    body = response.json()
+    assert "secret" not in response.text
+    assert body["errors"][0]["message"] == "Unexpected error."
+    assert body["errors"][0]["extensions"] == {"code": "INTERNAL", "requestId": "req-abc-123"}
+    assert response.headers["x-request-id"] == "req-abc-123"
+
+
+async def test_the_development_sms_outbox_does_not_exist(prod: Api) -> None:
+    assert (await prod.client.get("/dev/outbox")).status_code == 404
