@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 
@@ -40,6 +41,10 @@ class Context(BaseContext):
         self.actor: Actor | None = None
         self.tv: TvActor | None = None
         self._session: AsyncSession | None = None
+        # One commit/close at a time: a subscriber leaving mid-commit must not close the
+        # session underneath it (SQLAlchemy refuses, IllegalStateChangeError).
+        self._ending = asyncio.Lock()
+        self._ending_task: asyncio.Task[None] | None = None
         self.loaders = Loaders(lambda: self.session)
         self.connection_params: dict[str, object] | None = None  # WebSocket connection_init payload
 
@@ -73,13 +78,42 @@ class Context(BaseContext):
         return self.actor
 
     async def commit(self) -> None:
-        if self._session is not None:
-            await self._session.commit()
+        async with self._ending:
+            if self._session is not None:
+                await self._session.commit()
 
     async def close(self) -> None:
+        pending = self._ending_task
+        if pending is not None and not pending.done():
+            await asyncio.wait([pending])  # its error, if any, went to its own caller or the log
+        async with self._ending:
+            await self._close()
+
+    async def commit_and_close(self) -> None:
+        """Once started it finishes even if the caller is cancelled (a client leaving), and
+        a concurrent close() waits for it: what the request wrote is kept."""
+        task = asyncio.ensure_future(self._commit_and_close())
+        task.add_done_callback(_log_lost_error)
+        self._ending_task = task
+        await asyncio.shield(task)
+
+    async def _commit_and_close(self) -> None:
+        async with self._ending:
+            try:
+                if self._session is not None:
+                    await self._session.commit()
+            finally:
+                await self._close()
+
+    async def _close(self) -> None:
         if self._session is not None:
-            await self._session.close()
-            self._session = None
+            session, self._session = self._session, None
+            await session.close()
+
+
+def _log_lost_error(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("ending a request's session failed", exc_info=task.exception())
 
 
 def _bearer(connection: HTTPConnection) -> str | None:

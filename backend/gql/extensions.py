@@ -46,11 +46,7 @@ class UnitOfWork(SchemaExtension):
 
     async def on_operation(self) -> AsyncIterator[None]:
         yield
-        ctx = self.execution_context.context
-        try:
-            await ctx.commit()
-        finally:
-            await ctx.close()
+        await self.execution_context.context.commit_and_close()
 
 
 _CODE_FROM_EXTENSIONS = ("UNAUTHENTICATED", "FORBIDDEN")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -19,8 +18,7 @@ async def rows_as_they_change(
     A subscription lives long: each message gets new loaders (no stale rows cached from an
     earlier one), and the session is closed before waiting for the next message, so an idle
     subscriber holds no database connection. What the resolvers wrote (the access log of a
-    health read) is committed first. Shielded, so a client leaving mid-close does not leave
-    the connection half-closed."""
+    health read) is committed first; a client leaving meanwhile waits for that to finish."""
     async for message in ctx.rt.live.subscribe(*channels):
         if message.get("kind") != kind:
             continue
@@ -28,11 +26,4 @@ async def rows_as_they_change(
         row = await load(message)
         if row is not None:
             yield row
-        await asyncio.shield(_commit_and_close(ctx))
-
-
-async def _commit_and_close(ctx: Context) -> None:
-    try:
-        await ctx.commit()
-    finally:
-        await ctx.close()
+        await ctx.commit_and_close()
