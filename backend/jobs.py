@@ -87,8 +87,11 @@ async def schedule(
     *,
     key: str | None = None,
     max_attempts: int = 8,
+    fresh: bool = False,
 ) -> Job:
-    if key is not None:
+    """`fresh`: the key names something just created (a new alarm's id), so no job can hold
+    it yet and the lookup is skipped."""
+    if key is not None and not fresh:
         existing = (await session.execute(select(Job).where(Job.dedupe_key == key))).scalar_one_or_none()
         if existing is not None:
             if existing.status == JobStatus.PENDING:
@@ -120,6 +123,7 @@ def _note_scheduled(session: AsyncSession, run_at: dt.datetime) -> None:
 
 
 Waker = Callable[[dt.datetime], None]
+WAKE_HORIZON_S = 1.0  # a runner's longest sleep (JobRunner poll_s)
 _wakers: list[Waker] = []
 
 
@@ -139,6 +143,8 @@ def _after_commit(session: Session) -> None:
     scheduled = session.info.pop("linli.scheduled", None)
     if scheduled:
         earliest = min(scheduled)
+        if earliest > utcnow() + dt.timedelta(seconds=WAKE_HORIZON_S):
+            return  # runners look at least that often: a burst of far-off timers wakes nobody
         for wake in list(_wakers):
             wake(earliest)
 
@@ -160,7 +166,7 @@ class JobRunner:
         *,
         name: str | None = None,
         lease_s: float = 60.0,
-        poll_s: float = 1.0,
+        poll_s: float = WAKE_HORIZON_S,
         batch: int = 20,
         concurrency: int = 8,
     ) -> None:

@@ -21,6 +21,7 @@ from backend.config import Settings
 from backend.content.catalog import Catalog, catalog_for
 from backend.content.read_aloud import ReadAloud
 from backend.db import create_engine, session_factory
+from backend.emergency.desk import AlarmDesk
 from backend.notify.live import LiveFanout
 from backend.notify.push import FcmChannel
 from backend.notify.sms import DevOutboxSms, SmsSender
@@ -41,6 +42,7 @@ class Runtime:
     read_aloud: ReadAloud
     synthesizer: Synthesizer
     live: LiveFanout
+    alarm_desk: AlarmDesk  # every front door's presses, stored in groups
     redis: Any = None
     push: FcmChannel | None = None
     transport: events.Transport | None = None
@@ -52,6 +54,7 @@ class Runtime:
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+        factory = session_factory(engine)
         redis = None
         if settings.redis_url:
             from redis.asyncio import Redis
@@ -60,7 +63,10 @@ class Runtime:
         return cls(
             settings=settings,
             engine=engine,
-            factory=session_factory(engine),
+            factory=factory,
+            # Its own connections: a flood of other requests holding the pool cannot keep
+            # alarms waiting for one.
+            alarm_desk=AlarmDesk(session_factory(create_engine(settings.database_url, pool_size=2)), settings),
             tokens=Tokens(settings),
             catalog=catalog_for(settings.content_dir),
             sms=DevOutboxSms(settings.var_dir / "dev-outbox.jsonl"),
@@ -120,6 +126,7 @@ class Runtime:
 
     async def stop(self) -> None:
         global _current
+        await self.alarm_desk.close()
         if isinstance(self.transport, events.InProcessTransport):
             # Let events already committed finish rather than cut them off mid-transaction
             # (the sweeper would re-drive them, but late).
@@ -146,6 +153,7 @@ class Runtime:
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()
+        await self.alarm_desk.dispose()
         if self.push is not None:
             await self.push.aclose()
         await asyncio.to_thread(self.synthesizer.close)

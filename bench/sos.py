@@ -21,11 +21,9 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import PY, document, free_port, wait_until_up  # noqa: E402
+from bench.common import PY, document, free_port, raw_post, wait_until_up  # noqa: E402
 from tests.notify.fcm_standin import FcmStandIn  # noqa: E402
 
 SECRET = "bench-secret-" + "x" * 32
@@ -78,32 +76,38 @@ def run_cli(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-async def press_all(base: str, tokens: list[str]) -> tuple[dict[str, float], list[float], int]:
+async def press_all(port: int, tokens: list[str]) -> tuple[dict[str, float], list[float], int]:
     """Every elder presses at once. Returns alert id -> press time, answer latencies (ms), failures."""
-    limits = httpx.Limits(max_connections=len(tokens))
     query = document("app/TriggerEmergency")
+    bodies = [json.dumps({"query": query, "variables": {"idempotencyKey": uuid.uuid4().hex}}).encode() for _ in tokens]
     pressed: dict[str, float] = {}
     latencies: list[float] = []
     failures = 0
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    gate = asyncio.Event()
 
-        async def one(token: str) -> None:
-            nonlocal failures
-            started = time.time()
-            try:
-                response = await client.post(
-                    "/graphql",
-                    json={"query": query, "variables": {"idempotencyKey": uuid.uuid4().hex}},
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                alert = response.json()["data"]["triggerEmergency"]["emergency"]["id"]
-            except Exception:
-                failures += 1
-                return
-            latencies.append((time.time() - started) * 1000)
-            pressed[alert] = started
+    async def one(token: str, body: bytes) -> None:
+        nonlocal failures
+        await gate.wait()
+        started = time.time()
+        try:
+            status, content = await raw_post(
+                "127.0.0.1",
+                port,
+                "/graphql",
+                body,
+                {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+            )
+            alert = json.loads(content)["data"]["triggerEmergency"]["emergency"]["id"]
+        except Exception:
+            failures += 1
+            return
+        latencies.append((time.time() - started) * 1000)
+        pressed[alert] = started
 
-        await asyncio.gather(*(one(t) for t in tokens))
+    pressing = [asyncio.create_task(one(t, b)) for t, b in zip(tokens, bodies, strict=True)]
+    await asyncio.sleep(0.1)  # every press ready, then all at once
+    gate.set()
+    await asyncio.gather(*pressing)
     return pressed, latencies, failures
 
 
@@ -144,7 +148,7 @@ def run_mode(mode: str, elders: int, pg_admin: str, redis_url: str) -> dict[str,
             base = f"http://127.0.0.1:{port}"
             wait_until_up(base + "/healthz")
             time.sleep(1.0)  # workers subscribed
-            pressed, answer_ms, failures = asyncio.run(press_all(base, tokens))
+            pressed, answer_ms, failures = asyncio.run(press_all(port, tokens))
             deadline = time.time() + 120
             first_push: dict[str, float] = {}
             while time.time() < deadline and len(first_push) < len(pressed):

@@ -182,6 +182,7 @@ class EmergencyQuery:
 class EmergencyMutation:
     @mutation(
         permissions=[SignedInOrTv],
+        stores_elsewhere=True,
         description="One press (app, or a paired TV's red key): everyone who should know is told, until someone answers.",
     )
     async def trigger_emergency(
@@ -202,13 +203,11 @@ class EmergencyMutation:
             if found is None:
                 raise NotFound()
             person, community_id, source, slow = actor.person, found, pressed_on, actor.person.slow_speech
-        alert, new = await service.trigger(
-            ctx.session,
-            settings=ctx.rt.settings,
-            person=person,
-            source=source,
-            idempotency_key=idempotency_key,
-            community_id=community_id,
+        # Hand the request's connection back before waiting: a thousand presses at once must
+        # not hold the pool while the desk needs a connection to store them.
+        await ctx.close()
+        alert, new = await ctx.rt.alarm_desk.press(
+            service.Press(person.id, person.household_id, community_id, source, idempotency_key)
         )
         text = ctx.rt.catalog.text(ctx.locale, "emergency.raised_reply" if new else "emergency.again_reply")
         return EmergencyRaised(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,25 +17,30 @@ async def get(session: AsyncSession, alert_id: int, *, for_update: bool = False)
     return (await session.execute(query.with_for_update() if for_update else query)).scalar_one_or_none()
 
 
-async def by_idempotency_key(session: AsyncSession, key: str) -> Alert | None:
-    return (await session.execute(select(Alert).where(Alert.idempotency_key == key))).scalar_one_or_none()
+async def by_idempotency_keys(session: AsyncSession, keys: Collection[str]) -> Sequence[Alert]:
+    if not keys:
+        return []
+    return (await session.execute(select(Alert).where(Alert.idempotency_key.in_(keys)))).scalars().all()
 
 
-async def live_alert_of(session: AsyncSession, person_id: int) -> Alert | None:
-    return (
+async def live_alerts_of(session: AsyncSession, person_ids: Collection[int]) -> list[Alert]:
+    """Each person's newest live alarm, if any."""
+    rows = (
         await session.execute(
             select(Alert)
-            .where(Alert.person_id == person_id, Alert.status.in_(LIVE_STATUSES))
-            .order_by(Alert.id.desc())
-            .limit(1)
+            .where(Alert.person_id.in_(person_ids), Alert.status.in_(LIVE_STATUSES))
+            .order_by(Alert.id)
             .with_for_update()
         )
-    ).scalar_one_or_none()
+    ).scalars()
+    return list({a.person_id: a for a in rows}.values())  # by id: the newest wins
 
 
-async def lock_person(session: AsyncSession, person_id: int) -> Person | None:
-    """Serialises two presses by the same person (PostgreSQL row lock; SQLite writes are serial)."""
-    return (await session.execute(select(Person).where(Person.id == person_id).with_for_update())).scalar_one_or_none()
+async def lock_people(session: AsyncSession, person_ids: Sequence[int]) -> None:
+    """Serialises presses by the same people (PostgreSQL row locks taken in id order, so two
+    groups never deadlock; SQLite writes are serial)."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(select(Person.id).where(Person.id.in_(person_ids)).order_by(Person.id).with_for_update())
 
 
 async def timeline(session: AsyncSession, alert_id: int) -> Sequence[AlertEvent]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,7 +48,9 @@ async def policy_of(session: AsyncSession, settings: Settings, alert: Alert) -> 
     return policy_for(settings.content_dir, community.code if community else "")
 
 
-async def _schedule_next_tier(session: AsyncSession, policy: Policy, alert: Alert, after: dt.datetime) -> None:
+async def _schedule_next_tier(
+    session: AsyncSession, policy: Policy, alert: Alert, after: dt.datetime, *, fresh: bool = False
+) -> None:
     nxt = policy.tier(alert.tier + 1)
     current = policy.tier(alert.tier)
     if nxt is None:
@@ -58,7 +62,82 @@ async def _schedule_next_tier(session: AsyncSession, policy: Policy, alert: Aler
         after + dt.timedelta(seconds=max(0, delay)),
         {"alert_id": alert.id, "tier": nxt.tier},
         key=escalate_key(alert.id),
+        fresh=fresh,
     )
+
+
+@dataclass(frozen=True)
+class Press:
+    """One press of the button, from any front door."""
+
+    person_id: int
+    household_id: int | None
+    community_id: int
+    source: AlertSource
+    idempotency_key: str | None = None
+
+
+def check_press(press: Press) -> None:
+    """What can be refused before anything is stored."""
+    key = press.idempotency_key
+    if key is not None and not 8 <= len(key) <= 100:
+        raise InvalidInput("idempotencyKey", field="idempotencyKey")
+
+
+async def trigger_many(
+    session: AsyncSession, *, settings: Settings, presses: Sequence[Press]
+) -> list[tuple[Alert, bool] | InvalidInput]:
+    """Store the alarms (and the events to tell people) of presses that arrived together, in
+    the caller's transaction, before anyone is answered: a few statements for the whole group
+    rather than a few per press.
+
+    Per press: (alert, new), or the error for that press alone. A replayed request returns
+    the same alarm; a second press while an alarm is open joins it and raises its urgency."""
+    keys = {p.idempotency_key for p in presses if p.idempotency_key is not None}
+    replays = {a.idempotency_key: a for a in await repository.by_idempotency_keys(session, keys)}
+    person_ids = sorted({p.person_id for p in presses})
+    await repository.lock_people(session, person_ids)
+    live = {a.person_id: a for a in await repository.live_alerts_of(session, person_ids)}
+    now = utcnow()
+    results: list[tuple[Alert, bool] | InvalidInput] = []
+    raised: list[Alert] = []
+    again: list[tuple[Alert, Press]] = []
+    for press in presses:
+        replay = replays.get(press.idempotency_key) if press.idempotency_key is not None else None
+        if replay is not None:
+            same_person = replay.person_id == press.person_id
+            results.append((replay, False) if same_person else InvalidInput("idempotencyKey", field="idempotencyKey"))
+            continue
+        open_alert = live.get(press.person_id)
+        if open_alert is not None:
+            open_alert.presses += 1
+            again.append((open_alert, press))
+            results.append((open_alert, False))
+        else:
+            alert = Alert(
+                person_id=press.person_id,
+                community_id=press.community_id,
+                household_id=press.household_id,
+                source=press.source,
+                idempotency_key=press.idempotency_key,
+                raised_at=now,
+            )
+            session.add(alert)
+            live[press.person_id] = alert
+            raised.append(alert)
+            results.append((alert, True))
+        if press.idempotency_key is not None:
+            replays[press.idempotency_key] = live[press.person_id]
+    if raised:
+        await session.flush()  # one INSERT for the group, ids back
+    for alert in raised:
+        _record(session, alert, "raised", alert.person_id, source=alert.source.value)
+        emit(session, "emergency.raised", {"alert_id": alert.id, "tier": 1})
+        await _schedule_next_tier(session, await policy_of(session, settings, alert), alert, now, fresh=True)
+    for alert, press in again:
+        _record(session, alert, "pressed_again", press.person_id, source=press.source.value, presses=alert.presses)
+        emit(session, "emergency.pressed_again", {"alert_id": alert.id})
+    return results
 
 
 async def trigger(
@@ -70,40 +149,13 @@ async def trigger(
     idempotency_key: str | None = None,
     community_id: int,
 ) -> tuple[Alert, bool]:
-    """Store the alarm (and the events to tell people) before anyone is answered.
-
-    Returns (alert, new). A replayed request returns the same alarm; a second press while
-    an alarm is open joins it and raises its urgency."""
-    if idempotency_key is not None:
-        if not 8 <= len(idempotency_key) <= 100:
-            raise InvalidInput("idempotencyKey", field="idempotencyKey")
-        replay = await repository.by_idempotency_key(session, idempotency_key)
-        if replay is not None:
-            if replay.person_id != person.id:
-                raise InvalidInput("idempotencyKey", field="idempotencyKey")
-            return replay, False
-    await repository.lock_person(session, person.id)
-    live = await repository.live_alert_of(session, person.id)
-    if live is not None:
-        live.presses += 1
-        _record(session, live, "pressed_again", person.id, source=source.value, presses=live.presses)
-        emit(session, "emergency.pressed_again", {"alert_id": live.id})
-        return live, False
-    now = utcnow()
-    alert = Alert(
-        person_id=person.id,
-        community_id=community_id,
-        household_id=person.household_id,
-        source=source,
-        idempotency_key=idempotency_key,
-        raised_at=now,
-    )
-    session.add(alert)
-    await session.flush()
-    _record(session, alert, "raised", person.id, source=source.value)
-    emit(session, "emergency.raised", {"alert_id": alert.id, "tier": 1})
-    await _schedule_next_tier(session, await policy_of(session, settings, alert), alert, now)
-    return alert, True
+    """One press in the caller's transaction (the group path with a group of one)."""
+    press = Press(person.id, person.household_id, community_id, source, idempotency_key)
+    check_press(press)
+    [result] = await trigger_many(session, settings=settings, presses=[press])
+    if isinstance(result, InvalidInput):
+        raise result
+    return result
 
 
 async def escalate(session: AsyncSession, *, settings: Settings, alert_id: int, tier: int) -> None:

@@ -20,7 +20,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from backend.community.models import Device, DeviceKind, Membership, Person, Role
-from backend.db import transaction
 from backend.emergency import service
 from backend.emergency.models import AlertSource
 from backend.runtime import Runtime
@@ -59,7 +58,7 @@ def router(rt: Runtime) -> APIRouter:
             device_id, event_id = str(data["device_id"]), str(data["event_id"])
         except (ValueError, KeyError, TypeError):
             return _refuse(400, "malformed body", vendor=vendor)
-        async with transaction(rt.factory) as session:
+        async with rt.factory() as session:  # reads only; the desk writes
             device = (
                 await session.execute(
                     select(Device).where(
@@ -78,14 +77,12 @@ def router(rt: Runtime) -> APIRouter:
             )
             if community_id is None:
                 return _refuse(404, "device wearer has no community", vendor=vendor)
-            alert, new = await service.trigger(
-                session,
-                settings=rt.settings,
-                person=person,
-                source=AlertSource.BAND,
-                idempotency_key=f"band:{vendor}:{event_id}"[:100],
-                community_id=community_id,
+        # Stored by the alarm desk (its own transaction, grouped with other presses).
+        alert, new = await rt.alarm_desk.press(
+            service.Press(
+                person.id, person.household_id, community_id, AlertSource.BAND, f"band:{vendor}:{event_id}"[:100]
             )
+        )
         return JSONResponse({"accepted": True, "alert_id": alert.id, "new": new})
 
     return api

@@ -12,12 +12,18 @@ from backend.gql.extensions import Atomic
 from backend.gql.permissions import IsAuthenticated
 
 
-def mutation(*, permissions: list[type[BasePermission]] | None = None, **kwargs: Any) -> Any:
-    """A mutation: runs in its own savepoint; signed-in only unless `permissions=[]`."""
+def mutation(
+    *, permissions: list[type[BasePermission]] | None = None, stores_elsewhere: bool = False, **kwargs: Any
+) -> Any:
+    """A mutation: runs in its own savepoint; signed-in only unless `permissions=[]`.
+
+    `stores_elsewhere`: the mutation only reads in the request's session and hands its write
+    to a component with its own transaction (the alarm desk); holding the request's write
+    lock meanwhile would block that component on SQLite."""
     from strawberry.permission import PermissionExtension
 
     classes = [IsAuthenticated] if permissions is None else permissions
-    extensions: list[Any] = [Atomic()]
+    extensions: list[Any] = [] if stores_elsewhere else [Atomic()]
     if classes:
         extensions.insert(0, PermissionExtension(permissions=[cls() for cls in classes]))
     return strawberry.mutation(extensions=extensions, **kwargs)
