@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, event, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 # How long the normal path has before the sweeper takes an event over.
 SWEEP_GRACE_S = 10.0
+DISPATCH_GROUP = 200  # events handled together at most (one transaction per group consumer)
 
 
 class OutboxEvent(IdMixin, CreatedAtMixin, Base):
@@ -59,28 +61,55 @@ class Event:
 
 
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+GroupHandler = Callable[[AsyncSession, list[Event]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Consumer:
     name: str
     topic: str
-    handler: Handler
+    handler: GroupHandler  # a one-event handler is wrapped to take a group of one
 
 
 _consumers: dict[str, list[Consumer]] = {}
 
 
+def _subscribe(topic: str, name: str, handler: GroupHandler) -> None:
+    subscribed = _consumers.setdefault(topic, [])
+    if not any(c.name == name for c in subscribed):
+        subscribed.append(Consumer(name, topic, handler))
+
+
 def consumer(topic: str, name: str) -> Callable[[Handler], Handler]:
-    """Register `handler` for `topic`; `name` identifies its receipts, keep it stable."""
+    """Register `handler` for `topic`, one event per transaction; `name` identifies its
+    receipts, keep it stable."""
 
     def register(handler: Handler) -> Handler:
-        subscribed = _consumers.setdefault(topic, [])
-        if not any(c.name == name for c in subscribed):
-            subscribed.append(Consumer(name, topic, handler))
+        async def one_by_one(session: AsyncSession, group: list[Event]) -> None:
+            for ev in group:
+                await handler(session, ev)
+
+        _subscribe(topic, name, one_by_one)
+        _grouped[name] = False
         return handler
 
     return register
+
+
+def group_consumer(topic: str, name: str) -> Callable[[GroupHandler], GroupHandler]:
+    """Register a handler that takes the events that arrived together in one transaction (a
+    burst of alarms: one set of queries and one round of pushes for all of them). Should the
+    group fail, each event is tried alone, so one bad event cannot hold up the others."""
+
+    def register(handler: GroupHandler) -> GroupHandler:
+        _subscribe(topic, name, handler)
+        _grouped[name] = True
+        return handler
+
+    return register
+
+
+_grouped: dict[str, bool] = {}
 
 
 def consumers_of(topic: str) -> list[Consumer]:
@@ -130,36 +159,72 @@ def _after_rollback(session: Session, _previous: Any) -> None:
 
 async def handle(factory: async_sessionmaker[AsyncSession], event_id: int) -> bool:
     """Run every consumer of one event that has not handled it yet. True when all have."""
+    return event_id in await handle_many(factory, [event_id])
+
+
+async def handle_many(factory: async_sessionmaker[AsyncSession], event_ids: Sequence[int]) -> set[int]:
+    """Run every consumer of these events that has not handled them yet; the ids that are
+    done (every consumer handled them). A group consumer gets the events of its topic in one
+    transaction, any other consumer one event per transaction."""
     async with factory() as session:
-        row = await session.get(OutboxEvent, event_id)
-        if row is None or row.completed_at is not None:
-            return True
-        ev = Event(id=row.id, topic=row.topic, payload=dict(row.payload), created_at=row.created_at)
-    failed: str | None = None
-    for c in consumers_of(ev.topic):
-        try:
-            async with transaction(factory) as session:
-                if await session.get(EventReceipt, (event_id, c.name)) is not None:
+        rows = (
+            await session.scalars(
+                select(OutboxEvent).where(OutboxEvent.id.in_(event_ids), OutboxEvent.completed_at.is_(None))
+            )
+        ).all()
+        pending = [Event(id=r.id, topic=r.topic, payload=dict(r.payload), created_at=r.created_at) for r in rows]
+    failed: dict[int, str] = {}
+    by_topic: dict[str, list[Event]] = {}
+    for ev in sorted(pending, key=lambda e: e.id):
+        by_topic.setdefault(ev.topic, []).append(ev)
+    for topic, group in by_topic.items():
+        for c in consumers_of(topic):
+            if _grouped.get(c.name) and len(group) > 1:
+                try:
+                    await _run(factory, c, group)
                     continue
-                session.add(EventReceipt(event_id=event_id, consumer=c.name))
-                await session.flush()  # a racing worker's receipt conflicts here
-                await c.handler(session, ev)
-        except IntegrityError:
-            continue  # another worker handled it
-        except Exception as exc:
-            log.exception("event consumer failed", extra={"consumer": c.name, "event_id": event_id})
-            failed = f"{c.name}: {exc!r}"[:2000]
+                except Exception:
+                    log.exception("event group failed; trying each alone", extra={"consumer": c.name})
+            for ev in group:
+                try:
+                    await _run(factory, c, [ev])
+                except Exception as exc:
+                    log.exception("event consumer failed", extra={"consumer": c.name, "event_id": ev.id})
+                    failed[ev.id] = f"{c.name}: {exc!r}"[:2000]
+    done = [ev.id for ev in pending if ev.id not in failed]
     async with transaction(factory) as session:
-        if failed is None:
-            await session.execute(update(OutboxEvent).where(OutboxEvent.id == event_id).values(completed_at=utcnow()))
-            return True
-        row = await session.get(OutboxEvent, event_id)
-        if row is not None:
-            row.attempts += 1
-            row.last_error = failed
-            backoff = min(300.0, 2.0 ** min(row.attempts, 8))
-            row.next_attempt_at = utcnow() + dt.timedelta(seconds=backoff)
-    return False
+        if done:
+            await session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(done)).values(completed_at=utcnow()))
+        for event_id, error in failed.items():
+            row = await session.get(OutboxEvent, event_id)
+            if row is not None:
+                row.attempts += 1
+                row.last_error = error
+                backoff = min(300.0, 2.0 ** min(row.attempts, 8))
+                row.next_attempt_at = utcnow() + dt.timedelta(seconds=backoff)
+    return set(event_ids) - set(failed)
+
+
+async def _run(factory: async_sessionmaker[AsyncSession], c: Consumer, group: list[Event]) -> None:
+    """One transaction: the receipts this consumer can still take, then its work on those
+    events. A racing worker that took a receipt first leaves that event out."""
+    async with transaction(factory) as session:
+        taken = await _take_receipts(session, c.name, [ev.id for ev in group])
+        mine = [ev for ev in group if ev.id in taken]
+        if mine:
+            await c.handler(session, mine)
+
+
+async def _take_receipts(session: AsyncSession, consumer_name: str, event_ids: list[int]) -> set[int]:
+    values = [{"event_id": i, "consumer": consumer_name, "handled_at": utcnow()} for i in event_ids]
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    statement = (
+        pg_insert(EventReceipt).values(values).on_conflict_do_nothing()
+        if postgres
+        else sqlite_insert(EventReceipt).values(values).on_conflict_do_nothing()
+    )
+    rows = await session.execute(statement.returning(EventReceipt.event_id))
+    return set(rows.scalars())
 
 
 async def claim_overdue(factory: async_sessionmaker[AsyncSession], limit: int = 100) -> list[int]:
@@ -201,13 +266,16 @@ class InProcessTransport(Transport):
 
     async def _dispatch(self) -> None:
         while True:
-            event_id = await self._queue.get()
+            group = [await self._queue.get()]
+            while len(group) < DISPATCH_GROUP and not self._queue.empty():
+                group.append(self._queue.get_nowait())  # whatever else is waiting goes along
             try:
-                await handle(self._factory, event_id)
+                await handle_many(self._factory, group)
             except Exception:
-                log.exception("event dispatch failed", extra={"event_id": event_id})
+                log.exception("event dispatch failed", extra={"event_ids": group[:10]})
             finally:
-                self._queue.task_done()
+                for _ in group:
+                    self._queue.task_done()
 
     async def idle(self) -> None:
         """Wait until everything queued so far has been handled (tests, shutdown)."""
@@ -279,7 +347,7 @@ class RedisStreamTransport(Transport):
                 messages = [(self._stream, claimed[1])] if claimed and claimed[1] else []
                 if not messages:
                     messages = await self._redis.xreadgroup(
-                        self.GROUP, self._name, {self._stream: ">"}, count=50, block=block_ms
+                        self.GROUP, self._name, {self._stream: ">"}, count=DISPATCH_GROUP, block=block_ms
                     )
             except asyncio.CancelledError:
                 raise
@@ -288,19 +356,22 @@ class RedisStreamTransport(Transport):
                 await asyncio.sleep(1.0)
                 continue
             for _stream, entries in messages or []:
-                await asyncio.gather(*(self._process(msg_id, fields) for msg_id, fields in entries))
+                await self._process(entries)
 
-    async def _process(self, msg_id: Any, fields: dict[Any, Any]) -> None:
-        raw = fields.get(b"id") or fields.get("id")
+    async def _process(self, entries: list[tuple[Any, dict[Any, Any]]]) -> None:
+        ids = {msg_id: int(fields.get(b"id") or fields.get("id") or 0) for msg_id, fields in entries}
         try:
-            await handle(self._factory, int(raw or 0))
+            done = await handle_many(self._factory, list(ids.values()))
         except Exception:
-            log.exception("event dispatch failed", extra={"event_id": raw})
+            log.exception("event dispatch failed", extra={"event_ids": list(ids.values())[:10]})
             return  # left pending; reclaimed later or re-driven by the sweeper
+        acked = [msg_id for msg_id, event_id in ids.items() if event_id in done]
+        if not acked:
+            return
         try:
-            await self._redis.xack(self._stream, self.GROUP, msg_id)
+            await self._redis.xack(self._stream, self.GROUP, *acked)
         except Exception:
-            log.warning("could not ack event", exc_info=True)
+            log.warning("could not ack events", exc_info=True)
 
 
 async def sweep_forever(
@@ -309,8 +380,9 @@ async def sweep_forever(
     """The database is the source of truth: re-drive whatever the transport did not finish."""
     while not stop.is_set():
         try:
-            for event_id in await claim_overdue(factory):
-                await handle(factory, event_id)
+            overdue = await claim_overdue(factory)
+            if overdue:
+                await handle_many(factory, overdue)
         except asyncio.CancelledError:
             raise
         except Exception:

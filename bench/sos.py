@@ -69,6 +69,13 @@ asyncio.run(main(int(sys.argv[1])))
 """
 
 
+def alerts_in(data: dict[str, str]) -> list[str]:
+    """The alarms one push tells about: one, or a phone's bundle of several."""
+    if "items" in data:
+        return [item["alertId"] for item in json.loads(data["items"]) if "alertId" in item]
+    return [data["alertId"]] if "alertId" in data else []
+
+
 def run_cli(env: dict[str, str], *args: str) -> str:
     done = subprocess.run([PY, *args], env=env, cwd=ROOT, capture_output=True, text=True)  # noqa: S603
     if done.returncode != 0:
@@ -155,9 +162,9 @@ def run_mode(mode: str, elders: int, pg_admin: str, redis_url: str) -> dict[str,
                 with fcm.lock:
                     arrivals = list(fcm.arrivals)
                 for at, message in arrivals:
-                    alert = message.get("data", {}).get("alertId")
-                    if alert in pressed and alert not in first_push:
-                        first_push[alert] = at
+                    for alert in alerts_in(message.get("data", {})):
+                        if alert in pressed and alert not in first_push:
+                            first_push[alert] = at
                 time.sleep(0.2)
             push_ms = [(first_push[a] - pressed[a]) * 1000 for a in first_push]
             lost = failures + (len(pressed) - len(first_push))

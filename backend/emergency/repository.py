@@ -67,14 +67,22 @@ async def live_in_communities(session: AsyncSession, community_ids: Sequence[int
     )
 
 
-async def grid_workers_of_household(session: AsyncSession, household_id: int) -> list[int]:
+async def get_many(session: AsyncSession, alert_ids: Collection[int]) -> dict[int, Alert]:
+    return {a.id: a for a in (await session.scalars(select(Alert).where(Alert.id.in_(alert_ids))))}
+
+
+async def grid_workers_of_households(session: AsyncSession, household_ids: Collection[int]) -> dict[int, list[int]]:
     rows = await session.execute(
-        select(GridAssignment.person_id)
+        select(Household.id, GridAssignment.person_id)
         .join(Building, Building.grid_id == GridAssignment.grid_id)
         .join(Household, Household.building_id == Building.id)
-        .where(Household.id == household_id)
+        .where(Household.id.in_(household_ids))
+        .order_by(GridAssignment.id)
     )
-    return list(rows.scalars())
+    found: dict[int, list[int]] = {}
+    for household_id, person_id in rows.all():
+        found.setdefault(household_id, []).append(person_id)
+    return found
 
 
 async def with_role(session: AsyncSession, community_id: int, roles: Sequence[Role]) -> list[int]:
@@ -85,12 +93,20 @@ async def with_role(session: AsyncSession, community_id: int, roles: Sequence[Ro
 
 
 async def family_receiving_alerts(session: AsyncSession, elder_id: int) -> list[int]:
+    return (await families_receiving_alerts(session, [elder_id])).get(elder_id, [])
+
+
+async def families_receiving_alerts(session: AsyncSession, elder_ids: Collection[int]) -> dict[int, list[int]]:
     rows = await session.execute(
-        select(FamilyLink.family_id, FamilyLink.scopes).where(
-            FamilyLink.elder_id == elder_id, FamilyLink.status == LinkStatus.ACTIVE
-        )
+        select(FamilyLink.elder_id, FamilyLink.family_id, FamilyLink.scopes)
+        .where(FamilyLink.elder_id.in_(elder_ids), FamilyLink.status == LinkStatus.ACTIVE)
+        .order_by(FamilyLink.id)
     )
-    return [family_id for family_id, scopes in rows.all() if Scope.RECEIVE_ALERTS.value in scopes]
+    found: dict[int, list[int]] = {}
+    for elder_id, family_id, scopes in rows.all():
+        if Scope.RECEIVE_ALERTS.value in scopes:
+            found.setdefault(elder_id, []).append(family_id)
+    return found
 
 
 async def people_of_household(session: AsyncSession, household_id: int) -> Sequence[Person]:

@@ -268,19 +268,38 @@ async def cancel(session: AsyncSession, actor: Actor, *, alert_id: int) -> Alert
 
 
 async def responders(session: AsyncSession, alert: Alert, groups: tuple[str, ...]) -> list[int]:
-    found: list[int] = []
-    for group in groups:
-        if group == "grid_worker" and alert.household_id is not None:
-            found += await repository.grid_workers_of_household(session, alert.household_id)
-        elif group == "family":
-            found += await repository.family_receiving_alerts(session, alert.person_id)
-        elif group == "community_staff":
-            found += await repository.with_role(session, alert.community_id, [Role.GRID_WORKER])
-        elif group == "service_centre":
-            found += await repository.with_role(session, alert.community_id, [Role.SERVICE_CENTRE])
-        elif group == "admin":
-            found += await repository.with_role(session, alert.community_id, [Role.ADMIN])
-    return list(dict.fromkeys(p for p in found if p != alert.person_id))
+    return (await responders_many(session, [(alert, groups)]))[0]
+
+
+_ROLE_GROUPS = {
+    "community_staff": Role.GRID_WORKER,
+    "service_centre": Role.SERVICE_CENTRE,
+    "admin": Role.ADMIN,
+}
+
+
+async def responders_many(session: AsyncSession, asks: Sequence[tuple[Alert, tuple[str, ...]]]) -> list[list[int]]:
+    """Who to tell about each alarm (the elder never), with a few queries for all of them."""
+    households = {a.household_id for a, groups in asks if "grid_worker" in groups and a.household_id is not None}
+    workers = await repository.grid_workers_of_households(session, households) if households else {}
+    elders = {a.person_id for a, groups in asks if "family" in groups}
+    families = await repository.families_receiving_alerts(session, elders) if elders else {}
+    by_role: dict[tuple[int, str], list[int]] = {}
+    found: list[list[int]] = []
+    for alert, groups in asks:
+        people: list[int] = []
+        for group in groups:
+            if group == "grid_worker" and alert.household_id is not None:
+                people += workers.get(alert.household_id, [])
+            elif group == "family":
+                people += families.get(alert.person_id, [])
+            elif group in _ROLE_GROUPS:
+                key = (alert.community_id, group)
+                if key not in by_role:
+                    by_role[key] = await repository.with_role(session, alert.community_id, [_ROLE_GROUPS[group]])
+                people += by_role[key]
+        found.append(list(dict.fromkeys(p for p in people if p != alert.person_id)))
+    return found
 
 
 async def visible_alert(session: AsyncSession, actor: Actor, alert_id: int) -> Alert:

@@ -4,6 +4,9 @@ China); every attempt is on the alarm's timeline."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs, runtime
@@ -12,7 +15,7 @@ from backend.community.models import Household, Person
 from backend.db import utcnow
 from backend.emergency import repository, service
 from backend.emergency.models import Alert, AlertStatus
-from backend.events import Event, consumer
+from backend.events import Event, consumer, group_consumer
 from backend.jobs import JobRun
 from backend.notify import service as notify
 from backend.notify.live import person_channel
@@ -46,9 +49,8 @@ def community_channel(community_id: int) -> str:
     return f"community:{community_id}:emergency"
 
 
-async def _alarm_text(session: AsyncSession, alert: Alert, elder: Person, locale: str) -> str:
+def _alarm_text(alert: Alert, elder: Person, household: Household | None, locale: str) -> str:
     catalog = runtime.current().catalog
-    household = await session.get(Household, alert.household_id) if alert.household_id else None
     params = {
         "name": elder.name,
         "age": elder.age(today_local()) or "",
@@ -62,39 +64,65 @@ async def _alarm_text(session: AsyncSession, alert: Alert, elder: Person, locale
     return catalog.text(locale, "emergency.alarm_body", **params)
 
 
-async def _notify_tier(session: AsyncSession, event: Event) -> None:
+async def _by_id(session: AsyncSession, model: Any, ids: set[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    return {row.id: row for row in await session.scalars(select(model).where(model.id.in_(ids)))}
+
+
+async def _notify_tiers(session: AsyncSession, group: list[Event]) -> None:
+    """Tell each alarm's tier, for all the alarms raised (or escalated) together: a handful of
+    queries and one round of pushes for the group, each responder's phone getting one push."""
     rt = runtime.current()
-    alert = await repository.get(session, int(event.payload["alert_id"]))
-    if alert is None or alert.status not in (AlertStatus.OPEN,):
+    alerts = await repository.get_many(session, {int(ev.payload["alert_id"]) for ev in group})
+    asks: list[tuple[Alert, tuple[str, ...]]] = []
+    for ev in group:
+        alert = alerts.get(int(ev.payload["alert_id"]))
+        if alert is None or alert.status != AlertStatus.OPEN:
+            continue  # answered before anyone needed telling
+        policy = await service.policy_of(session, rt.settings, alert)
+        step = policy.tier(int(ev.payload.get("tier", alert.tier)))
+        if step is not None:
+            asks.append((alert, step.notify))
+    if not asks:
         return
-    elder = await session.get(Person, alert.person_id)
-    if elder is None:
-        return
-    policy = await service.policy_of(session, rt.settings, alert)
-    step = policy.tier(int(event.payload.get("tier", alert.tier)))
-    if step is None:
-        return
-    for person_id in await service.responders(session, alert, step.notify):
-        person = await session.get(Person, person_id)
-        if person is None:
+    told = await service.responders_many(session, asks)
+    elders = await _by_id(session, Person, {alert.person_id for alert, _ in asks})
+    homes = await _by_id(session, Household, {a.household_id for a, _ in asks if a.household_id is not None})
+    people = await _by_id(session, Person, {p for ids in told for p in ids})
+    outgoing: list[notify.Outgoing] = []
+    for (alert, _groups), person_ids in zip(asks, told, strict=True):
+        elder = elders.get(alert.person_id)
+        if elder is None:
             continue
-        # Stored with its delivery record; the first path now, the next after 10 s unconfirmed.
-        await notify.send(
-            session,
-            person,
-            kind="emergency",
-            title=rt.catalog.text(person.locale, "emergency.alarm_title"),
-            body=await _alarm_text(session, alert, elder, person.locale),
-            data={"kind": "emergency", "alertId": str(alert.id), "tier": str(alert.tier)},
-            urgency=Urgency.EMERGENCY,
-            ref=service.alert_ref(alert.id),
-        )
-        await rt.live.publish(person_channel(person.id), {"kind": "emergency", "alert_id": alert.id})
-    await rt.live.publish(community_channel(alert.community_id), {"kind": "emergency", "alert_id": alert.id})
+        home = homes.get(alert.household_id) if alert.household_id is not None else None
+        for person_id in person_ids:
+            person = people.get(person_id)
+            if person is None:
+                continue
+            # Stored with its delivery record; the first path now, the next after 10 s unconfirmed.
+            outgoing.append(
+                notify.Outgoing(
+                    person,
+                    kind="emergency",
+                    title=rt.catalog.text(person.locale, "emergency.alarm_title"),
+                    body=_alarm_text(alert, elder, home, person.locale),
+                    data={"kind": "emergency", "alertId": str(alert.id), "tier": str(alert.tier)},
+                    urgency=Urgency.EMERGENCY,
+                    ref=service.alert_ref(alert.id),
+                )
+            )
+    await notify.send_many(session, outgoing)
+    message: dict[str, Any]
+    for alert, person_ids in zip((a for a, _ in asks), told, strict=True):
+        message = {"kind": "emergency", "alert_id": alert.id}
+        for person_id in person_ids:
+            await rt.live.publish(person_channel(person_id), message)
+        await rt.live.publish(community_channel(alert.community_id), message)
 
 
 for _topic in ("emergency.raised", "emergency.escalated"):
-    consumer(_topic, name=f"emergency.notify.{_topic}")(_notify_tier)
+    group_consumer(_topic, name=f"emergency.notify.{_topic}")(_notify_tiers)
 
 
 @consumer("emergency.pressed_again", name="emergency.live.pressed_again")

@@ -8,6 +8,8 @@ gateway), `failed` or `unavailable` (the person has no way in on this path).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,7 +19,7 @@ from backend import runtime
 from backend.community.models import Person
 from backend.notify import devices
 from backend.notify.models import Notification, Urgency
-from backend.notify.push import PushMessage
+from backend.notify.push import PushMessage, PushResult
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,10 @@ class Attempt:
 class Path(Protocol):
     name: str
 
-    async def deliver(self, session: AsyncSession, person: Person, n: Notification) -> Attempt: ...
+    async def deliver_many(self, session: AsyncSession, items: Sequence[tuple[Person, Notification]]) -> list[Attempt]:
+        """One attempt per (person, message), in order. Messages that go out together (a
+        burst of alarms) are handed over together."""
+        ...
 
 
 def payload_data(n: Notification) -> dict[str, str]:
@@ -37,36 +42,74 @@ def payload_data(n: Notification) -> dict[str, str]:
     return {**n.data, "notificationId": str(n.id)}
 
 
+MAX_BUNDLE_BODY = 2000  # FCM allows 4 KB per message, data included
+
+
+def bundle(ns: Sequence[Notification], locale: str) -> tuple[str, str, dict[str, str]]:
+    """Several messages for one phone in one push (title, body, data). FCM takes at most a
+    few messages a minute per device: a thousand alarms at once would otherwise be throttled,
+    and the phone would ring a thousand times. The data carries every message for the app to
+    show and confirm one by one."""
+    if len(ns) == 1:
+        return ns[0].title, ns[0].body, payload_data(ns[0])
+    title = runtime.current().catalog.text(locale, "notify.bundle_title", title=ns[0].title, count=len(ns))
+    body = "\n".join(n.body for n in ns)
+    if len(body) > MAX_BUNDLE_BODY:
+        body = body[: MAX_BUNDLE_BODY - 1] + "…"
+    items = json.dumps([payload_data(n) for n in ns], ensure_ascii=False, separators=(",", ":"))
+    return title, body, {"kind": ns[0].kind, "count": str(len(ns)), "items": items}
+
+
 class PushPath:
     name = "push"
 
-    async def deliver(self, session: AsyncSession, person: Person, n: Notification) -> Attempt:
+    async def deliver_many(self, session: AsyncSession, items: Sequence[tuple[Person, Notification]]) -> list[Attempt]:
         channel = runtime.current().push
         if channel is None:
-            return Attempt("unavailable", "push not configured")
-        tokens = (await devices.tokens_of(session, [person.id])).get(person.id, [])
-        if not tokens:
-            return Attempt("unavailable", "no app")
-        emergency = n.urgency == Urgency.EMERGENCY
-        # The ladder is the retry: a refused push hands over to the next path at once rather than
-        # waiting out FCM's backoff (and, here, inside the caller's transaction).
-        results = await channel.send(
-            [
-                PushMessage(token=t, title=n.title, body=n.body, data=payload_data(n), emergency=emergency)
-                for t in tokens
-            ],
-            max_retries=0 if emergency else 1,
-        )
+            return [Attempt("unavailable", "push not configured")] * len(items)
+        tokens = await devices.tokens_of(session, list({person.id for person, _ in items}))
+        # One push per phone and urgency, carrying every message for it.
+        per_phone: dict[tuple[str, bool], list[int]] = {}
+        for i, (person, n) in enumerate(items):
+            for token in tokens.get(person.id, []):
+                per_phone.setdefault((token, n.urgency == Urgency.EMERGENCY), []).append(i)
+        messages, groups = [], []
+        for (token, emergency), indexes in per_phone.items():
+            title, body, data = bundle([items[i][1] for i in indexes], items[indexes[0]][0].locale)
+            messages.append(PushMessage(token=token, title=title, body=body, data=data, emergency=emergency))
+            groups.append(indexes)
+        # The ladder is the retry: a refused alarm push hands over to the next path at once
+        # rather than waiting out FCM's backoff (and, here, inside the caller's transaction).
+        results: list[PushResult] = [PushResult("", False)] * len(messages)
+        for emergency in (True, False):
+            picked = [i for i, m in enumerate(messages) if m.emergency == emergency]
+            if picked:
+                sent = await channel.send([messages[i] for i in picked], max_retries=0 if emergency else 1)
+                for i, result in zip(picked, sent, strict=True):
+                    results[i] = result
         await devices.prune(session, [r.token for r in results if r.unregistered])
-        if any(r.delivered for r in results):
-            return Attempt("sent", f"{sum(r.delivered for r in results)}/{len(results)} phones")
-        return Attempt("failed", ",".join(sorted({r.error or "?" for r in results})))
+        phones: list[list[PushResult]] = [[] for _ in items]
+        for indexes, result in zip(groups, results, strict=True):
+            for i in indexes:
+                phones[i].append(result)
+        return [_push_attempt(found) for found in phones]
+
+
+def _push_attempt(results: list[PushResult]) -> Attempt:
+    if not results:
+        return Attempt("unavailable", "no app")
+    if any(r.delivered for r in results):
+        return Attempt("sent", f"{sum(r.delivered for r in results)}/{len(results)} phones")
+    return Attempt("failed", ",".join(sorted({r.error or "?" for r in results})))
 
 
 class SmsPath:
     name = "sms"
 
-    async def deliver(self, session: AsyncSession, person: Person, n: Notification) -> Attempt:
+    async def deliver_many(self, session: AsyncSession, items: Sequence[tuple[Person, Notification]]) -> list[Attempt]:
+        return [await self._one(person, n) for person, n in items]
+
+    async def _one(self, person: Person, n: Notification) -> Attempt:
         try:
             await runtime.current().sms.send(person.phone, n.body)
         except Exception as exc:  # a gateway error is a failed attempt, then the next path

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import utcnow
@@ -13,8 +15,14 @@ from backend.notify.models import DEFAULT_PATHS, PATHS, NotificationSettings, Ur
 
 
 async def settings_of(session: AsyncSession, person_id: int) -> NotificationSettings:
-    found = await session.get(NotificationSettings, person_id)
-    return found or NotificationSettings(person_id=person_id, paths=list(DEFAULT_PATHS))
+    return (await settings_of_many(session, [person_id]))[person_id]
+
+
+async def settings_of_many(session: AsyncSession, person_ids: Collection[int]) -> dict[int, NotificationSettings]:
+    """Everyone's settings in one query; the defaults for whoever never chose."""
+    rows = await session.scalars(select(NotificationSettings).where(NotificationSettings.person_id.in_(person_ids)))
+    found = {row.person_id: row for row in rows}
+    return {pid: found.get(pid) or NotificationSettings(person_id=pid, paths=list(DEFAULT_PATHS)) for pid in person_ids}
 
 
 async def update(

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -25,7 +26,7 @@ from backend.errors import NotFound
 from backend.notify import preferences
 from backend.notify.live import person_channel
 from backend.notify.models import Delivery, Notification, NotificationState, Urgency
-from backend.notify.paths import get_path
+from backend.notify.paths import Attempt, get_path
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,37 @@ def next_path_key(notification_id: int) -> str:
     return f"notification:{notification_id}:next"
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to store and send."""
+
+    person: Person
+    kind: str
+    title: str
+    body: str
+    data: dict[str, str] = field(default_factory=dict)
+    urgency: Urgency = Urgency.NORMAL
+    ref: str | None = None
+
+
+async def send_many(session: AsyncSession, outgoing: Sequence[Outgoing]) -> list[Notification]:
+    """Store the messages and send each on the first path that takes it; messages going out
+    together go through each path together (one push per phone)."""
+    ns = [
+        Notification(
+            person_id=o.person.id, kind=o.kind, urgency=o.urgency, title=o.title, body=o.body, data=o.data, ref=o.ref
+        )
+        for o in outgoing
+    ]
+    session.add_all(ns)
+    await session.flush()
+    await advance_many(session, [(o.person, n) for o, n in zip(outgoing, ns, strict=True)], fresh=True)
+    live = runtime.current().live
+    for n in ns:
+        await live.publish(person_channel(n.person_id), {"kind": "notification", "id": n.id})
+    return ns
+
+
 async def send(
     session: AsyncSession,
     person: Person,
@@ -63,11 +95,7 @@ async def send(
     ref: str | None = None,
 ) -> Notification:
     """Store the message and send it on the first path that takes it."""
-    n = Notification(person_id=person.id, kind=kind, urgency=urgency, title=title, body=body, data=data or {}, ref=ref)
-    session.add(n)
-    await session.flush()
-    await advance(session, n, person)
-    await runtime.current().live.publish(person_channel(person.id), {"kind": "notification", "id": n.id})
+    [n] = await send_many(session, [Outgoing(person, kind, title, body, data or {}, urgency, ref)])
     return n
 
 
@@ -79,46 +107,74 @@ async def tell(
 
 
 async def advance(session: AsyncSession, n: Notification, person: Person | None = None) -> None:
-    """Try the next path(s) until one takes the message, then wait for its confirmation."""
-    if n.state not in OPEN_STATES:
-        return
-    rt = runtime.current()
     person = person or await session.get(Person, n.person_id)
     if person is None:
         n.state = NotificationState.FAILED
         return
-    prefs = await preferences.settings_of(session, person.id)
+    await advance_many(session, [(person, n)])
+
+
+async def advance_many(
+    session: AsyncSession, items: Sequence[tuple[Person, Notification]], *, fresh: bool = False
+) -> None:
+    """Try the next path(s) until one takes each message, then wait for its confirmation.
+    `fresh`: the messages were just stored, so none has a timer yet."""
+    rt = runtime.current()
+    prefs = await preferences.settings_of_many(session, {person.id for person, _ in items})
     now = utcnow()
-    if n.urgency != Urgency.EMERGENCY:
-        held_until = preferences.quiet_until(prefs, now, ZoneInfo(rt.settings.default_timezone))
-        if held_until is not None:
-            if n.state != NotificationState.HELD:
-                session.add(Delivery(notification_id=n.id, path="-", result="held", detail="quiet hours", at=now))
-            n.state = NotificationState.HELD
-            await jobs.schedule(session, NEXT_PATH, held_until, {"notification_id": n.id}, key=next_path_key(n.id))
-            return
-        n.state = NotificationState.PENDING
-    ladder = preferences.ladder(prefs, n.urgency)
-    while n.next_path < len(ladder):
-        name = ladder[n.next_path]
-        n.next_path += 1
-        path = get_path(name)
-        attempt = await path.deliver(session, person, n) if path else None
-        result, detail = (attempt.result, attempt.detail) if attempt else ("unavailable", "not connected")
-        session.add(Delivery(notification_id=n.id, path=name, result=result, detail=detail, at=utcnow()))
-        if result not in ("sent", "delivered"):
-            continue  # failed or unavailable: the next path at once
-        if result == "delivered":
-            n.delivered_at, n.delivered_by = utcnow(), name
-        can_fall_back = any(get_path(p) for p in ladder[n.next_path :])
-        # A push awaits the phone's confirmation; an everyday message an SMS gateway took is
-        # done, while an alarm goes on to the next path unless confirmed.
-        if can_fall_back and (result == "sent" or n.urgency == Urgency.EMERGENCY):
+    climbing: list[tuple[Person, Notification, list[str]]] = []
+    for person, n in items:
+        if n.state not in OPEN_STATES:
+            continue
+        if n.urgency != Urgency.EMERGENCY:
+            held_until = preferences.quiet_until(prefs[person.id], now, ZoneInfo(rt.settings.default_timezone))
+            if held_until is not None:
+                if n.state != NotificationState.HELD:
+                    session.add(Delivery(notification_id=n.id, path="-", result="held", detail="quiet hours", at=now))
+                n.state = NotificationState.HELD
+                await jobs.schedule(
+                    session, NEXT_PATH, held_until, {"notification_id": n.id}, key=next_path_key(n.id), fresh=fresh
+                )
+                continue
             n.state = NotificationState.PENDING
-            await _wait_for_confirmation(session, n)
-            return
-        n.state, n.delivered_at, n.delivered_by = NotificationState.DELIVERED, n.delivered_at or utcnow(), name
-        return
+        climbing.append((person, n, preferences.ladder(prefs[person.id], n.urgency)))
+    while climbing:
+        # Everyone still climbing takes their next rung; each path is asked once per round.
+        by_path: dict[str, list[tuple[Person, Notification, list[str]]]] = {}
+        for person, n, ladder in climbing:
+            if n.next_path >= len(ladder):
+                _end_of_ladder(n)
+                continue
+            n.next_path += 1
+            by_path.setdefault(ladder[n.next_path - 1], []).append((person, n, ladder))
+        climbing = []
+        for name, group in by_path.items():
+            path = get_path(name)
+            attempts = (
+                await path.deliver_many(session, [(person, n) for person, n, _ in group])
+                if path
+                else [Attempt("unavailable", "not connected")] * len(group)
+            )
+            for (person, n, ladder), attempt in zip(group, attempts, strict=True):
+                session.add(
+                    Delivery(notification_id=n.id, path=name, result=attempt.result, detail=attempt.detail, at=utcnow())
+                )
+                if attempt.result not in ("sent", "delivered"):
+                    climbing.append((person, n, ladder))  # failed or unavailable: the next path at once
+                    continue
+                if attempt.result == "delivered":
+                    n.delivered_at, n.delivered_by = utcnow(), name
+                can_fall_back = any(get_path(p) for p in ladder[n.next_path :])
+                # A push awaits the phone's confirmation; an everyday message an SMS gateway took
+                # is done, while an alarm goes on to the next path unless confirmed.
+                if can_fall_back and (attempt.result == "sent" or n.urgency == Urgency.EMERGENCY):
+                    n.state = NotificationState.PENDING
+                    await _wait_for_confirmation(session, n, fresh=fresh)
+                    continue
+                n.state, n.delivered_at, n.delivered_by = NotificationState.DELIVERED, n.delivered_at or utcnow(), name
+
+
+def _end_of_ladder(n: Notification) -> None:
     if n.delivered_at is None:
         n.state = NotificationState.FAILED
         log.warning("notification %s reached nobody: every path failed", n.id)
@@ -126,7 +182,7 @@ async def advance(session: AsyncSession, n: Notification, person: Person | None 
         n.state = NotificationState.DELIVERED
 
 
-async def _wait_for_confirmation(session: AsyncSession, n: Notification) -> None:
+async def _wait_for_confirmation(session: AsyncSession, n: Notification, *, fresh: bool = False) -> None:
     settings = runtime.current().settings
     wait = settings.notify_fallback_emergency_s if n.urgency == Urgency.EMERGENCY else settings.notify_fallback_normal_s
     await jobs.schedule(
@@ -135,6 +191,7 @@ async def _wait_for_confirmation(session: AsyncSession, n: Notification) -> None
         utcnow() + dt.timedelta(seconds=wait),
         {"notification_id": n.id},
         key=next_path_key(n.id),
+        fresh=fresh,
     )
 
 

@@ -207,6 +207,8 @@ async def test_a_worker_killed_in_the_middle_of_a_tier_is_replaced_and_the_tier_
             update(OutboxEvent).where(OutboxEvent.completed_at.is_(None)).values(next_attempt_at=utcnow())
         )
     await wait_for(lambda: sms_count(api_replica.runtime, SERVICE_CENTRE, "【升级】"), timeout=60)
+    # The SMS leaves inside the worker's transaction, a moment before its record commits.
+    await wait_for(lambda: notices_for(pg_db, alert_id, SERVICE_CENTRE))
     assert await escalations(pg_db, alert_id) == [2]
     assert await notices_for(pg_db, alert_id, SERVICE_CENTRE) == 1
     async with pg_db.factory() as session:
