@@ -3,12 +3,17 @@ time, quiet hours for everyday messages only, and reminders on the durable jobs.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from backend.community.models import Person
+from backend.emergency.models import AlertSource
+from backend.emergency.service import Press
 from backend.jobs import Job, JobStatus
 from backend.notify.reminders import DUE
 from backend.notify.service import NEXT_PATH
@@ -204,3 +209,35 @@ async def test_a_reminder_in_the_past_or_for_a_stranger_is_refused(api: Api) -> 
     stranger = await api.op("app/ScheduleReminder", {"text": "复诊", "at": tomorrow, "personId": elder_2}, elder)
     assert stranger["data"]["scheduleReminder"]["code"] == "NOT_FOUND"
     assert (await api.op("app/Reminders", {}, await api.sign_in(ELDER_2)))["data"]["reminders"] == []
+
+
+async def test_alarms_raised_together_reach_a_phone_as_one_push_and_each_can_be_confirmed(
+    api: Api, db: Database, standin: FcmStandIn, people: dict[str, int]
+) -> None:
+    """Two elders press at once: the grid worker's phone gets one push naming both alarms
+    (FCM throttles a device at a few messages a minute), and confirming one leaves the other
+    still chased by SMS."""
+    async with db.factory() as session:
+        households = {p: (await session.get(Person, people[p])).household_id for p in (ELDER, ELDER_2)}  # type: ignore[union-attr]
+    worker = await api.sign_in(GRID_WORKER)
+    await api.op("app/RegisterPushDevice", {"token": "ok-bundle-phone", "platform": "android"}, worker)
+    # Pressed in the same instant: the alarm desk stores them as one group.
+    presses = [Press(people[p], households[p], 1, AlertSource.APP) for p in (ELDER, ELDER_2)]
+    await asyncio.gather(*(api.runtime.alarm_desk.press(p) for p in presses))
+    await api.settle()
+    pushes = [m for m in standin.sent if m["token"] == "ok-bundle-phone"]
+    assert len(pushes) == 1
+    (push,) = pushes
+    assert push["notification"]["title"] == "紧急呼叫（2条）"
+    assert push["android"]["priority"] == "high"
+    items = json.loads(push["data"]["items"])
+    assert push["data"]["count"] == "2" and len(items) == 2
+    assert len({item["alertId"] for item in items}) == 2
+    assert push["notification"]["body"].count("按了紧急按钮") == 2
+    confirmed = await api.op("app/ConfirmNotification", {"notificationId": items[0]["notificationId"]}, worker)
+    assert "errors" not in confirmed, confirmed
+    await run_due_jobs(api, db, (NEXT_PATH,))  # ten seconds pass
+    alarms = [n for n in await my_notifications(api, GRID_WORKER) if n["kind"] == "emergency"]
+    paths = {n["id"]: [(d["path"], d["result"]) for d in n["deliveries"]] for n in alarms}
+    assert paths[items[0]["notificationId"]] == [("push", "sent")]
+    assert paths[items[1]["notificationId"]] == [("push", "sent"), ("push", "unconfirmed"), ("sms", "delivered")]

@@ -158,3 +158,40 @@ async def test_with_redis_gone_the_sweeper_still_delivers(pg_db: Database, monke
         await sweeper
         await dead.aclose()
     assert seen[(topic, 7)] == 1
+
+
+async def test_a_group_consumer_takes_events_together_and_a_bad_one_is_retried_alone(db: Database) -> None:
+    topic = f"test.{uuid.uuid4().hex[:8]}"
+    groups: list[list[int]] = []
+
+    @events.group_consumer(topic, name=f"group.{topic}")
+    async def handle_group(session: object, group: list[Event]) -> None:
+        numbers = [int(ev.payload["n"]) for ev in group]
+        if 13 in numbers:
+            raise RuntimeError("event 13 cannot be handled")
+        groups.append(numbers)
+
+    ids = [await emit_committed(db, topic, n) for n in (11, 12, 13, 14)]
+    done = await events.handle_many(db.factory, ids)
+    assert done == {ids[0], ids[1], ids[3]}
+    # Together first; after the group failed, each alone, so 13 holds up nobody.
+    assert groups == [[11], [12], [14]]
+    # Handled twice over, each event is still handled once.
+    assert await events.handle_many(db.factory, ids) == {ids[0], ids[1], ids[3]}
+    assert groups == [[11], [12], [14]]
+    async with db.factory() as session:
+        row = await session.get(OutboxEvent, ids[2])
+    assert row is not None and row.completed_at is None and row.attempts == 2 and "13" in (row.last_error or "")
+
+
+async def test_a_group_consumer_gets_one_group_when_all_is_well(db: Database) -> None:
+    topic = f"test.{uuid.uuid4().hex[:8]}"
+    groups: list[list[int]] = []
+
+    @events.group_consumer(topic, name=f"group.{topic}")
+    async def handle_group(session: object, group: list[Event]) -> None:
+        groups.append([int(ev.payload["n"]) for ev in group])
+
+    ids = [await emit_committed(db, topic, n) for n in range(5)]
+    assert await events.handle_many(db.factory, ids) == set(ids)
+    assert groups == [[0, 1, 2, 3, 4]]
