@@ -69,15 +69,16 @@ class Consumer:
     name: str
     topic: str
     handler: GroupHandler  # a one-event handler is wrapped to take a group of one
+    grouped: bool  # takes the events that arrived together in one transaction
 
 
 _consumers: dict[str, list[Consumer]] = {}
 
 
-def _subscribe(topic: str, name: str, handler: GroupHandler) -> None:
-    subscribed = _consumers.setdefault(topic, [])
-    if not any(c.name == name for c in subscribed):
-        subscribed.append(Consumer(name, topic, handler))
+def _subscribe(consumer: Consumer) -> None:
+    subscribed = _consumers.setdefault(consumer.topic, [])
+    if not any(c.name == consumer.name for c in subscribed):
+        subscribed.append(consumer)
 
 
 def consumer(topic: str, name: str) -> Callable[[Handler], Handler]:
@@ -89,8 +90,7 @@ def consumer(topic: str, name: str) -> Callable[[Handler], Handler]:
             for ev in group:
                 await handler(session, ev)
 
-        _subscribe(topic, name, one_by_one)
-        _grouped[name] = False
+        _subscribe(Consumer(name, topic, one_by_one, grouped=False))
         return handler
 
     return register
@@ -102,14 +102,10 @@ def group_consumer(topic: str, name: str) -> Callable[[GroupHandler], GroupHandl
     group fail, each event is tried alone, so one bad event cannot hold up the others."""
 
     def register(handler: GroupHandler) -> GroupHandler:
-        _subscribe(topic, name, handler)
-        _grouped[name] = True
+        _subscribe(Consumer(name, topic, handler, grouped=True))
         return handler
 
     return register
-
-
-_grouped: dict[str, bool] = {}
 
 
 def consumers_of(topic: str) -> list[Consumer]:
@@ -179,7 +175,7 @@ async def handle_many(factory: async_sessionmaker[AsyncSession], event_ids: Sequ
         by_topic.setdefault(ev.topic, []).append(ev)
     for topic, group in by_topic.items():
         for c in consumers_of(topic):
-            if _grouped.get(c.name) and len(group) > 1:
+            if c.grouped and len(group) > 1:
                 try:
                     await _run(factory, c, group)
                     continue

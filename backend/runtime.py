@@ -54,7 +54,6 @@ class Runtime:
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
-        factory = session_factory(engine)
         redis = None
         if settings.redis_url:
             from redis.asyncio import Redis
@@ -63,10 +62,8 @@ class Runtime:
         return cls(
             settings=settings,
             engine=engine,
-            factory=factory,
-            # Its own connections: a flood of other requests holding the pool cannot keep
-            # alarms waiting for one.
-            alarm_desk=AlarmDesk(session_factory(create_engine(settings.database_url, pool_size=2)), settings),
+            factory=session_factory(engine),
+            alarm_desk=AlarmDesk.with_own_pool(settings),
             tokens=Tokens(settings),
             catalog=catalog_for(settings.content_dir),
             sms=DevOutboxSms(settings.var_dir / "dev-outbox.jsonl"),

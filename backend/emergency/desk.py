@@ -16,10 +16,10 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend.config import Settings
-from backend.db import transaction
+from backend.db import create_engine, session_factory, transaction
 from backend.emergency import service
 from backend.emergency.models import Alert
 from backend.errors import InvalidInput
@@ -34,8 +34,16 @@ class AlarmDesk:
     factory: async_sessionmaker[AsyncSession]
     settings: Settings
     max_group: int = MAX_GROUP
+    engine: AsyncEngine | None = None  # set when the desk has a pool of its own
     _waiting: list[tuple[service.Press, asyncio.Future[tuple[Alert, bool]]]] = field(default_factory=list)
     _writer: asyncio.Task[None] | None = None
+
+    @classmethod
+    def with_own_pool(cls, settings: Settings) -> AlarmDesk:
+        """Its own two connections: a flood of other requests holding the service's pool
+        cannot keep alarms waiting for one."""
+        engine = create_engine(settings.database_url, pool_size=2)
+        return cls(session_factory(engine), settings, engine=engine)
 
     async def press(self, press: service.Press) -> tuple[Alert, bool]:
         """Stored (with its events) when this returns: (alert, new)."""
@@ -80,6 +88,5 @@ class AlarmDesk:
             await asyncio.gather(self._writer, return_exceptions=True)
 
     async def dispose(self) -> None:
-        engine = self.factory.kw.get("bind")
-        if engine is not None:
-            await engine.dispose()
+        if self.engine is not None:
+            await self.engine.dispose()

@@ -4,13 +4,11 @@ China); every attempt is on the alarm's timeline."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs, runtime
 from backend.auth.actor import today_local
+from backend.community import repository as community
 from backend.community.models import Household, Person
 from backend.db import utcnow
 from backend.emergency import repository, service
@@ -64,12 +62,6 @@ def _alarm_text(alert: Alert, elder: Person, household: Household | None, locale
     return catalog.text(locale, "emergency.alarm_body", **params)
 
 
-async def _by_id(session: AsyncSession, model: Any, ids: set[int]) -> dict[int, Any]:
-    if not ids:
-        return {}
-    return {row.id: row for row in await session.scalars(select(model).where(model.id.in_(ids)))}
-
-
 async def _notify_tiers(session: AsyncSession, group: list[Event]) -> None:
     """Tell each alarm's tier, for all the alarms raised (or escalated) together: a handful of
     queries and one round of pushes for the group, each responder's phone getting one push."""
@@ -87,9 +79,10 @@ async def _notify_tiers(session: AsyncSession, group: list[Event]) -> None:
     if not asks:
         return
     told = await service.responders_many(session, asks)
-    elders = await _by_id(session, Person, {alert.person_id for alert, _ in asks})
-    homes = await _by_id(session, Household, {a.household_id for a, _ in asks if a.household_id is not None})
-    people = await _by_id(session, Person, {p for ids in told for p in ids})
+    elders = {p.id: p for p in await community.people_by_ids(session, list({a.person_id for a, _ in asks}))}
+    home_ids = list({a.household_id for a, _ in asks if a.household_id is not None})
+    homes = {h.id: h for h in await community.households_by_ids(session, home_ids)}
+    people = {p.id: p for p in await community.people_by_ids(session, list({p for ids in told for p in ids}))}
     outgoing: list[notify.Outgoing] = []
     for (alert, _groups), person_ids in zip(asks, told, strict=True):
         elder = elders.get(alert.person_id)
@@ -113,7 +106,6 @@ async def _notify_tiers(session: AsyncSession, group: list[Event]) -> None:
                 )
             )
     await notify.send_many(session, outgoing)
-    message: dict[str, Any]
     for alert, person_ids in zip((a for a, _ in asks), told, strict=True):
         message = {"kind": "emergency", "alert_id": alert.id}
         for person_id in person_ids:

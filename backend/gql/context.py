@@ -77,11 +77,6 @@ class Context(BaseContext):
             raise Unauthenticated()
         return self.actor
 
-    async def commit(self) -> None:
-        async with self._ending:
-            if self._session is not None:
-                await self._session.commit()
-
     async def close(self) -> None:
         pending = self._ending_task
         if pending is not None and not pending.done():

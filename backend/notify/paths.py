@@ -73,25 +73,24 @@ class PushPath:
         for i, (person, n) in enumerate(items):
             for token in tokens.get(person.id, []):
                 per_phone.setdefault((token, n.urgency == Urgency.EMERGENCY), []).append(i)
-        messages, groups = [], []
+        bundles = []
         for (token, emergency), indexes in per_phone.items():
             title, body, data = bundle([items[i][1] for i in indexes], items[indexes[0]][0].locale)
-            messages.append(PushMessage(token=token, title=title, body=body, data=data, emergency=emergency))
-            groups.append(indexes)
+            bundles.append((PushMessage(token=token, title=title, body=body, data=data, emergency=emergency), indexes))
         # The ladder is the retry: a refused alarm push hands over to the next path at once
         # rather than waiting out FCM's backoff (and, here, inside the caller's transaction).
-        results: list[PushResult] = [PushResult("", False)] * len(messages)
-        for emergency in (True, False):
-            picked = [i for i, m in enumerate(messages) if m.emergency == emergency]
-            if picked:
-                sent = await channel.send([messages[i] for i in picked], max_retries=0 if emergency else 1)
-                for i, result in zip(picked, sent, strict=True):
-                    results[i] = result
-        await devices.prune(session, [r.token for r in results if r.unregistered])
         phones: list[list[PushResult]] = [[] for _ in items]
-        for indexes, result in zip(groups, results, strict=True):
-            for i in indexes:
-                phones[i].append(result)
+        unregistered: list[str] = []
+        for emergency in (True, False):
+            picked = [(m, indexes) for m, indexes in bundles if m.emergency == emergency]
+            if not picked:
+                continue
+            sent = await channel.send([m for m, _ in picked], max_retries=0 if emergency else 1)
+            for (_message, indexes), result in zip(picked, sent, strict=True):
+                for i in indexes:
+                    phones[i].append(result)
+            unregistered += [r.token for r in sent if r.unregistered]
+        await devices.prune(session, unregistered)
         return [_push_attempt(found) for found in phones]
 
 
