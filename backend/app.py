@@ -16,6 +16,7 @@ from backend.console import page as console_page
 from backend.content import read_aloud
 from backend.db import ensure_migrated
 from backend.emergency import sos_webhook
+from backend.emergency.fast_press import FastPress
 from backend.gql.router import graphql_router
 from backend.http_limits import BodySizeLimit
 from backend.notify.sms import DevOutboxSms
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             phone = normalize_phone(to) if to else None
             return JSONResponse({"messages": sms.messages(phone)})
 
+    app.add_middleware(FastPress, rt=rt)  # inside the size limit and the request id
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app

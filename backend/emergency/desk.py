@@ -8,6 +8,9 @@ once, and the group grows only while the database is busy.
 
 A press is stored even if its caller leaves (the client hung up): the group does not belong
 to any one request.
+
+The app's own door (`fast_press`) hands in presses known only by the caller's token: the
+desk looks the callers up for the whole group in the same transaction.
 """
 
 from __future__ import annotations
@@ -18,15 +21,32 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from backend.auth.actor import Actor, load_people
+from backend.auth.tokens import AccessClaims
+from backend.community.service import home_community_id
 from backend.config import Settings
 from backend.db import create_engine, session_factory, transaction
 from backend.emergency import service
-from backend.emergency.models import Alert
+from backend.emergency.models import Alert, AlertSource
 from backend.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 500
+
+
+@dataclass(frozen=True)
+class SignedPress:
+    """A press known by the caller's token alone: who pressed is looked up with the group."""
+
+    claims: AccessClaims
+    source: AlertSource
+    idempotency_key: str | None = None
+
+
+# (alert, new, the caller when the press came signed) or None: the caller is not a resident
+# who may press (unknown, signed out everywhere, in no community); nothing was stored.
+Stored = tuple[Alert, bool, Actor | None] | None
 
 
 @dataclass
@@ -35,7 +55,7 @@ class AlarmDesk:
     settings: Settings
     max_group: int = MAX_GROUP
     engine: AsyncEngine | None = None  # set when the desk has a pool of its own
-    _waiting: list[tuple[service.Press, asyncio.Future[tuple[Alert, bool]]]] = field(default_factory=list)
+    _waiting: list[tuple[service.Press | SignedPress, asyncio.Future[Stored]]] = field(default_factory=list)
     _writer: asyncio.Task[None] | None = None
 
     @classmethod
@@ -48,7 +68,23 @@ class AlarmDesk:
     async def press(self, press: service.Press) -> tuple[Alert, bool]:
         """Stored (with its events) when this returns: (alert, new)."""
         service.check_press(press)
-        stored: asyncio.Future[tuple[Alert, bool]] = asyncio.get_running_loop().create_future()
+        stored = await self._hand_in(press)
+        assert stored is not None  # a known caller's press is stored or raises
+        return stored[0], stored[1]
+
+    async def press_signed(self, press: SignedPress) -> tuple[Alert, bool, Actor] | None:
+        """Stored when this returns: (alert, new, who pressed); None if the token's holder
+        may not press here, with nothing stored."""
+        service.check_press(service.Press(0, None, 0, press.source, press.idempotency_key))
+        stored = await self._hand_in(press)
+        if stored is None:
+            return None
+        alert, new, actor = stored
+        assert actor is not None
+        return alert, new, actor
+
+    async def _hand_in(self, press: service.Press | SignedPress) -> Stored:
+        stored: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
         self._waiting.append((press, stored))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_while_waiting())
@@ -71,16 +107,33 @@ class AlarmDesk:
                         if not one[1].done():
                             one[1].set_exception(exc)
 
-    async def _write(self, group: list[tuple[service.Press, asyncio.Future[tuple[Alert, bool]]]]) -> None:
+    async def _write(self, group: list[tuple[service.Press | SignedPress, asyncio.Future[Stored]]]) -> None:
         async with transaction(self.factory) as session:
-            results = await service.trigger_many(session, settings=self.settings, presses=[p for p, _ in group])
-        for (_press, stored), result in zip(group, results, strict=True):
+            signed = [p.claims for p, _ in group if isinstance(p, SignedPress)]
+            callers = iter(await load_people(session, signed) if signed else [])
+            presses: list[tuple[service.Press, Actor | None, asyncio.Future[Stored]]] = []
+            for press, stored in group:
+                if isinstance(press, service.Press):
+                    presses.append((press, None, stored))
+                    continue
+                actor = next(callers)
+                community_id = home_community_id(actor) if actor is not None else None
+                if actor is None or community_id is None:
+                    if not stored.done():
+                        stored.set_result(None)
+                    continue
+                known = service.Press(
+                    actor.id, actor.person.household_id, community_id, press.source, press.idempotency_key
+                )
+                presses.append((known, actor, stored))
+            results = await service.trigger_many(session, settings=self.settings, presses=[p for p, _, _ in presses])
+        for (_press, actor, stored), result in zip(presses, results, strict=True):
             if stored.done():
                 continue
             if isinstance(result, InvalidInput):
                 stored.set_exception(result)
             else:
-                stored.set_result(result)
+                stored.set_result((*result, actor))
 
     async def close(self) -> None:
         """Finish what was pressed before shutting down."""
