@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs
@@ -44,8 +45,15 @@ def en_route_key(alert_id: int) -> str:
 
 
 async def policy_of(session: AsyncSession, settings: Settings, alert: Alert) -> Policy:
-    community = await session.get(Community, alert.community_id)
-    return policy_for(settings.content_dir, community.code if community else "")
+    return (await policies_of(session, settings, [alert.community_id]))[alert.community_id]
+
+
+async def policies_of(session: AsyncSession, settings: Settings, community_ids: Iterable[int]) -> dict[int, Policy]:
+    """The escalation policy of each community, for a group of alarms in one query."""
+    wanted = set(community_ids)
+    rows = await session.execute(select(Community.id, Community.code).where(Community.id.in_(wanted)))
+    codes = dict(rows.tuples().all())
+    return {cid: policy_for(settings.content_dir, codes.get(cid, "")) for cid in wanted}
 
 
 async def _schedule_next_tier(
@@ -130,10 +138,11 @@ async def trigger_many(
             replays[press.idempotency_key] = live[press.person_id]
     if raised:
         await session.flush()  # one INSERT for the group, ids back
+    policies = await policies_of(session, settings, {a.community_id for a in raised}) if raised else {}
     for alert in raised:
         _record(session, alert, "raised", alert.person_id, source=alert.source.value)
         emit(session, "emergency.raised", {"alert_id": alert.id, "tier": 1})
-        await _schedule_next_tier(session, await policy_of(session, settings, alert), alert, now, fresh=True)
+        await _schedule_next_tier(session, policies[alert.community_id], alert, now, fresh=True)
     for alert, press in again:
         _record(session, alert, "pressed_again", press.person_id, source=press.source.value, presses=alert.presses)
         emit(session, "emergency.pressed_again", {"alert_id": alert.id})

@@ -67,13 +67,13 @@ async def _notify_tiers(session: AsyncSession, group: list[Event]) -> None:
     queries and one round of pushes for the group, each responder's phone getting one push."""
     rt = runtime.current()
     alerts = await repository.get_many(session, {int(ev.payload["alert_id"]) for ev in group})
+    policies = await service.policies_of(session, rt.settings, {a.community_id for a in alerts.values()})
     asks: list[tuple[Alert, tuple[str, ...]]] = []
     for ev in group:
         alert = alerts.get(int(ev.payload["alert_id"]))
         if alert is None or alert.status != AlertStatus.OPEN:
             continue  # answered before anyone needed telling
-        policy = await service.policy_of(session, rt.settings, alert)
-        step = policy.tier(int(ev.payload.get("tier", alert.tier)))
+        step = policies[alert.community_id].tier(int(ev.payload.get("tier", alert.tier)))
         if step is not None:
             asks.append((alert, step.notify))
     if not asks:
