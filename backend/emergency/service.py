@@ -52,7 +52,7 @@ async def policies_of(session: AsyncSession, settings: Settings, community_ids: 
     """The escalation policy of each community, for a group of alarms in one query."""
     wanted = set(community_ids)
     rows = await session.execute(select(Community.id, Community.code).where(Community.id.in_(wanted)))
-    codes = dict(rows.tuples().all())
+    codes: dict[int, str] = {cid: code for cid, code in rows}
     return {cid: policy_for(settings.content_dir, codes.get(cid, "")) for cid in wanted}
 
 

@@ -42,22 +42,46 @@ def payload_data(n: Notification) -> dict[str, str]:
     return {**n.data, "notificationId": str(n.id)}
 
 
-MAX_BUNDLE_BODY = 2000  # FCM allows 4 KB per message, data included
+# FCM refuses a message over 4,096 bytes (title, body and data together, in UTF-8: a Chinese
+# character is 3). A phone's messages go out in as few pushes as fit.
+PUSH_BYTES = 3800  # of 4,096: room left for field names and the platform options
+DATA_BUDGET = 2400  # the rest is the title and as much of the bodies as fits
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def bundles(ns: Sequence[Notification], locale: str) -> list[tuple[str, str, dict[str, str], list[int]]]:
+    """A phone's messages in a round as few pushes as FCM takes: (title, body, data, indexes
+    into `ns`). FCM takes at most a few messages a minute per device: a thousand alarms at
+    once would otherwise be throttled, and the phone would ring a thousand times. The data
+    carries every message of the push for the app to show and confirm one by one."""
+    chunks: list[list[int]] = []
+    used = DATA_BUDGET
+    for i, n in enumerate(ns):
+        size = _size(json.dumps(payload_data(n), ensure_ascii=False, separators=(",", ":"))) + 1
+        if used + size > DATA_BUDGET:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(i)
+        used += size
+    return [(*bundle([ns[i] for i in chunk], locale), chunk) for chunk in chunks]
 
 
 def bundle(ns: Sequence[Notification], locale: str) -> tuple[str, str, dict[str, str]]:
-    """Several messages for one phone in one push (title, body, data). FCM takes at most a
-    few messages a minute per device: a thousand alarms at once would otherwise be throttled,
-    and the phone would ring a thousand times. The data carries every message for the app to
-    show and confirm one by one."""
+    """Messages for one phone as one push (title, body, data), body cut to what fits."""
     if len(ns) == 1:
-        return ns[0].title, ns[0].body, payload_data(ns[0])
-    title = runtime.current().catalog.text(locale, "notify.bundle_title", title=ns[0].title, count=len(ns))
-    body = "\n".join(n.body for n in ns)
-    if len(body) > MAX_BUNDLE_BODY:
-        body = body[: MAX_BUNDLE_BODY - 1] + "…"
-    items = json.dumps([payload_data(n) for n in ns], ensure_ascii=False, separators=(",", ":"))
-    return title, body, {"kind": ns[0].kind, "count": str(len(ns)), "items": items}
+        title, body, data = ns[0].title, ns[0].body, payload_data(ns[0])
+    else:
+        title = runtime.current().catalog.text(locale, "notify.bundle_title", title=ns[0].title, count=len(ns))
+        body = "\n".join(n.body for n in ns)
+        items = json.dumps([payload_data(n) for n in ns], ensure_ascii=False, separators=(",", ":"))
+        data = {"kind": ns[0].kind, "count": str(len(ns)), "items": items}
+    room = PUSH_BYTES - _size(title) - sum(_size(k) + _size(v) for k, v in data.items())
+    if _size(body) > room:
+        body = body.encode("utf-8")[: max(0, room - 3)].decode("utf-8", "ignore") + "…"
+    return title, body, data
 
 
 class PushPath:
@@ -73,16 +97,17 @@ class PushPath:
         for i, (person, n) in enumerate(items):
             for token in tokens.get(person.id, []):
                 per_phone.setdefault((token, n.urgency == Urgency.EMERGENCY), []).append(i)
-        bundles = []
+        pushes = []
         for (token, emergency), indexes in per_phone.items():
-            title, body, data = bundle([items[i][1] for i in indexes], items[indexes[0]][0].locale)
-            bundles.append((PushMessage(token=token, title=title, body=body, data=data, emergency=emergency), indexes))
+            for title, body, data, chunk in bundles([items[i][1] for i in indexes], items[indexes[0]][0].locale):
+                message = PushMessage(token=token, title=title, body=body, data=data, emergency=emergency)
+                pushes.append((message, [indexes[c] for c in chunk]))
         # The ladder is the retry: a refused alarm push hands over to the next path at once
         # rather than waiting out FCM's backoff (and, here, inside the caller's transaction).
         phones: list[list[PushResult]] = [[] for _ in items]
         unregistered: list[str] = []
         for emergency in (True, False):
-            picked = [(m, indexes) for m, indexes in bundles if m.emergency == emergency]
+            picked = [(m, indexes) for m, indexes in pushes if m.emergency == emergency]
             if not picked:
                 continue
             sent = await channel.send([m for m, _ in picked], max_retries=0 if emergency else 1)

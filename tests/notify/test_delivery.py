@@ -15,6 +15,8 @@ from backend.community.models import Person
 from backend.emergency.models import AlertSource
 from backend.emergency.service import Press
 from backend.jobs import Job, JobStatus
+from backend.notify.models import Notification
+from backend.notify.paths import bundles
 from backend.notify.reminders import DUE
 from backend.notify.service import NEXT_PATH
 from tests.conftest import ELDER, ELDER_2, FAMILY, FAMILY_2, GRID_WORKER, Api, Database, run_due_jobs
@@ -241,3 +243,24 @@ async def test_alarms_raised_together_reach_a_phone_as_one_push_and_each_can_be_
     paths = {n["id"]: [(d["path"], d["result"]) for d in n["deliveries"]] for n in alarms}
     assert paths[items[0]["notificationId"]] == [("push", "sent")]
     assert paths[items[1]["notificationId"]] == [("push", "sent"), ("push", "unconfirmed"), ("sms", "delivered")]
+
+
+async def test_a_flood_for_one_phone_goes_in_pushes_fcm_accepts(api: Api) -> None:
+    """FCM refuses a message over 4,096 bytes: 150 alarms for one grid worker go out in as
+    few pushes as fit, each alarm in exactly one of them."""
+    body = "幸福社区1号楼的张阿姨按了紧急按钮，请立即联系或前往查看。"
+    alarms = [
+        Notification(id=1000 + i, person_id=1, kind="emergency", title="紧急呼叫", body=body, data={"alertId": str(i)})
+        for i in range(150)
+    ]
+    pushes = bundles(alarms, "zh-CN")
+    assert 1 < len(pushes) < 150
+    for title, text, data, _chunk in pushes:
+        size = sum(len(s.encode("utf-8")) for s in (title, text, *data.keys(), *data.values()))
+        assert size <= 4096
+        items = json.loads(data["items"])
+        assert title == f"紧急呼叫（{len(items)}条）" and data["count"] == str(len(items))
+        assert text.startswith(body)
+    carried = [item["notificationId"] for *_, data, _ in pushes for item in json.loads(data["items"])]
+    assert carried == [str(n.id) for n in alarms]
+    assert [i for *_, chunk in pushes for i in chunk] == list(range(150))
