@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event, text
+from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event, insert, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -24,6 +24,9 @@ NAMING_CONVENTION = {
 
 # 64-bit ids on PostgreSQL; SQLite only autoincrements a plain INTEGER PRIMARY KEY.
 IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+M = TypeVar("M")
 
 
 def utcnow() -> dt.datetime:
@@ -144,6 +147,20 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
         except BaseException:
             await session.rollback()
             raise
+
+
+async def insert_returning(session: AsyncSession, model: type[M], rows: Sequence[dict[str, Any]]) -> list[M]:
+    """New rows in one statement (per page of rows), back as objects in the order given.
+
+    The ORM's own flush sends one INSERT per object on SQLite when it needs the ids back;
+    PostgreSQL keeps the order for us, and in SQLite each row of a multi-row INSERT takes the
+    next id in turn, so the ids give the order."""
+    if not rows:
+        return []
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    statement = insert(model).returning(model, sort_by_parameter_order=postgres)
+    found = list((await session.scalars(statement, list(rows))).all())
+    return found if postgres else sorted(found, key=lambda row: row.id)  # type: ignore[attr-defined]
 
 
 class DatabaseNotMigrated(RuntimeError):

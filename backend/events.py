@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, event, select, update
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, event, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -123,6 +123,17 @@ def emit(session: AsyncSession, topic: str, payload: dict[str, Any]) -> OutboxEv
     return row
 
 
+async def emit_many(session: AsyncSession, topic: str, payloads: Sequence[dict[str, Any]]) -> None:
+    """Many events of one topic in one statement (a burst of alarms): no ORM object each,
+    which on SQLite would be one INSERT each."""
+    if not payloads:
+        return
+    due = utcnow() + dt.timedelta(seconds=SWEEP_GRACE_S)
+    rows = [{"topic": topic, "payload": payload, "next_attempt_at": due} for payload in payloads]
+    ids = (await session.execute(insert(OutboxEvent).returning(OutboxEvent.id), rows)).scalars().all()
+    session.info.setdefault("linli.emitted", []).extend(ids)
+
+
 class Transport:
     """Carries event ids from the committing process to the consumers."""
 
@@ -144,7 +155,7 @@ def _after_commit(session: Session) -> None:
         return  # a SAVEPOINT released: SQLAlchemy calls this hook for those too; wait for the real commit
     emitted = session.info.pop("linli.emitted", None)
     if emitted and _transport is not None:
-        _transport.published([row.id for row in emitted])
+        _transport.published([row if isinstance(row, int) else row.id for row in emitted])
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -15,12 +15,12 @@ import datetime as dt
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, func, select, update
+from sqlalchemy import JSON, Index, String, Text, func, insert, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -87,11 +87,8 @@ async def schedule(
     *,
     key: str | None = None,
     max_attempts: int = 8,
-    fresh: bool = False,
 ) -> Job:
-    """`fresh`: the key names something just created (a new alarm's id), so no job can hold
-    it yet and the lookup is skipped."""
-    if key is not None and not fresh:
+    if key is not None:
         existing = (await session.execute(select(Job).where(Job.dedupe_key == key))).scalar_one_or_none()
         if existing is not None:
             if existing.status == JobStatus.PENDING:
@@ -107,6 +104,21 @@ async def schedule(
     session.add(job)
     _note_scheduled(session, run_at)
     return job
+
+
+async def schedule_new(
+    session: AsyncSession, kind: str, jobs: Sequence[tuple[dt.datetime, dict[str, Any], str]], *, max_attempts: int = 8
+) -> None:
+    """Jobs (run_at, payload, key) for things just created, so no job can hold their keys:
+    one statement for a burst (a thousand alarms' escalation timers)."""
+    if not jobs:
+        return
+    rows = [
+        {"kind": kind, "run_at": run_at, "payload": payload, "dedupe_key": key, "max_attempts": max_attempts}
+        for run_at, payload, key in jobs
+    ]
+    await session.execute(insert(Job), rows)
+    _note_scheduled(session, min(run_at for run_at, _, _ in jobs))
 
 
 async def cancel(session: AsyncSession, key: str) -> bool:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.community.models import Building, GridAssignment, Household, Membership, Person, Role
+from backend.db import insert_returning
 from backend.emergency.models import LIVE_STATUSES, Alert, AlertEvent
 from backend.family.models import FamilyLink, LinkStatus, Scope
 
@@ -21,6 +22,17 @@ async def by_idempotency_keys(session: AsyncSession, keys: Collection[str]) -> S
     if not keys:
         return []
     return (await session.execute(select(Alert).where(Alert.idempotency_key.in_(keys)))).scalars().all()
+
+
+async def insert_alerts(session: AsyncSession, rows: Sequence[dict[str, object]]) -> list[Alert]:
+    """New alarms (column values each), in one statement."""
+    return await insert_returning(session, Alert, rows)
+
+
+async def add_steps(session: AsyncSession, steps: Sequence[dict[str, object]]) -> None:
+    """Timeline lines for many alarms, in one statement."""
+    if steps:
+        await session.execute(insert(AlertEvent), list(steps))
 
 
 async def live_alerts_of(session: AsyncSession, person_ids: Collection[int]) -> list[Alert]:

@@ -19,7 +19,7 @@ from backend.emergency.errors import AlertClosed
 from backend.emergency.models import LIVE_STATUSES, Alert, AlertEvent, AlertSource, AlertStatus, Outcome
 from backend.emergency.policy import Policy, policy_for
 from backend.errors import InvalidInput, NotFound
-from backend.events import emit
+from backend.events import emit, emit_many
 from backend.notify import service as notify
 
 ESCALATE = "emergency.escalate"
@@ -28,7 +28,12 @@ MAX_NOTE = 500
 
 
 def _record(session: AsyncSession, alert: Alert, kind: str, actor_id: int | None = None, **detail: object) -> None:
-    session.add(AlertEvent(alert_id=alert.id, kind=kind, actor_id=actor_id, detail=detail))
+    session.add(AlertEvent(**_step(alert, kind, actor_id, **detail)))
+
+
+def _step(alert: Alert, kind: str, actor_id: int | None = None, **detail: object) -> dict[str, object]:
+    """A line of the alarm's timeline."""
+    return {"alert_id": alert.id, "kind": kind, "actor_id": actor_id, "detail": detail, "at": utcnow()}
 
 
 def alert_ref(alert_id: int) -> str:
@@ -56,22 +61,21 @@ async def policies_of(session: AsyncSession, settings: Settings, community_ids: 
     return {cid: policy_for(settings.content_dir, codes.get(cid, "")) for cid in wanted}
 
 
-async def _schedule_next_tier(
-    session: AsyncSession, policy: Policy, alert: Alert, after: dt.datetime, *, fresh: bool = False
-) -> None:
+def _next_tier_job(policy: Policy, alert: Alert, after: dt.datetime) -> tuple[dt.datetime, dict[str, int], str] | None:
+    """The escalation timer to the next tier, if there is one: (when, payload, key)."""
     nxt = policy.tier(alert.tier + 1)
     current = policy.tier(alert.tier)
     if nxt is None:
-        return
+        return None
     delay = nxt.after_s - (current.after_s if current else 0)
-    await jobs.schedule(
-        session,
-        ESCALATE,
-        after + dt.timedelta(seconds=max(0, delay)),
-        {"alert_id": alert.id, "tier": nxt.tier},
-        key=escalate_key(alert.id),
-        fresh=fresh,
-    )
+    return after + dt.timedelta(seconds=max(0, delay)), {"alert_id": alert.id, "tier": nxt.tier}, escalate_key(alert.id)
+
+
+async def _schedule_next_tier(session: AsyncSession, policy: Policy, alert: Alert, after: dt.datetime) -> None:
+    job = _next_tier_job(policy, alert, after)
+    if job is not None:
+        run_at, payload, key = job
+        await jobs.schedule(session, ESCALATE, run_at, payload, key=key)
 
 
 @dataclass(frozen=True)
@@ -107,8 +111,32 @@ async def trigger_many(
     await repository.lock_people(session, person_ids)
     live = {a.person_id: a for a in await repository.live_alerts_of(session, person_ids)}
     now = utcnow()
+    # First the new alarms, in one statement: the first fresh press of each person with none open.
+    creators: dict[int, Press] = {}
+    seen_keys = set(replays)
+    for press in presses:
+        if press.idempotency_key is not None:
+            if press.idempotency_key in seen_keys:
+                continue  # a replay (or someone else's key): creates nothing
+            seen_keys.add(press.idempotency_key)
+        if press.person_id not in live:
+            creators.setdefault(press.person_id, press)
+    raised = await repository.insert_alerts(
+        session,
+        [
+            {
+                "person_id": p.person_id,
+                "community_id": p.community_id,
+                "household_id": p.household_id,
+                "source": p.source,
+                "idempotency_key": p.idempotency_key,
+                "raised_at": now,
+            }
+            for p in creators.values()
+        ],
+    )
+    live.update((a.person_id, a) for a in raised)
     results: list[tuple[Alert, bool] | InvalidInput] = []
-    raised: list[Alert] = []
     again: list[tuple[Alert, Press]] = []
     for press in presses:
         replay = replays.get(press.idempotency_key) if press.idempotency_key is not None else None
@@ -116,36 +144,23 @@ async def trigger_many(
             same_person = replay.person_id == press.person_id
             results.append((replay, False) if same_person else InvalidInput("idempotencyKey", field="idempotencyKey"))
             continue
-        open_alert = live.get(press.person_id)
-        if open_alert is not None:
-            open_alert.presses += 1
-            again.append((open_alert, press))
-            results.append((open_alert, False))
-        else:
-            alert = Alert(
-                person_id=press.person_id,
-                community_id=press.community_id,
-                household_id=press.household_id,
-                source=press.source,
-                idempotency_key=press.idempotency_key,
-                raised_at=now,
-            )
-            session.add(alert)
-            live[press.person_id] = alert
-            raised.append(alert)
+        alert = live[press.person_id]
+        if creators.get(press.person_id) is press:
             results.append((alert, True))
+        else:
+            alert.presses += 1
+            again.append((alert, press))
+            results.append((alert, False))
         if press.idempotency_key is not None:
-            replays[press.idempotency_key] = live[press.person_id]
-    if raised:
-        await session.flush()  # one INSERT for the group, ids back
+            replays[press.idempotency_key] = alert
     policies = await policies_of(session, settings, {a.community_id for a in raised}) if raised else {}
-    for alert in raised:
-        _record(session, alert, "raised", alert.person_id, source=alert.source.value)
-        emit(session, "emergency.raised", {"alert_id": alert.id, "tier": 1})
-        await _schedule_next_tier(session, policies[alert.community_id], alert, now, fresh=True)
-    for alert, press in again:
-        _record(session, alert, "pressed_again", press.person_id, source=press.source.value, presses=alert.presses)
-        emit(session, "emergency.pressed_again", {"alert_id": alert.id})
+    timeline = [_step(a, "raised", a.person_id, source=a.source.value) for a in raised]
+    timeline += [_step(a, "pressed_again", p.person_id, source=p.source.value, presses=a.presses) for a, p in again]
+    await repository.add_steps(session, timeline)
+    await emit_many(session, "emergency.raised", [{"alert_id": a.id, "tier": 1} for a in raised])
+    await emit_many(session, "emergency.pressed_again", [{"alert_id": a.id} for a, _ in again])
+    timers = [_next_tier_job(policies[a.community_id], a, now) for a in raised]
+    await jobs.schedule_new(session, ESCALATE, [t for t in timers if t is not None])
     return results
 
 

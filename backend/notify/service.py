@@ -15,13 +15,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs, runtime
 from backend.auth.actor import Actor
 from backend.community.models import Person
-from backend.db import utcnow
+from backend.db import insert_returning, utcnow
 from backend.errors import NotFound
 from backend.notify import preferences
 from backend.notify.live import person_channel
@@ -68,14 +68,12 @@ class Outgoing:
 async def send_many(session: AsyncSession, outgoing: Sequence[Outgoing]) -> list[Notification]:
     """Store the messages and send each on the first path that takes it; messages going out
     together go through each path together (one push per phone)."""
-    ns = [
-        Notification(
-            person_id=o.person.id, kind=o.kind, urgency=o.urgency, title=o.title, body=o.body, data=o.data, ref=o.ref
-        )
+    rows = [
+        {"person_id": o.person.id, "kind": o.kind, "urgency": o.urgency, "title": o.title, "body": o.body}
+        | {"data": o.data, "ref": o.ref}
         for o in outgoing
     ]
-    session.add_all(ns)
-    await session.flush()
+    ns = await insert_returning(session, Notification, rows)
     await advance_many(session, [(o.person, n) for o, n in zip(outgoing, ns, strict=True)], fresh=True)
     live = runtime.current().live
     for n in ns:
@@ -122,6 +120,8 @@ async def advance_many(
     rt = runtime.current()
     prefs = await preferences.settings_of_many(session, {person.id for person, _ in items})
     now = utcnow()
+    deliveries: list[dict[str, object]] = []
+    timers: list[tuple[dt.datetime, dict[str, object], str]] = []
     climbing: list[tuple[Person, Notification, list[str]]] = []
     for person, n in items:
         if n.state not in OPEN_STATES:
@@ -130,11 +130,9 @@ async def advance_many(
             held_until = preferences.quiet_until(prefs[person.id], now, ZoneInfo(rt.settings.default_timezone))
             if held_until is not None:
                 if n.state != NotificationState.HELD:
-                    session.add(Delivery(notification_id=n.id, path="-", result="held", detail="quiet hours", at=now))
+                    deliveries.append(_delivery(n, "-", Attempt("held", "quiet hours"), now))
                 n.state = NotificationState.HELD
-                await jobs.schedule(
-                    session, NEXT_PATH, held_until, {"notification_id": n.id}, key=next_path_key(n.id), fresh=fresh
-                )
+                timers.append((held_until, {"notification_id": n.id}, next_path_key(n.id)))
                 continue
             n.state = NotificationState.PENDING
         climbing.append((person, n, preferences.ladder(prefs[person.id], n.urgency)))
@@ -156,9 +154,7 @@ async def advance_many(
                 else [Attempt("unavailable", "not connected")] * len(group)
             )
             for (person, n, ladder), attempt in zip(group, attempts, strict=True):
-                session.add(
-                    Delivery(notification_id=n.id, path=name, result=attempt.result, detail=attempt.detail, at=utcnow())
-                )
+                deliveries.append(_delivery(n, name, attempt, utcnow()))
                 if attempt.result not in ("sent", "delivered"):
                     climbing.append((person, n, ladder))  # failed or unavailable: the next path at once
                     continue
@@ -169,9 +165,20 @@ async def advance_many(
                 # is done, while an alarm goes on to the next path unless confirmed.
                 if can_fall_back and (attempt.result == "sent" or n.urgency == Urgency.EMERGENCY):
                     n.state = NotificationState.PENDING
-                    await _wait_for_confirmation(session, n, fresh=fresh)
+                    timers.append((_confirmation_due(n), {"notification_id": n.id}, next_path_key(n.id)))
                     continue
                 n.state, n.delivered_at, n.delivered_by = NotificationState.DELIVERED, n.delivered_at or utcnow(), name
+    if deliveries:
+        await session.execute(insert(Delivery), deliveries)
+    if fresh:
+        await jobs.schedule_new(session, NEXT_PATH, timers)
+        return
+    for run_at, payload, key in timers:
+        await jobs.schedule(session, NEXT_PATH, run_at, payload, key=key)
+
+
+def _delivery(n: Notification, path: str, attempt: Attempt, at: dt.datetime) -> dict[str, object]:
+    return {"notification_id": n.id, "path": path, "result": attempt.result, "detail": attempt.detail, "at": at}
 
 
 def _end_of_ladder(n: Notification) -> None:
@@ -182,17 +189,11 @@ def _end_of_ladder(n: Notification) -> None:
         n.state = NotificationState.DELIVERED
 
 
-async def _wait_for_confirmation(session: AsyncSession, n: Notification, *, fresh: bool = False) -> None:
+def _confirmation_due(n: Notification) -> dt.datetime:
+    """When the next path takes over unless the device confirmed."""
     settings = runtime.current().settings
     wait = settings.notify_fallback_emergency_s if n.urgency == Urgency.EMERGENCY else settings.notify_fallback_normal_s
-    await jobs.schedule(
-        session,
-        NEXT_PATH,
-        utcnow() + dt.timedelta(seconds=wait),
-        {"notification_id": n.id},
-        key=next_path_key(n.id),
-        fresh=fresh,
-    )
+    return utcnow() + dt.timedelta(seconds=wait)
 
 
 async def next_path_due(session: AsyncSession, notification_id: int) -> None:

@@ -47,7 +47,10 @@ async def test_the_fast_door_answers_exactly_as_graphql_does(api: Api, db: Datab
     general_replay = await press(api, GENERAL, elder, "fast-door-key-1")
     fast_replay = await press(api, document("app/TriggerEmergency"), elder, "fast-door-key-1")
     assert fast_replay == general_replay
-    assert fast_replay["data"]["triggerEmergency"]["emergency"]["id"] == fast_new["data"]["triggerEmergency"]["emergency"]["id"]
+    assert (
+        fast_replay["data"]["triggerEmergency"]["emergency"]["id"]
+        == fast_new["data"]["triggerEmergency"]["emergency"]["id"]
+    )
 
     # Pressed again: joins the open alarm, with the "again" words.
     again = await press(api, document("app/TriggerEmergency"), elder, "fast-door-key-2")
