@@ -4,6 +4,8 @@ China); every attempt is on the alarm's timeline."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs, runtime
@@ -15,6 +17,7 @@ from backend.emergency import repository, service
 from backend.emergency.models import Alert, AlertStatus
 from backend.events import Event, consumer, group_consumer
 from backend.jobs import JobRun
+from backend.notify import live
 from backend.notify import service as notify
 from backend.notify.live import person_channel
 from backend.notify.models import Urgency
@@ -107,10 +110,14 @@ async def _notify_tiers(session: AsyncSession, group: list[Event]) -> None:
             )
     await notify.send_many(session, outgoing)
     for alert, person_ids in zip((a for a, _ in asks), told, strict=True):
-        message = {"kind": "emergency", "alert_id": alert.id}
-        for person_id in person_ids:
-            await rt.live.publish(person_channel(person_id), message)
-        await rt.live.publish(community_channel(alert.community_id), message)
+        _tell_live(session, alert, person_ids)
+
+
+def _tell_live(session: AsyncSession, alert: Alert, person_ids: Sequence[int]) -> None:
+    """Open apps and consoles see the alarm change once it is committed."""
+    message = {"kind": "emergency", "alert_id": alert.id}
+    channels = [*(person_channel(p) for p in person_ids), community_channel(alert.community_id)]
+    live.after_commit(session, [(channel, message) for channel in channels])
 
 
 for _topic in ("emergency.raised", "emergency.escalated"):
@@ -131,10 +138,7 @@ async def tell_everyone_involved(session: AsyncSession, event: Event) -> None:
     policy = await service.policy_of(session, rt.settings, alert)
     groups = tuple(g for t in policy.tiers if t.tier <= alert.tier for g in t.notify)
     involved = await service.responders(session, alert, groups)
-    message = {"kind": "emergency", "alert_id": alert.id}
-    for person_id in [alert.person_id, *involved]:
-        await rt.live.publish(person_channel(person_id), message)
-    await rt.live.publish(community_channel(alert.community_id), message)
+    _tell_live(session, alert, [alert.person_id, *involved])
     change = event.payload.get("change")
     if change in ("acknowledged", "en_route", "resolved"):
         by = await session.get(Person, int(event.payload["by"]))

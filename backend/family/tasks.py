@@ -10,6 +10,7 @@ from backend.community.models import Person
 from backend.events import Event, consumer
 from backend.family import repository
 from backend.family.models import FamilyLink
+from backend.notify import live
 from backend.notify import service as notify
 from backend.notify.live import person_channel
 
@@ -87,8 +88,7 @@ async def _tell_both(session: AsyncSession, event: Event) -> None:
     if link is None:
         return
     message = {"kind": "family_link", "link_id": link_id, "topic": event.topic}
-    for person_id in (link.elder_id, link.family_id):
-        await runtime.current().live.publish(person_channel(person_id), message)
+    live.after_commit(session, [(person_channel(person_id), message) for person_id in (link.elder_id, link.family_id)])
 
 
 LIVE_TOPICS = (

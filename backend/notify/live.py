@@ -11,10 +11,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
 log = logging.getLogger(__name__)
+
+Message = tuple[str, dict[str, Any]]  # (channel, message)
 
 QUEUE_LIMIT = 100  # a subscriber that falls this far behind loses the oldest messages
 
@@ -25,16 +31,35 @@ class LiveFanout:
         self._pattern_prefix = f"{prefix}:live:"
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
         self._listener: asyncio.Task[None] | None = None
+        self._publishing: set[asyncio.Task[None]] = set()
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        await self.publish_many([(channel, message)])
+
+    async def publish_many(self, messages: Iterable[Message]) -> None:
+        """In one round trip to Redis (a burst of alarms tells a thousand people at once)."""
         if self._redis is None:
-            self._deliver(channel, message)
+            for channel, message in messages:
+                self._deliver(channel, message)
             return
         try:
-            await self._redis.publish(self._pattern_prefix + channel, json.dumps(message))
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for channel, message in messages:
+                    pipe.publish(self._pattern_prefix + channel, json.dumps(message))
+                await pipe.execute()
         except Exception:
             # Only a live view or a hint: the database holds what was published.
             log.warning("live message not published (Redis unavailable)", exc_info=True)
+
+    def published(self, messages: list[Message]) -> None:
+        """From a commit hook: publish without waiting (the caller cannot await)."""
+        if self._redis is None:
+            for channel, message in messages:
+                self._deliver(channel, message)
+            return
+        task = asyncio.get_running_loop().create_task(self.publish_many(messages))
+        self._publishing.add(task)
+        task.add_done_callback(self._publishing.discard)
 
     def _deliver(self, channel: str, message: dict[str, Any]) -> None:
         for queue in list(self._subscribers.get(channel, ())):
@@ -81,6 +106,7 @@ class LiveFanout:
                 await asyncio.sleep(1.0)
 
     async def close(self) -> None:
+        await asyncio.gather(*self._publishing, return_exceptions=True)
         if self._listener is not None:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
@@ -89,3 +115,26 @@ class LiveFanout:
 
 def person_channel(person_id: int) -> str:
     return f"person:{person_id}"
+
+
+def after_commit(session: AsyncSession, messages: Iterable[Message]) -> None:
+    """Publish once the session's transaction has committed: a subscriber that reads the row
+    a message names must find it (published earlier, it could read before the commit)."""
+    session.info.setdefault("linli.live", []).extend(messages)
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released; wait for the real commit
+    messages = session.info.pop("linli.live", None)
+    if messages:
+        from backend import runtime
+
+        runtime.current().live.published(messages)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, _previous: Any) -> None:
+    if not session.in_transaction():
+        session.info.pop("linli.live", None)

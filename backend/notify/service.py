@@ -23,7 +23,7 @@ from backend.auth.actor import Actor
 from backend.community.models import Person
 from backend.db import insert_returning, utcnow
 from backend.errors import NotFound
-from backend.notify import preferences
+from backend.notify import live, preferences
 from backend.notify.live import person_channel
 from backend.notify.models import Delivery, Notification, NotificationState, Urgency
 from backend.notify.paths import Attempt, get_path
@@ -75,9 +75,7 @@ async def send_many(session: AsyncSession, outgoing: Sequence[Outgoing]) -> list
     ]
     ns = await insert_returning(session, Notification, rows)
     await advance_many(session, [(o.person, n) for o, n in zip(outgoing, ns, strict=True)], fresh=True)
-    live = runtime.current().live
-    for n in ns:
-        await live.publish(person_channel(n.person_id), {"kind": "notification", "id": n.id})
+    live.after_commit(session, [(person_channel(n.person_id), {"kind": "notification", "id": n.id}) for n in ns])
     return ns
 
 
