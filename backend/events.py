@@ -174,12 +174,12 @@ async def handle_many(factory: async_sessionmaker[AsyncSession], event_ids: Sequ
     done (every consumer handled them). A group consumer gets the events of its topic in one
     transaction, any other consumer one event per transaction."""
     async with factory() as session:
-        rows = (
-            await session.scalars(
-                select(OutboxEvent).where(OutboxEvent.id.in_(event_ids), OutboxEvent.completed_at.is_(None))
+        rows = await session.execute(
+            select(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.payload, OutboxEvent.created_at).where(
+                OutboxEvent.id.in_(event_ids), OutboxEvent.completed_at.is_(None)
             )
-        ).all()
-        pending = [Event(id=r.id, topic=r.topic, payload=dict(r.payload), created_at=r.created_at) for r in rows]
+        )
+        pending = [Event(id=i, topic=topic, payload=dict(payload), created_at=at) for i, topic, payload, at in rows]
     failed: dict[int, str] = {}
     by_topic: dict[str, list[Event]] = {}
     for ev in sorted(pending, key=lambda e: e.id):
