@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import heapq
+import itertools
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from enum import StrEnum
@@ -21,6 +25,8 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+SQLITE_BUSY_TIMEOUT_S = 10  # how long a SQLite writer waits for the lock before failing
 
 # 64-bit ids on PostgreSQL; SQLite only autoincrements a plain INTEGER PRIMARY KEY.
 IdType = BigInteger().with_variant(Integer(), "sqlite")
@@ -80,7 +86,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -123,7 +129,7 @@ async def is_writing(session: AsyncSession) -> bool:
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": False}
     if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"timeout": 10}
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
     else:
         kwargs.update(pool_size=pool_size, max_overflow=pool_size)
     engine = create_async_engine(url, **kwargs)
@@ -137,16 +143,83 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @asynccontextmanager
-async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A unit of work outside a request (jobs, event handlers, the CLI): commit or roll back once."""
+async def transaction(
+    factory: async_sessionmaker[AsyncSession], *, urgent: bool = False
+) -> AsyncIterator[AsyncSession]:
+    """A unit of work outside a request (jobs, event handlers, the CLI): commit or roll back once.
+
+    `urgent` (storing alarms): on SQLite, first in line for the single write lock."""
     async with factory() as session:
+        async with _writer_turn(session, urgent):
+            try:
+                await begin_write(session)
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+
+class _WriterTurns:
+    """SQLite takes one writer at a time, and a writer that finds the lock taken sleeps in
+    growing steps (up to 100 ms) before looking again: under a burst, alarms waited behind
+    the notices of earlier alarms and then slept past the moment the lock came free. This
+    process's units of work queue here instead, urgent ones first, each handed the turn the
+    moment the last one ends."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    async def acquire(self, urgent: bool) -> bool:
+        """True once this writer holds the turn; False if it waited too long and goes on to
+        SQLite's own waiting (a unit of work nested in another must not wait forever)."""
+        if not self._held:
+            self._held = True
+            return True
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (0 if urgent else 1, next(self._arrivals), turn))
         try:
-            await begin_write(session)
-            yield session
-            await session.commit()
+            await asyncio.wait_for(asyncio.shield(turn), SQLITE_BUSY_TIMEOUT_S)
+            return True
+        except TimeoutError:
+            if turn.done() and not turn.cancelled():
+                return True  # handed over at the last moment
+            turn.cancel()
+            return False
         except BaseException:
-            await session.rollback()
+            if turn.done() and not turn.cancelled():
+                self.release()  # handed over just as the caller left: pass it on
+            turn.cancel()
             raise
+
+    def release(self) -> None:
+        while self._waiting:
+            _, _, turn = heapq.heappop(self._waiting)
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._held = False
+
+
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _WriterTurns]] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def _writer_turn(session: AsyncSession, urgent: bool) -> AsyncIterator[None]:
+    bind = session.bind
+    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
+        yield
+        return
+    per_file = _turns.setdefault(asyncio.get_running_loop(), {})
+    turns = per_file.setdefault(str(bind.url.database), _WriterTurns())
+    holding = await turns.acquire(urgent)
+    try:
+        yield
+    finally:
+        if holding:
+            turns.release()
 
 
 async def insert_returning(session: AsyncSession, model: type[M], rows: Sequence[dict[str, Any]]) -> list[M]:

@@ -108,7 +108,7 @@ class AlarmDesk:
                             one[1].set_exception(exc)
 
     async def _write(self, group: list[tuple[service.Press | SignedPress, asyncio.Future[Stored]]]) -> None:
-        async with transaction(self.factory) as session:
+        async with transaction(self.factory, urgent=True) as session:
             signed = [p.claims for p, _ in group if isinstance(p, SignedPress)]
             callers = iter(await load_people(session, signed) if signed else [])
             presses: list[tuple[service.Press, Actor | None, asyncio.Future[Stored]]] = []
