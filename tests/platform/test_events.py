@@ -126,7 +126,11 @@ async def test_redis_stream_workers_share_events_and_handle_each_once(
     try:
         for n in range(40):
             await emit_committed(pg_db, topic, n)
-        await wait_for(lambda: sum(seen[(topic, n)] for n in range(40)) == 40)
+        # A burst committed at once travels as a few stream entries of many ids each.
+        async with transaction(pg_db.factory) as session:
+            for n in range(40, 100):
+                events.emit(session, topic, {"n": n})
+        await wait_for(lambda: sum(seen[(topic, n)] for n in range(100)) == 100)
         await asyncio.sleep(0.3)  # nothing more arrives later
     finally:
         events.set_transport(None)
@@ -134,7 +138,8 @@ async def test_redis_stream_workers_share_events_and_handle_each_once(
         await asyncio.gather(*consumers, return_exceptions=True)
         for c in clients:
             await c.aclose()
-    assert all(seen[(topic, n)] == 1 for n in range(40))
+    assert all(seen[(topic, n)] == 1 for n in range(100))
+    assert await Redis.from_url(redis_url).xlen(stream) == 43  # 40 single commits, then 60 ids in 3 entries
     pending = await Redis.from_url(redis_url).xpending(stream, events.RedisStreamTransport.GROUP)
     assert pending["pending"] == 0
 
