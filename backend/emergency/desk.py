@@ -67,7 +67,7 @@ class AlarmDesk:
 
     async def press(self, press: service.Press) -> tuple[Alert, bool]:
         """Stored (with its events) when this returns: (alert, new)."""
-        service.check_press(press)
+        service.check_key(press.idempotency_key)
         stored = await self._hand_in(press)
         assert stored is not None  # a known caller's press is stored or raises
         return stored[0], stored[1]
@@ -75,7 +75,7 @@ class AlarmDesk:
     async def press_signed(self, press: SignedPress) -> tuple[Alert, bool, Actor] | None:
         """Stored when this returns: (alert, new, who pressed); None if the token's holder
         may not press here, with nothing stored."""
-        service.check_press(service.Press(0, None, 0, press.source, press.idempotency_key))
+        service.check_key(press.idempotency_key)
         stored = await self._hand_in(press)
         if stored is None:
             return None

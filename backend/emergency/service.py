@@ -89,9 +89,8 @@ class Press:
     idempotency_key: str | None = None
 
 
-def check_press(press: Press) -> None:
-    """What can be refused before anything is stored."""
-    key = press.idempotency_key
+def check_key(key: str | None) -> None:
+    """A press's idempotency key, refused before anything is stored if malformed."""
     if key is not None and not 8 <= len(key) <= 100:
         raise InvalidInput("idempotencyKey", field="idempotencyKey")
 
@@ -175,7 +174,7 @@ async def trigger(
 ) -> tuple[Alert, bool]:
     """One press in the caller's transaction (the group path with a group of one)."""
     press = Press(person.id, person.household_id, community_id, source, idempotency_key)
-    check_press(press)
+    check_key(press.idempotency_key)
     [result] = await trigger_many(session, settings=settings, presses=[press])
     if isinstance(result, InvalidInput):
         raise result
