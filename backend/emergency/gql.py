@@ -14,6 +14,7 @@ from backend.community import service as community_service
 from backend.community.models import Household, Person
 from backend.emergency import profile, repository, service
 from backend.emergency.models import Alert, AlertSource, AlertStatus, Outcome
+from backend.emergency.policy import Policy, ResponderGroup
 from backend.emergency.profile_gql import EmergencyProfileView
 from backend.emergency.tasks import community_channel
 from backend.errors import NotFound
@@ -27,6 +28,47 @@ from backend.notify.live import person_channel
 EmergencySource = strawberry.enum(AlertSource, name="EmergencySource")
 EmergencyStatus = strawberry.enum(AlertStatus, name="EmergencyStatus")
 EmergencyOutcome = strawberry.enum(Outcome, name="EmergencyOutcome")
+EmergencyResponderGroup = strawberry.enum(ResponderGroup, name="EmergencyResponderGroup")
+
+
+@strawberry.type
+class EscalationTier:
+    tier: int
+    after_seconds: int = strawberry.field(description="After the alarm was raised, if nobody has answered.")
+    notify: list[EmergencyResponderGroup]  # type: ignore[valid-type]
+    call_emergency_services: bool = strawberry.field(description="The alarm then says: call 120/110.")
+
+
+@strawberry.type(description="Who is told when an alarm is not answered, and when.")
+class EscalationPolicy:
+    community_id: strawberry.ID
+    tiers: list[EscalationTier]
+    en_route_timeout_seconds: int = strawberry.field(
+        description="En route this long without arriving: treated as no responder, the next tier is told."
+    )
+
+    @classmethod
+    def of(cls, community_id: int, policy: Policy) -> EscalationPolicy:
+        return cls(
+            community_id=strawberry.ID(str(community_id)),
+            tiers=[
+                EscalationTier(
+                    tier=t.tier,
+                    after_seconds=t.after_s,
+                    notify=[ResponderGroup(g) for g in t.notify],
+                    call_emergency_services=t.call_emergency_services,
+                )
+                for t in policy.tiers
+            ],
+            en_route_timeout_seconds=policy.en_route_timeout_s,
+        )
+
+
+@strawberry.input
+class EscalationTierInput:
+    after_seconds: int
+    notify: list[EmergencyResponderGroup]  # type: ignore[valid-type]
+    call_emergency_services: bool = False
 
 
 @strawberry.type
@@ -160,6 +202,7 @@ class EmergencyRaised:
 _ERR = NotFoundError | InvalidInputError
 TriggerEmergencyPayload = Annotated[EmergencyRaised | InvalidInputError, strawberry.union("TriggerEmergencyPayload")]
 EmergencyPayload = Annotated[EmergencyView | AlertClosedError | _ERR, strawberry.union("EmergencyPayload")]
+EscalationPolicyPayload = Annotated[EscalationPolicy | _ERR, strawberry.union("EscalationPolicyPayload")]
 
 
 @strawberry.type
@@ -176,6 +219,15 @@ class EmergencyQuery:
             ctx.session, sorted(ctx.require_actor().staff_community_ids), min(max(first, 1), 100)
         )
         return [EmergencyView(alert=a) for a in alerts]
+
+    @strawberry.field(permission_classes=[IsStaff], description="My community's escalation policy.")
+    async def escalation_policy(self, info: Info, community_id: strawberry.ID) -> EscalationPolicy:
+        ctx = info.context
+        cid = parse_id(community_id, "communityId")
+        if not ctx.require_actor().is_staff_of(cid):
+            raise NotFound()
+        policies = await service.policies_of(ctx.session, ctx.rt.settings, [cid])
+        return EscalationPolicy.of(cid, policies[cid])
 
 
 @strawberry.type
@@ -215,6 +267,23 @@ class EmergencyMutation:
             new=new,
             reply=SpokenText(text=text, read_aloud_url=ctx.rt.read_aloud.url(text, locale=ctx.locale, slow=slow)),
         )
+
+    @mutation(description="Who is told, and when, if an alarm is not answered (admins and service centre).")
+    async def update_escalation_policy(
+        self, info: Info, community_id: strawberry.ID, tiers: list[EscalationTierInput], en_route_timeout_seconds: int
+    ) -> EscalationPolicyPayload:
+        ctx = info.context
+        cid = parse_id(community_id, "communityId")
+        policy = await service.set_policy(
+            ctx.session,
+            ctx.require_actor(),
+            community_id=cid,
+            tiers=[
+                (t.after_seconds, [ResponderGroup(g).value for g in t.notify], t.call_emergency_services) for t in tiers
+            ],
+            en_route_timeout_s=en_route_timeout_seconds,
+        )
+        return EscalationPolicy.of(cid, policy)
 
     @mutation(description="The elder pressed by mistake.")
     async def cancel_emergency(self, info: Info, emergency_id: strawberry.ID) -> EmergencyPayload:

@@ -108,3 +108,15 @@ class HealthAccess(IdMixin, Base):
     reader_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     purpose: Mapped[str] = mapped_column(String(60))  # "alert:12", "self", "update"
+
+
+class EscalationPolicy(Base):
+    """A community's own escalation policy, set by its staff; without one, the default from
+    content/emergency applies."""
+
+    __tablename__ = "escalation_policies"
+    community_id: Mapped[int] = mapped_column(IdType, ForeignKey("communities.id"), primary_key=True)
+    tiers: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    en_route_timeout_s: Mapped[int]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))

@@ -1,11 +1,35 @@
-"""The escalation policy: who is told at each tier, and after how long (content/emergency)."""
+"""The escalation policy: who is told at each tier, and after how long.
+
+The default is content/emergency/policy.json (a community may have its own file there);
+staff of a community may set their own, stored in `escalation_policies`."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import Any
+
+from backend.errors import InvalidInput
+
+
+class ResponderGroup(StrEnum):
+    """Who a tier can tell."""
+
+    GRID_WORKER = "grid_worker"  # the household's own grid worker
+    FAMILY = "family"  # family members receiving alerts
+    COMMUNITY_STAFF = "community_staff"  # every grid worker of the community
+    SERVICE_CENTRE = "service_centre"
+    ADMIN = "admin"
+
+
+GROUPS = tuple(g.value for g in ResponderGroup)
+MAX_TIERS = 5
+MAX_AFTER_S = 3600
+EN_ROUTE_TIMEOUT_S = (300, 7200)
 
 
 @dataclass(frozen=True)
@@ -24,13 +48,54 @@ class Policy:
     def tier(self, n: int) -> Tier | None:
         return next((t for t in self.tiers if t.tier == n), None)
 
+    def tiers_as_json(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "tier": t.tier,
+                "after_s": t.after_s,
+                "notify": list(t.notify),
+                "call_emergency_services": t.call_emergency_services,
+            }
+            for t in self.tiers
+        ]
+
+
+def from_json(tiers: Sequence[Mapping[str, Any]], en_route_timeout_s: int) -> Policy:
+    return Policy(
+        tuple(
+            Tier(int(t["tier"]), int(t["after_s"]), tuple(t["notify"]), bool(t.get("call_emergency_services", False)))
+            for t in tiers
+        ),
+        int(en_route_timeout_s),
+    )
+
+
+def checked(steps: Sequence[tuple[int, Sequence[str], bool]], en_route_timeout_s: int) -> Policy:
+    """A policy staff asked for, as (after_s, groups, call 120/110) per tier in order, or
+    InvalidInput naming what is wrong. An alarm must reach someone at once, every tier must
+    tell someone, later tiers come later, and the last says to call 120/110."""
+    if not 1 <= len(steps) <= MAX_TIERS:
+        raise InvalidInput("tiers", field="tiers")
+    previous = -1
+    tiers = []
+    for n, (after_s, groups, call) in enumerate(steps, start=1):
+        at_once_first = after_s == 0 if n == 1 else after_s > previous
+        if not at_once_first or after_s > MAX_AFTER_S:
+            raise InvalidInput("afterSeconds", field="afterSeconds")
+        if not groups or len(set(groups)) != len(groups) or not set(groups) <= set(GROUPS):
+            raise InvalidInput("notify", field="notify")
+        tiers.append(Tier(n, after_s, tuple(groups), call))
+        previous = after_s
+    if not tiers[-1].call_emergency_services:
+        raise InvalidInput("callEmergencyServices", field="callEmergencyServices")
+    low, high = EN_ROUTE_TIMEOUT_S
+    if not low <= en_route_timeout_s <= high:
+        raise InvalidInput("enRouteTimeoutSeconds", field="enRouteTimeoutSeconds")
+    return Policy(tuple(tiers), en_route_timeout_s)
+
 
 @cache
-def policy_for(content_dir: Path, community_code: str) -> Policy:
+def default_policy(content_dir: Path, community_code: str) -> Policy:
     path = content_dir / "emergency" / f"{community_code}.json"
     data = json.loads((path if path.exists() else content_dir / "emergency" / "policy.json").read_text("utf-8"))
-    tiers = tuple(
-        Tier(t["tier"], int(t["after_s"]), tuple(t["notify"]), bool(t.get("call_emergency_services", False)))
-        for t in data["tiers"]
-    )
-    return Policy(tiers=tiers, en_route_timeout_s=int(data["en_route_timeout_s"]))
+    return from_json(data["tiers"], data["en_route_timeout_s"])

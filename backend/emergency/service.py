@@ -16,8 +16,16 @@ from backend.config import Settings
 from backend.db import utcnow
 from backend.emergency import repository
 from backend.emergency.errors import AlertClosed
-from backend.emergency.models import LIVE_STATUSES, Alert, AlertEvent, AlertSource, AlertStatus, Outcome
-from backend.emergency.policy import Policy, policy_for
+from backend.emergency.models import (
+    LIVE_STATUSES,
+    Alert,
+    AlertEvent,
+    AlertSource,
+    AlertStatus,
+    EscalationPolicy,
+    Outcome,
+)
+from backend.emergency.policy import Policy, checked, default_policy, from_json
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit, emit_many
 from backend.notify import service as notify
@@ -54,11 +62,45 @@ async def policy_of(session: AsyncSession, settings: Settings, alert: Alert) -> 
 
 
 async def policies_of(session: AsyncSession, settings: Settings, community_ids: Iterable[int]) -> dict[int, Policy]:
-    """The escalation policy of each community, for a group of alarms in one query."""
+    """The escalation policy of each community (its staff's, else the default from content/),
+    for a group of alarms in one query."""
     wanted = set(community_ids)
-    rows = await session.execute(select(Community.id, Community.code).where(Community.id.in_(wanted)))
-    codes: dict[int, str] = {cid: code for cid, code in rows}
-    return {cid: policy_for(settings.content_dir, codes.get(cid, "")) for cid in wanted}
+    rows = await session.execute(
+        select(Community.id, Community.code, EscalationPolicy.tiers, EscalationPolicy.en_route_timeout_s)
+        .outerjoin(EscalationPolicy, EscalationPolicy.community_id == Community.id)
+        .where(Community.id.in_(wanted))
+    )
+    found = {
+        cid: from_json(tiers, timeout) if tiers is not None else default_policy(settings.content_dir, code)
+        for cid, code, tiers, timeout in rows
+    }
+    return {cid: found.get(cid) or default_policy(settings.content_dir, "") for cid in wanted}
+
+
+POLICY_EDITORS = frozenset({Role.ADMIN, Role.SERVICE_CENTRE})
+
+
+async def set_policy(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    community_id: int,
+    tiers: Sequence[tuple[int, Sequence[str], bool]],
+    en_route_timeout_s: int,
+) -> Policy:
+    """The community's admins and service centre decide who is told and when. It applies to
+    the next escalation step of every alarm, open ones included; steps already due keep
+    their time."""
+    if not actor.roles_in(community_id) & POLICY_EDITORS:
+        raise NotFound()
+    policy = checked(tiers, en_route_timeout_s)
+    row = await session.get(EscalationPolicy, community_id, with_for_update=True)
+    if row is None:
+        row = EscalationPolicy(community_id=community_id, tiers=[], en_route_timeout_s=0, updated_by_id=actor.id)
+        session.add(row)
+    row.tiers, row.en_route_timeout_s = policy.tiers_as_json(), policy.en_route_timeout_s
+    row.updated_at, row.updated_by_id = utcnow(), actor.id
+    return policy
 
 
 def _next_tier_job(policy: Policy, alert: Alert, after: dt.datetime) -> tuple[dt.datetime, dict[str, int], str] | None:

@@ -147,7 +147,14 @@ _EXTRA_FIELDS = {
 def message_for(error: DomainError, locale: str | None) -> str:
     from backend import runtime
 
-    return runtime.current().catalog.text(locale, f"errors.{error.code}", **error.params)
+    catalog = runtime.current().catalog
+    params = dict(error.params)
+    field = params.get("field")
+    if isinstance(field, str):
+        # Say what is wrong in the asker's words, not the argument's name.
+        named = catalog.text(locale, f"fields.{field}")
+        params["detail"] = named if named != f"fields.{field}" else params.get("detail")
+    return catalog.text(locale, f"errors.{error.code}", **params)
 
 
 class DomainErrorHandler:
