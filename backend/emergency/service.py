@@ -96,7 +96,7 @@ async def set_policy(
     policy = checked(tiers, en_route_timeout_s)
     row = await session.get(EscalationPolicy, community_id, with_for_update=True)
     if row is None:
-        row = EscalationPolicy(community_id=community_id, tiers=[], en_route_timeout_s=0, updated_by_id=actor.id)
+        row = EscalationPolicy(community_id=community_id)
         session.add(row)
     row.tiers, row.en_route_timeout_s = policy.tiers_as_json(), policy.en_route_timeout_s
     row.updated_at, row.updated_by_id = utcnow(), actor.id
