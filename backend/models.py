@@ -6,5 +6,15 @@ from backend.community import models as community_models
 from backend.emergency import models as emergency_models
 from backend.family import models as family_models
 from backend.notify import models as notify_models
+from backend.wallet import models as wallet_models
 
-__all__ = ["auth_models", "community_models", "emergency_models", "events", "family_models", "jobs", "notify_models"]
+__all__ = [
+    "auth_models",
+    "community_models",
+    "emergency_models",
+    "events",
+    "family_models",
+    "jobs",
+    "notify_models",
+    "wallet_models",
+]

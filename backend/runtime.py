@@ -25,6 +25,7 @@ from backend.emergency.desk import AlarmDesk
 from backend.notify.live import LiveFanout
 from backend.notify.push import FcmChannel
 from backend.notify.sms import DevOutboxSms, SmsSender
+from backend.wallet.gateway import DevPaymentGateway, PaymentGateway
 from voice.tts import Synthesizer
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class Runtime:
     alarm_desk: AlarmDesk  # every front door's presses, stored in groups
     redis: Any = None
     push: FcmChannel | None = None
+    payments: PaymentGateway | None = None  # online top-ups; none in production until an adapter exists
     transport: events.Transport | None = None
     job_runner: jobs.JobRunner | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -73,6 +75,7 @@ class Runtime:
             ),
             live=LiveFanout(redis, settings.redis_prefix),
             redis=redis,
+            payments=None if settings.is_production else DevPaymentGateway(settings.var_dir / "dev-payments.jsonl"),
             push=FcmChannel(
                 settings.fcm_credentials_file, endpoint=settings.fcm_endpoint, timeout_s=settings.fcm_timeout_s
             )

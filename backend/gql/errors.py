@@ -17,6 +17,7 @@ from backend.auth import errors as auth_errors
 from backend.emergency.errors import AlertClosed, NoHealthConsent
 from backend.errors import DomainError, InvalidInput, NotFound, RateLimited
 from backend.family import errors as family_errors
+from backend.wallet import errors as wallet_errors
 
 
 @strawberry.interface(description="An expected failure the person can act on; message is in their language.")
@@ -115,6 +116,16 @@ class NoHealthConsentError(UserError):
     pass
 
 
+@strawberry.type
+class InsufficientFundsError(UserError):
+    pass
+
+
+@strawberry.type
+class PaymentUnavailableError(UserError):
+    pass
+
+
 # The GraphQL type for each exception, and what it adds besides code and message.
 ERROR_TYPES: dict[type[DomainError], type] = {
     NotFound: NotFoundError,
@@ -135,6 +146,8 @@ ERROR_TYPES: dict[type[DomainError], type] = {
     family_errors.InvalidScopes: InvalidScopesError,
     AlertClosed: AlertClosedError,
     NoHealthConsent: NoHealthConsentError,
+    wallet_errors.InsufficientFunds: InsufficientFundsError,
+    wallet_errors.PaymentUnavailable: PaymentUnavailableError,
 }
 
 _EXTRA_FIELDS = {

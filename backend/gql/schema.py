@@ -26,15 +26,18 @@ from backend.family.gql import FamilyMutation, FamilyQuery, FamilySubscription
 from backend.gql.errors import UserError, exception_handlers
 from backend.gql.extensions import LocalizeErrors, MaskUnexpectedErrors, TrustedDocuments, UnitOfWork
 from backend.notify.gql import NotifyMutation, NotifyQuery, NotifySubscription
+from backend.wallet.gql import WalletMutation, WalletQuery
 
 
 @strawberry.type
-class Query(CommunityQuery, FamilyQuery, EmergencyQuery, ProfileQuery, NotifyQuery):
+class Query(CommunityQuery, FamilyQuery, EmergencyQuery, ProfileQuery, NotifyQuery, WalletQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AuthMutation, CommunityMutation, FamilyMutation, NotifyMutation, EmergencyMutation, ProfileMutation):
+class Mutation(
+    AuthMutation, CommunityMutation, FamilyMutation, NotifyMutation, EmergencyMutation, ProfileMutation, WalletMutation
+):
     pass
 
 

@@ -1,0 +1,18 @@
+"""What can go wrong with money, in words the person can act on."""
+
+from __future__ import annotations
+
+from backend.errors import DomainError
+
+
+class InsufficientFunds(DomainError):
+    code = "INSUFFICIENT_FUNDS"
+
+    def __init__(self, balance_fen: int) -> None:
+        super().__init__(balance=f"{balance_fen / 100:.2f}")
+
+
+class PaymentUnavailable(DomainError):
+    """Online payment is not connected here (a gateway is an adapter still to come)."""
+
+    code = "PAYMENT_UNAVAILABLE"

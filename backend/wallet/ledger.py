@@ -1,0 +1,113 @@
+"""The double-entry ledger: every movement is entries that sum to zero, written with the
+balances they change in one transaction, never updated or deleted.
+
+Accounts are locked in id order (PostgreSQL `FOR UPDATE`; SQLite writes are serial) before
+anything is read, so a balance checked is the balance written, and two movements through the
+same accounts never deadlock."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.errors import InvalidInput
+from backend.wallet.errors import InsufficientFunds
+from backend.wallet.models import EXTERNAL_KINDS, Account, AccountKind, LedgerEntry, LedgerTransaction
+
+
+def wallet_key(person_id: int) -> str:
+    return f"wallet:person:{person_id}"
+
+
+def cash_desk_key(community_id: int) -> str:
+    return f"cash_desk:community:{community_id}"
+
+
+GATEWAY_KEY = "gateway:online"
+
+
+async def account(
+    session: AsyncSession, key: str, kind: AccountKind, *, person_id: int | None = None, community_id: int | None = None
+) -> Account:
+    """The account named `key`, opened on first use (racing openers get the same one)."""
+    values = {"key": key, "kind": kind, "person_id": person_id, "community_id": community_id, "balance_fen": 0}
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    insert = pg_insert if postgres else sqlite_insert
+    await session.execute(insert(Account).values(values).on_conflict_do_nothing(index_elements=["key"]))
+    found = await find(session, key)
+    assert found is not None
+    return found
+
+
+async def find(session: AsyncSession, key: str) -> Account | None:
+    """The account, if it was ever opened (reading opens nothing)."""
+    return (await session.execute(select(Account).where(Account.key == key))).scalar_one_or_none()
+
+
+async def post(
+    session: AsyncSession,
+    *,
+    kind: str,
+    legs: Sequence[tuple[Account, int]],
+    idempotency_key: str | None = None,
+    ref: str | None = None,
+    memo: str = "",
+    by_id: int | None = None,
+) -> tuple[LedgerTransaction, bool]:
+    """Move money between accounts: (the movement, whether it is new). A replayed
+    idempotency key returns the first movement and moves nothing; a key used for a different
+    movement is refused."""
+    if sum(amount for _, amount in legs) != 0 or any(amount == 0 for _, amount in legs):
+        raise ValueError("a movement's entries must be non-zero and sum to zero")
+    accounts = await _lock(session, sorted({a.id for a, _ in legs}))
+    amount = sum(a for _, a in legs if a > 0)
+    if idempotency_key is not None:
+        first = (
+            await session.execute(select(LedgerTransaction).where(LedgerTransaction.idempotency_key == idempotency_key))
+        ).scalar_one_or_none()
+        if first is not None:
+            if first.kind != kind or first.amount_fen != amount or first.ref != ref:
+                raise InvalidInput("idempotencyKey", field="idempotencyKey")
+            return first, False
+    after = {a.id: a.balance_fen for a in accounts.values()}
+    for acct, delta in legs:
+        after[acct.id] += delta
+    for acct_id, balance in after.items():
+        if balance < 0 and accounts[acct_id].kind not in EXTERNAL_KINDS:
+            raise InsufficientFunds(accounts[acct_id].balance_fen)
+    tx = LedgerTransaction(
+        kind=kind, amount_fen=amount, idempotency_key=idempotency_key, ref=ref, memo=memo, by_id=by_id
+    )
+    session.add(tx)
+    await session.flush()
+    session.add_all(LedgerEntry(transaction_id=tx.id, account_id=a.id, amount_fen=delta) for a, delta in legs)
+    for acct_id, balance in after.items():
+        accounts[acct_id].balance_fen = balance
+    await session.flush()
+    return tx, True
+
+
+async def _lock(session: AsyncSession, account_ids: list[int]) -> dict[int, Account]:
+    query = select(Account).where(Account.id.in_(account_ids)).order_by(Account.id)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    rows = (await session.execute(query.execution_options(populate_existing=True))).scalars().all()
+    return {a.id: a for a in rows}
+
+
+async def entries_of(
+    session: AsyncSession, account_id: int, limit: int
+) -> Sequence[tuple[LedgerEntry, LedgerTransaction]]:
+    """The account's statement, newest first."""
+    rows = await session.execute(
+        select(LedgerEntry, LedgerTransaction)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.account_id == account_id)
+        .order_by(LedgerEntry.id.desc())
+        .limit(limit)
+    )
+    return [(e, t) for e, t in rows]
