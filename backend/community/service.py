@@ -71,9 +71,11 @@ async def residents(
     )
 
 
-async def managed_person(session: AsyncSession, actor: Actor, person_id: int | None) -> Person:
-    """Whose settings `actor` may change: their own, a resident of a community they serve, or
-    an elder who gave them manage_settings."""
+async def managed_person(
+    session: AsyncSession, actor: Actor, person_id: int | None, scope: Scope = Scope.MANAGE_SETTINGS
+) -> Person:
+    """Whom `actor` may act for: themselves, a resident of a community they serve, or an
+    elder who gave them `scope` (their settings: manage_settings; their wallet: order_for)."""
     if person_id is None or person_id == actor.id:
         return actor.person
     found = await session.get(Person, person_id)
@@ -81,7 +83,7 @@ async def managed_person(session: AsyncSession, actor: Actor, person_id: int | N
         raise NotFound()
     staff = actor.is_staff and actor.staff_community_ids & await repository.community_ids_of(session, found.id)
     if not staff:
-        await require_scope(session, actor, elder_id=found.id, scope=Scope.MANAGE_SETTINGS)
+        await require_scope(session, actor, elder_id=found.id, scope=scope)
     return found
 
 

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth.actor import Actor
 from backend.community import repository as community_repository
 from backend.community.models import Person, Role
+from backend.community.service import managed_person
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit
 from backend.family.models import Scope
-from backend.family.service import require_scope
 from backend.wallet import ledger
 from backend.wallet.errors import PaymentUnavailable
 from backend.wallet.gateway import PaymentGateway
@@ -37,22 +37,8 @@ class Statement:
     entries: Sequence[tuple[LedgerEntry, LedgerTransaction]]
 
 
-async def _owner(session: AsyncSession, actor: Actor, person_id: int | None) -> Person:
-    """Whose wallet `actor` may see or fill: their own, a resident of a community they serve,
-    or an elder who lets them order (order_for)."""
-    if person_id is None or person_id == actor.id:
-        return actor.person
-    person = await session.get(Person, person_id)
-    if person is None:
-        raise NotFound()
-    if actor.staff_community_ids & await community_repository.community_ids_of(session, person.id):
-        return person
-    await require_scope(session, actor, elder_id=person.id, scope=Scope.ORDER_FOR)
-    return person
-
-
 async def wallet_of(session: AsyncSession, actor: Actor, *, person_id: int | None, last: int = 20) -> Statement:
-    person = await _owner(session, actor, person_id)
+    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
     return await _statement(session, person, last)
 
 
@@ -83,7 +69,7 @@ async def top_up(
         raise InvalidInput("amountFen", field="amountFen")
     if not 8 <= len(idempotency_key) <= 100:
         raise InvalidInput("idempotencyKey", field="idempotencyKey")
-    person = await _owner(session, actor, person_id)
+    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
     key = f"top_up:{actor.id}:{idempotency_key}"
     wallet = await _wallet(session, person.id)
     first = await _recorded(session, key)
