@@ -4,6 +4,7 @@
 from backend.emergency import tasks as emergency_tasks
 from backend.family import tasks as family_tasks
 from backend.notify import tasks as notify_tasks
+from backend.services import tasks as services_tasks
 from backend.wallet import tasks as wallet_tasks
 
-__all__ = ["emergency_tasks", "family_tasks", "notify_tasks", "wallet_tasks"]
+__all__ = ["emergency_tasks", "family_tasks", "notify_tasks", "services_tasks", "wallet_tasks"]

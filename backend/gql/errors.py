@@ -17,6 +17,7 @@ from backend.auth import errors as auth_errors
 from backend.emergency.errors import AlertClosed, NoHealthConsent
 from backend.errors import DomainError, InvalidInput, NotFound, RateLimited
 from backend.family import errors as family_errors
+from backend.services import errors as services_errors
 from backend.wallet import errors as wallet_errors
 
 
@@ -126,6 +127,16 @@ class PaymentUnavailableError(UserError):
     pass
 
 
+@strawberry.type
+class SlotFullError(UserError):
+    pass
+
+
+@strawberry.type
+class BookingClosedError(UserError):
+    pass
+
+
 # The GraphQL type for each exception, and what it adds besides code and message.
 ERROR_TYPES: dict[type[DomainError], type] = {
     NotFound: NotFoundError,
@@ -148,6 +159,8 @@ ERROR_TYPES: dict[type[DomainError], type] = {
     NoHealthConsent: NoHealthConsentError,
     wallet_errors.InsufficientFunds: InsufficientFundsError,
     wallet_errors.PaymentUnavailable: PaymentUnavailableError,
+    services_errors.SlotFull: SlotFullError,
+    services_errors.BookingClosed: BookingClosedError,
 }
 
 _EXTRA_FIELDS = {

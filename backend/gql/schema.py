@@ -26,17 +26,25 @@ from backend.family.gql import FamilyMutation, FamilyQuery, FamilySubscription
 from backend.gql.errors import UserError, exception_handlers
 from backend.gql.extensions import LocalizeErrors, MaskUnexpectedErrors, TrustedDocuments, UnitOfWork
 from backend.notify.gql import NotifyMutation, NotifyQuery, NotifySubscription
+from backend.services.gql import ServicesMutation, ServicesQuery
 from backend.wallet.gql import WalletMutation, WalletQuery
 
 
 @strawberry.type
-class Query(CommunityQuery, FamilyQuery, EmergencyQuery, ProfileQuery, NotifyQuery, WalletQuery):
+class Query(CommunityQuery, FamilyQuery, EmergencyQuery, ProfileQuery, NotifyQuery, WalletQuery, ServicesQuery):
     pass
 
 
 @strawberry.type
 class Mutation(
-    AuthMutation, CommunityMutation, FamilyMutation, NotifyMutation, EmergencyMutation, ProfileMutation, WalletMutation
+    AuthMutation,
+    CommunityMutation,
+    FamilyMutation,
+    NotifyMutation,
+    EmergencyMutation,
+    ProfileMutation,
+    WalletMutation,
+    ServicesMutation,
 ):
     pass
 

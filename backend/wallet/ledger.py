@@ -30,6 +30,10 @@ def cash_desk_key(community_id: int) -> str:
 GATEWAY_KEY = "gateway:online"
 
 
+def provider_key(provider_code: str) -> str:
+    return f"provider:{provider_code}"
+
+
 async def account(
     session: AsyncSession, key: str, kind: AccountKind, *, person_id: int | None = None, community_id: int | None = None
 ) -> Account:

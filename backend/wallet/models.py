@@ -14,6 +14,7 @@ class AccountKind(StrEnum):
     WALLET = "wallet"  # a person's own money
     CASH_DESK = "cash_desk"  # cash taken at a community's service centre
     GATEWAY = "gateway"  # money paid in online
+    PROVIDER = "provider"  # what a service provider or merchant has been paid
 
 
 # Accounts that mirror money arriving from outside: their balance is what came in, negated.

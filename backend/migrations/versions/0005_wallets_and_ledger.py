@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=80), nullable=False),
         sa.Column(
             "kind",
-            sa.Enum("wallet", "cash_desk", "gateway", name="accountkind", native_enum=False, length=20),
+            sa.Enum("wallet", "cash_desk", "gateway", "provider", name="accountkind", native_enum=False, length=20),
             nullable=False,
         ),
         sa.Column("person_id", ID, nullable=True),

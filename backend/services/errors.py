@@ -1,0 +1,15 @@
+"""What can go wrong when booking a service, in words the person can act on."""
+
+from __future__ import annotations
+
+from backend.errors import DomainError
+
+
+class SlotFull(DomainError):
+    code = "SLOT_FULL"
+
+
+class BookingClosed(DomainError):
+    """Cancelled, completed or under way: this change no longer applies."""
+
+    code = "BOOKING_CLOSED"

@@ -1,0 +1,170 @@
+"""Services near home over GraphQL: the menu, open slots, booking and cancelling."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from backend.gql.base import mutation, optional_id, parse_id
+from backend.gql.errors import (
+    BookingClosedError,
+    InsufficientFundsError,
+    InvalidInputError,
+    NotFoundError,
+    SlotFullError,
+)
+from backend.gql.permissions import IsAuthenticated
+from backend.services import service
+from backend.services.catalog import Offering, service_catalog
+from backend.services.models import Booking, BookingStatus
+from backend.services.service import PayFrom
+
+ServiceBookingStatus = strawberry.enum(BookingStatus, name="ServiceBookingStatus")
+ServicePayFrom = strawberry.enum(PayFrom, name="ServicePayFrom")
+
+
+@strawberry.type(name="ServiceOffering")
+class OfferingView:
+    code: str
+    category: str
+    category_name: str
+    name: str
+    provider_name: str
+    price_fen: int
+    duration_minutes: int
+
+    @classmethod
+    def of(cls, offering: Offering, info: Info) -> OfferingView:
+        ctx = info.context
+        catalog = service_catalog(ctx.rt.settings.content_dir)
+        return cls(
+            code=offering.code,
+            category=offering.category,
+            category_name=catalog.category_name(offering.category, ctx.locale),
+            name=offering.name(ctx.locale),
+            provider_name=catalog.providers[offering.provider].name,
+            price_fen=offering.price_fen,
+            duration_minutes=offering.duration_min,
+        )
+
+
+@strawberry.type
+class ServiceSlot:
+    start: dt.datetime
+    places_left: int
+
+
+@strawberry.type(name="ServiceBooking")
+class BookingView:
+    booking: strawberry.Private[Booking]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.booking.id))
+
+    @strawberry.field
+    def offering_code(self) -> str:
+        return self.booking.offering_code
+
+    @strawberry.field
+    def slot_start(self) -> dt.datetime:
+        return self.booking.slot_start
+
+    @strawberry.field
+    def status(self) -> ServiceBookingStatus:  # type: ignore[valid-type]
+        return self.booking.status
+
+    @strawberry.field
+    def price_fen(self) -> int:
+        return self.booking.price_fen
+
+    @strawberry.field
+    def address(self) -> str:
+        return self.booking.address
+
+    @strawberry.field(description="self, family or staff: who placed it for the elder.")
+    def placed_as(self) -> str:
+        return self.booking.placed_as
+
+
+ServiceBookingPayload = Annotated[
+    BookingView | SlotFullError | InsufficientFundsError | InvalidInputError | NotFoundError,
+    strawberry.union("ServiceBookingPayload"),
+]
+CancelBookingPayload = Annotated[
+    BookingView | BookingClosedError | InvalidInputError | NotFoundError, strawberry.union("CancelBookingPayload")
+]
+
+
+@strawberry.type
+class ServicesQuery:
+    @strawberry.field(permission_classes=[IsAuthenticated], description="What can come to this home, and its price.")
+    async def service_catalog(self, info: Info, person_id: strawberry.ID | None = None) -> list[OfferingView]:
+        ctx = info.context
+        _, offerings = await service.offerings_for(
+            ctx.session, ctx.rt.settings, ctx.require_actor(), optional_id(person_id, "personId")
+        )
+        return [OfferingView.of(o, info) for o in offerings]
+
+    @strawberry.field(permission_classes=[IsAuthenticated], description="Slots still open, with places left.")
+    async def available_slots(
+        self, info: Info, offering_code: str, person_id: strawberry.ID | None = None
+    ) -> list[ServiceSlot]:
+        ctx = info.context
+        slots = await service.available_slots(
+            ctx.session,
+            ctx.rt.settings,
+            ctx.require_actor(),
+            offering_code=offering_code,
+            person_id=optional_id(person_id, "personId"),
+        )
+        return [ServiceSlot(start=start, places_left=left) for start, left in slots]
+
+    @strawberry.field(permission_classes=[IsAuthenticated], description="Bookings for me, or an elder I order for.")
+    async def service_bookings(self, info: Info, person_id: strawberry.ID | None = None) -> list[BookingView]:
+        ctx = info.context
+        found = await service.bookings_of(
+            ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId")
+        )
+        return [BookingView(booking=b) for b in found]
+
+
+@strawberry.type
+class ServicesMutation:
+    @mutation(description="Book a service for me or an elder: a place, the payment and the booking, or none.")
+    async def book_service(
+        self,
+        info: Info,
+        offering_code: str,
+        slot_start: dt.datetime,
+        idempotency_key: str,
+        person_id: strawberry.ID | None = None,
+        note: str | None = None,
+        pay_from: ServicePayFrom = PayFrom.BENEFICIARY,  # type: ignore[valid-type]
+    ) -> ServiceBookingPayload:
+        ctx = info.context
+        booking, _new = await service.book(
+            ctx.session,
+            ctx.rt.settings,
+            ctx.require_actor(),
+            offering_code=offering_code,
+            slot_start=slot_start,
+            person_id=optional_id(person_id, "personId"),
+            note=note,
+            idempotency_key=idempotency_key,
+            pay_from=pay_from,
+        )
+        return BookingView(booking=booking)
+
+    @mutation(description="Cancel before it starts: the place is given back and the money refunded.")
+    async def cancel_booking(
+        self, info: Info, booking_id: strawberry.ID, reason: str | None = None
+    ) -> CancelBookingPayload:
+        ctx = info.context
+        booking = await service.cancel(
+            ctx.session, ctx.require_actor(), booking_id=parse_id(booking_id, "bookingId"), reason=reason
+        )
+        return BookingView(booking=booking)

@@ -1,0 +1,219 @@
+"""Booking services near home: for oneself, for an elder from afar (order_for), or by staff
+for an elder who phoned or walked in. A place in the slot, the payment and the booking are
+one transaction: all of them happen, or none."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.actor import Actor
+from backend.community.models import Community, Household, Person
+from backend.community.service import managed_person
+from backend.config import Settings
+from backend.db import utcnow
+from backend.errors import InvalidInput, NotFound
+from backend.events import emit
+from backend.family.models import Scope
+from backend.services.catalog import Offering, service_catalog
+from backend.services.errors import BookingClosed, SlotFull
+from backend.services.models import OPEN_BOOKINGS, Booking, BookingEvent, BookingStatus, SlotCount
+from backend.wallet import ledger
+from backend.wallet.models import AccountKind
+
+CUTOFF = dt.timedelta(hours=1)  # a slot closes to booking an hour before it starts
+MAX_NOTE = 300
+
+
+class PayFrom(StrEnum):
+    BENEFICIARY = "beneficiary"  # the elder's own wallet (they, or staff with them, book)
+    ME = "me"  # the wallet of whoever books (family ordering from afar)
+
+
+async def _home(session: AsyncSession, person: Person) -> tuple[Household, Community]:
+    household = await session.get(Household, person.household_id) if person.household_id else None
+    community = await session.get(Community, household.community_id) if household else None
+    if household is None or community is None:
+        raise NotFound()  # services come to a home: someone without one cannot book them
+    return household, community
+
+
+async def offerings_for(
+    session: AsyncSession, settings: Settings, actor: Actor, person_id: int | None
+) -> tuple[Person, list[Offering]]:
+    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    _, community = await _home(session, person)
+    return person, service_catalog(settings.content_dir).for_community(community.code)
+
+
+async def _offering(session: AsyncSession, settings: Settings, person: Person, code: str) -> tuple[Offering, Household]:
+    household, community = await _home(session, person)
+    offering = service_catalog(settings.content_dir).offerings.get(code)
+    if offering is None or community.code not in offering.communities:
+        raise NotFound()
+    return offering, household
+
+
+async def available_slots(
+    session: AsyncSession, settings: Settings, actor: Actor, *, offering_code: str, person_id: int | None
+) -> list[tuple[dt.datetime, int]]:
+    """The slots still open, with how many places each has left."""
+    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    offering, _ = await _offering(session, settings, person, offering_code)
+    starts = offering.slots(utcnow(), ZoneInfo(settings.default_timezone), CUTOFF)
+    rows = await session.execute(
+        select(SlotCount.slot_start, SlotCount.taken).where(
+            SlotCount.offering_code == offering.code, SlotCount.slot_start.in_(starts)
+        )
+    )
+    taken = {start: n for start, n in rows}
+    return [(s, max(0, offering.capacity - taken.get(s, 0))) for s in starts]
+
+
+async def book(
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    *,
+    offering_code: str,
+    slot_start: dt.datetime,
+    person_id: int | None,
+    note: str | None,
+    idempotency_key: str,
+    pay_from: PayFrom,
+) -> tuple[Booking, bool]:
+    """(the booking, whether it is new). A replayed key returns the first booking."""
+    if not 8 <= len(idempotency_key) <= 100:
+        raise InvalidInput("idempotencyKey", field="idempotencyKey")
+    if note is not None and len(note) > MAX_NOTE:
+        raise InvalidInput("note", field="note")
+    key = f"{actor.id}:{idempotency_key}"
+    first = (await session.execute(select(Booking).where(Booking.idempotency_key == key))).scalar_one_or_none()
+    if first is not None:
+        if first.offering_code != offering_code or first.slot_start != slot_start:
+            raise InvalidInput("idempotencyKey", field="idempotencyKey")
+        return first, False
+    beneficiary = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    offering, household = await _offering(session, settings, beneficiary, offering_code)
+    if slot_start not in offering.slots(utcnow(), ZoneInfo(settings.default_timezone), CUTOFF):
+        raise InvalidInput("slotStart", field="slotStart")
+    staff = bool(actor.staff_community_ids & {household.community_id})
+    placed_as = "self" if beneficiary.id == actor.id else "staff" if staff else "family"
+    if placed_as == "family" and pay_from == PayFrom.BENEFICIARY:
+        raise InvalidInput("payFrom", field="payFrom")  # an elder's wallet is theirs to spend
+    payer = actor.person if pay_from == PayFrom.ME else beneficiary
+    await _take_place(session, offering, slot_start)  # SlotFull: nothing written
+    booking = Booking(
+        offering_code=offering.code,
+        provider_code=offering.provider,
+        slot_start=slot_start,
+        beneficiary_id=beneficiary.id,
+        household_id=household.id,
+        address=household.address,
+        note=(note or "").strip(),
+        placed_by_id=actor.id,
+        placed_as=placed_as,
+        price_fen=offering.price_fen,
+        payer_id=payer.id,
+        idempotency_key=key,
+    )
+    session.add(booking)
+    await session.flush()
+    await _pay(session, booking, refund=False)
+    _record(session, booking, "requested", actor.id, placed_as=placed_as, price_fen=offering.price_fen)
+    emit(session, "services.booked", {"booking_id": booking.id})
+    return booking, True
+
+
+async def _take_place(session: AsyncSession, offering: Offering, slot_start: dt.datetime) -> None:
+    """One place in the slot, or SlotFull. The guarded UPDATE is atomic on both databases:
+    of fifty bookings racing for ten places, ten find a row to update."""
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    insert = pg_insert if postgres else sqlite_insert
+    await session.execute(
+        insert(SlotCount)
+        .values(offering_code=offering.code, slot_start=slot_start, taken=0)
+        .on_conflict_do_nothing(index_elements=["offering_code", "slot_start"])
+    )
+    taken = await session.execute(
+        update(SlotCount)
+        .where(
+            SlotCount.offering_code == offering.code,
+            SlotCount.slot_start == slot_start,
+            SlotCount.taken < offering.capacity,
+        )
+        .values(taken=SlotCount.taken + 1)
+    )
+    if not taken.rowcount:  # type: ignore[attr-defined]
+        raise SlotFull()
+
+
+async def cancel(session: AsyncSession, actor: Actor, *, booking_id: int, reason: str | None) -> Booking:
+    """The elder, whoever booked, staff of the community or the provider: the place is given
+    back and the money refunded, in the same transaction."""
+    booking = await _visible(session, actor, booking_id, for_update=True)
+    if booking.status not in OPEN_BOOKINGS:
+        raise BookingClosed()
+    if reason is not None and len(reason) > MAX_NOTE:
+        raise InvalidInput("reason", field="reason")
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_by_id, booking.cancel_reason = actor.id, (reason or "").strip()
+    await session.execute(
+        update(SlotCount)
+        .where(SlotCount.offering_code == booking.offering_code, SlotCount.slot_start == booking.slot_start)
+        .values(taken=SlotCount.taken - 1)
+    )
+    await _pay(session, booking, refund=True)
+    _record(session, booking, "cancelled", actor.id, reason=booking.cancel_reason)
+    emit(session, "services.cancelled", {"booking_id": booking.id, "by": actor.id})
+    return booking
+
+
+async def _pay(session: AsyncSession, booking: Booking, *, refund: bool) -> None:
+    wallet = await ledger.account(
+        session, ledger.wallet_key(booking.payer_id), AccountKind.WALLET, person_id=booking.payer_id
+    )
+    provider = await ledger.account(session, ledger.provider_key(booking.provider_code), AccountKind.PROVIDER)
+    amount = booking.price_fen if refund else -booking.price_fen
+    await ledger.post(
+        session,
+        kind="refund" if refund else "payment",
+        legs=[(wallet, amount), (provider, -amount)],
+        idempotency_key=f"booking:{booking.id}:{'refund' if refund else 'pay'}",
+        ref=f"booking:{booking.id}",
+        by_id=booking.placed_by_id,
+    )
+
+
+async def _visible(session: AsyncSession, actor: Actor, booking_id: int, *, for_update: bool = False) -> Booking:
+    query = select(Booking).where(Booking.id == booking_id)
+    booking = (await session.execute(query.with_for_update() if for_update else query)).scalar_one_or_none()
+    if booking is None:
+        raise NotFound()
+    if actor.id in (booking.beneficiary_id, booking.placed_by_id):
+        return booking
+    household = await session.get(Household, booking.household_id) if booking.household_id else None
+    if household is not None and actor.is_staff_of(household.community_id):
+        return booking
+    raise NotFound()
+
+
+def _record(session: AsyncSession, booking: Booking, kind: str, actor_id: int | None, **detail: object) -> None:
+    session.add(BookingEvent(booking_id=booking.id, kind=kind, actor_id=actor_id, detail=detail))
+
+
+async def bookings_of(
+    session: AsyncSession, actor: Actor, *, person_id: int | None, limit: int = 20
+) -> Sequence[Booking]:
+    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    rows = await session.execute(
+        select(Booking).where(Booking.beneficiary_id == person.id).order_by(Booking.slot_start.desc()).limit(limit)
+    )
+    return rows.scalars().all()

@@ -1,0 +1,77 @@
+"""After a booking changes: the elder, whoever booked and the provider hear about it."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import runtime
+from backend.community import repository as community_repository
+from backend.community.models import Person
+from backend.events import Event, consumer
+from backend.notify import service as notify
+from backend.services.catalog import service_catalog
+from backend.services.models import Booking
+
+
+def _when(booking: Booking, tz: str, locale: str) -> str:
+    local = booking.slot_start.astimezone(ZoneInfo(tz))
+    return runtime.current().catalog.text(
+        locale, "services.when", month=str(local.month), day=str(local.day), time=f"{local:%H:%M}"
+    )
+
+
+async def _tell(session: AsyncSession, people: set[int], booking: Booking, key: str, **params: str) -> None:
+    rt = runtime.current()
+    catalog = service_catalog(rt.settings.content_dir)
+    offering = catalog.offerings.get(booking.offering_code)
+    provider = catalog.providers.get(booking.provider_code)
+    for person in await community_repository.people_by_ids(session, sorted(people)):
+        text = rt.catalog.text(
+            person.locale,
+            f"services.{key}",
+            service=offering.name(person.locale) if offering else booking.offering_code,
+            when=_when(booking, rt.settings.default_timezone, person.locale),
+            provider=provider.name if provider else "",
+            address=booking.address,
+            **params,
+        )
+        await notify.tell(
+            session,
+            person,
+            title=rt.catalog.text(person.locale, "services.title"),
+            text=text,
+            data={"kind": "service_booking", "bookingId": str(booking.id)},
+        )
+
+
+async def _provider_staff(session: AsyncSession, booking: Booking) -> set[int]:
+    provider = service_catalog(runtime.current().settings.content_dir).providers.get(booking.provider_code)
+    found = set()
+    for phone in sorted(provider.staff_phones) if provider else []:
+        person = await community_repository.person_by_phone(session, phone)
+        if person is not None:
+            found.add(person.id)
+    return found
+
+
+@consumer("services.booked", name="services.tell_booked")
+async def tell_booked(session: AsyncSession, event: Event) -> None:
+    booking = await session.get(Booking, int(event.payload["booking_id"]))
+    if booking is None:
+        return
+    if booking.placed_by_id != booking.beneficiary_id:
+        by = await session.get(Person, booking.placed_by_id)
+        await _tell(session, {booking.beneficiary_id}, booking, "booked_for_you", by=by.name if by else "")
+    await _tell(session, await _provider_staff(session, booking), booking, "new_booking")
+
+
+@consumer("services.cancelled", name="services.tell_cancelled")
+async def tell_cancelled(session: AsyncSession, event: Event) -> None:
+    booking = await session.get(Booking, int(event.payload["booking_id"]))
+    if booking is None:
+        return
+    by = await session.get(Person, int(event.payload["by"]))
+    involved = {booking.beneficiary_id, booking.placed_by_id} | await _provider_staff(session, booking)
+    await _tell(session, involved - {by.id if by else 0}, booking, "cancelled", by=by.name if by else "")

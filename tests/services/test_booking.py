@@ -1,0 +1,125 @@
+"""Booking services near home: for oneself, for a mother from afar, by staff; places and
+money move together or not at all."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+
+from backend.services.models import Booking
+from tests.conftest import ELDER, FAMILY, SERVICE_CENTRE, Api, Database
+
+PROVIDER_STAFF = SERVICE_CENTRE  # the service centre runs the bath service
+
+
+async def me(api: Api, phone: str) -> str:
+    return str((await api.op("app/Me", {}, await api.sign_in(phone)))["data"]["me"]["id"])
+
+
+async def fill_wallet(api: Api, phone: str, amount: int, person: str | None = None, method: str = "ONLINE") -> None:
+    result = await api.op(
+        "app/TopUpWallet",
+        {"amountFen": amount, "method": method, "idempotencyKey": uuid.uuid4().hex, "personId": person},
+        await api.sign_in(phone),
+    )
+    assert result["data"]["topUpWallet"]["__typename"] == "WalletToppedUp", result
+
+
+async def balance(api: Api, phone: str, person: str | None = None) -> int:
+    result = await api.op("app/Wallet", {"personId": person}, await api.sign_in(phone))
+    return int(result["data"]["wallet"]["balanceFen"])
+
+
+async def slots(api: Api, phone: str, offering: str, person: str | None = None) -> list[dict[str, Any]]:
+    result = await api.op(
+        "app/AvailableSlots", {"offeringCode": offering, "personId": person}, await api.sign_in(phone)
+    )
+    return result["data"]["availableSlots"]
+
+
+async def book(api: Api, phone: str, offering: str, start: str, **more: Any) -> dict[str, Any]:
+    variables = {"offeringCode": offering, "slotStart": start, "idempotencyKey": uuid.uuid4().hex, **more}
+    result = await api.op("app/BookService", variables, await api.sign_in(phone))
+    assert "errors" not in result, result
+    return result["data"]["bookService"]
+
+
+async def test_a_son_books_a_bath_for_his_mother_from_afar_and_pays_himself(api: Api) -> None:
+    mother = await me(api, ELDER)
+    menu = (await api.op("app/ServiceCatalog", {"personId": mother}, await api.sign_in(FAMILY)))["data"]
+    bath = next(o for o in menu["serviceCatalog"] if o["code"] == "bath-at-home")
+    assert bath["categoryName"] == "助浴" and bath["priceFen"] == 3000
+    await fill_wallet(api, FAMILY, 5000)
+    first = (await slots(api, FAMILY, "bath-at-home", mother))[0]
+    assert first["placesLeft"] == 2
+    key = "son-books-bath-01"
+    booked = await book(api, FAMILY, "bath-at-home", first["start"], personId=mother, payFrom="ME", idempotencyKey=key)
+    assert booked["__typename"] == "ServiceBooking"
+    assert (
+        booked["status"] == "REQUESTED" and booked["placedAs"] == "family" and booked["address"].startswith("幸福街道")
+    )
+    again = await book(api, FAMILY, "bath-at-home", first["start"], personId=mother, payFrom="ME", idempotencyKey=key)
+    assert again["id"] == booked["id"]  # a replay books and charges nothing more
+    assert await balance(api, FAMILY) == 2000
+    assert (await slots(api, FAMILY, "bath-at-home", mother))[0]["placesLeft"] == 1
+    await api.settle()
+    told = await api.last_sms(ELDER)
+    assert "为您预约了上门助浴" in told and "如不需要，可以取消" in told
+    assert "新预约：上门助浴" in await api.last_sms(PROVIDER_STAFF)
+    # Her wallet is hers: the son cannot pay from it.
+    refused = await book(api, FAMILY, "bath-at-home", first["start"], personId=mother, payFrom="BENEFICIARY")
+    assert refused["__typename"] == "InvalidInputError" and refused["field"] == "payFrom"
+
+
+async def test_without_the_money_nothing_is_booked_and_the_place_stays_free(api: Api, db: Database) -> None:
+    first = (await slots(api, ELDER, "bath-at-home"))[0]
+    refused = await book(api, ELDER, "bath-at-home", first["start"])
+    assert refused["__typename"] == "InsufficientFundsError" and "余额不足" in refused["message"]
+    assert (await slots(api, ELDER, "bath-at-home"))[0]["placesLeft"] == 2
+    past = await book(api, ELDER, "bath-at-home", "2020-01-01T01:00:00+00:00")
+    assert past["__typename"] == "InvalidInputError" and past["field"] == "slotStart"
+    async with db.factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Booking)) == 0
+
+
+async def test_cancelling_gives_the_place_and_the_money_back(api: Api) -> None:
+    mother = await me(api, ELDER)
+    await fill_wallet(api, SERVICE_CENTRE, 5000, person=mother, method="CASH")
+    first = (await slots(api, ELDER, "bath-at-home"))[0]
+    booked = await book(api, ELDER, "bath-at-home", first["start"])
+    assert booked["placedAs"] == "self" and await balance(api, ELDER) == 2000
+    cancelled = await api.op(
+        "app/CancelBooking", {"bookingId": booked["id"], "reason": "身体不舒服"}, await api.sign_in(ELDER)
+    )
+    assert cancelled["data"]["cancelBooking"]["status"] == "CANCELLED"
+    assert await balance(api, ELDER) == 5000
+    assert (await slots(api, ELDER, "bath-at-home"))[0]["placesLeft"] == 2
+    labels = [
+        e["label"] for e in (await api.op("app/Wallet", {}, await api.sign_in(ELDER)))["data"]["wallet"]["entries"]
+    ]
+    assert labels[:3] == ["退款", "付款", "充值"]
+    await api.settle()
+    assert "取消了上门助浴" in await api.last_sms(PROVIDER_STAFF)
+    again = await api.op("app/CancelBooking", {"bookingId": booked["id"]}, await api.sign_in(ELDER))
+    assert again["data"]["cancelBooking"]["code"] == "BOOKING_CLOSED"
+
+
+async def test_fifty_bookings_at_once_for_ten_places_give_ten(api: Api, db: Database) -> None:
+    mother = await me(api, ELDER)
+    await fill_wallet(api, SERVICE_CENTRE, 100_000, person=mother, method="CASH")
+    first = (await slots(api, SERVICE_CENTRE, "meal-delivery-lunch", mother))[0]
+    assert first["placesLeft"] == 10
+    results = await asyncio.gather(
+        *(book(api, SERVICE_CENTRE, "meal-delivery-lunch", first["start"], personId=mother) for _ in range(50))
+    )
+    kinds = [r["__typename"] for r in results]
+    assert kinds.count("ServiceBooking") == 10 and kinds.count("SlotFullError") == 40
+    assert all("约满" in r["message"] for r in results if r["__typename"] == "SlotFullError")
+    assert all(r["placedAs"] == "staff" for r in results if r["__typename"] == "ServiceBooking")
+    assert await balance(api, SERVICE_CENTRE, mother) == 100_000 - 10 * 1500
+    assert (await slots(api, SERVICE_CENTRE, "meal-delivery-lunch", mother))[0]["placesLeft"] == 0
+    async with db.factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Booking)) == 10
