@@ -126,7 +126,7 @@ async def book(
     )
     session.add(booking)
     await session.flush()
-    await _pay(session, booking, refund=False)
+    await _pay(session, booking, refund=False, by_id=actor.id)
     _record(session, booking, "requested", actor.id, placed_as=placed_as, price_fen=offering.price_fen)
     emit(session, "services.booked", {"booking_id": booking.id})
     return booking, True
@@ -156,8 +156,8 @@ async def _take_place(session: AsyncSession, offering: Offering, slot_start: dt.
 
 
 async def cancel(session: AsyncSession, actor: Actor, *, booking_id: int, reason: str | None) -> Booking:
-    """The elder, whoever booked, staff of the community or the provider: the place is given
-    back and the money refunded, in the same transaction."""
+    """The elder, whoever booked, or staff of the community: the place is given back and the
+    money refunded, in the same transaction."""
     booking = await _visible(session, actor, booking_id, for_update=True)
     if booking.status not in OPEN_BOOKINGS:
         raise BookingClosed()
@@ -170,13 +170,13 @@ async def cancel(session: AsyncSession, actor: Actor, *, booking_id: int, reason
         .where(SlotCount.offering_code == booking.offering_code, SlotCount.slot_start == booking.slot_start)
         .values(taken=SlotCount.taken - 1)
     )
-    await _pay(session, booking, refund=True)
+    await _pay(session, booking, refund=True, by_id=actor.id)
     _record(session, booking, "cancelled", actor.id, reason=booking.cancel_reason)
     emit(session, "services.cancelled", {"booking_id": booking.id, "by": actor.id})
     return booking
 
 
-async def _pay(session: AsyncSession, booking: Booking, *, refund: bool) -> None:
+async def _pay(session: AsyncSession, booking: Booking, *, refund: bool, by_id: int) -> None:
     wallet = await ledger.account(
         session, ledger.wallet_key(booking.payer_id), AccountKind.WALLET, person_id=booking.payer_id
     )
@@ -188,7 +188,7 @@ async def _pay(session: AsyncSession, booking: Booking, *, refund: bool) -> None
         legs=[(wallet, amount), (provider, -amount)],
         idempotency_key=f"booking:{booking.id}:{'refund' if refund else 'pay'}",
         ref=f"booking:{booking.id}",
-        by_id=booking.placed_by_id,
+        by_id=by_id,
     )
 
 
