@@ -137,6 +137,11 @@ class BookingClosedError(UserError):
     pass
 
 
+@strawberry.type
+class WrongCheckInCodeError(UserError):
+    remaining_attempts: int
+
+
 # The GraphQL type for each exception, and what it adds besides code and message.
 ERROR_TYPES: dict[type[DomainError], type] = {
     NotFound: NotFoundError,
@@ -161,12 +166,14 @@ ERROR_TYPES: dict[type[DomainError], type] = {
     wallet_errors.PaymentUnavailable: PaymentUnavailableError,
     services_errors.SlotFull: SlotFullError,
     services_errors.BookingClosed: BookingClosedError,
+    services_errors.WrongCheckInCode: WrongCheckInCodeError,
 }
 
 _EXTRA_FIELDS = {
     InvalidInputError: lambda e: {"field": e.params.get("field")},
     RateLimitedError: lambda e: {"retry_after_seconds": e.params["seconds"]},
     InvalidCodeError: lambda e: {"remaining_attempts": e.params["remaining"]},
+    WrongCheckInCodeError: lambda e: {"remaining_attempts": e.params["remaining"]},
 }
 
 

@@ -13,3 +13,13 @@ class BookingClosed(DomainError):
     """Cancelled, completed or under way: this change no longer applies."""
 
     code = "BOOKING_CLOSED"
+
+
+class WrongCheckInCode(DomainError):
+    """The code given at the door is not the elder's; the try is counted."""
+
+    code = "WRONG_CHECK_IN_CODE"
+    keeps_changes = True
+
+    def __init__(self, remaining: int) -> None:
+        super().__init__(remaining=remaining)

@@ -15,6 +15,7 @@ from backend.gql.errors import (
     InvalidInputError,
     NotFoundError,
     SlotFullError,
+    WrongCheckInCodeError,
 )
 from backend.gql.permissions import IsAuthenticated
 from backend.services import service
@@ -89,10 +90,31 @@ class BookingView:
     def placed_as(self) -> str:
         return self.booking.placed_as
 
+    @strawberry.field(description="The elder's code to give at the door when the visit is done; for the elder only.")
+    def check_in_code(self, info: Info) -> str | None:
+        actor = info.context.actor
+        return self.booking.check_in_code if actor is not None and actor.id == self.booking.beneficiary_id else None
+
+    @strawberry.field
+    def confirmed_at(self) -> dt.datetime | None:
+        return self.booking.confirmed_at
+
+    @strawberry.field(description="When the worker arrived.")
+    def started_at(self) -> dt.datetime | None:
+        return self.booking.started_at
+
+    @strawberry.field
+    def completed_at(self) -> dt.datetime | None:
+        return self.booking.completed_at
+
 
 ServiceBookingPayload = Annotated[
     BookingView | SlotFullError | InsufficientFundsError | InvalidInputError | NotFoundError,
     strawberry.union("ServiceBookingPayload"),
+]
+ProviderBookingPayload = Annotated[
+    BookingView | BookingClosedError | WrongCheckInCodeError | InvalidInputError | NotFoundError,
+    strawberry.union("ProviderBookingPayload"),
 ]
 CancelBookingPayload = Annotated[
     BookingView | BookingClosedError | InvalidInputError | NotFoundError, strawberry.union("CancelBookingPayload")
@@ -166,5 +188,35 @@ class ServicesMutation:
         ctx = info.context
         booking = await service.cancel(
             ctx.session, ctx.require_actor(), booking_id=parse_id(booking_id, "bookingId"), reason=reason
+        )
+        return BookingView(booking=booking)
+
+    @mutation(description="Provider: we will come.")
+    async def confirm_booking(self, info: Info, booking_id: strawberry.ID) -> ProviderBookingPayload:
+        ctx = info.context
+        booking = await service.confirm(
+            ctx.session, ctx.rt.settings, ctx.require_actor(), booking_id=parse_id(booking_id, "bookingId")
+        )
+        return BookingView(booking=booking)
+
+    @mutation(description="Provider: at the door (whoever ordered is told, with the time).")
+    async def start_booking(self, info: Info, booking_id: strawberry.ID) -> ProviderBookingPayload:
+        ctx = info.context
+        booking = await service.start(
+            ctx.session, ctx.rt.settings, ctx.require_actor(), booking_id=parse_id(booking_id, "bookingId")
+        )
+        return BookingView(booking=booking)
+
+    @mutation(description="Provider: done, with the code the elder gives at the door.")
+    async def complete_booking(
+        self, info: Info, booking_id: strawberry.ID, check_in_code: str
+    ) -> ProviderBookingPayload:
+        ctx = info.context
+        booking = await service.complete(
+            ctx.session,
+            ctx.rt.settings,
+            ctx.require_actor(),
+            booking_id=parse_id(booking_id, "bookingId"),
+            check_in_code=check_in_code,
         )
         return BookingView(booking=booking)

@@ -41,6 +41,12 @@ class Booking(IdMixin, CreatedAtMixin, Base):
     idempotency_key: Mapped[str] = mapped_column(String(140), unique=True)
     cancelled_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # Proof of the visit: shown to the elder only, given by them at the door.
+    check_in_code: Mapped[str] = mapped_column(String(4))
+    check_in_failures: Mapped[int] = mapped_column(default=0)
+    confirmed_at: Mapped[dt.datetime | None]
+    started_at: Mapped[dt.datetime | None]
+    completed_at: Mapped[dt.datetime | None]
 
 
 class BookingEvent(IdMixin, Base):

@@ -5,6 +5,8 @@ one transaction: all of them happen, or none."""
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import secrets
 from collections.abc import Sequence
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -23,12 +25,13 @@ from backend.errors import InvalidInput, NotFound
 from backend.events import emit
 from backend.family.models import Scope
 from backend.services.catalog import Offering, service_catalog
-from backend.services.errors import BookingClosed, SlotFull
+from backend.services.errors import BookingClosed, SlotFull, WrongCheckInCode
 from backend.services.models import OPEN_BOOKINGS, Booking, BookingEvent, BookingStatus, SlotCount
 from backend.wallet import ledger
 from backend.wallet.models import AccountKind
 
 CUTOFF = dt.timedelta(hours=1)  # a slot closes to booking an hour before it starts
+CHECK_IN_TRIES = 5  # wrong codes at the door before only staff can close the visit
 MAX_NOTE = 300
 
 
@@ -123,6 +126,7 @@ async def book(
         price_fen=offering.price_fen,
         payer_id=payer.id,
         idempotency_key=key,
+        check_in_code=f"{secrets.randbelow(10_000):04d}",
     )
     session.add(booking)
     await session.flush()
@@ -173,6 +177,56 @@ async def cancel(session: AsyncSession, actor: Actor, *, booking_id: int, reason
     await _pay(session, booking, refund=True, by_id=actor.id)
     _record(session, booking, "cancelled", actor.id, reason=booking.cancel_reason)
     emit(session, "services.cancelled", {"booking_id": booking.id, "by": actor.id})
+    return booking
+
+
+async def _for_provider(session: AsyncSession, settings: Settings, actor: Actor, booking_id: int) -> Booking:
+    """A booking of a provider the actor works for; anyone else finds nothing."""
+    booking = (
+        await session.execute(select(Booking).where(Booking.id == booking_id).with_for_update())
+    ).scalar_one_or_none()
+    provider = service_catalog(settings.content_dir).providers.get(booking.provider_code) if booking else None
+    if booking is None or provider is None or actor.person.phone not in provider.staff_phones:
+        raise NotFound()
+    return booking
+
+
+async def confirm(session: AsyncSession, settings: Settings, actor: Actor, *, booking_id: int) -> Booking:
+    """The provider will come."""
+    booking = await _for_provider(session, settings, actor, booking_id)
+    if booking.status != BookingStatus.REQUESTED:
+        raise BookingClosed()
+    booking.status, booking.confirmed_at = BookingStatus.CONFIRMED, utcnow()
+    _record(session, booking, "confirmed", actor.id)
+    emit(session, "services.confirmed", {"booking_id": booking.id})
+    return booking
+
+
+async def start(session: AsyncSession, settings: Settings, actor: Actor, *, booking_id: int) -> Booking:
+    """At the door: whoever ordered is told the worker has arrived, and when."""
+    booking = await _for_provider(session, settings, actor, booking_id)
+    if booking.status != BookingStatus.CONFIRMED:
+        raise BookingClosed()
+    booking.status, booking.started_at = BookingStatus.IN_SERVICE, utcnow()
+    _record(session, booking, "started", actor.id)
+    emit(session, "services.started", {"booking_id": booking.id})
+    return booking
+
+
+async def complete(
+    session: AsyncSession, settings: Settings, actor: Actor, *, booking_id: int, check_in_code: str
+) -> Booking:
+    """Done, proven by the elder's code (like the 12349 card swipe): without it, not done."""
+    booking = await _for_provider(session, settings, actor, booking_id)
+    if booking.status != BookingStatus.IN_SERVICE or booking.check_in_failures >= CHECK_IN_TRIES:
+        raise BookingClosed()
+    if not hmac.compare_digest(check_in_code.strip(), booking.check_in_code):
+        booking.check_in_failures += 1
+        _record(session, booking, "wrong_check_in", actor.id)
+        raise WrongCheckInCode(remaining=CHECK_IN_TRIES - booking.check_in_failures)
+    booking.status, booking.completed_at = BookingStatus.COMPLETED, utcnow()
+    _record(session, booking, "completed", actor.id)
+    emit(session, "services.completed", {"booking_id": booking.id})
     return booking
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import runtime
 from backend.community import repository as community_repository
 from backend.community.models import Person
+from backend.db import utcnow
 from backend.events import Event, consumer
 from backend.notify import service as notify
 from backend.services.catalog import service_catalog
@@ -75,3 +76,17 @@ async def tell_cancelled(session: AsyncSession, event: Event) -> None:
     by = await session.get(Person, int(event.payload["by"]))
     involved = {booking.beneficiary_id, booking.placed_by_id} | await _provider_staff(session, booking)
     await _tell(session, involved - {by.id if by else 0}, booking, "cancelled", by=by.name if by else "")
+
+
+@consumer("services.confirmed", name="services.tell_confirmed")
+@consumer("services.started", name="services.tell_started")
+@consumer("services.completed", name="services.tell_completed")
+async def tell_progress(session: AsyncSession, event: Event) -> None:
+    """The elder and whoever ordered for them follow the visit."""
+    booking = await session.get(Booking, int(event.payload["booking_id"]))
+    if booking is None:
+        return
+    step = event.topic.rsplit(".", 1)[1]
+    at = booking.started_at or utcnow()
+    local = at.astimezone(ZoneInfo(runtime.current().settings.default_timezone))
+    await _tell(session, {booking.beneficiary_id, booking.placed_by_id}, booking, step, at=f"{local:%H:%M}")

@@ -123,3 +123,37 @@ async def test_fifty_bookings_at_once_for_ten_places_give_ten(api: Api, db: Data
     assert (await slots(api, SERVICE_CENTRE, "meal-delivery-lunch", mother))[0]["placesLeft"] == 0
     async with db.factory() as session:
         assert await session.scalar(select(func.count()).select_from(Booking)) == 10
+
+
+async def test_the_provider_comes_and_the_visit_is_done_only_with_the_elders_code(api: Api) -> None:
+    mother = await me(api, ELDER)
+    await fill_wallet(api, FAMILY, 5000)
+    first = (await slots(api, FAMILY, "bath-at-home", mother))[0]
+    booked = await book(api, FAMILY, "bath-at-home", first["start"], personId=mother, payFrom="ME")
+    provider = await api.sign_in(PROVIDER_STAFF)
+    # Only the provider's staff move it on; the son who booked cannot.
+    son_tries = await api.op("staff/ConfirmBooking", {"bookingId": booked["id"]}, await api.sign_in(FAMILY))
+    assert son_tries["data"]["confirmBooking"]["code"] == "NOT_FOUND"
+    confirmed = await api.op("staff/ConfirmBooking", {"bookingId": booked["id"]}, provider)
+    assert confirmed["data"]["confirmBooking"]["status"] == "CONFIRMED"
+    started = await api.op("staff/StartBooking", {"bookingId": booked["id"]}, provider)
+    assert started["data"]["startBooking"]["status"] == "IN_SERVICE"
+    await api.settle()
+    assert "服务人员已上门" in await api.last_sms(FAMILY)  # the son hears, with the time
+    # The code is the elder's: shown to her, not to the son or the provider.
+    hers = (await api.op("app/ServiceBookings", {}, await api.sign_in(ELDER)))["data"]["serviceBookings"][0]
+    assert len(hers["checkInCode"]) == 4 and hers["checkInCode"].isdigit()
+    his = await api.op("app/ServiceBookings", {"personId": mother}, await api.sign_in(FAMILY))
+    assert his["data"]["serviceBookings"][0]["checkInCode"] is None
+    wrong = "0000" if hers["checkInCode"] != "0000" else "1111"
+    refused = await api.op("staff/CompleteBooking", {"bookingId": booked["id"], "checkInCode": wrong}, provider)
+    assert refused["data"]["completeBooking"]["remainingAttempts"] == 4
+    assert "上门码不对" in refused["data"]["completeBooking"]["message"]
+    done = await api.op(
+        "staff/CompleteBooking", {"bookingId": booked["id"], "checkInCode": hers["checkInCode"]}, provider
+    )
+    assert done["data"]["completeBooking"]["status"] == "COMPLETED"
+    again = await api.op("staff/ConfirmBooking", {"bookingId": booked["id"]}, provider)
+    assert again["data"]["confirmBooking"]["code"] == "BOOKING_CLOSED"
+    late = await api.op("app/CancelBooking", {"bookingId": booked["id"]}, await api.sign_in(ELDER))
+    assert late["data"]["cancelBooking"]["code"] == "BOOKING_CLOSED"  # done visits are not refunded by cancelling
