@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import jobs
 from backend.auth.actor import Actor
 from backend.community.models import Community, Household, Person
 from backend.community.service import managed_person
@@ -32,6 +33,8 @@ from backend.wallet.models import AccountKind
 
 CUTOFF = dt.timedelta(hours=1)  # a slot closes to booking an hour before it starts
 CHECK_IN_TRIES = 5  # wrong codes at the door before only staff can close the visit
+REMIND = "services.remind"
+REMINDERS = {"day": dt.timedelta(days=1), "hour": dt.timedelta(hours=1)}  # before the slot
 MAX_NOTE = 300
 
 
@@ -133,7 +136,21 @@ async def book(
     await _pay(session, booking, refund=False, by_id=actor.id)
     _record(session, booking, "requested", actor.id, placed_as=placed_as, price_fen=offering.price_fen)
     emit(session, "services.booked", {"booking_id": booking.id})
+    now = utcnow()
+    await jobs.schedule_new(
+        session,
+        REMIND,
+        [
+            (slot_start - ahead, {"booking_id": booking.id, "ahead": name}, remind_key(booking.id, name))
+            for name, ahead in REMINDERS.items()
+            if slot_start - ahead > now
+        ],
+    )
     return booking, True
+
+
+def remind_key(booking_id: int, ahead: str) -> str:
+    return f"booking:{booking_id}:remind:{ahead}"
 
 
 async def _take_place(session: AsyncSession, offering: Offering, slot_start: dt.datetime) -> None:
@@ -175,6 +192,8 @@ async def cancel(session: AsyncSession, actor: Actor, *, booking_id: int, reason
         .values(taken=SlotCount.taken - 1)
     )
     await _pay(session, booking, refund=True, by_id=actor.id)
+    for name in REMINDERS:
+        await jobs.cancel(session, remind_key(booking.id, name))
     _record(session, booking, "cancelled", actor.id, reason=booking.cancel_reason)
     emit(session, "services.cancelled", {"booking_id": booking.id, "by": actor.id})
     return booking

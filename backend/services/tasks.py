@@ -6,14 +6,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import runtime
+from backend import jobs, runtime
 from backend.community import repository as community_repository
 from backend.community.models import Person
 from backend.db import utcnow
 from backend.events import Event, consumer
+from backend.jobs import JobRun
 from backend.notify import service as notify
+from backend.services import service
 from backend.services.catalog import service_catalog
-from backend.services.models import Booking
+from backend.services.models import OPEN_BOOKINGS, Booking
 
 
 def _when(booking: Booking, tz: str, locale: str) -> str:
@@ -90,3 +92,13 @@ async def tell_progress(session: AsyncSession, event: Event) -> None:
     at = booking.started_at or utcnow()
     local = at.astimezone(ZoneInfo(runtime.current().settings.default_timezone))
     await _tell(session, {booking.beneficiary_id, booking.placed_by_id}, booking, step, at=f"{local:%H:%M}")
+
+
+@jobs.job_handler(service.REMIND)
+async def remind(session: AsyncSession, run: JobRun) -> None:
+    """The day before and an hour before: the elder, and whoever ordered for them."""
+    booking = await session.get(Booking, int(run.payload["booking_id"]))
+    if booking is None or booking.status not in OPEN_BOOKINGS:
+        return
+    ahead = str(run.payload["ahead"])
+    await _tell(session, {booking.beneficiary_id, booking.placed_by_id}, booking, f"remind_{ahead}")

@@ -4,13 +4,17 @@ money move together or not at all."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from typing import Any
 
 from sqlalchemy import func, select
 
+from backend.db import utcnow
+from backend.jobs import Job
 from backend.services.models import Booking
-from tests.conftest import ELDER, FAMILY, SERVICE_CENTRE, Api, Database
+from backend.services.service import REMIND
+from tests.conftest import ELDER, FAMILY, SERVICE_CENTRE, Api, Database, run_due_jobs
 
 PROVIDER_STAFF = SERVICE_CENTRE  # the service centre runs the bath service
 
@@ -157,3 +161,24 @@ async def test_the_provider_comes_and_the_visit_is_done_only_with_the_elders_cod
     assert again["data"]["confirmBooking"]["code"] == "BOOKING_CLOSED"
     late = await api.op("app/CancelBooking", {"bookingId": booked["id"]}, await api.sign_in(ELDER))
     assert late["data"]["cancelBooking"]["code"] == "BOOKING_CLOSED"  # done visits are not refunded by cancelling
+
+
+async def test_the_elder_is_reminded_the_day_before_and_an_hour_before(api: Api, db: Database) -> None:
+    mother = await me(api, ELDER)
+    await fill_wallet(api, SERVICE_CENTRE, 10_000, person=mother, method="CASH")
+    later = [
+        s
+        for s in await slots(api, ELDER, "bath-at-home")
+        if s["start"] > (utcnow() + dt.timedelta(hours=25)).isoformat()
+    ]
+    kept = await book(api, ELDER, "bath-at-home", later[0]["start"])
+    dropped = await book(api, ELDER, "bath-at-home", later[1]["start"])
+    async with db.factory() as session:
+        jobs = (await session.execute(select(Job).where(Job.kind == REMIND).order_by(Job.run_at))).scalars().all()
+    slot = dt.datetime.fromisoformat(later[0]["start"])
+    mine = [j for j in jobs if j.payload["booking_id"] == int(kept["id"])]
+    assert [j.run_at for j in mine] == [slot - dt.timedelta(days=1), slot - dt.timedelta(hours=1)]
+    await api.op("app/CancelBooking", {"bookingId": dropped["id"]}, await api.sign_in(ELDER))
+    await run_due_jobs(api, db, (REMIND,))
+    texts = [m["text"] for m in (await api.client.get("/dev/outbox", params={"to": ELDER})).json()["messages"]]
+    assert sum("提醒：明天" in t for t in texts) == 1 and sum("提醒：一小时后" in t for t in texts) == 1
