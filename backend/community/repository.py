@@ -57,3 +57,11 @@ async def residents_page(
     if after_id is not None:
         query = query.where(Person.id > after_id)
     return (await session.execute(query.order_by(Person.id).limit(limit))).scalars().all()
+
+
+async def with_role(session: AsyncSession, community_id: int, roles: Sequence[Role]) -> list[int]:
+    """Who holds any of `roles` in the community."""
+    rows = await session.execute(
+        select(Membership.person_id).where(Membership.community_id == community_id, Membership.role.in_(roles))
+    )
+    return list(rows.scalars())

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.community.models import Building, GridAssignment, Household, Membership, Person, Role
+from backend.community.models import Building, GridAssignment, Household, Person
 from backend.db import insert_returning
 from backend.emergency.models import LIVE_STATUSES, Alert, AlertEvent
 from backend.family.models import FamilyLink, LinkStatus, Scope
@@ -95,13 +95,6 @@ async def grid_workers_of_households(session: AsyncSession, household_ids: Colle
     for household_id, person_id in rows.all():
         found.setdefault(household_id, []).append(person_id)
     return found
-
-
-async def with_role(session: AsyncSession, community_id: int, roles: Sequence[Role]) -> list[int]:
-    rows = await session.execute(
-        select(Membership.person_id).where(Membership.community_id == community_id, Membership.role.in_(roles))
-    )
-    return list(rows.scalars())
 
 
 async def family_receiving_alerts(session: AsyncSession, elder_id: int) -> list[int]:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs
 from backend.auth.actor import Actor, today_local
+from backend.community import repository as community_repository
 from backend.community.models import Community, Device, Household, Person, Role
 from backend.config import Settings
 from backend.db import utcnow
@@ -361,7 +362,9 @@ async def responders_many(session: AsyncSession, asks: Sequence[tuple[Alert, tup
             elif group in _ROLE_GROUPS:
                 key = (alert.community_id, group)
                 if key not in by_role:
-                    by_role[key] = await repository.with_role(session, alert.community_id, [_ROLE_GROUPS[group]])
+                    by_role[key] = await community_repository.with_role(
+                        session, alert.community_id, [_ROLE_GROUPS[group]]
+                    )
                 people += by_role[key]
         found.append(list(dict.fromkeys(p for p in people if p != alert.person_id)))
     return found

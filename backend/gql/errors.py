@@ -142,6 +142,16 @@ class WrongCheckInCodeError(UserError):
     remaining_attempts: int
 
 
+@strawberry.type
+class NotCompletedError(UserError):
+    pass
+
+
+@strawberry.type
+class AlreadyRatedError(UserError):
+    pass
+
+
 # The GraphQL type for each exception, and what it adds besides code and message.
 ERROR_TYPES: dict[type[DomainError], type] = {
     NotFound: NotFoundError,
@@ -167,6 +177,8 @@ ERROR_TYPES: dict[type[DomainError], type] = {
     services_errors.SlotFull: SlotFullError,
     services_errors.BookingClosed: BookingClosedError,
     services_errors.WrongCheckInCode: WrongCheckInCodeError,
+    services_errors.NotCompleted: NotCompletedError,
+    services_errors.AlreadyRated: AlreadyRatedError,
 }
 
 _EXTRA_FIELDS = {

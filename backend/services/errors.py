@@ -23,3 +23,13 @@ class WrongCheckInCode(DomainError):
 
     def __init__(self, remaining: int) -> None:
         super().__init__(remaining=remaining)
+
+
+class NotCompleted(DomainError):
+    """A service is rated once it is done."""
+
+    code = "NOT_COMPLETED"
+
+
+class AlreadyRated(DomainError):
+    code = "ALREADY_RATED"

@@ -10,9 +10,11 @@ from strawberry.types import Info
 
 from backend.gql.base import mutation, optional_id, parse_id
 from backend.gql.errors import (
+    AlreadyRatedError,
     BookingClosedError,
     InsufficientFundsError,
     InvalidInputError,
+    NotCompletedError,
     NotFoundError,
     SlotFullError,
     WrongCheckInCodeError,
@@ -20,11 +22,26 @@ from backend.gql.errors import (
 from backend.gql.permissions import IsAuthenticated
 from backend.services import service
 from backend.services.catalog import Offering, service_catalog
-from backend.services.models import Booking, BookingStatus
+from backend.services.models import Booking, BookingStatus, Rating
 from backend.services.service import PayFrom
 
 ServiceBookingStatus = strawberry.enum(BookingStatus, name="ServiceBookingStatus")
 ServicePayFrom = strawberry.enum(PayFrom, name="ServicePayFrom")
+ServiceRatingGrade = strawberry.enum(Rating, name="ServiceRatingGrade")
+
+
+@strawberry.type(description="How one provider's visits were rated (satisfied, ok, unsatisfied).")
+class ProviderRatings:
+    provider_name: str
+    satisfied: int
+    ok: int
+    unsatisfied: int
+
+
+@strawberry.type
+class ServiceRated:
+    booking_id: strawberry.ID
+    rating: ServiceRatingGrade  # type: ignore[valid-type]
 
 
 @strawberry.type(name="ServiceOffering")
@@ -116,6 +133,10 @@ ProviderBookingPayload = Annotated[
     BookingView | BookingClosedError | WrongCheckInCodeError | InvalidInputError | NotFoundError,
     strawberry.union("ProviderBookingPayload"),
 ]
+RateServicePayload = Annotated[
+    ServiceRated | NotCompletedError | AlreadyRatedError | InvalidInputError | NotFoundError,
+    strawberry.union("RateServicePayload"),
+]
 CancelBookingPayload = Annotated[
     BookingView | BookingClosedError | InvalidInputError | NotFoundError, strawberry.union("CancelBookingPayload")
 ]
@@ -152,6 +173,23 @@ class ServicesQuery:
             ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId")
         )
         return [BookingView(booking=b) for b in found]
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated], description="For a provider's staff: how visits were rated."
+    )
+    async def provider_ratings(self, info: Info) -> list[ProviderRatings]:
+        ctx = info.context
+        catalog = service_catalog(ctx.rt.settings.content_dir)
+        found = await service.provider_ratings(ctx.session, ctx.rt.settings, ctx.require_actor())
+        return [
+            ProviderRatings(
+                provider_name=catalog.providers[code].name,
+                satisfied=counts[Rating.SATISFIED],
+                ok=counts[Rating.OK],
+                unsatisfied=counts[Rating.UNSATISFIED],
+            )
+            for code, counts in found
+        ]
 
 
 @strawberry.type
@@ -220,3 +258,21 @@ class ServicesMutation:
             check_in_code=check_in_code,
         )
         return BookingView(booking=booking)
+
+    @mutation(description="Rate a completed visit: satisfied, ok or unsatisfied (by the elder or whoever ordered it).")
+    async def rate_service(
+        self,
+        info: Info,
+        booking_id: strawberry.ID,
+        rating: ServiceRatingGrade,  # type: ignore[valid-type]
+        comment: str | None = None,
+    ) -> RateServicePayload:
+        ctx = info.context
+        row = await service.rate(
+            ctx.session,
+            ctx.require_actor(),
+            booking_id=parse_id(booking_id, "bookingId"),
+            rating=rating,
+            comment=comment,
+        )
+        return ServiceRated(booking_id=strawberry.ID(str(row.booking_id)), rating=row.rating)

@@ -68,3 +68,21 @@ class SlotCount(Base):
     offering_code: Mapped[str] = mapped_column(String(60), primary_key=True)
     slot_start: Mapped[dt.datetime] = mapped_column(primary_key=True)
     taken: Mapped[int] = mapped_column(default=0)
+
+
+class Rating(StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    OK = "ok"  # 一般
+    UNSATISFIED = "unsatisfied"  # 不满意
+
+
+class ServiceRating(Base):
+    """好差评: one per completed booking, by the elder or whoever ordered for them."""
+
+    __tablename__ = "service_ratings"
+    booking_id: Mapped[int] = mapped_column(IdType, ForeignKey("bookings.id"), primary_key=True)
+    provider_code: Mapped[str] = mapped_column(String(60), index=True)
+    rating: Mapped[Rating] = mapped_column(str_enum(Rating))
+    comment: Mapped[str] = mapped_column(String(300), default="")
+    by_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,8 +26,16 @@ from backend.errors import InvalidInput, NotFound
 from backend.events import emit
 from backend.family.models import Scope
 from backend.services.catalog import Offering, service_catalog
-from backend.services.errors import BookingClosed, SlotFull, WrongCheckInCode
-from backend.services.models import OPEN_BOOKINGS, Booking, BookingEvent, BookingStatus, SlotCount
+from backend.services.errors import AlreadyRated, BookingClosed, NotCompleted, SlotFull, WrongCheckInCode
+from backend.services.models import (
+    OPEN_BOOKINGS,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    Rating,
+    ServiceRating,
+    SlotCount,
+)
 from backend.wallet import ledger
 from backend.wallet.models import AccountKind
 
@@ -290,3 +298,46 @@ async def bookings_of(
         select(Booking).where(Booking.beneficiary_id == person.id).order_by(Booking.slot_start.desc()).limit(limit)
     )
     return rows.scalars().all()
+
+
+async def rate(
+    session: AsyncSession, actor: Actor, *, booking_id: int, rating: Rating, comment: str | None
+) -> ServiceRating:
+    """好差评, once per completed visit, by the elder or whoever ordered it. A 不满意 reaches
+    the community's service centre and admins at once."""
+    booking = await _visible(session, actor, booking_id)
+    if actor.id not in (booking.beneficiary_id, booking.placed_by_id):
+        raise NotFound()
+    if booking.status != BookingStatus.COMPLETED:
+        raise NotCompleted()
+    if comment is not None and len(comment) > MAX_NOTE:
+        raise InvalidInput("comment", field="comment")
+    if await session.get(ServiceRating, booking.id) is not None:
+        raise AlreadyRated()
+    row = ServiceRating(
+        booking_id=booking.id,
+        provider_code=booking.provider_code,
+        rating=rating,
+        comment=(comment or "").strip(),
+        by_id=actor.id,
+    )
+    session.add(row)
+    _record(session, booking, "rated", actor.id, rating=rating.value)
+    emit(session, "services.rated", {"booking_id": booking.id})
+    return row
+
+
+async def provider_ratings(
+    session: AsyncSession, settings: Settings, actor: Actor
+) -> list[tuple[str, dict[Rating, int]]]:
+    """For a provider's staff: how their visits were rated, per provider they work for."""
+    mine = sorted(service_catalog(settings.content_dir).providers_staffed_by(actor.person.phone))
+    rows = await session.execute(
+        select(ServiceRating.provider_code, ServiceRating.rating, func.count())
+        .where(ServiceRating.provider_code.in_(mine))
+        .group_by(ServiceRating.provider_code, ServiceRating.rating)
+    )
+    counts: dict[str, dict[Rating, int]] = {code: dict.fromkeys(Rating, 0) for code in mine}
+    for code, grade, n in rows:
+        counts[code][Rating(grade)] = n
+    return list(counts.items())

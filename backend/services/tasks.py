@@ -8,14 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs, runtime
 from backend.community import repository as community_repository
-from backend.community.models import Person
+from backend.community.models import Household, Person, Role
 from backend.db import utcnow
 from backend.events import Event, consumer
 from backend.jobs import JobRun
 from backend.notify import service as notify
 from backend.services import service
 from backend.services.catalog import service_catalog
-from backend.services.models import OPEN_BOOKINGS, Booking
+from backend.services.models import OPEN_BOOKINGS, Booking, Rating, ServiceRating
 
 
 def _when(booking: Booking, tz: str, locale: str) -> str:
@@ -102,3 +102,20 @@ async def remind(session: AsyncSession, run: JobRun) -> None:
         return
     ahead = str(run.payload["ahead"])
     await _tell(session, {booking.beneficiary_id, booking.placed_by_id}, booking, f"remind_{ahead}")
+
+
+@consumer("services.rated", name="services.tell_unsatisfied")
+async def tell_unsatisfied(session: AsyncSession, event: Event) -> None:
+    """Every 不满意 reaches the community's service centre and admins at once."""
+    booking = await session.get(Booking, int(event.payload["booking_id"]))
+    rating = await session.get(ServiceRating, int(event.payload["booking_id"]))
+    if booking is None or rating is None or rating.rating != Rating.UNSATISFIED or booking.household_id is None:
+        return
+    household = await session.get(Household, booking.household_id)
+    if household is None:
+        return
+    staff = await community_repository.with_role(session, household.community_id, [Role.SERVICE_CENTRE, Role.ADMIN])
+    elder = await session.get(Person, booking.beneficiary_id)
+    await _tell(
+        session, set(staff), booking, "unsatisfied", elder=elder.name if elder else "", comment=rating.comment or "-"
+    )

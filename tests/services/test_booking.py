@@ -14,7 +14,7 @@ from backend.db import utcnow
 from backend.jobs import Job
 from backend.services.models import Booking
 from backend.services.service import REMIND
-from tests.conftest import ELDER, FAMILY, SERVICE_CENTRE, Api, Database, run_due_jobs
+from tests.conftest import ADMIN, ELDER, FAMILY, GRID_WORKER, SERVICE_CENTRE, Api, Database, run_due_jobs
 
 PROVIDER_STAFF = SERVICE_CENTRE  # the service centre runs the bath service
 
@@ -182,3 +182,43 @@ async def test_the_elder_is_reminded_the_day_before_and_an_hour_before(api: Api,
     await run_due_jobs(api, db, (REMIND,))
     texts = [m["text"] for m in (await api.client.get("/dev/outbox", params={"to": ELDER})).json()["messages"]]
     assert sum("提醒：明天" in t for t in texts) == 1 and sum("提醒：一小时后" in t for t in texts) == 1
+
+
+async def done_visit(api: Api, phone: str, person: str | None = None, pay_from: str = "BENEFICIARY") -> str:
+    """A bath booked by `phone`, visited and completed with the elder's code."""
+    first = (await slots(api, phone, "bath-at-home", person))[0]
+    booked = await book(api, phone, "bath-at-home", first["start"], personId=person, payFrom=pay_from)
+    provider = await api.sign_in(PROVIDER_STAFF)
+    for step in ("Confirm", "Start"):
+        await api.op(f"staff/{step}Booking", {"bookingId": booked["id"]}, provider)
+    hers = (await api.op("app/ServiceBookings", {}, await api.sign_in(ELDER)))["data"]["serviceBookings"]
+    code = next(b["checkInCode"] for b in hers if b["id"] == booked["id"])
+    await api.op("staff/CompleteBooking", {"bookingId": booked["id"], "checkInCode": code}, provider)
+    return str(booked["id"])
+
+
+async def test_a_visit_is_rated_once_and_a_bad_one_reaches_the_centre_at_once(api: Api) -> None:
+    mother = await me(api, ELDER)
+    await fill_wallet(api, FAMILY, 10_000)
+    first = (await slots(api, FAMILY, "bath-at-home", mother))[0]
+    early = await book(api, FAMILY, "bath-at-home", first["start"], personId=mother, payFrom="ME")
+    too_soon = await api.op(
+        "app/RateService", {"bookingId": early["id"], "rating": "SATISFIED"}, await api.sign_in(FAMILY)
+    )
+    assert too_soon["data"]["rateService"]["code"] == "NOT_COMPLETED"
+    visit = await done_visit(api, FAMILY, mother, pay_from="ME")
+    rated = await api.op(
+        "app/RateService",
+        {"bookingId": visit, "rating": "UNSATISFIED", "comment": "水太凉，来晚了"},
+        await api.sign_in(FAMILY),
+    )
+    assert rated["data"]["rateService"] == {"__typename": "ServiceRated", "bookingId": visit, "rating": "UNSATISFIED"}
+    twice = await api.op("app/RateService", {"bookingId": visit, "rating": "SATISFIED"}, await api.sign_in(ELDER))
+    assert twice["data"]["rateService"]["code"] == "ALREADY_RATED"
+    await api.settle()
+    alert = await api.last_sms(ADMIN)
+    assert "不满意评价" in alert and "水太凉，来晚了" in alert
+    stranger = await api.op("app/RateService", {"bookingId": visit, "rating": "OK"}, await api.sign_in(GRID_WORKER))
+    assert stranger["data"]["rateService"]["code"] == "NOT_FOUND"
+    ratings = (await api.op("staff/ProviderRatings", {}, await api.sign_in(PROVIDER_STAFF)))["data"]["providerRatings"]
+    assert ratings == [{"providerName": "幸福社区养老服务中心", "satisfied": 0, "ok": 0, "unsatisfied": 1}]
