@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.actor import Actor, today_local
 from backend.community import repository
-from backend.community.models import ELDER_AGE, Person, Role
+from backend.community.models import ELDER_AGE, Community, Household, Person, Role
 from backend.content.catalog import SUPPORTED_LOCALES
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.family import repository as family_repository
@@ -124,3 +124,12 @@ async def flag_elder(session: AsyncSession, actor: Actor, *, person_id: int, eld
         raise NotFound()
     person.elder_flag = elder
     return person
+
+
+async def home_of(session: AsyncSession, person: Person) -> tuple[Household, Community]:
+    """Where services and goods come to; someone without a home cannot order them."""
+    household = await session.get(Household, person.household_id) if person.household_id else None
+    community = await session.get(Community, household.community_id) if household else None
+    if household is None or community is None:
+        raise NotFound()
+    return household, community

@@ -23,7 +23,7 @@ from backend.gql.permissions import IsAuthenticated
 from backend.services import service
 from backend.services.catalog import Offering, service_catalog
 from backend.services.models import Booking, BookingStatus, Rating
-from backend.services.service import PayFrom
+from backend.wallet.payments import PayFrom
 
 ServiceBookingStatus = strawberry.enum(BookingStatus, name="ServiceBookingStatus")
 ServicePayFrom = strawberry.enum(PayFrom, name="ServicePayFrom")

@@ -8,7 +8,6 @@ import datetime as dt
 import hmac
 import secrets
 from collections.abc import Sequence
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -18,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs
 from backend.auth.actor import Actor
-from backend.community.models import Community, Household, Person
-from backend.community.service import managed_person
+from backend.community.models import Household, Person
+from backend.community.service import home_of, managed_person
 from backend.config import Settings
 from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
@@ -36,8 +35,8 @@ from backend.services.models import (
     ServiceRating,
     SlotCount,
 )
-from backend.wallet import ledger
-from backend.wallet.models import AccountKind
+from backend.wallet import payments
+from backend.wallet.payments import PayFrom
 
 CUTOFF = dt.timedelta(hours=1)  # a slot closes to booking an hour before it starts
 CHECK_IN_TRIES = 5  # wrong codes at the door before only staff can close the visit
@@ -46,29 +45,16 @@ REMINDERS = {"day": dt.timedelta(days=1), "hour": dt.timedelta(hours=1)}  # befo
 MAX_NOTE = 300
 
 
-class PayFrom(StrEnum):
-    BENEFICIARY = "beneficiary"  # the elder's own wallet (they, or staff with them, book)
-    ME = "me"  # the wallet of whoever books (family ordering from afar)
-
-
-async def _home(session: AsyncSession, person: Person) -> tuple[Household, Community]:
-    household = await session.get(Household, person.household_id) if person.household_id else None
-    community = await session.get(Community, household.community_id) if household else None
-    if household is None or community is None:
-        raise NotFound()  # services come to a home: someone without one cannot book them
-    return household, community
-
-
 async def offerings_for(
     session: AsyncSession, settings: Settings, actor: Actor, person_id: int | None
 ) -> tuple[Person, list[Offering]]:
     person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
-    _, community = await _home(session, person)
+    _, community = await home_of(session, person)
     return person, service_catalog(settings.content_dir).for_community(community.code)
 
 
 async def _offering(session: AsyncSession, settings: Settings, person: Person, code: str) -> tuple[Offering, Household]:
-    household, community = await _home(session, person)
+    household, community = await home_of(session, person)
     offering = service_catalog(settings.content_dir).offerings.get(code)
     if offering is None or community.code not in offering.communities:
         raise NotFound()
@@ -118,11 +104,8 @@ async def book(
     offering, household = await _offering(session, settings, beneficiary, offering_code)
     if slot_start not in offering.slots(utcnow(), ZoneInfo(settings.default_timezone), CUTOFF):
         raise InvalidInput("slotStart", field="slotStart")
-    staff = bool(actor.staff_community_ids & {household.community_id})
-    placed_as = "self" if beneficiary.id == actor.id else "staff" if staff else "family"
-    if placed_as == "family" and pay_from == PayFrom.BENEFICIARY:
-        raise InvalidInput("payFrom", field="payFrom")  # an elder's wallet is theirs to spend
-    payer = actor.person if pay_from == PayFrom.ME else beneficiary
+    placed = payments.placed_as(actor, beneficiary, household.community_id)
+    who_pays = payments.payer(actor, beneficiary, placed, pay_from)
     await _take_place(session, offering, slot_start)  # SlotFull: nothing written
     booking = Booking(
         offering_code=offering.code,
@@ -133,16 +116,16 @@ async def book(
         address=household.address,
         note=(note or "").strip(),
         placed_by_id=actor.id,
-        placed_as=placed_as,
+        placed_as=placed,
         price_fen=offering.price_fen,
-        payer_id=payer.id,
+        payer_id=who_pays.id,
         idempotency_key=key,
         check_in_code=f"{secrets.randbelow(10_000):04d}",
     )
     session.add(booking)
     await session.flush()
     await _pay(session, booking, refund=False, by_id=actor.id)
-    _record(session, booking, "requested", actor.id, placed_as=placed_as, price_fen=offering.price_fen)
+    _record(session, booking, "requested", actor.id, placed_as=placed, price_fen=offering.price_fen)
     emit(session, "services.booked", {"booking_id": booking.id})
     now = utcnow()
     await jobs.schedule_new(
@@ -258,17 +241,13 @@ async def complete(
 
 
 async def _pay(session: AsyncSession, booking: Booking, *, refund: bool, by_id: int) -> None:
-    wallet = await ledger.account(
-        session, ledger.wallet_key(booking.payer_id), AccountKind.WALLET, person_id=booking.payer_id
-    )
-    provider = await ledger.account(session, ledger.provider_key(booking.provider_code), AccountKind.PROVIDER)
-    amount = booking.price_fen if refund else -booking.price_fen
-    await ledger.post(
+    await payments.pay(
         session,
-        kind="refund" if refund else "payment",
-        legs=[(wallet, amount), (provider, -amount)],
-        idempotency_key=f"booking:{booking.id}:{'refund' if refund else 'pay'}",
         ref=f"booking:{booking.id}",
+        payer_id=booking.payer_id,
+        provider_code=booking.provider_code,
+        amount_fen=booking.price_fen,
+        refund=refund,
         by_id=by_id,
     )
 
