@@ -2,6 +2,7 @@
 
 from backend import events, jobs
 from backend.auth import models as auth_models
+from backend.commerce import models as commerce_models
 from backend.community import models as community_models
 from backend.emergency import models as emergency_models
 from backend.family import models as family_models
@@ -11,6 +12,7 @@ from backend.wallet import models as wallet_models
 
 __all__ = [
     "auth_models",
+    "commerce_models",
     "community_models",
     "emergency_models",
     "events",

@@ -14,6 +14,7 @@ import strawberry
 from strawberry.types import Info
 
 from backend.auth import errors as auth_errors
+from backend.commerce import errors as commerce_errors
 from backend.emergency.errors import AlertClosed, NoHealthConsent
 from backend.errors import DomainError, InvalidInput, NotFound, RateLimited
 from backend.family import errors as family_errors
@@ -152,6 +153,21 @@ class AlreadyRatedError(UserError):
     pass
 
 
+@strawberry.type
+class OutOfStockError(UserError):
+    left: int
+
+
+@strawberry.type
+class OrderingClosedError(UserError):
+    pass
+
+
+@strawberry.type
+class OrderClosedError(UserError):
+    pass
+
+
 # The GraphQL type for each exception, and what it adds besides code and message.
 ERROR_TYPES: dict[type[DomainError], type] = {
     NotFound: NotFoundError,
@@ -179,6 +195,9 @@ ERROR_TYPES: dict[type[DomainError], type] = {
     services_errors.WrongCheckInCode: WrongCheckInCodeError,
     services_errors.NotCompleted: NotCompletedError,
     services_errors.AlreadyRated: AlreadyRatedError,
+    commerce_errors.OutOfStock: OutOfStockError,
+    commerce_errors.OrderingClosed: OrderingClosedError,
+    commerce_errors.OrderClosed: OrderClosedError,
 }
 
 _EXTRA_FIELDS = {
@@ -186,6 +205,7 @@ _EXTRA_FIELDS = {
     RateLimitedError: lambda e: {"retry_after_seconds": e.params["seconds"]},
     InvalidCodeError: lambda e: {"remaining_attempts": e.params["remaining"]},
     WrongCheckInCodeError: lambda e: {"remaining_attempts": e.params["remaining"]},
+    OutOfStockError: lambda e: {"left": e.params["left"]},
 }
 
 

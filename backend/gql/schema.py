@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from backend.auth.gql import AuthMutation
+from backend.commerce.gql import CommerceMutation, CommerceQuery
 from backend.community.gql import CommunityMutation, CommunityQuery
 from backend.config import Settings
 from backend.emergency.gql import EmergencyMutation, EmergencyQuery, EmergencySubscription
@@ -31,7 +32,9 @@ from backend.wallet.gql import WalletMutation, WalletQuery
 
 
 @strawberry.type
-class Query(CommunityQuery, FamilyQuery, EmergencyQuery, ProfileQuery, NotifyQuery, WalletQuery, ServicesQuery):
+class Query(
+    CommunityQuery, FamilyQuery, EmergencyQuery, ProfileQuery, NotifyQuery, WalletQuery, ServicesQuery, CommerceQuery
+):
     pass
 
 
@@ -45,6 +48,7 @@ class Mutation(
     ProfileMutation,
     WalletMutation,
     ServicesMutation,
+    CommerceMutation,
 ):
     pass
 

@@ -1,0 +1,59 @@
+"""Orders from community merchants, and what is left to sell."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db import Base, CreatedAtMixin, IdMixin, IdType, str_enum
+
+
+class OrderStatus(StrEnum):
+    PLACED = "placed"
+    DISPATCHED = "dispatched"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+class Fulfilment(StrEnum):
+    DELIVERY = "delivery"
+    PICKUP = "pickup"
+
+
+class Stock(Base):
+    """What is left of a product: goods on the shelf (day ""), or a meal's portions of one day.
+    Taken with a guarded UPDATE, so two orders for the last one cannot both get it."""
+
+    __tablename__ = "stock"
+    __table_args__ = (CheckConstraint("left_count >= 0", name="never_below_zero"),)
+    product_code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    left_count: Mapped[int]
+
+
+class Order(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "orders"
+    merchant_code: Mapped[str] = mapped_column(String(60), index=True)
+    beneficiary_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"), index=True)
+    placed_by_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    placed_as: Mapped[str] = mapped_column(String(20))  # self | family | staff
+    payer_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus), default=OrderStatus.PLACED)
+    fulfilment: Mapped[Fulfilment] = mapped_column(str_enum(Fulfilment))
+    address: Mapped[str] = mapped_column(String(200))
+    total_fen: Mapped[int]
+    idempotency_key: Mapped[str] = mapped_column(String(140), unique=True)
+    cancelled_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
+    cancelled_at: Mapped[dt.datetime | None]
+
+
+class OrderItem(IdMixin, Base):
+    __tablename__ = "order_items"
+    order_id: Mapped[int] = mapped_column(IdType, ForeignKey("orders.id"), index=True)
+    product_code: Mapped[str] = mapped_column(String(60))
+    day: Mapped[str] = mapped_column(String(10))  # the stock row it was taken from
+    quantity: Mapped[int]
+    unit_price_fen: Mapped[int]

@@ -1,0 +1,248 @@
+"""Orders from community merchants: one product list, a few taps. Stock, payment and the
+order are one transaction: all of them, or none."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.actor import Actor
+from backend.commerce.catalog import CommerceCatalog, Merchant, Product, commerce_catalog
+from backend.commerce.errors import OrderClosed, OrderingClosed, OutOfStock
+from backend.commerce.models import Fulfilment, Order, OrderItem, OrderStatus, Stock
+from backend.community.models import Household, Person
+from backend.community.service import home_of, managed_person
+from backend.config import Settings
+from backend.db import utcnow
+from backend.errors import InvalidInput, NotFound
+from backend.events import emit
+from backend.family.models import Scope
+from backend.wallet import payments
+from backend.wallet.payments import PayFrom
+
+MAX_LINES = 10
+MAX_QUANTITY = 20
+GOODS_DAY = ""  # goods have one shelf; meals one per day
+
+
+@dataclass(frozen=True)
+class MenuMeal:
+    merchant: Merchant
+    meal: str
+    cutoff: dt.time
+    open: bool
+    dishes: list[tuple[Product, int]]  # with portions left today
+
+
+def _today(settings: Settings) -> tuple[dt.datetime, dt.date]:
+    now = utcnow().astimezone(ZoneInfo(settings.default_timezone))
+    return now, now.date()
+
+
+async def today_menu(session: AsyncSession, settings: Settings, actor: Actor, person_id: int | None) -> list[MenuMeal]:
+    """Today's lunch and dinner at the canteens serving the person's community."""
+    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    _, community = await home_of(session, person)
+    catalog = commerce_catalog(settings.content_dir)
+    now, today = _today(settings)
+    meals = []
+    for merchant in catalog.merchants_for(community.code):
+        for meal, cutoff in merchant.meal_cutoffs.items():
+            dishes = [
+                p
+                for p in catalog.products.values()
+                if p.merchant == merchant.code and p.meal == meal and today.isoweekday() in p.days
+            ]
+            left = await _left(session, dishes, today.isoformat())
+            meals.append(MenuMeal(merchant, meal, cutoff, now.time() < cutoff, [(d, left[d.code]) for d in dishes]))
+    return meals
+
+
+async def _left(session: AsyncSession, products: Sequence[Product], day: str) -> dict[str, int]:
+    rows = await session.execute(
+        select(Stock.product_code, Stock.left_count).where(
+            Stock.product_code.in_([p.code for p in products]), Stock.day == day
+        )
+    )
+    found = {code: n for code, n in rows}
+    return {p.code: found.get(p.code, p.portions if p.meal else p.stock) for p in products}
+
+
+async def place(
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    *,
+    person_id: int | None,
+    lines: Sequence[tuple[str, int]],
+    fulfilment: Fulfilment,
+    idempotency_key: str,
+    pay_from: PayFrom,
+) -> tuple[Order, bool]:
+    """(the order, whether it is new). A replayed key returns the first order."""
+    if not 8 <= len(idempotency_key) <= 100:
+        raise InvalidInput("idempotencyKey", field="idempotencyKey")
+    key = f"{actor.id}:{idempotency_key}"
+    first = (await session.execute(select(Order).where(Order.idempotency_key == key))).scalar_one_or_none()
+    if first is not None:
+        return first, False
+    catalog = commerce_catalog(settings.content_dir)
+    merchant, wanted = _checked_lines(catalog, lines)
+    beneficiary = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    household, community = await home_of(session, beneficiary)
+    if community.code not in merchant.communities:
+        raise NotFound()
+    if not (merchant.delivery if fulfilment == Fulfilment.DELIVERY else merchant.pickup):
+        raise InvalidInput("fulfilment", field="fulfilment")
+    now, today = _today(settings)
+    placed = payments.placed_as(actor, beneficiary, household.community_id)
+    who_pays = payments.payer(actor, beneficiary, placed, pay_from)
+    days: dict[str, str] = {}
+    for product, quantity in sorted(wanted, key=lambda pq: pq[0].code):  # one lock order: no deadlocks
+        day = GOODS_DAY
+        if product.meal is not None:
+            cutoff = merchant.meal_cutoffs.get(product.meal)
+            if today.isoweekday() not in product.days or cutoff is None or now.time() >= cutoff:
+                raise OrderingClosed()
+            day = today.isoformat()
+        await _take(session, product, day, quantity)
+        days[product.code] = day
+    taken = [(product, quantity, days[product.code]) for product, quantity in wanted]  # in the order asked
+    order = Order(
+        merchant_code=merchant.code,
+        beneficiary_id=beneficiary.id,
+        placed_by_id=actor.id,
+        placed_as=placed,
+        payer_id=who_pays.id,
+        fulfilment=fulfilment,
+        address=household.address,
+        total_fen=sum(p.price_fen * q for p, q, _ in taken),
+        idempotency_key=key,
+    )
+    session.add(order)
+    await session.flush()
+    session.add_all(
+        OrderItem(order_id=order.id, product_code=p.code, day=day, quantity=q, unit_price_fen=p.price_fen)
+        for p, q, day in taken
+    )
+    await _pay(session, order, refund=False, by_id=actor.id)
+    emit(session, "commerce.ordered", {"order_id": order.id})
+    return order, True
+
+
+def _checked_lines(
+    catalog: CommerceCatalog, lines: Sequence[tuple[str, int]]
+) -> tuple[Merchant, list[tuple[Product, int]]]:
+    """One merchant's products, each once, in sensible quantities."""
+    codes = [code for code, _ in lines]
+    if not 1 <= len(lines) <= MAX_LINES or len(set(codes)) != len(codes):
+        raise InvalidInput("items", field="items")
+    wanted = []
+    for code, quantity in lines:
+        product = catalog.products.get(code)
+        if product is None:
+            raise NotFound()
+        if not 1 <= quantity <= MAX_QUANTITY:
+            raise InvalidInput("quantity", field="quantity")
+        wanted.append((product, quantity))
+    merchants = {p.merchant for p, _ in wanted}
+    if len(merchants) != 1:
+        raise InvalidInput("items", field="items")
+    return catalog.merchants[merchants.pop()], wanted
+
+
+async def _take(session: AsyncSession, product: Product, day: str, quantity: int) -> None:
+    """Take `quantity` or raise OutOfStock; atomic on both databases (no overselling)."""
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    insert = pg_insert if postgres else sqlite_insert
+    start = product.portions if product.meal else product.stock
+    await session.execute(
+        insert(Stock)
+        .values(product_code=product.code, day=day, left_count=start)
+        .on_conflict_do_nothing(index_elements=["product_code", "day"])
+    )
+    took = await session.execute(
+        update(Stock)
+        .where(Stock.product_code == product.code, Stock.day == day, Stock.left_count >= quantity)
+        .values(left_count=Stock.left_count - quantity)
+    )
+    if not took.rowcount:  # type: ignore[attr-defined]
+        left = await session.scalar(
+            select(Stock.left_count).where(Stock.product_code == product.code, Stock.day == day)
+        )
+        raise OutOfStock(product=product.name("zh-CN"), left=int(left or 0))
+
+
+async def cancel(session: AsyncSession, actor: Actor, *, order_id: int) -> Order:
+    """Before it leaves the merchant: the stock goes back on the shelf and the money back to
+    whoever paid, in the same transaction."""
+    order = (await session.execute(select(Order).where(Order.id == order_id).with_for_update())).scalar_one_or_none()
+    if order is None or not await _may_see(session, actor, order):
+        raise NotFound()
+    if order.status != OrderStatus.PLACED:
+        raise OrderClosed()
+    order.status, order.cancelled_by_id, order.cancelled_at = OrderStatus.CANCELLED, actor.id, utcnow()
+    items = (await session.execute(select(OrderItem).where(OrderItem.order_id == order.id))).scalars().all()
+    for item in sorted(items, key=lambda i: i.product_code):
+        await session.execute(
+            update(Stock)
+            .where(Stock.product_code == item.product_code, Stock.day == item.day)
+            .values(left_count=Stock.left_count + item.quantity)
+        )
+    await _pay(session, order, refund=True, by_id=actor.id)
+    emit(session, "commerce.cancelled", {"order_id": order.id, "by": actor.id})
+    return order
+
+
+async def _may_see(session: AsyncSession, actor: Actor, order: Order) -> bool:
+    """The elder, whoever ordered, or staff of the elder's community."""
+    if actor.id in (order.beneficiary_id, order.placed_by_id):
+        return True
+    beneficiary = await session.get(Person, order.beneficiary_id)
+    household = (
+        await session.get(Household, beneficiary.household_id) if beneficiary and beneficiary.household_id else None
+    )
+    return household is not None and actor.is_staff_of(household.community_id)
+
+
+async def _pay(session: AsyncSession, order: Order, *, refund: bool, by_id: int) -> None:
+    await payments.pay(
+        session,
+        ref=f"order:{order.id}",
+        payer_id=order.payer_id,
+        provider_code=order.merchant_code,
+        amount_fen=order.total_fen,
+        refund=refund,
+        by_id=by_id,
+    )
+
+
+async def items_of(session: AsyncSession, order_id: int) -> list[OrderItem]:
+    rows = await session.execute(select(OrderItem).where(OrderItem.order_id == order_id).order_by(OrderItem.id))
+    return list(rows.scalars())
+
+
+async def orders_of(
+    session: AsyncSession, actor: Actor, *, person_id: int | None
+) -> list[tuple[Order, list[OrderItem]]]:
+    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    orders = (
+        (
+            await session.execute(
+                select(Order).where(Order.beneficiary_id == person.id).order_by(Order.id.desc()).limit(20)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    items = (
+        (await session.execute(select(OrderItem).where(OrderItem.order_id.in_([o.id for o in orders])))).scalars().all()
+    )
+    return [(o, [i for i in items if i.order_id == o.id]) for o in orders]

@@ -1,0 +1,77 @@
+"""After an order changes: the elder, whoever ordered and the merchant hear about it."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import runtime
+from backend.commerce import service
+from backend.commerce.catalog import commerce_catalog
+from backend.commerce.models import Order
+from backend.community import repository as community_repository
+from backend.community.models import Person
+from backend.events import Event, consumer
+from backend.notify import service as notify
+
+
+async def _tell(session: AsyncSession, people: set[int], order: Order, key: str, **params: str) -> None:
+    rt = runtime.current()
+    catalog = commerce_catalog(rt.settings.content_dir)
+    items = await service.items_of(session, order.id)
+    for person in await community_repository.people_by_ids(session, sorted(people)):
+        what = rt.catalog.text(person.locale, "commerce.separator").join(
+            rt.catalog.text(
+                person.locale,
+                "commerce.line",
+                name=catalog.products[i.product_code].name(person.locale),
+                quantity=str(i.quantity),
+            )
+            for i in items
+        )
+        text = rt.catalog.text(
+            person.locale,
+            f"commerce.{key}",
+            what=what,
+            merchant=catalog.merchants[order.merchant_code].name,
+            total=f"{order.total_fen / 100:.2f}",
+            address=order.address,
+            **params,
+        )
+        await notify.tell(
+            session,
+            person,
+            title=rt.catalog.text(person.locale, "commerce.title"),
+            text=text,
+            data={"kind": "order", "orderId": str(order.id)},
+        )
+
+
+async def _merchant_staff(session: AsyncSession, order: Order) -> set[int]:
+    merchant = commerce_catalog(runtime.current().settings.content_dir).merchants[order.merchant_code]
+    found = set()
+    for phone in sorted(merchant.staff_phones):
+        person = await community_repository.person_by_phone(session, phone)
+        if person is not None:
+            found.add(person.id)
+    return found
+
+
+@consumer("commerce.ordered", name="commerce.tell_ordered")
+async def tell_ordered(session: AsyncSession, event: Event) -> None:
+    order = await session.get(Order, int(event.payload["order_id"]))
+    if order is None:
+        return
+    if order.placed_by_id != order.beneficiary_id:
+        by = await session.get(Person, order.placed_by_id)
+        await _tell(session, {order.beneficiary_id}, order, "ordered_for_you", by=by.name if by else "")
+    await _tell(session, await _merchant_staff(session, order), order, "new_order")
+
+
+@consumer("commerce.cancelled", name="commerce.tell_cancelled")
+async def tell_cancelled(session: AsyncSession, event: Event) -> None:
+    order = await session.get(Order, int(event.payload["order_id"]))
+    if order is None:
+        return
+    by = await session.get(Person, int(event.payload["by"]))
+    involved = {order.beneficiary_id, order.placed_by_id} | await _merchant_staff(session, order)
+    await _tell(session, involved - {by.id if by else 0}, order, "cancelled", by=by.name if by else "")
