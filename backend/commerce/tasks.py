@@ -48,12 +48,7 @@ async def _tell(session: AsyncSession, people: set[int], order: Order, key: str,
 
 async def _merchant_staff(session: AsyncSession, order: Order) -> set[int]:
     merchant = commerce_catalog(runtime.current().settings.content_dir).merchants[order.merchant_code]
-    found = set()
-    for phone in sorted(merchant.staff_phones):
-        person = await community_repository.person_by_phone(session, phone)
-        if person is not None:
-            found.add(person.id)
-    return found
+    return await community_repository.ids_by_phones(session, merchant.staff_phones)
 
 
 @consumer("commerce.ordered", name="commerce.tell_ordered")

@@ -51,12 +51,7 @@ async def _tell(session: AsyncSession, people: set[int], booking: Booking, key: 
 
 async def _provider_staff(session: AsyncSession, booking: Booking) -> set[int]:
     provider = service_catalog(runtime.current().settings.content_dir).providers.get(booking.provider_code)
-    found = set()
-    for phone in sorted(provider.staff_phones) if provider else []:
-        person = await community_repository.person_by_phone(session, phone)
-        if person is not None:
-            found.add(person.id)
-    return found
+    return await community_repository.ids_by_phones(session, provider.staff_phones if provider else set())
 
 
 @consumer("services.booked", name="services.tell_booked")
