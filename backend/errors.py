@@ -7,6 +7,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
+class Words(str):
+    """A parameter said in the asker's language: the content/ key of the words, not the words."""
+
+
 class DomainError(Exception):
     code: ClassVar[str] = "INVALID_INPUT"
     # Most failures change nothing; a few must keep what they wrote (a wrong code counts a try).

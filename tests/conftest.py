@@ -379,3 +379,72 @@ async def api(settings: Settings, people: dict[str, int]) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield Api(client, rt)
     await rt.close()
+
+
+# A synchronous client for what httpx cannot do: subscriptions over graphql-transport-ws.
+
+
+@pytest.fixture
+def client(tmp_path: Path, sqlite_template: Path) -> Iterator[Any]:
+    """The real app on a demo SQLite database, driven by starlette's TestClient."""
+    from starlette.testclient import TestClient
+
+    from backend.app import create_app
+
+    path = tmp_path / "linli.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+
+    async def demo() -> None:
+        engine = create_engine(url)
+        try:
+            await load_demo(Database("sqlite", url, engine, session_factory(engine)))
+        finally:
+            await engine.dispose()
+
+    run_blocking(demo())
+    with TestClient(create_app(make_settings(tmp_path, url))) as test_client:
+        yield test_client
+
+
+def sync_sign_in(client: Any, phone: str) -> str:
+    client.post("/graphql", json={"query": document("app/RequestLoginCode"), "variables": {"phone": phone}})
+    messages = client.get("/dev/outbox", params={"to": phone}).json()["messages"]
+    # Other SMS (an invitation, an order) may land after the code.
+    code = next(m for m in (re.search(r"(?<!\d)\d{6}(?!\d)", msg["text"]) for msg in messages) if m)
+    result = client.post(
+        "/graphql", json={"query": document("app/SignIn"), "variables": {"phone": phone, "code": code.group(0)}}
+    ).json()
+    return str(result["data"]["signIn"]["accessToken"])
+
+
+def sync_op(client: Any, name: str, variables: dict[str, Any], token: str) -> dict[str, Any]:
+    response = client.post(
+        "/graphql", json={"query": document(name), "variables": variables}, headers={"Authorization": f"Bearer {token}"}
+    )
+    return dict(response.json())
+
+
+@pytest.fixture
+def local_clock() -> Iterator[Any]:
+    """Moves the wall clock (never the event loop's) to a local time in the community's zone:
+    `at("09:00")` is tomorrow at nine; later calls stay on that day and may only go forward,
+    so tokens issued earlier in the test stay valid. The clock keeps ticking from there."""
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    tz = ZoneInfo(Settings.model_fields["default_timezone"].default)
+    day = dt.datetime.now(tz).date() + dt.timedelta(days=1)
+    travels: list[Any] = []
+
+    def at(hh_mm: str, days_later: int = 0) -> dt.datetime:
+        when = dt.datetime.combine(day + dt.timedelta(days=days_later), dt.time.fromisoformat(hh_mm), tz)
+        travel = time_machine.travel(when, tick=True)
+        travel.start()
+        travels.append(travel)
+        return when
+
+    yield at
+    for travel in reversed(travels):
+        travel.stop()

@@ -19,6 +19,11 @@ class Merchant:
     delivery: bool
     pickup: bool
     meal_cutoffs: dict[str, dt.time]  # canteens: lunch / dinner ordered before these
+    opens: dt.time
+    closes: dt.time
+
+    def open_at(self, local: dt.time) -> bool:
+        return self.opens <= local < self.closes
 
 
 @dataclass(frozen=True)
@@ -31,9 +36,13 @@ class Product:
     days: frozenset[int]  # ISO weekdays a meal is cooked
     portions: int
     stock: int  # goods: what the shelf starts with
+    units: dict[str, str]  # goods: how one is counted (a bag, a box), per locale
 
     def name(self, locale: str) -> str:
         return self.names.get(locale) or self.names["zh-CN"]
+
+    def unit(self, locale: str) -> str:
+        return self.units.get(locale) or self.units.get("zh-CN", "")
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,13 @@ class CommerceCatalog:
 
     def merchants_for(self, community_code: str) -> list[Merchant]:
         return [m for m in self.merchants.values() if community_code in m.communities]
+
+    def goods_of(self, merchant_code: str) -> list[Product]:
+        """What a shop keeps on the shelf (a canteen's meals are on today's menu)."""
+        return [p for p in self.products.values() if p.merchant == merchant_code and p.meal is None]
+
+    def staffed_by(self, phone: str) -> list[Merchant]:
+        return [m for m in self.merchants.values() if phone in m.staff_phones]
 
 
 @cache
@@ -58,6 +74,8 @@ def commerce_catalog(content_dir: Path) -> CommerceCatalog:
             delivery=bool(m.get("delivery")),
             pickup=bool(m.get("pickup")),
             meal_cutoffs={meal: dt.time.fromisoformat(v["cutoff"]) for meal, v in m.get("meals", {}).items()},
+            opens=dt.time.fromisoformat(m["opens"]),
+            closes=dt.time.fromisoformat(m["closes"]),
         )
         for m in data["merchants"]
     }
@@ -71,6 +89,7 @@ def commerce_catalog(content_dir: Path) -> CommerceCatalog:
             days=frozenset(p.get("days", [])),
             portions=int(p.get("portions", 0)),
             stock=int(p.get("stock", 0)),
+            units=p.get("unit", {}),
         )
         for p in data["products"]
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.errors import DomainError
+from backend.errors import DomainError, Words
 
 
 class OutOfStock(DomainError):
@@ -19,6 +19,18 @@ class OrderingClosed(DomainError):
 
 
 class OrderClosed(DomainError):
-    """Already on its way, delivered or cancelled."""
+    """Already past the step asked for: on its way, delivered or cancelled."""
 
     code = "ORDER_CLOSED"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status=Words(f"commerce.status_{status}"))
+
+
+class MerchantClosed(DomainError):
+    """Outside the merchant's opening hours: said with the hours, so the elder knows when."""
+
+    code = "MERCHANT_CLOSED"
+
+    def __init__(self, merchant: str, opens: str, closes: str) -> None:
+        super().__init__(merchant=merchant, opens=opens, closes=closes)

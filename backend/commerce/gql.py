@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from collections.abc import AsyncGenerator
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.types import Info
@@ -11,16 +12,24 @@ from strawberry.types import Info
 from backend.commerce import service
 from backend.commerce.catalog import commerce_catalog
 from backend.commerce.models import Fulfilment, Order, OrderItem, OrderStatus
+from backend.community.service import managed_person
+from backend.errors import DomainError, NotFound
+from backend.family.models import Scope
 from backend.gql.base import mutation, optional_id, parse_id
 from backend.gql.errors import (
     InsufficientFundsError,
     InvalidInputError,
+    MerchantClosedError,
     NotFoundError,
     OrderClosedError,
     OrderingClosedError,
     OutOfStockError,
 )
+from backend.gql.live import refused, rows_as_they_change
 from backend.gql.permissions import IsAuthenticated
+from backend.notify.live import orders_channel
+from backend.services.gql import BookingView
+from backend.services.models import Booking
 from backend.wallet.payments import PayFrom
 
 CommerceOrderStatus = strawberry.enum(OrderStatus, name="CommerceOrderStatus")
@@ -47,6 +56,28 @@ class MenuMeal:
 
 
 @strawberry.type
+class ShopGood:
+    product_code: str
+    name: str
+    unit: str = strawberry.field(description="How one is counted (a bag, a box), in the reader's words.")
+    price_fen: int
+    left: int = strawberry.field(description="How many are left on the shelf.")
+
+
+@strawberry.type(description="A community merchant: its hours and what it keeps on the shelf.")
+class Shop:
+    code: str
+    name: str
+    kind: str
+    open_now: bool
+    opens: str = strawberry.field(description='Local time: "08:00".')
+    closes: str
+    delivers: bool
+    pick_up: bool
+    goods: list[ShopGood]
+
+
+@strawberry.type
 class CommerceOrderLine:
     product_code: str
     name: str
@@ -61,8 +92,13 @@ class OrderView:
     status: CommerceOrderStatus  # type: ignore[valid-type]
     fulfilment: CommerceFulfilment  # type: ignore[valid-type]
     total_fen: int
+    address: str
     placed_as: str
     placed_at: dt.datetime
+    dispatched_at: dt.datetime | None = strawberry.field(description="Sent out, or ready at the counter.")
+    delivered_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+    cancel_reason: str | None
     lines: list[CommerceOrderLine]
 
     @classmethod
@@ -75,8 +111,13 @@ class OrderView:
             status=order.status,
             fulfilment=order.fulfilment,
             total_fen=order.total_fen,
+            address=order.address,
             placed_as=order.placed_as,
             placed_at=order.created_at,
+            dispatched_at=order.dispatched_at,
+            delivered_at=order.delivered_at,
+            cancelled_at=order.cancelled_at,
+            cancel_reason=order.cancel_reason,
             lines=[
                 CommerceOrderLine(
                     product_code=i.product_code,
@@ -96,10 +137,20 @@ class OrderLineInput:
 
 
 PlaceOrderPayload = Annotated[
-    OrderView | OutOfStockError | OrderingClosedError | InsufficientFundsError | InvalidInputError | NotFoundError,
+    OrderView
+    | OutOfStockError
+    | OrderingClosedError
+    | MerchantClosedError
+    | InsufficientFundsError
+    | InvalidInputError
+    | NotFoundError,
     strawberry.union("PlaceOrderPayload"),
 ]
-CancelOrderPayload = Annotated[OrderView | OrderClosedError | NotFoundError, strawberry.union("CancelOrderPayload")]
+CancelOrderPayload = Annotated[
+    OrderView | OrderClosedError | InvalidInputError | NotFoundError, strawberry.union("CancelOrderPayload")
+]
+MerchantOrderPayload = Annotated[OrderView | OrderClosedError | NotFoundError, strawberry.union("MerchantOrderPayload")]
+OrderUpdate = Annotated[OrderView | BookingView, strawberry.union("OrderUpdate")]
 
 
 @strawberry.type
@@ -124,6 +175,48 @@ class CommerceQuery:
             )
             for m in meals
         ]
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="The shops serving my community (or an elder's): hours, goods.",
+    )
+    async def shops(self, info: Info, person_id: strawberry.ID | None = None) -> list[Shop]:
+        ctx = info.context
+        found = await service.shops(
+            ctx.session, ctx.rt.settings, ctx.require_actor(), optional_id(person_id, "personId")
+        )
+        return [
+            Shop(
+                code=s.merchant.code,
+                name=s.merchant.name,
+                kind=s.merchant.kind,
+                open_now=s.open_now,
+                opens=f"{s.merchant.opens:%H:%M}",
+                closes=f"{s.merchant.closes:%H:%M}",
+                delivers=s.merchant.delivery,
+                pick_up=s.merchant.pickup,
+                goods=[
+                    ShopGood(
+                        product_code=p.code,
+                        name=p.name(ctx.locale),
+                        unit=p.unit(ctx.locale),
+                        price_fen=p.price_fen,
+                        left=left,
+                    )
+                    for p, left in s.goods
+                ],
+            )
+            for s in found
+        ]
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="A merchant's staff: orders to my shops; by default only those still to send out or hand over.",
+    )
+    async def merchant_orders(self, info: Info, open_only: bool = True) -> list[OrderView]:
+        ctx = info.context
+        found = await service.merchant_orders(ctx.session, ctx.rt.settings, ctx.require_actor(), open_only=open_only)
+        return [OrderView.of(o, items, info) for o, items in found]
 
     @strawberry.field(permission_classes=[IsAuthenticated], description="My orders, or an elder's I order for.")
     async def my_orders(self, info: Info, person_id: strawberry.ID | None = None) -> list[OrderView]:
@@ -157,8 +250,66 @@ class CommerceMutation:
         )
         return OrderView.of(order, await service.items_of(ctx.session, order.id), info)
 
-    @mutation(description="Cancel before it leaves the merchant: stock and money go back.")
-    async def cancel_order(self, info: Info, order_id: strawberry.ID) -> CancelOrderPayload:
+    @mutation(
+        description="Cancel before it leaves the merchant: stock and money go back. "
+        "The elder cancelling what family ordered for them declines it."
+    )
+    async def cancel_order(self, info: Info, order_id: strawberry.ID, reason: str | None = None) -> CancelOrderPayload:
         ctx = info.context
-        order = await service.cancel(ctx.session, ctx.require_actor(), order_id=parse_id(order_id, "orderId"))
+        order = await service.cancel(
+            ctx.session, ctx.require_actor(), order_id=parse_id(order_id, "orderId"), reason=reason
+        )
         return OrderView.of(order, await service.items_of(ctx.session, order.id), info)
+
+    @mutation(description="A merchant's staff: sent out (or ready at the counter); it can no longer be cancelled.")
+    async def dispatch_order(self, info: Info, order_id: strawberry.ID) -> MerchantOrderPayload:
+        ctx = info.context
+        order = await service.dispatch(
+            ctx.session, ctx.rt.settings, ctx.require_actor(), order_id=parse_id(order_id, "orderId")
+        )
+        return OrderView.of(order, await service.items_of(ctx.session, order.id), info)
+
+    @mutation(description="A merchant's staff: handed to the elder; whoever ordered is told.")
+    async def deliver_order(self, info: Info, order_id: strawberry.ID) -> MerchantOrderPayload:
+        ctx = info.context
+        order = await service.deliver(
+            ctx.session, ctx.rt.settings, ctx.require_actor(), order_id=parse_id(order_id, "orderId")
+        )
+        return OrderView.of(order, await service.items_of(ctx.session, order.id), info)
+
+
+@strawberry.type
+class CommerceSubscription:
+    @strawberry.subscription(
+        permission_classes=[IsAuthenticated],
+        description="My orders and bookings (or an elder's I order for) as they change, whoever placed them.",
+    )
+    async def order_updates(
+        self, info: Info, person_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[OrderUpdate, None]:
+        ctx = info.context
+        actor = ctx.require_actor()
+        wanted = optional_id(person_id, "personId")
+        try:
+            person = await managed_person(ctx.session, actor, wanted, Scope.ORDER_FOR)
+        except DomainError as error:
+            raise refused(ctx, error) from error
+        await ctx.commit_and_close()
+
+        async def load(message: dict[str, object]) -> OrderView | BookingView | None:
+            try:  # asked again each time: a revoked link ends what the family sees at once
+                await managed_person(ctx.session, actor, wanted, Scope.ORDER_FOR)
+            except NotFound:
+                return None
+            if "order_id" in message:
+                order = await ctx.session.get(Order, int(str(message["order_id"])), populate_existing=True)
+                if order is None or order.beneficiary_id != person.id:
+                    return None
+                return OrderView.of(order, await service.items_of(ctx.session, order.id), info)
+            booking = await ctx.session.get(Booking, int(str(message["booking_id"])), populate_existing=True)
+            if booking is None or booking.beneficiary_id != person.id:
+                return None
+            return BookingView(booking=booking)
+
+        async for update in rows_as_they_change(ctx, [orders_channel(person.id)], "order", load):
+            yield cast(OrderView | BookingView, update)  # mypy cannot solve T | None against a union

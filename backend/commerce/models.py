@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base, CreatedAtMixin, IdMixin, IdType, str_enum
+from backend.db import Base, CreatedAtMixin, IdMixin, IdType, str_enum, utcnow
 
 
 class OrderStatus(StrEnum):
@@ -48,6 +48,9 @@ class Order(IdMixin, CreatedAtMixin, Base):
     idempotency_key: Mapped[str] = mapped_column(String(140), unique=True)
     cancelled_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
     cancelled_at: Mapped[dt.datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    dispatched_at: Mapped[dt.datetime | None]  # on its way, or ready at the counter for pick-up
+    delivered_at: Mapped[dt.datetime | None]  # handed over
 
 
 class OrderItem(IdMixin, Base):
@@ -57,3 +60,14 @@ class OrderItem(IdMixin, Base):
     day: Mapped[str] = mapped_column(String(10))  # the stock row it was taken from
     quantity: Mapped[int]
     unit_price_fen: Mapped[int]
+
+
+class OrderEvent(IdMixin, Base):
+    """Who changed what and when. Never updated, never deleted."""
+
+    __tablename__ = "order_events"
+    order_id: Mapped[int] = mapped_column(IdType, ForeignKey("orders.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
+    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

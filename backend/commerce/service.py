@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.actor import Actor
 from backend.commerce.catalog import CommerceCatalog, Merchant, Product, commerce_catalog
-from backend.commerce.errors import OrderClosed, OrderingClosed, OutOfStock
-from backend.commerce.models import Fulfilment, Order, OrderItem, OrderStatus, Stock
+from backend.commerce.errors import MerchantClosed, OrderClosed, OrderingClosed, OutOfStock
+from backend.commerce.models import Fulfilment, Order, OrderEvent, OrderItem, OrderStatus, Stock
 from backend.community.models import Household, Person
 from backend.community.service import home_of, managed_person
 from backend.config import Settings
@@ -24,11 +24,14 @@ from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit
 from backend.family.models import Scope
+from backend.notify import live
+from backend.notify.live import orders_channel
 from backend.wallet import payments
 from backend.wallet.payments import PayFrom
 
 MAX_LINES = 10
 MAX_QUANTITY = 20
+MAX_REASON = 300
 GOODS_DAY = ""  # goods have one shelf; meals one per day
 
 
@@ -63,6 +66,27 @@ async def today_menu(session: AsyncSession, settings: Settings, actor: Actor, pe
             left = await _left(session, dishes, today.isoformat())
             meals.append(MenuMeal(merchant, meal, cutoff, now.time() < cutoff, [(d, left[d.code]) for d in dishes]))
     return meals
+
+
+@dataclass(frozen=True)
+class Shop:
+    merchant: Merchant
+    open_now: bool
+    goods: list[tuple[Product, int]]  # with how many are left on the shelf
+
+
+async def shops(session: AsyncSession, settings: Settings, actor: Actor, person_id: int | None) -> list[Shop]:
+    """The merchants serving the person's community, whether they are open now, and their goods."""
+    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    _, community = await home_of(session, person)
+    catalog = commerce_catalog(settings.content_dir)
+    now, _ = _today(settings)
+    found = []
+    for merchant in catalog.merchants_for(community.code):
+        goods = catalog.goods_of(merchant.code)
+        left = await _left(session, goods, GOODS_DAY)
+        found.append(Shop(merchant, merchant.open_at(now.time()), [(p, left[p.code]) for p in goods]))
+    return found
 
 
 async def _left(session: AsyncSession, products: Sequence[Product], day: str) -> dict[str, int]:
@@ -102,6 +126,8 @@ async def place(
     if not (merchant.delivery if fulfilment == Fulfilment.DELIVERY else merchant.pickup):
         raise InvalidInput("fulfilment", field="fulfilment")
     now, today = _today(settings)
+    if not merchant.open_at(now.time()):
+        raise MerchantClosed(merchant.name, f"{merchant.opens:%H:%M}", f"{merchant.closes:%H:%M}")
     placed = payments.placed_as(actor, beneficiary, household.community_id)
     who_pays = payments.payer(actor, beneficiary, placed, pay_from)
     days: dict[str, str] = {}
@@ -133,6 +159,7 @@ async def place(
         for p, q, day in taken
     )
     await _pay(session, order, refund=False, by_id=actor.id)
+    _record(session, order, "placed", actor.id, placed_as=placed, total_fen=order.total_fen)
     emit(session, "commerce.ordered", {"order_id": order.id})
     return order, True
 
@@ -180,15 +207,19 @@ async def _take(session: AsyncSession, product: Product, day: str, quantity: int
         raise OutOfStock(product=product.name("zh-CN"), left=int(left or 0))
 
 
-async def cancel(session: AsyncSession, actor: Actor, *, order_id: int) -> Order:
+async def cancel(session: AsyncSession, actor: Actor, *, order_id: int, reason: str | None = None) -> Order:
     """Before it leaves the merchant: the stock goes back on the shelf and the money back to
-    whoever paid, in the same transaction."""
-    order = (await session.execute(select(Order).where(Order.id == order_id).with_for_update())).scalar_one_or_none()
+    whoever paid, in the same transaction. The elder cancelling what family ordered for them
+    is declining it, and the family is told so."""
+    if reason is not None and len(reason) > MAX_REASON:
+        raise InvalidInput("reason", field="reason")
+    order = await _locked(session, order_id)
     if order is None or not await _may_see(session, actor, order):
         raise NotFound()
     if order.status != OrderStatus.PLACED:
-        raise OrderClosed()
+        raise OrderClosed(order.status.value)
     order.status, order.cancelled_by_id, order.cancelled_at = OrderStatus.CANCELLED, actor.id, utcnow()
+    order.cancel_reason = (reason or "").strip()
     items = (await session.execute(select(OrderItem).where(OrderItem.order_id == order.id))).scalars().all()
     for item in sorted(items, key=lambda i: i.product_code):
         await session.execute(
@@ -197,8 +228,51 @@ async def cancel(session: AsyncSession, actor: Actor, *, order_id: int) -> Order
             .values(left_count=Stock.left_count + item.quantity)
         )
     await _pay(session, order, refund=True, by_id=actor.id)
-    emit(session, "commerce.cancelled", {"order_id": order.id, "by": actor.id})
+    declined = actor.id == order.beneficiary_id != order.placed_by_id
+    _record(session, order, "declined" if declined else "cancelled", actor.id, reason=order.cancel_reason)
+    emit(session, "commerce.cancelled", {"order_id": order.id, "by": actor.id, "declined": declined})
     return order
+
+
+async def _locked(session: AsyncSession, order_id: int) -> Order | None:
+    query = select(Order).where(Order.id == order_id).with_for_update()
+    return (await session.execute(query.execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+async def _for_merchant(session: AsyncSession, settings: Settings, actor: Actor, order_id: int) -> Order:
+    """An order to a merchant the actor works for; anyone else finds nothing."""
+    order = await _locked(session, order_id)
+    merchant = commerce_catalog(settings.content_dir).merchants.get(order.merchant_code) if order else None
+    if order is None or merchant is None or actor.person.phone not in merchant.staff_phones:
+        raise NotFound()
+    return order
+
+
+async def dispatch(session: AsyncSession, settings: Settings, actor: Actor, *, order_id: int) -> Order:
+    """The merchant sends it out (or puts it on the counter for pick-up): no cancelling after."""
+    order = await _for_merchant(session, settings, actor, order_id)
+    if order.status != OrderStatus.PLACED:
+        raise OrderClosed(order.status.value)
+    order.status, order.dispatched_at = OrderStatus.DISPATCHED, utcnow()
+    _record(session, order, "dispatched", actor.id)
+    emit(session, "commerce.dispatched", {"order_id": order.id})
+    return order
+
+
+async def deliver(session: AsyncSession, settings: Settings, actor: Actor, *, order_id: int) -> Order:
+    """Handed to the elder (at the door or the counter): whoever ordered is told it is done."""
+    order = await _for_merchant(session, settings, actor, order_id)
+    if order.status != OrderStatus.DISPATCHED:
+        raise OrderClosed(order.status.value)
+    order.status, order.delivered_at = OrderStatus.DELIVERED, utcnow()
+    _record(session, order, "delivered", actor.id)
+    emit(session, "commerce.delivered", {"order_id": order.id})
+    return order
+
+
+def _record(session: AsyncSession, order: Order, kind: str, actor_id: int | None, **detail: object) -> None:
+    session.add(OrderEvent(order_id=order.id, kind=kind, actor_id=actor_id, detail=detail))
+    live.after_commit(session, [(orders_channel(order.beneficiary_id), {"kind": "order", "order_id": order.id})])
 
 
 async def _may_see(session: AsyncSession, actor: Actor, order: Order) -> bool:
@@ -233,16 +307,24 @@ async def orders_of(
     session: AsyncSession, actor: Actor, *, person_id: int | None
 ) -> list[tuple[Order, list[OrderItem]]]:
     person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
-    orders = (
-        (
-            await session.execute(
-                select(Order).where(Order.beneficiary_id == person.id).order_by(Order.id.desc()).limit(20)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    items = (
-        (await session.execute(select(OrderItem).where(OrderItem.order_id.in_([o.id for o in orders])))).scalars().all()
-    )
+    query = select(Order).where(Order.beneficiary_id == person.id).order_by(Order.id.desc()).limit(20)
+    return await _with_items(session, (await session.execute(query)).scalars().all())
+
+
+async def merchant_orders(
+    session: AsyncSession, settings: Settings, actor: Actor, *, open_only: bool
+) -> list[tuple[Order, list[OrderItem]]]:
+    """For a merchant's staff: the orders to their merchants, oldest first (to send out in turn)."""
+    mine = [m.code for m in commerce_catalog(settings.content_dir).staffed_by(actor.person.phone)]
+    query = select(Order).where(Order.merchant_code.in_(mine))
+    if open_only:
+        query = query.where(Order.status.in_([OrderStatus.PLACED, OrderStatus.DISPATCHED])).order_by(Order.id)
+    else:
+        query = query.order_by(Order.id.desc())
+    return await _with_items(session, (await session.execute(query.limit(100))).scalars().all())
+
+
+async def _with_items(session: AsyncSession, orders: Sequence[Order]) -> list[tuple[Order, list[OrderItem]]]:
+    query = select(OrderItem).where(OrderItem.order_id.in_([o.id for o in orders])).order_by(OrderItem.id)
+    items = (await session.execute(query)).scalars().all()
     return [(o, [i for i in items if i.order_id == o.id]) for o in orders]

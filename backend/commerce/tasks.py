@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import runtime
@@ -10,6 +12,7 @@ from backend.commerce.catalog import commerce_catalog
 from backend.commerce.models import Order
 from backend.community import repository as community_repository
 from backend.community.models import Person
+from backend.db import utcnow
 from backend.events import Event, consumer
 from backend.notify import service as notify
 
@@ -69,4 +72,20 @@ async def tell_cancelled(session: AsyncSession, event: Event) -> None:
         return
     by = await session.get(Person, int(event.payload["by"]))
     involved = {order.beneficiary_id, order.placed_by_id} | await _merchant_staff(session, order)
-    await _tell(session, involved - {by.id if by else 0}, order, "cancelled", by=by.name if by else "")
+    key = "declined" if event.payload.get("declined") else "cancelled"
+    reason = order.cancel_reason or "-"
+    await _tell(session, involved - {by.id if by else 0}, order, key, by=by.name if by else "", reason=reason)
+
+
+@consumer("commerce.dispatched", name="commerce.tell_dispatched")
+@consumer("commerce.delivered", name="commerce.tell_delivered")
+async def tell_progress(session: AsyncSession, event: Event) -> None:
+    """The elder and whoever ordered for them follow it to the door (or the counter)."""
+    order = await session.get(Order, int(event.payload["order_id"]))
+    if order is None:
+        return
+    step = event.topic.rsplit(".", 1)[1]
+    at = (order.delivered_at if step == "delivered" else order.dispatched_at) or utcnow()
+    local = at.astimezone(ZoneInfo(runtime.current().settings.default_timezone))
+    key = f"{step}_{order.fulfilment.value}"
+    await _tell(session, {order.beneficiary_id, order.placed_by_id}, order, key, at=f"{local:%H:%M}")

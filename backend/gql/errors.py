@@ -16,7 +16,7 @@ from strawberry.types import Info
 from backend.auth import errors as auth_errors
 from backend.commerce import errors as commerce_errors
 from backend.emergency.errors import AlertClosed, NoHealthConsent
-from backend.errors import DomainError, InvalidInput, NotFound, RateLimited
+from backend.errors import DomainError, InvalidInput, NotFound, RateLimited, Words
 from backend.family import errors as family_errors
 from backend.services import errors as services_errors
 from backend.wallet import errors as wallet_errors
@@ -168,6 +168,12 @@ class OrderClosedError(UserError):
     pass
 
 
+@strawberry.type
+class MerchantClosedError(UserError):
+    opens: str = strawberry.field(description='Local time: "08:00".')
+    closes: str
+
+
 # The GraphQL type for each exception, and what it adds besides code and message.
 ERROR_TYPES: dict[type[DomainError], type] = {
     NotFound: NotFoundError,
@@ -198,6 +204,7 @@ ERROR_TYPES: dict[type[DomainError], type] = {
     commerce_errors.OutOfStock: OutOfStockError,
     commerce_errors.OrderingClosed: OrderingClosedError,
     commerce_errors.OrderClosed: OrderClosedError,
+    commerce_errors.MerchantClosed: MerchantClosedError,
 }
 
 _EXTRA_FIELDS = {
@@ -206,6 +213,7 @@ _EXTRA_FIELDS = {
     InvalidCodeError: lambda e: {"remaining_attempts": e.params["remaining"]},
     WrongCheckInCodeError: lambda e: {"remaining_attempts": e.params["remaining"]},
     OutOfStockError: lambda e: {"left": e.params["left"]},
+    MerchantClosedError: lambda e: {"opens": e.params["opens"], "closes": e.params["closes"]},
 }
 
 
@@ -213,7 +221,7 @@ def message_for(error: DomainError, locale: str | None) -> str:
     from backend import runtime
 
     catalog = runtime.current().catalog
-    params = dict(error.params)
+    params = {k: catalog.text(locale, v) if isinstance(v, Words) else v for k, v in error.params.items()}
     field = params.get("field")
     if isinstance(field, str):
         # Say what is wrong in the asker's words, not the argument's name.

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
+from graphql import GraphQLError
+
+from backend.errors import DomainError
 from backend.gql.context import Context
+from backend.gql.errors import message_for
 
 T = TypeVar("T")
 
@@ -27,3 +31,9 @@ async def rows_as_they_change(
         if row is not None:
             yield row
         await ctx.commit_and_close()
+
+
+def refused(ctx: Context, error: DomainError) -> GraphQLError:
+    """A subscription refused before its first message: the same code and localized message a
+    query's top-level error carries (strawberry does not run LocalizeErrors on a stream)."""
+    return GraphQLError(message_for(error, ctx.locale), extensions={"code": error.code})

@@ -18,7 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from backend.auth.gql import AuthMutation
-from backend.commerce.gql import CommerceMutation, CommerceQuery
+from backend.commerce.gql import CommerceMutation, CommerceQuery, CommerceSubscription
 from backend.community.gql import CommunityMutation, CommunityQuery
 from backend.config import Settings
 from backend.emergency.gql import EmergencyMutation, EmergencyQuery, EmergencySubscription
@@ -54,7 +54,7 @@ class Mutation(
 
 
 @strawberry.type
-class Subscription(FamilySubscription, EmergencySubscription, NotifySubscription):
+class Subscription(FamilySubscription, EmergencySubscription, NotifySubscription, CommerceSubscription):
     pass
 
 

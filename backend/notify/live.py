@@ -117,6 +117,11 @@ def person_channel(person_id: int) -> str:
     return f"person:{person_id}"
 
 
+def orders_channel(person_id: int) -> str:
+    """An elder's orders and bookings, whoever placed them: what their family follows."""
+    return f"orders:{person_id}"
+
+
 def after_commit(session: AsyncSession, messages: Iterable[Message]) -> None:
     """Publish once the session's transaction has committed: a subscriber that reads the row
     a message names must find it (published earlier, it could read before the commit)."""

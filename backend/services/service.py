@@ -24,6 +24,8 @@ from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit
 from backend.family.models import Scope
+from backend.notify import live
+from backend.notify.live import orders_channel
 from backend.services.catalog import Offering, service_catalog
 from backend.services.errors import AlreadyRated, BookingClosed, NotCompleted, SlotFull, WrongCheckInCode
 from backend.services.models import (
@@ -185,8 +187,9 @@ async def cancel(session: AsyncSession, actor: Actor, *, booking_id: int, reason
     await _pay(session, booking, refund=True, by_id=actor.id)
     for name in REMINDERS:
         await jobs.cancel(session, remind_key(booking.id, name))
-    _record(session, booking, "cancelled", actor.id, reason=booking.cancel_reason)
-    emit(session, "services.cancelled", {"booking_id": booking.id, "by": actor.id})
+    declined = actor.id == booking.beneficiary_id != booking.placed_by_id  # the elder said no to family's booking
+    _record(session, booking, "declined" if declined else "cancelled", actor.id, reason=booking.cancel_reason)
+    emit(session, "services.cancelled", {"booking_id": booking.id, "by": actor.id, "declined": declined})
     return booking
 
 
@@ -267,6 +270,8 @@ async def _visible(session: AsyncSession, actor: Actor, booking_id: int, *, for_
 
 def _record(session: AsyncSession, booking: Booking, kind: str, actor_id: int | None, **detail: object) -> None:
     session.add(BookingEvent(booking_id=booking.id, kind=kind, actor_id=actor_id, detail=detail))
+    message = {"kind": "order", "booking_id": booking.id}
+    live.after_commit(session, [(orders_channel(booking.beneficiary_id), message)])
 
 
 async def bookings_of(

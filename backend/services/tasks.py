@@ -72,7 +72,9 @@ async def tell_cancelled(session: AsyncSession, event: Event) -> None:
         return
     by = await session.get(Person, int(event.payload["by"]))
     involved = {booking.beneficiary_id, booking.placed_by_id} | await _provider_staff(session, booking)
-    await _tell(session, involved - {by.id if by else 0}, booking, "cancelled", by=by.name if by else "")
+    key = "declined" if event.payload.get("declined") else "cancelled"
+    reason = booking.cancel_reason or "-"
+    await _tell(session, involved - {by.id if by else 0}, booking, key, by=by.name if by else "", reason=reason)
 
 
 @consumer("services.confirmed", name="services.tell_confirmed")

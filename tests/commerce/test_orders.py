@@ -6,10 +6,20 @@ import asyncio
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
-from backend.commerce.models import Order
-from tests.conftest import ELDER, FAMILY, SERVICE_CENTRE, Api, Database
+from backend.commerce.models import Order, OrderEvent
+from tests.conftest import ELDER, FAMILY, GRID_WORKER, SERVICE_CENTRE, Api, Database
+
+SHOP_STAFF = "+8613600000002"  # 邻里便民超市
+
+
+@pytest.fixture(autouse=True)
+def nine_in_the_morning(local_clock: Any) -> Any:
+    """Shops open (08:00–21:00), lunch (until 10:00) and dinner (until 15:30) still taking orders."""
+    local_clock("09:00")
+    return local_clock
 
 
 async def me(api: Api, phone: str) -> str:
@@ -100,22 +110,97 @@ async def test_twenty_orders_at_once_for_the_last_three_cartons_sell_three(api: 
         assert await session.scalar(select(func.count()).select_from(Order)) == 3
 
 
-async def test_todays_menu_shows_each_meal_its_cut_off_and_portions(api: Api) -> None:
+async def test_todays_menu_shows_each_meal_its_cut_off_and_portions(api: Api, nine_in_the_morning: Any) -> None:
     menu = (await api.op("app/TodayMenu", {}, await api.sign_in(ELDER)))["data"]["todayMenu"]
     lunch = next(m for m in menu if m["meal"] == "lunch")
     assert lunch["merchantName"] == "幸福长者食堂" and lunch["mealName"] == "午餐" and lunch["orderBefore"] == "10:00"
-    assert {d["productCode"]: d["portionsLeft"] for d in lunch["dishes"]} == {"lunch-set-a": 40, "lunch-set-soft": 20}
-    dinner = next(m for m in menu if m["meal"] == "dinner")
-    await api.op(
-        "app/TopUpWallet",
-        {"amountFen": 5000, "method": "CASH", "idempotencyKey": uuid.uuid4().hex, "personId": await me(api, ELDER)},
-        await api.sign_in(SERVICE_CENTRE),
+    assert lunch["open"] and {d["productCode"]: d["portionsLeft"] for d in lunch["dishes"]} == {
+        "lunch-set-a": 40,
+        "lunch-set-soft": 20,
+    }
+    await fill(api, SERVICE_CENTRE, 5000, person=await me(api, ELDER), method="CASH")
+    assert (await order(api, ELDER, [{"productCode": "lunch-set-a", "quantity": 2}]))["__typename"] == "CommerceOrder"
+    after = (await api.op("app/TodayMenu", {}, await api.sign_in(ELDER)))["data"]["todayMenu"]
+    assert next(m for m in after if m["meal"] == "lunch")["dishes"][0]["portionsLeft"] == 38
+
+    nine_in_the_morning("10:30")  # past lunch's cut-off: the kitchen is cooking what was ordered
+    api.tokens.clear()  # the morning's sign-ins have expired
+    late = (await api.op("app/TodayMenu", {}, await api.sign_in(ELDER)))["data"]["todayMenu"]
+    assert [m["open"] for m in late] == [False, True]  # lunch closed, dinner still open
+    refused = await order(api, ELDER, [{"productCode": "lunch-set-a", "quantity": 1}])
+    assert refused["__typename"] == "OrderingClosedError" and "预订时间" in refused["message"]
+    dinner = await order(api, ELDER, [{"productCode": "dinner-noodles", "quantity": 1}])
+    assert dinner["__typename"] == "CommerceOrder" and await balance(api, ELDER) == 5000 - 2400 - 800
+
+
+async def test_a_shop_shows_its_hours_and_takes_no_orders_when_closed(api: Api, nine_in_the_morning: Any) -> None:
+    await fill(api, SERVICE_CENTRE, 5000, person=await me(api, ELDER), method="CASH")
+    shops = (await api.op("app/Shops", {}, await api.sign_in(ELDER)))["data"]["shops"]
+    shop = next(s for s in shops if s["code"] == "linli-shop")
+    assert shop["openNow"] and (shop["opens"], shop["closes"]) == ("08:00", "21:00")
+    assert {g["productCode"]: (g["unit"], g["left"]) for g in shop["goods"]} == {
+        "rice-5kg": ("袋", 20),
+        "eggs-15": ("盒", 30),
+        "milk-1l": ("盒", 3),
+    }
+    nine_in_the_morning("21:30")
+    api.tokens.clear()  # the morning's sign-ins have expired
+    shop = next(
+        s
+        for s in (await api.op("app/Shops", {}, await api.sign_in(ELDER)))["data"]["shops"]
+        if s["code"] == "linli-shop"
     )
-    meal = await order(api, ELDER, [{"productCode": "dinner-noodles", "quantity": 1}])
-    if dinner["open"]:
-        assert meal["__typename"] == "CommerceOrder"
-        after = (await api.op("app/TodayMenu", {}, await api.sign_in(ELDER)))["data"]["todayMenu"]
-        noodles = next(m for m in after if m["meal"] == "dinner")["dishes"][0]
-        assert noodles["portionsLeft"] == 29
-    else:  # past 15:30 in Shanghai: the canteen is not cooking more for tonight
-        assert meal["__typename"] == "OrderingClosedError" and "预订时间" in meal["message"]
+    assert not shop["openNow"]
+    closed = await order(api, ELDER, [{"productCode": "rice-5kg", "quantity": 1}])
+    assert closed["__typename"] == "MerchantClosedError" and (closed["opens"], closed["closes"]) == ("08:00", "21:00")
+    assert closed["message"] == "邻里便民超市现在没有营业，营业时间是08:00到21:00。"
+    assert await balance(api, ELDER) == 5000
+
+
+async def test_the_shop_sends_out_and_hands_over_and_the_daughter_is_told(api: Api, db: Database) -> None:
+    father = await me(api, ELDER)
+    await fill(api, FAMILY, 10_000)
+    placed = await order(api, FAMILY, [{"productCode": "rice-5kg", "quantity": 1}], personId=father, payFrom="ME")
+    shop = await api.sign_in(SHOP_STAFF)
+    waiting = (await api.op("staff/MerchantOrders", {}, shop))["data"]["merchantOrders"]
+    assert [(o["id"], o["address"]) for o in waiting] == [(placed["id"], waiting[0]["address"])]
+    assert "幸福社区" in waiting[0]["address"]
+    stranger = await api.op("staff/DispatchOrder", {"orderId": placed["id"]}, await api.sign_in(GRID_WORKER))
+    assert stranger["data"]["dispatchOrder"]["code"] == "NOT_FOUND"  # not their shop
+    early = await api.op("staff/DeliverOrder", {"orderId": placed["id"]}, shop)
+    assert early["data"]["deliverOrder"]["code"] == "ORDER_CLOSED"  # not sent out yet
+
+    sent = (await api.op("staff/DispatchOrder", {"orderId": placed["id"]}, shop))["data"]["dispatchOrder"]
+    assert sent["status"] == "DISPATCHED" and sent["dispatchedAt"]
+    too_late = await api.op("app/CancelOrder", {"orderId": placed["id"]}, await api.sign_in(FAMILY))
+    refused = too_late["data"]["cancelOrder"]
+    assert refused["code"] == "ORDER_CLOSED" and refused["message"] == "这张订单已经送出，不能再这样改了。"
+    await api.settle()
+    assert "已经送出" in await api.last_sms(FAMILY)
+
+    done = (await api.op("staff/DeliverOrder", {"orderId": placed["id"]}, shop))["data"]["deliverOrder"]
+    assert done["status"] == "DELIVERED" and done["deliveredAt"]
+    await api.settle()
+    assert "邻里便民超市的订单（大米5公斤×1）已经送到" in await api.last_sms(FAMILY)
+    assert (await api.op("staff/MerchantOrders", {}, shop))["data"]["merchantOrders"] == []
+    mine = (await api.op("app/MyOrders", {"personId": father}, await api.sign_in(FAMILY)))["data"]["myOrders"]
+    assert mine[0]["status"] == "DELIVERED" and await balance(api, FAMILY) == 10_000 - 3500
+    async with db.factory() as session:
+        kinds = (await session.execute(select(OrderEvent.kind).order_by(OrderEvent.id))).scalars().all()
+    assert kinds == ["placed", "dispatched", "delivered"]
+
+
+async def test_the_father_declines_what_his_daughter_ordered_and_her_money_comes_back(api: Api) -> None:
+    father = await me(api, ELDER)
+    await fill(api, FAMILY, 10_000)
+    placed = await order(api, FAMILY, [{"productCode": "eggs-15", "quantity": 2}], personId=father, payFrom="ME")
+    assert await balance(api, FAMILY) == 7000
+    declined = await api.op(
+        "app/CancelOrder", {"orderId": placed["id"], "reason": "家里还有鸡蛋"}, await api.sign_in(ELDER)
+    )
+    assert declined["data"]["cancelOrder"]["status"] == "CANCELLED"
+    assert declined["data"]["cancelOrder"]["cancelReason"] == "家里还有鸡蛋"
+    assert await balance(api, FAMILY) == 10_000  # back to whoever paid
+    await api.settle()
+    told = await api.last_sms(FAMILY)
+    assert "不需要邻里便民超市的这份订单（鸡蛋15个×2），已取消，钱已退回。原因：家里还有鸡蛋" in told

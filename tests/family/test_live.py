@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import re
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ELDER, Database, document, load_demo, make_settings, run_blocking
+from tests.conftest import ELDER, document
+from tests.conftest import sync_op as op
+from tests.conftest import sync_sign_in as sign_in
 
 CHILD = "+8613955550007"
-
-
-def sign_in(client: TestClient, phone: str) -> str:
-    client.post("/graphql", json={"query": document("app/RequestLoginCode"), "variables": {"phone": phone}})
-    messages = client.get("/dev/outbox", params={"to": phone}).json()["messages"]
-    # The invitation's SMS, sent by an event consumer, may land after the code.
-    code = next(m for m in (re.search(r"\d{6}", msg["text"]) for msg in messages) if m)
-    result = client.post(
-        "/graphql", json={"query": document("app/SignIn"), "variables": {"phone": phone, "code": code.group(0)}}
-    ).json()
-    return result["data"]["signIn"]["accessToken"]
-
-
-def op(client: TestClient, name: str, variables: dict, token: str) -> dict:
-    return client.post(
-        "/graphql", json={"query": document(name), "variables": variables}, headers={"Authorization": f"Bearer {token}"}
-    ).json()
 
 
 def next_update(ws: Any, *, until_status: str, at_most: int = 3) -> dict:
@@ -41,27 +23,6 @@ def next_update(ws: Any, *, until_status: str, at_most: int = 3) -> dict:
         if update["status"] == until_status:
             return update
     raise AssertionError(f"no {until_status} update")
-
-
-@pytest.fixture
-def client(tmp_path: Path, sqlite_template: Path):  # type: ignore[no-untyped-def]
-    from backend.app import create_app
-    from backend.db import create_engine, session_factory
-
-    path = tmp_path / "linli.db"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite+aiosqlite:///{path}"
-
-    async def demo() -> None:
-        engine = create_engine(url)
-        try:
-            await load_demo(Database("sqlite", url, engine, session_factory(engine)))
-        finally:
-            await engine.dispose()
-
-    run_blocking(demo())
-    with TestClient(create_app(make_settings(tmp_path, url))) as test_client:
-        yield test_client
 
 
 def test_the_elder_sees_the_invitation_accepted_live(client: TestClient) -> None:

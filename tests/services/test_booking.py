@@ -111,6 +111,22 @@ async def test_cancelling_gives_the_place_and_the_money_back(api: Api) -> None:
     assert again["data"]["cancelBooking"]["code"] == "BOOKING_CLOSED"
 
 
+async def test_the_mother_declines_a_visit_her_son_booked_and_he_is_refunded(api: Api) -> None:
+    mother = await me(api, ELDER)
+    await fill_wallet(api, FAMILY, 5000)
+    first = (await slots(api, FAMILY, "bath-at-home", mother))[0]
+    booked = await book(api, FAMILY, "bath-at-home", first["start"], personId=mother, payFrom="ME")
+    assert await balance(api, FAMILY) == 2000
+    declined = await api.op(
+        "app/CancelBooking", {"bookingId": booked["id"], "reason": "女儿周末回来帮我洗"}, await api.sign_in(ELDER)
+    )
+    assert declined["data"]["cancelBooking"]["status"] == "CANCELLED"
+    assert await balance(api, FAMILY) == 5000 and await balance(api, ELDER) == 0
+    await api.settle()
+    told = await api.last_sms(FAMILY)
+    assert "不需要上门助浴" in told and "费用已退回。原因：女儿周末回来帮我洗" in told
+
+
 async def test_fifty_bookings_at_once_for_ten_places_give_ten(api: Api, db: Database) -> None:
     mother = await me(api, ELDER)
     await fill_wallet(api, SERVICE_CENTRE, 100_000, person=mother, method="CASH")
