@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     redis_prefix: str = "linli"
     # Serve HTTP and also run the event consumers and job runner in this process.
     run_workers_in_api: bool = True
+    # Start the standing jobs (monthly subsidies) when workers start. Tests that are not
+    # about them turn this off, so an allowance does not land in the middle of their sums.
+    standing_jobs: bool = True
 
     content_dir: Path = REPO_ROOT / "content"
     operations_dir: Path = REPO_ROOT / "graphql" / "operations"

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Index, String, Text, func, insert, select, update
 from sqlalchemy import event as sa_event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -119,6 +120,32 @@ async def schedule_new(
     ]
     await session.execute(insert(Job), rows)
     _note_scheduled(session, min(run_at for run_at, _, _ in jobs))
+
+
+_standing: list[str] = []
+
+
+def standing(kind: str) -> None:
+    """A job that is always scheduled (monthly subsidies): started at once the first time the
+    workers start; its handler schedules its next run under `standing_key(kind)`."""
+    _standing.append(kind)
+
+
+def standing_key(kind: str) -> str:
+    return f"standing:{kind}"
+
+
+async def ensure_standing(factory: async_sessionmaker[AsyncSession]) -> None:
+    for kind in _standing:
+        try:
+            async with transaction(factory) as session:
+                pending = await session.scalar(
+                    select(Job.id).where(Job.dedupe_key == standing_key(kind), Job.status == JobStatus.PENDING)
+                )
+                if pending is None:
+                    await schedule(session, kind, utcnow(), key=standing_key(kind))
+        except IntegrityError:
+            log.info("standing job %s was scheduled by another process", kind)
 
 
 async def cancel(session: AsyncSession, key: str) -> bool:

@@ -106,6 +106,8 @@ class Runtime:
             self.transport = events.InProcessTransport(self.factory)
         events.set_transport(self.transport)
         if workers:
+            if self.settings.standing_jobs:
+                await jobs.ensure_standing(self.factory)
             self.job_runner = jobs.JobRunner(self.factory)
             self._spawn(self.job_runner.run_forever(self._stop))
             self._spawn(events.sweep_forever(self.factory, self._stop))

@@ -239,6 +239,7 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
         "var_dir": tmp_path / "var",
         "log_json": False,
         "public_base_url": "http://testserver",
+        "standing_jobs": False,
     }
     values.update(overrides)
     return Settings(**values)
@@ -428,8 +429,8 @@ def sync_op(client: Any, name: str, variables: dict[str, Any], token: str) -> di
 @pytest.fixture
 def local_clock() -> Iterator[Any]:
     """Moves the wall clock (never the event loop's) to a local time in the community's zone:
-    `at("09:00")` is tomorrow at nine; later calls stay on that day and may only go forward,
-    so tokens issued earlier in the test stay valid. The clock keeps ticking from there."""
+    `at("09:00")` is tomorrow at nine, `at("00:10", on=date)` a given day; later calls may
+    only go forward, so tokens issued earlier in the test stay valid. The clock keeps ticking."""
     from zoneinfo import ZoneInfo
 
     import time_machine
@@ -438,8 +439,9 @@ def local_clock() -> Iterator[Any]:
     day = dt.datetime.now(tz).date() + dt.timedelta(days=1)
     travels: list[Any] = []
 
-    def at(hh_mm: str, days_later: int = 0) -> dt.datetime:
-        when = dt.datetime.combine(day + dt.timedelta(days=days_later), dt.time.fromisoformat(hh_mm), tz)
+    def at(hh_mm: str, days_later: int = 0, on: dt.date | None = None) -> dt.datetime:
+        when = dt.datetime.combine(on or day + dt.timedelta(days=days_later), dt.time.fromisoformat(hh_mm), tz)
+        assert not travels or when >= dt.datetime.now(tz), "the clock only goes forward in a test"
         travel = time_machine.travel(when, tick=True)
         travel.start()
         travels.append(travel)

@@ -158,7 +158,17 @@ async def place(
         OrderItem(order_id=order.id, product_code=p.code, day=day, quantity=q, unit_price_fen=p.price_fen)
         for p, q, day in taken
     )
-    await _pay(session, order, refund=False, by_id=actor.id)
+    await payments.pay(
+        session,
+        ref=f"order:{order.id}",
+        payer_id=order.payer_id,
+        beneficiary_id=order.beneficiary_id,
+        provider_code=order.merchant_code,
+        amount_fen=order.total_fen,
+        category="meal" if merchant.kind == "canteen" else merchant.kind,
+        content_dir=settings.content_dir,
+        by_id=actor.id,
+    )
     _record(session, order, "placed", actor.id, placed_as=placed, total_fen=order.total_fen)
     emit(session, "commerce.ordered", {"order_id": order.id})
     return order, True
@@ -227,7 +237,7 @@ async def cancel(session: AsyncSession, actor: Actor, *, order_id: int, reason: 
             .where(Stock.product_code == item.product_code, Stock.day == item.day)
             .values(left_count=Stock.left_count + item.quantity)
         )
-    await _pay(session, order, refund=True, by_id=actor.id)
+    await payments.refund(session, ref=f"order:{order.id}", by_id=actor.id)
     declined = actor.id == order.beneficiary_id != order.placed_by_id
     _record(session, order, "declined" if declined else "cancelled", actor.id, reason=order.cancel_reason)
     emit(session, "commerce.cancelled", {"order_id": order.id, "by": actor.id, "declined": declined})
@@ -284,18 +294,6 @@ async def _may_see(session: AsyncSession, actor: Actor, order: Order) -> bool:
         await session.get(Household, beneficiary.household_id) if beneficiary and beneficiary.household_id else None
     )
     return household is not None and actor.is_staff_of(household.community_id)
-
-
-async def _pay(session: AsyncSession, order: Order, *, refund: bool, by_id: int) -> None:
-    await payments.pay(
-        session,
-        ref=f"order:{order.id}",
-        payer_id=order.payer_id,
-        provider_code=order.merchant_code,
-        amount_fen=order.total_fen,
-        refund=refund,
-        by_id=by_id,
-    )
 
 
 async def items_of(session: AsyncSession, order_id: int) -> list[OrderItem]:

@@ -126,7 +126,17 @@ async def book(
     )
     session.add(booking)
     await session.flush()
-    await _pay(session, booking, refund=False, by_id=actor.id)
+    await payments.pay(
+        session,
+        ref=f"booking:{booking.id}",
+        payer_id=booking.payer_id,
+        beneficiary_id=booking.beneficiary_id,
+        provider_code=booking.provider_code,
+        amount_fen=booking.price_fen,
+        category=offering.category,
+        content_dir=settings.content_dir,
+        by_id=actor.id,
+    )
     _record(session, booking, "requested", actor.id, placed_as=placed, price_fen=offering.price_fen)
     emit(session, "services.booked", {"booking_id": booking.id})
     now = utcnow()
@@ -184,7 +194,7 @@ async def cancel(session: AsyncSession, actor: Actor, *, booking_id: int, reason
         .where(SlotCount.offering_code == booking.offering_code, SlotCount.slot_start == booking.slot_start)
         .values(taken=SlotCount.taken - 1)
     )
-    await _pay(session, booking, refund=True, by_id=actor.id)
+    await payments.refund(session, ref=f"booking:{booking.id}", by_id=actor.id)
     for name in REMINDERS:
         await jobs.cancel(session, remind_key(booking.id, name))
     declined = actor.id == booking.beneficiary_id != booking.placed_by_id  # the elder said no to family's booking
@@ -241,18 +251,6 @@ async def complete(
     _record(session, booking, "completed", actor.id)
     emit(session, "services.completed", {"booking_id": booking.id})
     return booking
-
-
-async def _pay(session: AsyncSession, booking: Booking, *, refund: bool, by_id: int) -> None:
-    await payments.pay(
-        session,
-        ref=f"booking:{booking.id}",
-        payer_id=booking.payer_id,
-        provider_code=booking.provider_code,
-        amount_fen=booking.price_fen,
-        refund=refund,
-        by_id=by_id,
-    )
 
 
 async def _visible(session: AsyncSession, actor: Actor, booking_id: int, *, for_update: bool = False) -> Booking:

@@ -70,9 +70,7 @@ async def post(
     accounts = await _lock(session, sorted({a.id for a, _ in legs}))
     amount = sum(a for _, a in legs if a > 0)
     if idempotency_key is not None:
-        first = (
-            await session.execute(select(LedgerTransaction).where(LedgerTransaction.idempotency_key == idempotency_key))
-        ).scalar_one_or_none()
+        first = await by_key(session, idempotency_key)
         if first is not None:
             if first.kind != kind or first.amount_fen != amount or first.ref != ref:
                 raise InvalidInput("idempotencyKey", field="idempotencyKey")
@@ -95,6 +93,26 @@ async def post(
     return tx, True
 
 
+async def locked(session: AsyncSession, accounts: Sequence[Account]) -> dict[int, Account]:
+    """The accounts, locked until the transaction ends and read fresh: balances to decide on."""
+    return await _lock(session, sorted({a.id for a in accounts}))
+
+
+async def legs_of(session: AsyncSession, tx: LedgerTransaction) -> list[tuple[Account, int]]:
+    rows = await session.execute(
+        select(Account, LedgerEntry.amount_fen)
+        .join(LedgerEntry, LedgerEntry.account_id == Account.id)
+        .where(LedgerEntry.transaction_id == tx.id)
+        .order_by(LedgerEntry.id)
+    )
+    return [(a, amount) for a, amount in rows.all()]
+
+
+async def by_key(session: AsyncSession, idempotency_key: str) -> LedgerTransaction | None:
+    query = select(LedgerTransaction).where(LedgerTransaction.idempotency_key == idempotency_key)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def _lock(session: AsyncSession, account_ids: list[int]) -> dict[int, Account]:
     query = select(Account).where(Account.id.in_(account_ids)).order_by(Account.id)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
@@ -103,15 +121,22 @@ async def _lock(session: AsyncSession, account_ids: list[int]) -> dict[int, Acco
     return {a.id: a for a in rows}
 
 
+async def find_many(session: AsyncSession, keys: Sequence[str]) -> Sequence[Account]:
+    return (await session.execute(select(Account).where(Account.key.in_(keys)).order_by(Account.id))).scalars().all()
+
+
 async def entries_of(
-    session: AsyncSession, account_id: int, limit: int
-) -> Sequence[tuple[LedgerEntry, LedgerTransaction]]:
-    """The account's statement, newest first."""
+    session: AsyncSession, account_ids: Sequence[int], limit: int
+) -> Sequence[tuple[Account, LedgerEntry, LedgerTransaction]]:
+    """The accounts' statement, newest first."""
+    if not account_ids:
+        return []
     rows = await session.execute(
-        select(LedgerEntry, LedgerTransaction)
+        select(Account, LedgerEntry, LedgerTransaction)
+        .join(LedgerEntry, LedgerEntry.account_id == Account.id)
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-        .where(LedgerEntry.account_id == account_id)
+        .where(LedgerEntry.account_id.in_(account_ids))
         .order_by(LedgerEntry.id.desc())
         .limit(limit)
     )
-    return [(e, t) for e, t in rows]
+    return [(a, e, t) for a, e, t in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
@@ -15,17 +16,19 @@ class AccountKind(StrEnum):
     CASH_DESK = "cash_desk"  # cash taken at a community's service centre
     GATEWAY = "gateway"  # money paid in online
     PROVIDER = "provider"  # what a service provider or merchant has been paid
+    SUBSIDY = "subsidy"  # an elder's government allowance under one policy (政府补贴)
+    GOVERNMENT = "government"  # what a subsidy policy has paid out, net of what expired
 
 
 # Accounts that mirror money arriving from outside: their balance is what came in, negated.
-EXTERNAL_KINDS = frozenset({AccountKind.CASH_DESK, AccountKind.GATEWAY})
+EXTERNAL_KINDS = frozenset({AccountKind.CASH_DESK, AccountKind.GATEWAY, AccountKind.GOVERNMENT})
 
 
 class Account(IdMixin, Base):
     __tablename__ = "accounts"
     __table_args__ = (
         # A person's balance never goes below zero, whatever the code above does.
-        CheckConstraint("balance_fen >= 0 OR kind IN ('cash_desk', 'gateway')", name="no_overdraft"),
+        CheckConstraint("balance_fen >= 0 OR kind IN ('cash_desk', 'gateway', 'government')", name="no_overdraft"),
     )
     key: Mapped[str] = mapped_column(String(80), unique=True)  # "wallet:person:12", "cash_desk:community:1"
     kind: Mapped[AccountKind] = mapped_column(str_enum(AccountKind))
@@ -51,3 +54,15 @@ class LedgerEntry(IdMixin, Base):
     transaction_id: Mapped[int] = mapped_column(IdType, ForeignKey("ledger_transactions.id"), index=True)
     account_id: Mapped[int] = mapped_column(IdType, ForeignKey("accounts.id"), index=True)
     amount_fen: Mapped[int]  # + into the account, - out of it
+
+
+class SubsidyGrant(Base):
+    """A subsidy given by staff to an elder who qualifies (低保): by whom and when, and when it ended."""
+
+    __tablename__ = "subsidy_grants"
+    person_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"), primary_key=True)
+    policy_code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    granted_by_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    granted_at: Mapped[dt.datetime]
+    ended_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
+    ended_at: Mapped[dt.datetime | None]

@@ -4,14 +4,15 @@ service booking and a shop order."""
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.actor import Actor
 from backend.community.models import Person
 from backend.errors import InvalidInput
-from backend.wallet import ledger
-from backend.wallet.models import AccountKind
+from backend.wallet import ledger, subsidies
+from backend.wallet.models import Account, AccountKind
 
 
 class PayFrom(StrEnum):
@@ -33,17 +34,40 @@ def payer(actor: Actor, beneficiary: Person, placed: str, pay_from: PayFrom) -> 
 
 
 async def pay(
-    session: AsyncSession, *, ref: str, payer_id: int, provider_code: str, amount_fen: int, refund: bool, by_id: int
+    session: AsyncSession,
+    *,
+    ref: str,
+    payer_id: int,
+    beneficiary_id: int,
+    provider_code: str,
+    amount_fen: int,
+    category: str,
+    content_dir: Path,
+    by_id: int,
 ) -> None:
-    """Payer's wallet to the provider's account (or back): raises InsufficientFunds."""
+    """To the provider: first from the beneficiary's subsidies that cover `category` (政府补贴
+    is the elder's, whoever orders), the rest from the payer's wallet. Raises InsufficientFunds."""
+    allowances = await subsidies.accounts_covering(session, content_dir, beneficiary_id, category)
     wallet = await ledger.account(session, ledger.wallet_key(payer_id), AccountKind.WALLET, person_id=payer_id)
     provider = await ledger.account(session, ledger.provider_key(provider_code), AccountKind.PROVIDER)
-    amount = amount_fen if refund else -amount_fen
-    await ledger.post(
-        session,
-        kind="refund" if refund else "payment",
-        legs=[(wallet, amount), (provider, -amount)],
-        idempotency_key=f"{ref}:{'refund' if refund else 'pay'}",
-        ref=ref,
-        by_id=by_id,
-    )
+    balances = await ledger.locked(session, allowances)
+    legs: list[tuple[Account, int]] = []
+    left = amount_fen
+    for allowance in allowances:
+        take = min(balances[allowance.id].balance_fen, left)
+        if take > 0:
+            legs.append((allowance, -take))
+            left -= take
+    if left:
+        legs.append((wallet, -left))
+    legs.append((provider, amount_fen))
+    await ledger.post(session, kind="payment", legs=legs, idempotency_key=f"{ref}:pay", ref=ref, by_id=by_id)
+
+
+async def refund(session: AsyncSession, *, ref: str, by_id: int) -> None:
+    """Exactly what was paid for `ref`, back where it came from (subsidy to subsidy)."""
+    paid = await ledger.by_key(session, f"{ref}:pay")
+    if paid is None:
+        return
+    legs = [(account, -amount) for account, amount in await ledger.legs_of(session, paid)]
+    await ledger.post(session, kind="refund", legs=legs, idempotency_key=f"{ref}:refund", ref=ref, by_id=by_id)

@@ -5,21 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.actor import Actor
 from backend.community import repository as community_repository
 from backend.community.models import Person, Role
 from backend.community.service import managed_person
+from backend.config import Settings
+from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit
 from backend.family.models import Scope
-from backend.wallet import ledger
+from backend.wallet import ledger, subsidies
 from backend.wallet.errors import PaymentUnavailable
 from backend.wallet.gateway import PaymentGateway
-from backend.wallet.models import Account, AccountKind, LedgerEntry, LedgerTransaction
+from backend.wallet.models import Account, AccountKind, LedgerEntry, LedgerTransaction, SubsidyGrant
+from backend.wallet.subsidies import SubsidyPolicy
 
 MAX_TOP_UP_FEN = 200_000  # ¥2,000 at a time
 CASH_TAKERS = frozenset({Role.SERVICE_CENTRE, Role.ADMIN, Role.GRID_WORKER})
@@ -30,23 +33,31 @@ class TopUpMethod(StrEnum):
     ONLINE = "online"  # paid by the person or their family through the payment gateway
 
 
+GRANTERS = frozenset({Role.SERVICE_CENTRE, Role.ADMIN})
+
+
 @dataclass(frozen=True)
 class Statement:
     person: Person
     balance_fen: int
-    entries: Sequence[tuple[LedgerEntry, LedgerTransaction]]
+    subsidies: list[tuple[SubsidyPolicy, int]]  # 政府补贴 left under each policy
+    entries: Sequence[tuple[Account, LedgerEntry, LedgerTransaction]]  # wallet and subsidies, newest first
 
 
-async def wallet_of(session: AsyncSession, actor: Actor, *, person_id: int | None, last: int = 20) -> Statement:
+async def wallet_of(
+    session: AsyncSession, settings: Settings, actor: Actor, *, person_id: int | None, last: int = 20
+) -> Statement:
     person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
-    return await _statement(session, person, last)
+    return await _statement(session, settings, person, last)
 
 
-async def _statement(session: AsyncSession, person: Person, last: int = 20) -> Statement:
-    wallet = await ledger.find(session, ledger.wallet_key(person.id))
-    if wallet is None:
-        return Statement(person, 0, [])  # nothing ever paid in
-    return Statement(person, wallet.balance_fen, await ledger.entries_of(session, wallet.id, min(max(last, 1), 100)))
+async def _statement(session: AsyncSession, settings: Settings, person: Person, last: int = 20) -> Statement:
+    allowances = await subsidies.balances_of(session, settings.content_dir, person.id)
+    keys = [ledger.wallet_key(person.id), *(subsidies.subsidy_key(person.id, p.code) for p, _ in allowances)]
+    accounts = await ledger.find_many(session, keys)
+    wallet = next((a for a in accounts if a.kind == AccountKind.WALLET), None)
+    entries = await ledger.entries_of(session, [a.id for a in accounts], min(max(last, 1), 100))
+    return Statement(person, wallet.balance_fen if wallet else 0, allowances, entries)
 
 
 async def _wallet(session: AsyncSession, person_id: int) -> Account:
@@ -62,6 +73,7 @@ async def top_up(
     method: TopUpMethod,
     idempotency_key: str,
     gateway: PaymentGateway | None,
+    settings: Settings,
 ) -> tuple[Statement, LedgerTransaction]:
     """Money into a wallet: cash handed to staff of the person's community, or paid online by
     the person or family who may order for them. A replay returns the first top-up."""
@@ -72,7 +84,7 @@ async def top_up(
     person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
     key = f"top_up:{actor.id}:{idempotency_key}"
     wallet = await _wallet(session, person.id)
-    first = await _recorded(session, key)
+    first = await ledger.by_key(session, key)
     if method == TopUpMethod.CASH:
         communities = sorted(
             cid
@@ -109,10 +121,52 @@ async def top_up(
     )
     if new:
         emit(session, "wallet.topped_up", {"transaction_id": tx.id, "person_id": person.id})
-    return await _statement(session, person), tx
+    return await _statement(session, settings, person), tx
 
 
-async def _recorded(session: AsyncSession, key: str) -> LedgerTransaction | None:
-    return (
-        await session.execute(select(LedgerTransaction).where(LedgerTransaction.idempotency_key == key))
-    ).scalar_one_or_none()
+async def _grantable(
+    session: AsyncSession, settings: Settings, actor: Actor, person_id: int, policy_code: str
+) -> tuple[Person, SubsidyPolicy]:
+    """Staff of the elder's service centre (or admins) give and end staff-granted subsidies."""
+    person = await session.get(Person, person_id)
+    if person is None or not any(
+        actor.roles_in(c) & GRANTERS for c in await community_repository.community_ids_of(session, person_id)
+    ):
+        raise NotFound()
+    policy = subsidies.subsidy_policies(settings.content_dir).get(policy_code)
+    if policy is None or not policy.needs_grant:
+        raise InvalidInput("policyCode", field="policyCode")
+    return person, policy
+
+
+async def grant_subsidy(
+    session: AsyncSession, settings: Settings, actor: Actor, *, person_id: int, policy_code: str
+) -> tuple[SubsidyGrant, SubsidyPolicy]:
+    """From now on; this month's allowance comes at once if the elder qualifies today."""
+    person, policy = await _grantable(session, settings, actor, person_id, policy_code)
+    today = utcnow().astimezone(ZoneInfo(settings.default_timezone)).date()
+    grant = await session.get(SubsidyGrant, (person.id, policy.code))
+    if grant is None:
+        grant = SubsidyGrant(person_id=person.id, policy_code=policy.code, granted_by_id=actor.id, granted_at=utcnow())
+        session.add(grant)
+    elif grant.ended_at is not None:
+        grant.granted_by_id, grant.granted_at, grant.ended_at, grant.ended_by_id = actor.id, utcnow(), None, None
+    await session.flush()
+    first = today.replace(day=1)
+    if person.id not in await subsidies.eligible(session, policy, first):
+        raise InvalidInput("policyCode", field="policyCode")  # not in its communities, or too young
+    await subsidies.credit(session, policy, person.id, subsidies.month_of(first))
+    return grant, policy
+
+
+async def end_subsidy(
+    session: AsyncSession, settings: Settings, actor: Actor, *, person_id: int, policy_code: str
+) -> tuple[SubsidyGrant, SubsidyPolicy]:
+    """No more monthly allowances; what was given this month stays until it expires."""
+    person, policy = await _grantable(session, settings, actor, person_id, policy_code)
+    grant = await session.get(SubsidyGrant, (person.id, policy.code))
+    if grant is None:
+        raise NotFound()
+    if grant.ended_at is None:
+        grant.ended_at, grant.ended_by_id = utcnow(), actor.id
+    return grant, policy

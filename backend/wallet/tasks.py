@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import runtime
+from backend import jobs, runtime
 from backend.community.models import Person
+from backend.db import utcnow
 from backend.events import Event, consumer
+from backend.jobs import JobRun
 from backend.notify import service as notify
-from backend.wallet import ledger
+from backend.wallet import ledger, subsidies
 from backend.wallet.models import AccountKind, LedgerTransaction
+
+log = logging.getLogger(__name__)
+SUBSIDY_MONTH = "wallet.subsidy_month"
+jobs.standing(SUBSIDY_MONTH)
 
 
 def yuan(fen: int) -> str:
@@ -38,3 +48,17 @@ async def tell_topped_up(session: AsyncSession, event: Event) -> None:
         text=text,
         data={"kind": "wallet", "transactionId": str(tx.id)},
     )
+
+
+@jobs.job_handler(SUBSIDY_MONTH)
+async def credit_subsidies(session: AsyncSession, run: JobRun) -> None:
+    """On the 1st (and at first start): this month's allowances, then the next month's run."""
+    settings = runtime.current().settings
+    tz = ZoneInfo(settings.default_timezone)
+    today = utcnow().astimezone(tz).date()
+    first = today.replace(day=1)
+    credited = await subsidies.credit_month(session, settings.content_dir, first)
+    log.info("subsidies for %s: %d credited", subsidies.month_of(first), credited)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    next_run = dt.datetime.combine(following, dt.time(0, 5), tz)
+    await jobs.schedule(session, SUBSIDY_MONTH, next_run, key=jobs.standing_key(SUBSIDY_MONTH))

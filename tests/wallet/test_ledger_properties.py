@@ -1,69 +1,122 @@
-"""Whatever money does, no balance goes below zero and every balance is its entries."""
+"""Whatever money does, no balance goes below zero and every balance is its entries: top-ups,
+payments that spend a subsidy first, refunds, monthly subsidy credits and their expiry."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from backend.community.models import Person
+from backend.config import REPO_ROOT
 from backend.db import create_engine, session_factory, transaction
-from backend.wallet import ledger
+from backend.wallet import ledger, payments, subsidies
 from backend.wallet.errors import InsufficientFunds
-from backend.wallet.models import Account, AccountKind, LedgerEntry
+from backend.wallet.models import EXTERNAL_KINDS, Account, AccountKind, LedgerEntry
 
-PEOPLE = (1, 2, 3)  # three wallets (the template database has no people: accounts by key alone)
-amounts = st.integers(min_value=1, max_value=50_000)
+CONTENT = REPO_ROOT / "content"
+POLICY = subsidies.subsidy_policies(CONTENT)["meal-80plus"]  # 100 yuan a month for meals, expiring
+PEOPLE = (0, 1, 2)
+people = st.sampled_from(PEOPLE)
+amounts = st.integers(min_value=1, max_value=30_000)
 moves = st.lists(
     st.one_of(
-        st.tuples(st.just("top_up"), st.sampled_from(PEOPLE), st.sampled_from(PEOPLE), amounts),
-        st.tuples(st.just("pay"), st.sampled_from(PEOPLE), st.sampled_from(PEOPLE), amounts),
-        st.tuples(st.just("replay"), st.sampled_from(PEOPLE), st.sampled_from(PEOPLE), st.integers(0, 20)),
+        st.tuples(st.just("top_up"), people, people, amounts),
+        st.tuples(st.just("pay"), people, people, amounts),  # payer, beneficiary
+        st.tuples(st.just("refund"), people, people, st.integers(0, 20)),  # which earlier payment
+        st.tuples(st.just("replay"), people, people, st.integers(0, 20)),  # an earlier payment's key again
+        st.tuples(st.just("credit"), people, people, st.just(0)),  # this month's allowance for one
+        st.tuples(st.just("new_month"), people, people, st.just(0)),
     ),
-    max_size=15,
+    max_size=20,
 )
+
+
+@dataclass
+class Model:
+    """What the balances must be, worked out without the database."""
+
+    wallet: dict[int, int] = field(default_factory=lambda: dict.fromkeys(PEOPLE, 0))
+    subsidy: dict[int, int] = field(default_factory=lambda: dict.fromkeys(PEOPLE, 0))
+    credited: set[tuple[int, int]] = field(default_factory=set)  # (person, month)
+    paid: list[tuple[str, int, int, int, int, int]] = field(default_factory=list)  # ref, payer, benef., amount, w, s
+    refunded: set[str] = field(default_factory=set)
 
 
 async def run(url: str, steps: list[tuple[str, int, int, int]]) -> None:
     engine = create_engine(url)
     factory = session_factory(engine)
-    expected = dict.fromkeys(PEOPLE, 0)
-    done: list[tuple[str, int, int, int, str]] = []  # what was posted, with its key
+    model, month = Model(), 1
     try:
+        async with transaction(factory) as session:
+            ids = []
+            for n in PEOPLE:
+                person = Person(name=f"测试{n}", phone=f"+86139000099{n:02d}")
+                session.add(person)
+                await session.flush()
+                ids.append(person.id)
         for n, (kind, a, b, amount) in enumerate(steps):
-            if kind == "replay":
-                if not done:
-                    continue
-                kind, a, b, amount, key = done[amount % len(done)]
-            else:
-                key = f"step-{n}"
             async with transaction(factory) as session:
-                gateway = await ledger.account(session, ledger.GATEWAY_KEY, AccountKind.GATEWAY)
-                wallets = {p: await ledger.account(session, ledger.wallet_key(p), AccountKind.WALLET) for p in PEOPLE}
-                source = gateway if kind == "top_up" else wallets[a]
-                target = wallets[b]
-                if source.id == target.id:
-                    continue
-                try:
-                    _, new = await ledger.post(
-                        session,
-                        kind=kind,
-                        legs=[(source, -amount), (target, amount)],
-                        idempotency_key=key,
-                        ref=f"{a}>{b}",
+                if kind == "top_up":
+                    gateway = await ledger.account(session, ledger.GATEWAY_KEY, AccountKind.GATEWAY)
+                    wallet = await ledger.account(
+                        session, ledger.wallet_key(ids[b]), AccountKind.WALLET, person_id=ids[b]
                     )
-                except InsufficientFunds:
-                    assert kind == "pay" and expected[a] < amount
-                    continue
-            if new:
-                if kind == "pay":
-                    expected[a] -= amount
-                expected[b] += amount
-                done.append((kind, a, b, amount, key))
+                    await ledger.post(session, kind="top_up", legs=[(gateway, -amount), (wallet, amount)], ref=f"t{n}")
+                    model.wallet[b] += amount
+                elif kind == "pay":
+                    share = min(model.subsidy[b], amount)
+                    try:
+                        await payments.pay(
+                            session,
+                            ref=f"order:{n}",
+                            payer_id=ids[a],
+                            beneficiary_id=ids[b],
+                            provider_code="canteen",
+                            amount_fen=amount,
+                            category="meal",
+                            content_dir=CONTENT,
+                            by_id=ids[a],
+                        )
+                    except InsufficientFunds:
+                        assert model.wallet[a] < amount - share
+                        continue
+                    model.wallet[a] -= amount - share
+                    model.subsidy[b] -= share
+                    model.paid.append((f"order:{n}", a, b, amount, amount - share, share))
+                elif kind in ("refund", "replay") and model.paid:
+                    ref, payer, beneficiary, total, own, share = model.paid[amount % len(model.paid)]
+                    if kind == "refund":
+                        await payments.refund(session, ref=ref, by_id=ids[beneficiary])
+                        if ref not in model.refunded:
+                            model.refunded.add(ref)
+                            model.wallet[payer] += own
+                            model.subsidy[beneficiary] += share
+                    else:  # the same payment asked again: the first one stands, nothing moves
+                        await payments.pay(
+                            session,
+                            ref=ref,
+                            payer_id=ids[payer],
+                            beneficiary_id=ids[beneficiary],
+                            provider_code="canteen",
+                            amount_fen=total,
+                            category="meal",
+                            content_dir=CONTENT,
+                            by_id=ids[payer],
+                        )
+                elif kind == "credit":
+                    await subsidies.credit(session, POLICY, ids[b], f"2030-{month:02d}")
+                    if (b, month) not in model.credited:
+                        model.credited.add((b, month))
+                        model.subsidy[b] = POLICY.monthly_fen  # last month's leftover taken back
+                elif kind == "new_month" and month < 12:
+                    month += 1
         async with factory() as session:
             for account in (await session.execute(select(Account))).scalars():
                 total = await session.scalar(
@@ -72,16 +125,19 @@ async def run(url: str, steps: list[tuple[str, int, int, int]]) -> None:
                     )
                 )
                 assert account.balance_fen == total
-                if account.kind == AccountKind.WALLET:
+                if account.kind not in EXTERNAL_KINDS:
                     assert account.balance_fen >= 0
-                    assert account.balance_fen == expected[int(account.key.rsplit(":", 1)[1])]
+                if account.kind == AccountKind.WALLET:
+                    assert account.balance_fen == model.wallet[ids.index(account.person_id)]
+                if account.kind == AccountKind.SUBSIDY:
+                    assert account.balance_fen == model.subsidy[ids.index(account.person_id)]
     finally:
         await engine.dispose()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=moves)
-def test_no_sequence_of_top_ups_payments_and_replays_breaks_the_ledger(
+def test_no_sequence_of_top_ups_payments_refunds_subsidies_and_expiries_breaks_the_ledger(
     sqlite_template: Path, steps: list[tuple[str, int, int, int]]
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
