@@ -24,6 +24,7 @@ from backend.gql.errors import (
     OrderClosedError,
     OrderingClosedError,
     OutOfStockError,
+    SpendingLimitReachedError,
 )
 from backend.gql.live import refused, rows_as_they_change
 from backend.gql.permissions import IsAuthenticated
@@ -142,6 +143,7 @@ PlaceOrderPayload = Annotated[
     | OrderingClosedError
     | MerchantClosedError
     | InsufficientFundsError
+    | SpendingLimitReachedError
     | InvalidInputError
     | NotFoundError,
     strawberry.union("PlaceOrderPayload"),

@@ -129,7 +129,7 @@ async def place(
     if not merchant.open_at(now.time()):
         raise MerchantClosed(merchant.name, f"{merchant.opens:%H:%M}", f"{merchant.closes:%H:%M}")
     placed = payments.placed_as(actor, beneficiary, household.community_id)
-    who_pays = payments.payer(actor, beneficiary, placed, pay_from)
+    who_pays = await payments.payer(session, actor, beneficiary, placed, pay_from)
     days: dict[str, str] = {}
     for product, quantity in sorted(wanted, key=lambda pq: pq[0].code):  # one lock order: no deadlocks
         day = GOODS_DAY
@@ -146,7 +146,7 @@ async def place(
         beneficiary_id=beneficiary.id,
         placed_by_id=actor.id,
         placed_as=placed,
-        payer_id=who_pays.id,
+        payer_id=who_pays.person.id,
         fulfilment=fulfilment,
         address=household.address,
         total_fen=sum(p.price_fen * q for p, q, _ in taken),
@@ -168,6 +168,8 @@ async def place(
         category="meal" if merchant.kind == "canteen" else merchant.kind,
         content_dir=settings.content_dir,
         by_id=actor.id,
+        through=who_pays.through,
+        timezone=settings.default_timezone,
     )
     _record(session, order, "placed", actor.id, placed_as=placed, total_fen=order.total_fen)
     emit(session, "commerce.ordered", {"order_id": order.id})

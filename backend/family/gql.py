@@ -29,6 +29,7 @@ from backend.gql.live import rows_as_they_change
 from backend.gql.pagination import Connection, connection, decode_cursor, page_size
 from backend.gql.permissions import IsAuthenticated, IsStaff
 from backend.notify.live import person_channel
+from backend.wallet import payments
 
 FamilyScope = strawberry.enum(Scope, name="FamilyScope", description="What a family member may do for the elder.")
 FamilyLinkStatus = strawberry.enum(LinkStatus, name="FamilyLinkStatus")
@@ -107,6 +108,19 @@ class FamilyLinkView:
     def created_at(self) -> dt.datetime:
         return self.link.created_at
 
+    @strawberry.field(description="The elder lets this family member pay from the elder's own wallet.")
+    def elder_wallet_allowed(self) -> bool:
+        return self.link.elder_wallet_allowed
+
+    @strawberry.field(description="At most this much a month from the elder's wallet; null: no limit.")
+    def monthly_limit_fen(self) -> int | None:
+        return self.link.monthly_limit_fen
+
+    @strawberry.field(description="Spent from the elder's wallet through this link this month, net of refunds.")
+    async def spent_this_month_fen(self, info: Info) -> int:
+        tz = info.context.rt.settings.default_timezone
+        return await payments.spent_through(info.context.session, self.link, payments.month_start(tz))
+
     async def _person(self, info: Info, person_id: int) -> LinkedPerson:
         person: Person | None = await info.context.loaders.person.load(person_id)
         assert person is not None
@@ -176,6 +190,9 @@ RespondToFamilyInvitationPayload = Annotated[
     FamilyLinkView | InvitationClosedError | NotYourTurnError | _ERRORS,
     strawberry.union("RespondToFamilyInvitationPayload"),
 ]
+SetFamilySpendingPayload = Annotated[
+    FamilyLinkView | InvitationClosedError | _ERRORS, strawberry.union("SetFamilySpendingPayload")
+]
 RevokeFamilyLinkPayload = Annotated[
     FamilyLinkView | InvitationClosedError | _ERRORS, strawberry.union("RevokeFamilyLinkPayload")
 ]
@@ -234,6 +251,22 @@ class FamilyMutation:
     ) -> RespondToFamilyInvitationPayload:
         ctx = info.context
         link = await service.confirm_in_person(ctx.session, ctx.require_actor(), link_id=parse_id(link_id, "linkId"))
+        return view(link, info)
+
+    @mutation(
+        description="The elder: may this family member pay from my wallet, and up to how much a month (like a family card)."
+    )
+    async def set_family_spending(
+        self, info: Info, link_id: strawberry.ID, elder_wallet_allowed: bool, monthly_limit_fen: int | None = None
+    ) -> SetFamilySpendingPayload:
+        ctx = info.context
+        link = await service.set_spending(
+            ctx.session,
+            ctx.require_actor(),
+            link_id=parse_id(link_id, "linkId"),
+            elder_wallet_allowed=elder_wallet_allowed,
+            monthly_limit_fen=monthly_limit_fen,
+        )
         return view(link, info)
 
     @mutation(description="End a link at once (the elder, the family member, or staff).")

@@ -45,6 +45,9 @@ class FamilyLink(IdMixin, CreatedAtMixin, Base):
     family_accepted_at: Mapped[dt.datetime | None]
     ended_at: Mapped[dt.datetime | None]
     ended_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
+    # Set by the elder: may the family member pay from the elder's wallet, and how much a month.
+    elder_wallet_allowed: Mapped[bool] = mapped_column(default=False)
+    monthly_limit_fen: Mapped[int | None]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     # Never loaded implicitly: ask the repository, which says what it loads.

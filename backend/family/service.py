@@ -183,6 +183,27 @@ async def confirm_in_person(session: AsyncSession, actor: Actor, *, link_id: int
     return link
 
 
+MAX_MONTHLY_LIMIT_FEN = 1_000_000  # ¥10,000
+
+
+async def set_spending(
+    session: AsyncSession, actor: Actor, *, link_id: int, elder_wallet_allowed: bool, monthly_limit_fen: int | None
+) -> FamilyLink:
+    """The elder (or staff with them in person) decides whether this family member may pay
+    from the elder's wallet, and up to how much a month; both sides see it at once."""
+    link = await repository.get(session, link_id, for_update=True)
+    if link is None or (actor.id != link.elder_id and not await _is_staff_for(session, actor, link.elder_id)):
+        raise NotFound()
+    if link.status != LinkStatus.ACTIVE:
+        raise InvitationClosed()
+    if monthly_limit_fen is not None and not 0 <= monthly_limit_fen <= MAX_MONTHLY_LIMIT_FEN:
+        raise InvalidInput("monthlyLimitFen", field="monthlyLimitFen")
+    link.elder_wallet_allowed, link.monthly_limit_fen = elder_wallet_allowed, monthly_limit_fen
+    _record(session, link, actor, "spending_set", allowed=elder_wallet_allowed, limit_fen=monthly_limit_fen)
+    emit(session, "family.link_changed", {"link_id": link.id})
+    return link
+
+
 async def revoke(session: AsyncSession, actor: Actor, *, link_id: int, reason: str | None) -> FamilyLink:
     """The elder, the family member, or staff end a link; it stops working at once."""
     link = await repository.get(session, link_id, for_update=True)

@@ -169,6 +169,11 @@ class OrderClosedError(UserError):
 
 
 @strawberry.type
+class SpendingLimitReachedError(UserError):
+    left_fen: int = strawberry.field(description="What may still be spent from the elder's wallet this month.")
+
+
+@strawberry.type
 class MerchantClosedError(UserError):
     opens: str = strawberry.field(description='Local time: "08:00".')
     closes: str
@@ -196,6 +201,7 @@ ERROR_TYPES: dict[type[DomainError], type] = {
     NoHealthConsent: NoHealthConsentError,
     wallet_errors.InsufficientFunds: InsufficientFundsError,
     wallet_errors.PaymentUnavailable: PaymentUnavailableError,
+    wallet_errors.SpendingLimitReached: SpendingLimitReachedError,
     services_errors.SlotFull: SlotFullError,
     services_errors.BookingClosed: BookingClosedError,
     services_errors.WrongCheckInCode: WrongCheckInCodeError,
@@ -213,6 +219,7 @@ _EXTRA_FIELDS = {
     InvalidCodeError: lambda e: {"remaining_attempts": e.params["remaining"]},
     WrongCheckInCodeError: lambda e: {"remaining_attempts": e.params["remaining"]},
     OutOfStockError: lambda e: {"left": e.params["left"]},
+    SpendingLimitReachedError: lambda e: {"left_fen": e.params["left_fen"]},
     MerchantClosedError: lambda e: {"opens": e.params["opens"], "closes": e.params["closes"]},
 }
 

@@ -17,6 +17,7 @@ from backend.gql.errors import (
     NotCompletedError,
     NotFoundError,
     SlotFullError,
+    SpendingLimitReachedError,
     WrongCheckInCodeError,
 )
 from backend.gql.permissions import IsAuthenticated
@@ -126,7 +127,12 @@ class BookingView:
 
 
 ServiceBookingPayload = Annotated[
-    BookingView | SlotFullError | InsufficientFundsError | InvalidInputError | NotFoundError,
+    BookingView
+    | SlotFullError
+    | InsufficientFundsError
+    | SpendingLimitReachedError
+    | InvalidInputError
+    | NotFoundError,
     strawberry.union("ServiceBookingPayload"),
 ]
 ProviderBookingPayload = Annotated[

@@ -107,7 +107,7 @@ async def book(
     if slot_start not in offering.slots(utcnow(), ZoneInfo(settings.default_timezone), CUTOFF):
         raise InvalidInput("slotStart", field="slotStart")
     placed = payments.placed_as(actor, beneficiary, household.community_id)
-    who_pays = payments.payer(actor, beneficiary, placed, pay_from)
+    who_pays = await payments.payer(session, actor, beneficiary, placed, pay_from)
     await _take_place(session, offering, slot_start)  # SlotFull: nothing written
     booking = Booking(
         offering_code=offering.code,
@@ -120,7 +120,7 @@ async def book(
         placed_by_id=actor.id,
         placed_as=placed,
         price_fen=offering.price_fen,
-        payer_id=who_pays.id,
+        payer_id=who_pays.person.id,
         idempotency_key=key,
         check_in_code=f"{secrets.randbelow(10_000):04d}",
     )
@@ -136,6 +136,8 @@ async def book(
         category=offering.category,
         content_dir=settings.content_dir,
         by_id=actor.id,
+        through=who_pays.through,
+        timezone=settings.default_timezone,
     )
     _record(session, booking, "requested", actor.id, placed_as=placed, price_fen=offering.price_fen)
     emit(session, "services.booked", {"booking_id": booking.id})

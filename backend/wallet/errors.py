@@ -16,3 +16,12 @@ class PaymentUnavailable(DomainError):
     """Online payment is not connected here (a gateway is an adapter still to come)."""
 
     code = "PAYMENT_UNAVAILABLE"
+
+
+class SpendingLimitReached(DomainError):
+    """Family paying from an elder's wallet: past the monthly limit the elder set on the link."""
+
+    code = "SPENDING_LIMIT_REACHED"
+
+    def __init__(self, limit_fen: int, left_fen: int) -> None:
+        super().__init__(limit=f"{limit_fen / 100:.2f}", left=f"{left_fen / 100:.2f}", left_fen=left_fen)

@@ -3,16 +3,24 @@ service booking and a shop order."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.actor import Actor
 from backend.community.models import Person
+from backend.db import utcnow
 from backend.errors import InvalidInput
+from backend.family import repository as family_repository
+from backend.family.models import FamilyLink
 from backend.wallet import ledger, subsidies
-from backend.wallet.models import Account, AccountKind
+from backend.wallet.errors import SpendingLimitReached
+from backend.wallet.models import Account, AccountKind, LedgerEntry, LedgerTransaction
 
 
 class PayFrom(StrEnum):
@@ -27,10 +35,45 @@ def placed_as(actor: Actor, beneficiary: Person, community_id: int) -> str:
     return "staff" if actor.is_staff_of(community_id) else "family"
 
 
-def payer(actor: Actor, beneficiary: Person, placed: str, pay_from: PayFrom) -> Person:
-    if placed == "family" and pay_from == PayFrom.BENEFICIARY:
-        raise InvalidInput("payFrom", field="payFrom")  # an elder's wallet is theirs to spend
-    return actor.person if pay_from == PayFrom.ME else beneficiary
+@dataclass(frozen=True)
+class Payer:
+    person: Person
+    through: FamilyLink | None = None  # family spending the elder's own wallet, within its limit
+
+
+async def payer(session: AsyncSession, actor: Actor, beneficiary: Person, placed: str, pay_from: PayFrom) -> Payer:
+    if pay_from == PayFrom.ME:
+        return Payer(actor.person)
+    if placed != "family":
+        return Payer(beneficiary)
+    # An elder's wallet is theirs to spend: family only where the elder allowed it.
+    link = await family_repository.active_link(session, elder_id=beneficiary.id, family_id=actor.id)
+    if link is None or not link.elder_wallet_allowed:
+        raise InvalidInput("payFrom", field="payFrom")
+    return Payer(beneficiary, link)
+
+
+def month_start(settings_tz: str) -> dt.datetime:
+    local = utcnow().astimezone(ZoneInfo(settings_tz))
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+async def spent_through(session: AsyncSession, link: FamilyLink, since: dt.datetime) -> int:
+    """What the family member has spent from the elder's wallet since `since`, net of refunds."""
+    wallet = await ledger.find(session, ledger.wallet_key(link.elder_id))
+    if wallet is None:
+        return 0
+    refs = select(LedgerTransaction.ref).where(
+        LedgerTransaction.by_id == link.family_id,
+        LedgerTransaction.kind == "payment",
+        LedgerTransaction.created_at >= since,
+    )
+    total = await session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.account_id == wallet.id, LedgerTransaction.ref.in_(refs))
+    )
+    return -int(total or 0)
 
 
 async def pay(
@@ -44,13 +87,15 @@ async def pay(
     category: str,
     content_dir: Path,
     by_id: int,
+    through: FamilyLink | None = None,
+    timezone: str = "Asia/Shanghai",
 ) -> None:
     """To the provider: first from the beneficiary's subsidies that cover `category` (政府补贴
     is the elder's, whoever orders), the rest from the payer's wallet. Raises InsufficientFunds."""
     allowances = await subsidies.accounts_covering(session, content_dir, beneficiary_id, category)
     wallet = await ledger.account(session, ledger.wallet_key(payer_id), AccountKind.WALLET, person_id=payer_id)
     provider = await ledger.account(session, ledger.provider_key(provider_code), AccountKind.PROVIDER)
-    balances = await ledger.locked(session, allowances)
+    balances = await ledger.locked(session, [*allowances, wallet])  # the limit is checked on a locked wallet
     legs: list[tuple[Account, int]] = []
     left = amount_fen
     for allowance in allowances:
@@ -58,6 +103,10 @@ async def pay(
         if take > 0:
             legs.append((allowance, -take))
             left -= take
+    if left and through is not None and through.monthly_limit_fen is not None:
+        spent = await spent_through(session, through, month_start(timezone))
+        if spent + left > through.monthly_limit_fen:
+            raise SpendingLimitReached(through.monthly_limit_fen, max(0, through.monthly_limit_fen - spent))
     if left:
         legs.append((wallet, -left))
     legs.append((provider, amount_fen))
