@@ -87,6 +87,7 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> dict[str, in
             "font_scale": p.get("font_scale", 1.0),
             "read_aloud": p.get("read_aloud", False),
             "slow_speech": p.get("slow_speech", False),
+            "community_card": p.get("community_card"),
         }
         person = await _upsert(session, Person, {"phone": p["phone"]}, values)
         people[p["phone"]] = person

@@ -15,7 +15,7 @@ from backend.content.catalog import localized
 from backend.errors import Forbidden, NotFound
 from backend.family.gql import FamilyLinkView, links_connection
 from backend.gql.base import SpokenText, mutation, optional_id, parse_id
-from backend.gql.errors import InvalidInputError, NotFoundError
+from backend.gql.errors import CardInUseError, InvalidInputError, NotFoundError
 from backend.gql.pagination import Connection, connection, decode_cursor, page_size
 from backend.gql.permissions import IsStaff
 
@@ -101,6 +101,10 @@ class PersonView:
     @strawberry.field
     async def household(self, info: Info) -> HouseholdView | None:
         return await _household(info, self.person.household_id)
+
+    @strawberry.field(description="Whether a community card is on record (the number itself is never shown).")
+    def has_community_card(self) -> bool:
+        return self.person.community_card is not None
 
 
 @strawberry.type
@@ -252,6 +256,9 @@ UpdateAccessibilityPayload = Annotated[
     Me | PersonView | InvalidInputError | NotFoundError, strawberry.union("UpdateAccessibilityPayload")
 ]
 FlagElderPayload = Annotated[PersonView | NotFoundError | InvalidInputError, strawberry.union("FlagElderPayload")]
+SetCommunityCardPayload = Annotated[
+    PersonView | CardInUseError | NotFoundError | InvalidInputError, strawberry.union("SetCommunityCardPayload")
+]
 
 
 @strawberry.type
@@ -284,5 +291,18 @@ class CommunityMutation:
         ctx = info.context
         person = await service.flag_elder(
             ctx.session, ctx.require_actor(), person_id=parse_id(person_id, "personId"), elder=elder
+        )
+        return PersonView(person=person)
+
+    @mutation(
+        permissions=[IsStaff],
+        description="Staff: record the community card issued to a resident, or clear it when it is lost.",
+    )
+    async def set_community_card(
+        self, info: Info, person_id: strawberry.ID, card_number: str | None = None
+    ) -> SetCommunityCardPayload:
+        ctx = info.context
+        person = await service.set_community_card(
+            ctx.session, ctx.require_actor(), person_id=parse_id(person_id, "personId"), number=card_number
         )
         return PersonView(person=person)

@@ -58,6 +58,11 @@ class Locale(StrEnum):
     KO = "ko"
 
 
+def card_digits(number: str) -> str:
+    """A community card number as printed, read out or swiped, compared as digits only."""
+    return "".join(ch for ch in number if ch in "0123456789")
+
+
 class Person(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "people"
     name: Mapped[str] = mapped_column(String(100))
@@ -76,6 +81,9 @@ class Person(IdMixin, CreatedAtMixin, Base):
     voice_pin_failures: Mapped[int] = mapped_column(default=0)
     # "Sign out everywhere": access tokens issued before this moment are refused.
     tokens_valid_after: Mapped[dt.datetime | None]
+    # The community card (like the 12349 card): swiped or read out at the door as proof of a
+    # visit, digits only. Never shown back over the API.
+    community_card: Mapped[str | None] = mapped_column(String(32), unique=True)
 
     def age(self, today: dt.date) -> int | None:
         if self.birth_date is None:

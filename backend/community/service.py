@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.actor import Actor, today_local
 from backend.community import repository
-from backend.community.models import ELDER_AGE, Community, Household, Person, Role
+from backend.community.errors import CardInUse
+from backend.community.models import ELDER_AGE, Community, Household, Person, Role, card_digits
 from backend.content.catalog import SUPPORTED_LOCALES
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.family import repository as family_repository
@@ -16,6 +18,7 @@ from backend.family.models import Scope
 from backend.family.service import require_scope
 
 FONT_SCALES = (1.0, 1.3, 1.5, 2.0)
+MIN_CARD, MAX_CARD = 8, 32  # digits on a community card
 
 
 async def can_view(session: AsyncSession, actor: Actor, person_id: int) -> bool:
@@ -123,6 +126,22 @@ async def flag_elder(session: AsyncSession, actor: Actor, *, person_id: int, eld
     if not actor.staff_community_ids & await repository.community_ids_of(session, person_id):
         raise NotFound()
     person.elder_flag = elder
+    return person
+
+
+async def set_community_card(session: AsyncSession, actor: Actor, *, person_id: int, number: str | None) -> Person:
+    """Staff record the card issued to a resident (or take it away when it is lost)."""
+    person = await session.get(Person, person_id)
+    if person is None or not actor.staff_community_ids & await repository.community_ids_of(session, person_id):
+        raise NotFound()
+    digits = card_digits(number) if number else None
+    if digits is not None and not MIN_CARD <= len(digits) <= MAX_CARD:
+        raise InvalidInput("card number", field="cardNumber")
+    if digits is not None and digits != person.community_card:
+        holder = await session.scalar(select(Person.id).where(Person.community_card == digits))
+        if holder is not None:
+            raise CardInUse()
+    person.community_card = digits
     return person
 
 

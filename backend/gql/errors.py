@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from backend.auth import errors as auth_errors
 from backend.commerce import errors as commerce_errors
+from backend.community import errors as community_errors
 from backend.emergency.errors import AlertClosed, NoHealthConsent
 from backend.errors import DomainError, InvalidInput, NotFound, RateLimited, Words
 from backend.family import errors as family_errors
@@ -144,6 +145,16 @@ class WrongCheckInCodeError(UserError):
 
 
 @strawberry.type
+class TooEarlyError(UserError):
+    pass
+
+
+@strawberry.type
+class CardInUseError(UserError):
+    pass
+
+
+@strawberry.type
 class NotCompletedError(UserError):
     pass
 
@@ -205,6 +216,8 @@ ERROR_TYPES: dict[type[DomainError], type] = {
     services_errors.SlotFull: SlotFullError,
     services_errors.BookingClosed: BookingClosedError,
     services_errors.WrongCheckInCode: WrongCheckInCodeError,
+    services_errors.TooEarly: TooEarlyError,
+    community_errors.CardInUse: CardInUseError,
     services_errors.NotCompleted: NotCompletedError,
     services_errors.AlreadyRated: AlreadyRatedError,
     commerce_errors.OutOfStock: OutOfStockError,

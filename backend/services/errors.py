@@ -25,6 +25,12 @@ class WrongCheckInCode(DomainError):
         super().__init__(remaining=remaining)
 
 
+class WrongCommunityCard(WrongCheckInCode):
+    """The card number given at the door is not the elder's; counted with wrong codes."""
+
+    code = "WRONG_COMMUNITY_CARD"
+
+
 class NotCompleted(DomainError):
     """A service is rated once it is done."""
 
@@ -33,3 +39,9 @@ class NotCompleted(DomainError):
 
 class AlreadyRated(DomainError):
     code = "ALREADY_RATED"
+
+
+class TooEarly(DomainError):
+    """Nobody can be missed at the door before the visit's time."""
+
+    code = "TOO_EARLY"

@@ -18,6 +18,7 @@ from backend.gql.errors import (
     NotFoundError,
     SlotFullError,
     SpendingLimitReachedError,
+    TooEarlyError,
     WrongCheckInCodeError,
 )
 from backend.gql.permissions import IsAuthenticated
@@ -37,6 +38,18 @@ class ProviderRatings:
     satisfied: int
     ok: int
     unsatisfied: int
+
+
+@strawberry.type(description="An unsatisfied rating for staff to follow up: who, what, when, and what they said.")
+class UnsatisfiedRating:
+    booking_id: strawberry.ID
+    elder_name: str
+    service_name: str
+    provider_name: str
+    slot_start: dt.datetime
+    comment: str
+    rated_at: dt.datetime
+    rated_by_family: bool
 
 
 @strawberry.type
@@ -136,7 +149,7 @@ ServiceBookingPayload = Annotated[
     strawberry.union("ServiceBookingPayload"),
 ]
 ProviderBookingPayload = Annotated[
-    BookingView | BookingClosedError | WrongCheckInCodeError | InvalidInputError | NotFoundError,
+    BookingView | BookingClosedError | WrongCheckInCodeError | TooEarlyError | InvalidInputError | NotFoundError,
     strawberry.union("ProviderBookingPayload"),
 ]
 RateServicePayload = Annotated[
@@ -197,6 +210,34 @@ class ServicesQuery:
             for code, counts in found
         ]
 
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="Service centre and admins: every unsatisfied rating in the community, newest first.",
+    )
+    async def unsatisfied_ratings(self, info: Info, community_id: strawberry.ID) -> list[UnsatisfiedRating]:
+        ctx = info.context
+        catalog = service_catalog(ctx.rt.settings.content_dir)
+        found = await service.unsatisfied(
+            ctx.session, ctx.require_actor(), community_id=parse_id(community_id, "communityId")
+        )
+        views = []
+        for rating, booking, elder in found:
+            offering = catalog.offerings.get(booking.offering_code)
+            provider = catalog.providers.get(booking.provider_code)
+            views.append(
+                UnsatisfiedRating(
+                    booking_id=strawberry.ID(str(booking.id)),
+                    elder_name=elder.name,
+                    service_name=offering.name(ctx.locale) if offering else booking.offering_code,
+                    provider_name=provider.name if provider else booking.provider_code,
+                    slot_start=booking.slot_start,
+                    comment=rating.comment,
+                    rated_at=rating.at,
+                    rated_by_family=rating.by_id != booking.beneficiary_id,
+                )
+            )
+        return views
+
 
 @strawberry.type
 class ServicesMutation:
@@ -251,9 +292,13 @@ class ServicesMutation:
         )
         return BookingView(booking=booking)
 
-    @mutation(description="Provider: done, with the code the elder gives at the door.")
+    @mutation(description="Provider: done, with the code the elder gives at the door or their community card number.")
     async def complete_booking(
-        self, info: Info, booking_id: strawberry.ID, check_in_code: str
+        self,
+        info: Info,
+        booking_id: strawberry.ID,
+        check_in_code: str | None = None,
+        card_number: str | None = None,
     ) -> ProviderBookingPayload:
         ctx = info.context
         booking = await service.complete(
@@ -262,6 +307,15 @@ class ServicesMutation:
             ctx.require_actor(),
             booking_id=parse_id(booking_id, "bookingId"),
             check_in_code=check_in_code,
+            card_number=card_number,
+        )
+        return BookingView(booking=booking)
+
+    @mutation(description="Provider: came at the time and nobody answered (refunded; family and centre are told).")
+    async def mark_no_show(self, info: Info, booking_id: strawberry.ID) -> ProviderBookingPayload:
+        ctx = info.context
+        booking = await service.no_show(
+            ctx.session, ctx.rt.settings, ctx.require_actor(), booking_id=parse_id(booking_id, "bookingId")
         )
         return BookingView(booking=booking)
 

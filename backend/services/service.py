@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs
 from backend.auth.actor import Actor
-from backend.community.models import Household, Person
+from backend.community.models import Household, Person, Role, card_digits
 from backend.community.service import home_of, managed_person
 from backend.config import Settings
 from backend.db import utcnow
@@ -27,7 +27,15 @@ from backend.family.models import Scope
 from backend.notify import live
 from backend.notify.live import orders_channel
 from backend.services.catalog import Offering, service_catalog
-from backend.services.errors import AlreadyRated, BookingClosed, NotCompleted, SlotFull, WrongCheckInCode
+from backend.services.errors import (
+    AlreadyRated,
+    BookingClosed,
+    NotCompleted,
+    SlotFull,
+    TooEarly,
+    WrongCheckInCode,
+    WrongCommunityCard,
+)
 from backend.services.models import (
     OPEN_BOOKINGS,
     Booking,
@@ -239,19 +247,55 @@ async def start(session: AsyncSession, settings: Settings, actor: Actor, *, book
 
 
 async def complete(
-    session: AsyncSession, settings: Settings, actor: Actor, *, booking_id: int, check_in_code: str
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    *,
+    booking_id: int,
+    check_in_code: str | None = None,
+    card_number: str | None = None,
 ) -> Booking:
-    """Done, proven by the elder's code (like the 12349 card swipe): without it, not done."""
+    """Done, proven by the elder's code or their community card (like the 12349 card swipe):
+    without one of them, not done. Wrong tries of either count towards the same limit."""
+    if bool(check_in_code) == bool(card_number):
+        raise InvalidInput("one proof", field="checkInProof")
     booking = await _for_provider(session, settings, actor, booking_id)
     if booking.status != BookingStatus.IN_SERVICE or booking.check_in_failures >= CHECK_IN_TRIES:
         raise BookingClosed()
-    if not hmac.compare_digest(check_in_code.strip(), booking.check_in_code):
-        booking.check_in_failures += 1
-        _record(session, booking, "wrong_check_in", actor.id)
-        raise WrongCheckInCode(remaining=CHECK_IN_TRIES - booking.check_in_failures)
+    if card_number:
+        elder = await session.get(Person, booking.beneficiary_id)
+        card = elder.community_card if elder is not None else None
+        given = card_digits(card_number)
+        if card is None or not hmac.compare_digest(given, card):
+            booking.check_in_failures += 1
+            _record(session, booking, "wrong_card", actor.id)
+            raise WrongCommunityCard(remaining=CHECK_IN_TRIES - booking.check_in_failures)
+        proof = "card"
+    else:
+        if not hmac.compare_digest((check_in_code or "").strip(), booking.check_in_code):
+            booking.check_in_failures += 1
+            _record(session, booking, "wrong_check_in", actor.id)
+            raise WrongCheckInCode(remaining=CHECK_IN_TRIES - booking.check_in_failures)
+        proof = "code"
     booking.status, booking.completed_at = BookingStatus.COMPLETED, utcnow()
-    _record(session, booking, "completed", actor.id)
+    _record(session, booking, "completed", actor.id, proof=proof)
     emit(session, "services.completed", {"booking_id": booking.id})
+    return booking
+
+
+async def no_show(session: AsyncSession, settings: Settings, actor: Actor, *, booking_id: int) -> Booking:
+    """上门未遇: the worker came and nobody answered. The elder pays nothing, and because an
+    elder who does not open the door may be unwell, whoever ordered and the service centre
+    are told at once so someone checks on them."""
+    booking = await _for_provider(session, settings, actor, booking_id)
+    if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.IN_SERVICE):
+        raise BookingClosed()
+    if utcnow() < booking.slot_start:
+        raise TooEarly()
+    booking.status = BookingStatus.NO_SHOW
+    await payments.refund(session, ref=f"booking:{booking.id}", by_id=actor.id)
+    _record(session, booking, "no_show", actor.id)
+    emit(session, "services.no_show", {"booking_id": booking.id, "at": utcnow().isoformat()})
     return booking
 
 
@@ -325,3 +369,21 @@ async def provider_ratings(
     for code, grade, n in rows:
         counts[code][Rating(grade)] = n
     return list(counts.items())
+
+
+async def unsatisfied(
+    session: AsyncSession, actor: Actor, *, community_id: int, limit: int = 50
+) -> Sequence[tuple[ServiceRating, Booking, Person]]:
+    """Every 不满意 in a community, newest first, for its service centre and admins to follow up."""
+    if not actor.roles_in(community_id) & {Role.SERVICE_CENTRE, Role.ADMIN}:
+        raise NotFound()
+    rows = await session.execute(
+        select(ServiceRating, Booking, Person)
+        .join(Booking, Booking.id == ServiceRating.booking_id)
+        .join(Household, Household.id == Booking.household_id)
+        .join(Person, Person.id == Booking.beneficiary_id)
+        .where(Household.community_id == community_id, ServiceRating.rating == Rating.UNSATISFIED)
+        .order_by(ServiceRating.at.desc())
+        .limit(limit)
+    )
+    return [(r, b, p) for r, b, p in rows.all()]

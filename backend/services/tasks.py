@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -116,3 +117,18 @@ async def tell_unsatisfied(session: AsyncSession, event: Event) -> None:
     await _tell(
         session, set(staff), booking, "unsatisfied", elder=elder.name if elder else "", comment=rating.comment or "-"
     )
+
+
+@consumer("services.no_show", name="services.tell_no_show")
+async def tell_no_show(session: AsyncSession, event: Event) -> None:
+    """Nobody opened the door: whoever ordered and the service centre should check on the elder."""
+    booking = await session.get(Booking, int(event.payload["booking_id"]))
+    if booking is None:
+        return
+    people = {booking.placed_by_id}
+    household = await session.get(Household, booking.household_id) if booking.household_id else None
+    if household is not None:
+        people |= set(await community_repository.with_role(session, household.community_id, [Role.SERVICE_CENTRE]))
+    at = dt.datetime.fromisoformat(str(event.payload["at"]))
+    local = at.astimezone(ZoneInfo(runtime.current().settings.default_timezone))
+    await _tell(session, people, booking, "no_show", at=f"{local:%H:%M}")
