@@ -22,6 +22,7 @@ from backend.http_limits import BodySizeLimit
 from backend.notify.sms import DevOutboxSms
 from backend.observability import RequestContextMiddleware, configure_logging, metrics_endpoint
 from backend.runtime import Runtime
+from backend.wallet import points_webhook
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(read_aloud.router(rt.read_aloud, rt.synthesizer))
     app.include_router(tv_device.router(rt.factory, settings, rt.tokens))
     app.include_router(sos_webhook.router(rt))
+    app.include_router(points_webhook.router(rt))
     app.include_router(console_page.router(rt.catalog, settings.operations_dir))
 
     @app.get("/healthz", include_in_schema=False)

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
 
     # Wearable SOS band vendors: {"vendor name": "shared secret"} (JSON in LINLI_SOS_VENDOR_SECRETS).
     sos_vendor_secrets: dict[str, str] = Field(default_factory=dict)
+    # Partners reporting what earns 积分 (content/wallet/points.json sources):
+    # {"source code": "shared secret"} (JSON in LINLI_POINTS_SOURCE_SECRETS).
+    points_source_secrets: dict[str, str] = Field(default_factory=dict)
 
     jwt_secret: str = DEV_JWT_SECRET
     access_token_ttl_s: int = 15 * 60

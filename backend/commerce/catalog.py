@@ -37,6 +37,7 @@ class Product:
     portions: int
     stock: int  # goods: what the shelf starts with
     units: dict[str, str]  # goods: how one is counted (a bag, a box), per locale
+    points_price: int | None = None  # 积分 for one, where the community lets points buy it
 
     def name(self, locale: str) -> str:
         return self.names.get(locale) or self.names["zh-CN"]
@@ -89,6 +90,7 @@ def commerce_catalog(content_dir: Path) -> CommerceCatalog:
             days=frozenset(p.get("days", [])),
             portions=int(p.get("portions", 0)),
             stock=int(p.get("stock", 0)),
+            points_price=int(p["points_price"]) if p.get("points_price") else None,
             units=p.get("unit", {}),
         )
         for p in data["products"]

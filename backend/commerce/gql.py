@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from backend.commerce import service
 from backend.commerce.catalog import commerce_catalog
-from backend.commerce.models import Fulfilment, Order, OrderItem, OrderStatus
+from backend.commerce.models import Fulfilment, Order, OrderItem, OrderStatus, PayWith
 from backend.community.service import managed_person
 from backend.errors import DomainError, NotFound
 from backend.family.models import Scope
@@ -20,6 +20,7 @@ from backend.gql.errors import (
     InsufficientFundsError,
     InvalidInputError,
     MerchantClosedError,
+    NotEnoughPointsError,
     NotFoundError,
     OrderClosedError,
     OrderingClosedError,
@@ -36,6 +37,7 @@ from backend.wallet.payments import PayFrom
 CommerceOrderStatus = strawberry.enum(OrderStatus, name="CommerceOrderStatus")
 CommerceFulfilment = strawberry.enum(Fulfilment, name="CommerceFulfilment")
 CommercePayFrom = strawberry.enum(PayFrom, name="CommercePayFrom")
+CommercePayWith = strawberry.enum(PayWith, name="CommercePayWith")
 
 
 @strawberry.type
@@ -62,6 +64,7 @@ class ShopGood:
     name: str
     unit: str = strawberry.field(description="How one is counted (a bag, a box), in the reader's words.")
     price_fen: int
+    points_price: int | None = strawberry.field(description="Points (not money) it may be had for, if any.")
     left: int = strawberry.field(description="How many are left on the shelf.")
 
 
@@ -84,6 +87,7 @@ class CommerceOrderLine:
     name: str
     quantity: int
     unit_price_fen: int
+    unit_points: int
 
 
 @strawberry.type(name="CommerceOrder")
@@ -93,6 +97,7 @@ class OrderView:
     status: CommerceOrderStatus  # type: ignore[valid-type]
     fulfilment: CommerceFulfilment  # type: ignore[valid-type]
     total_fen: int
+    total_points: int = strawberry.field(description="Paid in points instead of money (0 when paid in money).")
     address: str
     placed_as: str
     placed_at: dt.datetime
@@ -112,6 +117,7 @@ class OrderView:
             status=order.status,
             fulfilment=order.fulfilment,
             total_fen=order.total_fen,
+            total_points=order.total_points,
             address=order.address,
             placed_as=order.placed_as,
             placed_at=order.created_at,
@@ -125,6 +131,7 @@ class OrderView:
                     name=catalog.products[i.product_code].name(ctx.locale),
                     quantity=i.quantity,
                     unit_price_fen=i.unit_price_fen,
+                    unit_points=i.unit_points,
                 )
                 for i in items
             ],
@@ -144,6 +151,7 @@ PlaceOrderPayload = Annotated[
     | MerchantClosedError
     | InsufficientFundsError
     | SpendingLimitReachedError
+    | NotEnoughPointsError
     | InvalidInputError
     | NotFoundError,
     strawberry.union("PlaceOrderPayload"),
@@ -203,6 +211,7 @@ class CommerceQuery:
                         name=p.name(ctx.locale),
                         unit=p.unit(ctx.locale),
                         price_fen=p.price_fen,
+                        points_price=p.points_price,
                         left=left,
                     )
                     for p, left in s.goods
@@ -238,6 +247,7 @@ class CommerceMutation:
         fulfilment: CommerceFulfilment = Fulfilment.DELIVERY,  # type: ignore[valid-type]
         person_id: strawberry.ID | None = None,
         pay_from: CommercePayFrom = PayFrom.BENEFICIARY,  # type: ignore[valid-type]
+        pay_with: CommercePayWith = PayWith.MONEY,  # type: ignore[valid-type]
     ) -> PlaceOrderPayload:
         ctx = info.context
         order, _new = await service.place(
@@ -249,6 +259,7 @@ class CommerceMutation:
             fulfilment=fulfilment,
             idempotency_key=idempotency_key,
             pay_from=pay_from,
+            pay_with=pay_with,
         )
         return OrderView.of(order, await service.items_of(ctx.session, order.id), info)
 

@@ -18,6 +18,11 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class PayWith(StrEnum):
+    MONEY = "money"
+    POINTS = "points"  # the elder's 积分, for goods that carry a points price
+
+
 class Fulfilment(StrEnum):
     DELIVERY = "delivery"
     PICKUP = "pickup"
@@ -45,6 +50,7 @@ class Order(IdMixin, CreatedAtMixin, Base):
     fulfilment: Mapped[Fulfilment] = mapped_column(str_enum(Fulfilment))
     address: Mapped[str] = mapped_column(String(200))
     total_fen: Mapped[int]
+    total_points: Mapped[int] = mapped_column(default=0)  # paid in 积分 instead of money
     idempotency_key: Mapped[str] = mapped_column(String(140), unique=True)
     cancelled_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
     cancelled_at: Mapped[dt.datetime | None]
@@ -60,6 +66,7 @@ class OrderItem(IdMixin, Base):
     day: Mapped[str] = mapped_column(String(10))  # the stock row it was taken from
     quantity: Mapped[int]
     unit_price_fen: Mapped[int]
+    unit_points: Mapped[int] = mapped_column(default=0)
 
 
 class OrderEvent(IdMixin, Base):

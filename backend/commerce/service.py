@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth.actor import Actor
 from backend.commerce.catalog import CommerceCatalog, Merchant, Product, commerce_catalog
 from backend.commerce.errors import MerchantClosed, OrderClosed, OrderingClosed, OutOfStock
-from backend.commerce.models import Fulfilment, Order, OrderEvent, OrderItem, OrderStatus, Stock
+from backend.commerce.models import Fulfilment, Order, OrderEvent, OrderItem, OrderStatus, PayWith, Stock
 from backend.community.models import Household, Person
 from backend.community.service import home_of, managed_person
 from backend.config import Settings
@@ -26,7 +26,7 @@ from backend.events import emit
 from backend.family.models import Scope
 from backend.notify import live
 from backend.notify.live import orders_channel
-from backend.wallet import payments
+from backend.wallet import payments, points
 from backend.wallet.payments import PayFrom
 
 MAX_LINES = 10
@@ -109,8 +109,10 @@ async def place(
     fulfilment: Fulfilment,
     idempotency_key: str,
     pay_from: PayFrom,
+    pay_with: PayWith = PayWith.MONEY,
 ) -> tuple[Order, bool]:
-    """(the order, whether it is new). A replayed key returns the first order."""
+    """(the order, whether it is new). A replayed key returns the first order. Paid with
+    points, it is the elder's points, and only goods with a points price."""
     if not 8 <= len(idempotency_key) <= 100:
         raise InvalidInput("idempotencyKey", field="idempotencyKey")
     key = f"{actor.id}:{idempotency_key}"
@@ -119,6 +121,9 @@ async def place(
         return first, False
     catalog = commerce_catalog(settings.content_dir)
     merchant, wanted = _checked_lines(catalog, lines)
+    in_points = pay_with == PayWith.POINTS
+    if in_points and any(p.points_price is None for p, _ in wanted):
+        raise InvalidInput("payWith", field="payWith")
     beneficiary = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
     household, community = await home_of(session, beneficiary)
     if community.code not in merchant.communities:
@@ -129,7 +134,7 @@ async def place(
     if not merchant.open_at(now.time()):
         raise MerchantClosed(merchant.name, f"{merchant.opens:%H:%M}", f"{merchant.closes:%H:%M}")
     placed = payments.placed_as(actor, beneficiary, household.community_id)
-    who_pays = await payments.payer(session, actor, beneficiary, placed, pay_from)
+    who_pays = await payments.payer(session, actor, beneficiary, placed, PayFrom.BENEFICIARY if in_points else pay_from)
     days: dict[str, str] = {}
     for product, quantity in sorted(wanted, key=lambda pq: pq[0].code):  # one lock order: no deadlocks
         day = GOODS_DAY
@@ -149,15 +154,42 @@ async def place(
         payer_id=who_pays.person.id,
         fulfilment=fulfilment,
         address=household.address,
-        total_fen=sum(p.price_fen * q for p, q, _ in taken),
+        total_fen=0 if in_points else sum(p.price_fen * q for p, q, _ in taken),
+        total_points=sum((p.points_price or 0) * q for p, q, _ in taken) if in_points else 0,
         idempotency_key=key,
     )
     session.add(order)
     await session.flush()
     session.add_all(
-        OrderItem(order_id=order.id, product_code=p.code, day=day, quantity=q, unit_price_fen=p.price_fen)
+        OrderItem(
+            order_id=order.id,
+            product_code=p.code,
+            day=day,
+            quantity=q,
+            unit_price_fen=0 if in_points else p.price_fen,
+            unit_points=(p.points_price or 0) if in_points else 0,
+        )
         for p, q, day in taken
     )
+    if in_points:
+        await points.pay(
+            session,
+            ref=f"order:{order.id}",
+            person_id=beneficiary.id,
+            merchant_code=merchant.code,
+            points=order.total_points,
+            by_id=actor.id,
+        )
+    else:
+        await _pay(session, settings, order, merchant, who_pays, actor)
+    _record(session, order, "placed", actor.id, placed_as=placed, total_fen=order.total_fen, points=order.total_points)
+    emit(session, "commerce.ordered", {"order_id": order.id})
+    return order, True
+
+
+async def _pay(
+    session: AsyncSession, settings: Settings, order: Order, merchant: Merchant, who_pays: payments.Payer, actor: Actor
+) -> None:
     await payments.pay(
         session,
         ref=f"order:{order.id}",
@@ -171,9 +203,6 @@ async def place(
         through=who_pays.through,
         timezone=settings.default_timezone,
     )
-    _record(session, order, "placed", actor.id, placed_as=placed, total_fen=order.total_fen)
-    emit(session, "commerce.ordered", {"order_id": order.id})
-    return order, True
 
 
 def _checked_lines(

@@ -36,7 +36,7 @@ async def _tell(session: AsyncSession, people: set[int], order: Order, key: str,
             f"commerce.{key}",
             what=what,
             merchant=catalog.merchants[order.merchant_code].name,
-            total=f"{order.total_fen / 100:.2f}",
+            total=_total(order, person.locale),
             address=order.address,
             **params,
         )
@@ -47,6 +47,13 @@ async def _tell(session: AsyncSession, people: set[int], order: Order, key: str,
             text=text,
             data={"kind": "order", "orderId": str(order.id)},
         )
+
+
+def _total(order: Order, locale: str) -> str:
+    catalog = runtime.current().catalog
+    if order.total_points:
+        return catalog.text(locale, "commerce.total_points", points=str(order.total_points))
+    return catalog.text(locale, "commerce.total_money", yuan=f"{order.total_fen / 100:.2f}")
 
 
 async def _merchant_staff(session: AsyncSession, order: Order) -> set[int]:

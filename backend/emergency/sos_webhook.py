@@ -1,7 +1,7 @@
 """Wearable SOS bands: the vendor's cloud calls POST /integrations/sos, signed per vendor.
 
-Headers: X-Linli-Vendor, X-Linli-Timestamp (unix seconds), X-Linli-Signature: hex
-HMAC-SHA256 of "<timestamp>.<raw body>" with that vendor's secret. Body:
+Headers: X-Linli-Vendor and the signature of backend.signed_requests, with that vendor's
+secret. Body:
 {"device_id": "...", "event_id": "..."}. An unknown vendor or device, a bad signature,
 or a timestamp more than 5 minutes off is refused and logged; nothing else happens. The
 same event_id sent twice raises one alarm.
@@ -9,11 +9,8 @@ same event_id sent twice raises one alarm.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
-import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -23,13 +20,9 @@ from backend.community.models import Device, DeviceKind, Membership, Person, Rol
 from backend.emergency import service
 from backend.emergency.models import AlertSource
 from backend.runtime import Runtime
+from backend.signed_requests import refusal
 
 log = logging.getLogger(__name__)
-MAX_SKEW_S = 300
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 def _refuse(status: int, reason: str, **fields: object) -> JSONResponse:
@@ -43,16 +36,10 @@ def router(rt: Runtime) -> APIRouter:
     @api.post("/integrations/sos", include_in_schema=False)
     async def sos(request: Request) -> JSONResponse:
         vendor = request.headers.get("x-linli-vendor", "")
-        timestamp = request.headers.get("x-linli-timestamp", "")
-        signature = request.headers.get("x-linli-signature", "")
         body = await request.body()
-        secret = rt.settings.sos_vendor_secrets.get(vendor)
-        if secret is None:
-            return _refuse(401, "unknown vendor", vendor=vendor[:50])
-        if not hmac.compare_digest(sign(secret, timestamp, body), signature):
-            return _refuse(401, "bad signature", vendor=vendor)
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_SKEW_S:
-            return _refuse(401, "stale or replayed timestamp", vendor=vendor)
+        why = refusal(rt.settings.sos_vendor_secrets, vendor, request, body)
+        if why is not None:
+            return _refuse(401, why, vendor=vendor[:50])
         try:
             data = json.loads(body)
             device_id, event_id = str(data["device_id"]), str(data["event_id"])

@@ -145,6 +145,12 @@ class WrongCheckInCodeError(UserError):
 
 
 @strawberry.type
+class NotEnoughPointsError(UserError):
+    balance: int
+    needed: int
+
+
+@strawberry.type
 class TooEarlyError(UserError):
     pass
 
@@ -211,6 +217,7 @@ ERROR_TYPES: dict[type[DomainError], type] = {
     AlertClosed: AlertClosedError,
     NoHealthConsent: NoHealthConsentError,
     wallet_errors.InsufficientFunds: InsufficientFundsError,
+    wallet_errors.NotEnoughPoints: NotEnoughPointsError,
     wallet_errors.PaymentUnavailable: PaymentUnavailableError,
     wallet_errors.SpendingLimitReached: SpendingLimitReachedError,
     services_errors.SlotFull: SlotFullError,
@@ -233,6 +240,7 @@ _EXTRA_FIELDS = {
     WrongCheckInCodeError: lambda e: {"remaining_attempts": e.params["remaining"]},
     OutOfStockError: lambda e: {"left": e.params["left"]},
     SpendingLimitReachedError: lambda e: {"left_fen": e.params["left_fen"]},
+    NotEnoughPointsError: lambda e: {"balance": e.params["balance"], "needed": e.params["needed"]},
     MerchantClosedError: lambda e: {"opens": e.params["opens"], "closes": e.params["closes"]},
 }
 

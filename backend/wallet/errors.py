@@ -25,3 +25,12 @@ class SpendingLimitReached(DomainError):
 
     def __init__(self, limit_fen: int, left_fen: int) -> None:
         super().__init__(limit=f"{limit_fen / 100:.2f}", left=f"{left_fen / 100:.2f}", left_fen=left_fen)
+
+
+class NotEnoughPoints(DomainError):
+    """积分 short of what the goods cost."""
+
+    code = "NOT_ENOUGH_POINTS"
+
+    def __init__(self, balance: int, needed: int) -> None:
+        super().__init__(balance=balance, needed=needed)

@@ -9,10 +9,11 @@ import strawberry
 from strawberry.types import Info
 
 from backend.gql.base import mutation, optional_id, parse_id
+from backend.gql.context import Context
 from backend.gql.errors import InvalidInputError, NotFoundError, PaymentUnavailableError
 from backend.gql.permissions import IsAuthenticated
 from backend.wallet import service
-from backend.wallet.models import AccountKind, SubsidyGrant
+from backend.wallet.models import AccountKind, LedgerTransaction, SubsidyGrant
 from backend.wallet.service import Statement, TopUpMethod
 from backend.wallet.subsidies import SubsidyPolicy
 
@@ -38,6 +39,13 @@ class WalletSubsidy:
     expires_at_month_end: bool
 
 
+@strawberry.type(description="Points earned or spent: for what, in the reader's words.")
+class PointsEntry:
+    at: dt.datetime
+    points: int = strawberry.field(description="Earned (+) or spent (-).")
+    label: str
+
+
 @strawberry.type(description="A person's money, in fen (1 yuan = 100 fen).")
 class Wallet:
     person_id: strawberry.ID
@@ -45,6 +53,8 @@ class Wallet:
     balance_yuan: str = strawberry.field(description='The balance as it is said: "12.50".')
     subsidies: list[WalletSubsidy] = strawberry.field(description="Spent first on what each covers.")
     entries: list[WalletEntry] = strawberry.field(description="The latest movements, newest first.")
+    points: int = strawberry.field(description="Community points (not money), earned by volunteering and sorting.")
+    points_entries: list[PointsEntry] = strawberry.field(description="The latest points movements, newest first.")
 
     @classmethod
     def of(cls, statement: Statement, info: Info) -> Wallet:
@@ -74,7 +84,18 @@ class Wallet:
                 )
                 for account, entry, tx in statement.entries
             ],
+            points=statement.points,
+            points_entries=[
+                PointsEntry(at=tx.created_at, points=entry.amount_fen, label=_points_label(ctx, tx))
+                for _, entry, tx in statement.points_entries
+            ],
         )
+
+
+def _points_label(ctx: Context, tx: LedgerTransaction) -> str:
+    # Earned: what for (the event's kind is the memo); otherwise spent on goods, or given back.
+    key = f"points_{tx.memo}" if tx.kind == "points_earned" else f"kind_{tx.kind}_points"
+    return ctx.rt.catalog.text(ctx.locale, f"wallet.{key}")
 
 
 @strawberry.type

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.errors import InvalidInput
 from backend.wallet.errors import InsufficientFunds
-from backend.wallet.models import EXTERNAL_KINDS, Account, AccountKind, LedgerEntry, LedgerTransaction
+from backend.wallet.models import EXTERNAL_KINDS, POINT_KINDS, Account, AccountKind, LedgerEntry, LedgerTransaction
 
 
 def wallet_key(person_id: int) -> str:
@@ -28,6 +28,18 @@ def cash_desk_key(community_id: int) -> str:
 
 
 GATEWAY_KEY = "gateway:online"
+
+
+def points_key(person_id: int) -> str:
+    return f"points:person:{person_id}"
+
+
+def points_issued_key(community_id: int) -> str:
+    return f"points_issued:community:{community_id}"
+
+
+def points_spent_key(merchant_code: str) -> str:
+    return f"points_spent:{merchant_code}"
 
 
 def provider_key(provider_code: str) -> str:
@@ -67,6 +79,8 @@ async def post(
     movement is refused."""
     if sum(amount for _, amount in legs) != 0 or any(amount == 0 for _, amount in legs):
         raise ValueError("a movement's entries must be non-zero and sum to zero")
+    if len({a.kind in POINT_KINDS for a, _ in legs}) != 1:
+        raise ValueError("a movement is in fen or in points, never both")
     accounts = await _lock(session, sorted({a.id for a, _ in legs}))
     amount = sum(a for _, a in legs if a > 0)
     if idempotency_key is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import Base, CreatedAtMixin, IdMixin, IdType, str_enum
@@ -18,23 +18,33 @@ class AccountKind(StrEnum):
     PROVIDER = "provider"  # what a service provider or merchant has been paid
     SUBSIDY = "subsidy"  # an elder's government allowance under one policy (政府补贴)
     GOVERNMENT = "government"  # what a subsidy policy has paid out, net of what expired
+    # 积分 are counted in points, not fen, in the same ledger; a movement never mixes the two.
+    POINTS = "points"  # a person's points
+    POINTS_ISSUED = "points_issued"  # what a community has awarded, net of what came back
+    POINTS_SPENT = "points_spent"  # what a merchant has taken in points (settled by the community)
 
 
 # Accounts that mirror money arriving from outside: their balance is what came in, negated.
-EXTERNAL_KINDS = frozenset({AccountKind.CASH_DESK, AccountKind.GATEWAY, AccountKind.GOVERNMENT})
+EXTERNAL_KINDS = frozenset(
+    {AccountKind.CASH_DESK, AccountKind.GATEWAY, AccountKind.GOVERNMENT, AccountKind.POINTS_ISSUED}
+)
+POINT_KINDS = frozenset({AccountKind.POINTS, AccountKind.POINTS_ISSUED, AccountKind.POINTS_SPENT})
 
 
 class Account(IdMixin, Base):
     __tablename__ = "accounts"
     __table_args__ = (
         # A person's balance never goes below zero, whatever the code above does.
-        CheckConstraint("balance_fen >= 0 OR kind IN ('cash_desk', 'gateway', 'government')", name="no_overdraft"),
+        CheckConstraint(
+            "balance_fen >= 0 OR kind IN ('cash_desk', 'gateway', 'government', 'points_issued')", name="no_overdraft"
+        ),
     )
     key: Mapped[str] = mapped_column(String(80), unique=True)  # "wallet:person:12", "cash_desk:community:1"
     kind: Mapped[AccountKind] = mapped_column(str_enum(AccountKind))
     person_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"), index=True)
     community_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("communities.id"))
-    balance_fen: Mapped[int] = mapped_column(default=0)  # the sum of its entries, kept with them
+    # The sum of its entries, kept with them (in points for the point kinds).
+    balance_fen: Mapped[int] = mapped_column(default=0)
 
 
 class LedgerTransaction(IdMixin, CreatedAtMixin, Base):
@@ -66,3 +76,21 @@ class SubsidyGrant(Base):
     granted_at: Mapped[dt.datetime]
     ended_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
     ended_at: Mapped[dt.datetime | None]
+
+
+class PointsEvent(IdMixin, CreatedAtMixin, Base):
+    """Something a resident did that earns points, as a partner's system reported it: kept
+    once per (source, event id), with the points it earned (0 past the day's cap)."""
+
+    __tablename__ = "points_events"
+    __table_args__ = (
+        UniqueConstraint("source", "event_id"),
+        Index("ix_points_events_person_kind", "person_id", "kind"),
+    )
+    source: Mapped[str] = mapped_column(String(60))
+    event_id: Mapped[str] = mapped_column(String(100))
+    person_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    kind: Mapped[str] = mapped_column(String(30))  # garbage_sorting | volunteer_hours
+    quantity: Mapped[int]  # reports, or hours
+    points: Mapped[int]
+    local_day: Mapped[str] = mapped_column(String(10))  # for the daily cap, in the community's zone

@@ -42,6 +42,8 @@ class Statement:
     balance_fen: int
     subsidies: list[tuple[SubsidyPolicy, int]]  # 政府补贴 left under each policy
     entries: Sequence[tuple[Account, LedgerEntry, LedgerTransaction]]  # wallet and subsidies, newest first
+    points: int  # 积分, counted apart from money
+    points_entries: Sequence[tuple[Account, LedgerEntry, LedgerTransaction]]
 
 
 async def wallet_of(
@@ -57,7 +59,16 @@ async def _statement(session: AsyncSession, settings: Settings, person: Person, 
     accounts = await ledger.find_many(session, keys)
     wallet = next((a for a in accounts if a.kind == AccountKind.WALLET), None)
     entries = await ledger.entries_of(session, [a.id for a in accounts], min(max(last, 1), 100))
-    return Statement(person, wallet.balance_fen if wallet else 0, allowances, entries)
+    points = await ledger.find(session, ledger.points_key(person.id))
+    points_entries = await ledger.entries_of(session, [points.id] if points else [], min(max(last, 1), 100))
+    return Statement(
+        person,
+        wallet.balance_fen if wallet else 0,
+        allowances,
+        entries,
+        points.balance_fen if points else 0,
+        points_entries,
+    )
 
 
 async def _wallet(session: AsyncSession, person_id: int) -> Account:

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.emergency.sos_webhook import sign
+from backend.signed_requests import sign
 from tests.conftest import GRID_WORKER, Api, Database, make_settings, start_app
 
 SECRET = "band-vendor-secret-0001"
