@@ -336,7 +336,8 @@ class Api:
 
 
 async def run_due_jobs(api: Api, db: Database, kinds: tuple[str, ...] | None = None) -> None:
-    """Time passes: make the pending jobs (of `kinds`) due now and let the runtime's runner take them."""
+    """Time passes: make the pending jobs (of `kinds`) due now and let the runtime's runner
+    take them, and whatever they schedule for now (a job working through pages)."""
     from sqlalchemy import select
 
     from backend.db import transaction, utcnow
@@ -352,10 +353,17 @@ async def run_due_jobs(api: Api, db: Database, kinds: tuple[str, ...] | None = N
     api.runtime.job_runner.wake()
 
     async def done() -> None:
+        waiting = {job.id for job in due}
         while True:
             async with db.factory() as session:
-                statuses = [(await session.get(Job, job.id)).status for job in due]
-            if all(s not in (JobStatus.PENDING, JobStatus.RUNNING) for s in statuses):
+                query = select(Job.id).where(
+                    Job.status.in_([JobStatus.PENDING, JobStatus.RUNNING]), Job.run_at <= utcnow()
+                )
+                if kinds is not None:
+                    query = query.where(Job.kind.in_(kinds))
+                busy = set((await session.execute(query)).scalars())
+                statuses = [(await session.get(Job, job_id)).status for job_id in waiting]
+            if not busy and all(s not in (JobStatus.PENDING, JobStatus.RUNNING) for s in statuses):
                 return
             await asyncio.sleep(0.05)
 

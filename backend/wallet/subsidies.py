@@ -65,9 +65,12 @@ def month_of(day: dt.date) -> str:
     return f"{day:%Y-%m}"
 
 
-async def eligible(session: AsyncSession, policy: SubsidyPolicy, first_of_month: dt.date) -> list[int]:
+async def eligible(
+    session: AsyncSession, policy: SubsidyPolicy, first_of_month: dt.date, ids: tuple[int, int] | None = None
+) -> list[int]:
     """Who qualifies on the 1st: living in one of the policy's communities, old enough, and,
-    where the policy needs it, granted by staff and not ended."""
+    where the policy needs it, granted by staff and not ended (among person ids in `ids`,
+    exclusive of the first, inclusive of the last)."""
     born_by = first_of_month.replace(year=first_of_month.year - policy.min_age)
     query = (
         select(Person.id)
@@ -76,6 +79,8 @@ async def eligible(session: AsyncSession, policy: SubsidyPolicy, first_of_month:
         .where(Community.code.in_(sorted(policy.communities)), Person.birth_date <= born_by)
         .order_by(Person.id)
     )
+    if ids is not None:
+        query = query.where(Person.id > ids[0], Person.id <= ids[1])
     if policy.needs_grant:
         query = query.join(
             SubsidyGrant, (SubsidyGrant.person_id == Person.id) & (SubsidyGrant.policy_code == policy.code)
@@ -126,23 +131,37 @@ async def _expire(
     )
 
 
-async def credit_month(session: AsyncSession, content_dir: Path, first_of_month: dt.date) -> int:
-    """Earlier months taken back where the policy says so (also from those who no longer
-    qualify), then every policy's allowance to everyone who qualifies on the 1st; how many
-    allowances were new."""
+async def credit_month(
+    session: AsyncSession, content_dir: Path, first_of_month: dt.date, *, after_person_id: int = 0, page: int = 25
+) -> tuple[int, int | None]:
+    """For the next `page` people after `after_person_id`: earlier months taken back where
+    the policy says so (also from those who no longer qualify), then every policy's
+    allowance to those who qualify on the 1st. (How many allowances were new, the last
+    person id done, or None when nobody was left.) A page at a time, each in its own
+    transaction, so a community's thousands of elders never hold the write lock long
+    enough to keep an alarm waiting."""
+    people = select(Person.id).where(Person.id > after_person_id).order_by(Person.id).limit(page)
+    ids = list((await session.execute(people)).scalars())
+    if not ids:
+        return 0, None
+    span = (after_person_id, ids[-1])
     month = month_of(first_of_month)
     credited = 0
     for policy in subsidy_policies(content_dir).values():
         if policy.expires_at_month_end:
             government = await ledger.account(session, government_key(policy.code), AccountKind.GOVERNMENT)
             leftovers = select(Account).where(
-                Account.kind == AccountKind.SUBSIDY, Account.key.endswith(f":{policy.code}"), Account.balance_fen > 0
+                Account.kind == AccountKind.SUBSIDY,
+                Account.key.endswith(f":{policy.code}"),
+                Account.balance_fen > 0,
+                Account.person_id > span[0],
+                Account.person_id <= span[1],
             )
             for account in (await session.execute(leftovers.order_by(Account.id))).scalars().all():
                 await _expire(session, policy, account, government, month)
-        for person_id in await eligible(session, policy, first_of_month):
+        for person_id in await eligible(session, policy, first_of_month, span):
             credited += await credit(session, policy, person_id, month)
-    return credited
+    return credited, span[1]
 
 
 async def accounts_covering(

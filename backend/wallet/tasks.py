@@ -52,13 +52,18 @@ async def tell_topped_up(session: AsyncSession, event: Event) -> None:
 
 @jobs.job_handler(SUBSIDY_MONTH)
 async def credit_subsidies(session: AsyncSession, run: JobRun) -> None:
-    """On the 1st (and at first start): this month's allowances, then the next month's run."""
+    """On the 1st (and at first start): this month's allowances a page of people per run,
+    each page's run scheduling the next at once, the last one next month's."""
     settings = runtime.current().settings
     tz = ZoneInfo(settings.default_timezone)
-    today = utcnow().astimezone(tz).date()
-    first = today.replace(day=1)
-    credited = await subsidies.credit_month(session, settings.content_dir, first)
-    log.info("subsidies for %s: %d credited", subsidies.month_of(first), credited)
+    month = run.payload.get("month")
+    first = dt.date.fromisoformat(str(month)) if month else utcnow().astimezone(tz).date().replace(day=1)
+    after = int(run.payload.get("after", 0))
+    credited, last = await subsidies.credit_month(session, settings.content_dir, first, after_person_id=after)
+    log.info("subsidies for %s after person %d: %d credited", subsidies.month_of(first), after, credited)
+    key = jobs.standing_key(SUBSIDY_MONTH)
+    if last is not None:
+        await jobs.schedule(session, SUBSIDY_MONTH, utcnow(), {"month": first.isoformat(), "after": last}, key=key)
+        return
     following = (first + dt.timedelta(days=32)).replace(day=1)
-    next_run = dt.datetime.combine(following, dt.time(0, 5), tz)
-    await jobs.schedule(session, SUBSIDY_MONTH, next_run, key=jobs.standing_key(SUBSIDY_MONTH))
+    await jobs.schedule(session, SUBSIDY_MONTH, dt.datetime.combine(following, dt.time(0, 5), tz), key=key)

@@ -126,3 +126,32 @@ async def test_the_service_centre_grants_the_dibao_allowance_and_ends_it(
     api.tokens.clear()
     await run_due_jobs(api, db, SUBSIDY_MONTH)
     assert (await wallet(api, SEVENTY_THREE))["subsidies"][0]["balanceFen"] == 0  # taken back, none new
+
+
+async def test_every_elder_of_80_is_credited_though_the_month_runs_a_page_at_a_time(
+    api: Api, db: Database, people: dict[str, int]
+) -> None:
+    """The demo has more people than one page: the last of them is credited too, once."""
+    from sqlalchemy import func, select
+
+    from backend.community.models import Person
+    from backend.jobs import Job
+    from backend.wallet.models import Account, AccountKind
+
+    await run_due_jobs(api, db, SUBSIDY_MONTH)
+    await run_due_jobs(api, db, SUBSIDY_MONTH)  # next month's run made due early: nothing twice
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    born_by = today.replace(day=1).replace(year=today.year - 80)
+    async with db.factory() as session:
+        eighty = set((await session.execute(select(Person.id).where(Person.birth_date <= born_by))).scalars())
+        credited = (
+            await session.execute(
+                select(Account.person_id, Account.balance_fen).where(
+                    Account.kind == AccountKind.SUBSIDY, Account.key.endswith(":meal-80plus")
+                )
+            )
+        ).all()
+        runs = await session.scalar(select(func.count()).select_from(Job).where(Job.kind == SUBSIDY_MONTH[0]))
+    assert len(people) > 25 and max(eighty) > 25  # more than one page, and an elder past the first
+    assert {p for p, _ in credited} == eighty and {b for _, b in credited} == {10000}
+    assert runs is not None and runs >= 3  # pages, then next month's run
