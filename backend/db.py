@@ -7,7 +7,7 @@ import datetime as dt
 import heapq
 import itertools
 import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -206,20 +206,26 @@ class _WriterTurns:
 _turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _WriterTurns]] = weakref.WeakKeyDictionary()
 
 
-@asynccontextmanager
-async def _writer_turn(session: AsyncSession, urgent: bool) -> AsyncIterator[None]:
+async def take_writer_turn(session: AsyncSession, urgent: bool = False) -> Callable[[], None] | None:
+    """SQLite: wait for this process's turn to write, and return what gives it back (call it
+    once the transaction has ended). None when there is no queue to wait in (PostgreSQL) or
+    the wait ran out and SQLite's own waiting takes over."""
     bind = session.bind
     if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
-        yield
-        return
+        return None
     per_file = _turns.setdefault(asyncio.get_running_loop(), {})
     turns = per_file.setdefault(str(bind.url.database), _WriterTurns())
-    holding = await turns.acquire(urgent)
+    return turns.release if await turns.acquire(urgent) else None
+
+
+@asynccontextmanager
+async def _writer_turn(session: AsyncSession, urgent: bool) -> AsyncIterator[None]:
+    release = await take_writer_turn(session, urgent)
     try:
         yield
     finally:
-        if holding:
-            turns.release()
+        if release is not None:
+            release()
 
 
 async def insert_returning(session: AsyncSession, model: type[M], rows: Sequence[dict[str, Any]]) -> list[M]:

@@ -41,7 +41,7 @@ def wait_until_up(url: str, timeout: float = 60.0) -> None:
 
 
 @contextmanager
-def linli_server(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, Path]]:
+def linli_server(extra_env: dict[str, str] | None = None, workers: int = 1) -> Iterator[tuple[str, Path]]:
     """Migrate a fresh SQLite database, load the demo community, serve it. Yields (base url, var dir)."""
     with tempfile.TemporaryDirectory(prefix="linli-bench-") as tmp:
         port = free_port()
@@ -62,12 +62,13 @@ def linli_server(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+        server_log = open(os.environ.get("LINLI_BENCH_SERVER_LOG", os.devnull), "ab")  # noqa: SIM115
         proc = subprocess.Popen(
-            [PY, "-m", "backend.cli", "serve"],
+            [PY, "-m", "backend.cli", "serve", "--workers", str(workers)],
             env=env,
             cwd=ROOT,  # noqa: S603
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=server_log,
+            stderr=server_log,
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -76,6 +77,7 @@ def linli_server(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str,
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+            server_log.close()
 
 
 @contextmanager
@@ -164,13 +166,13 @@ async def load(call: Callable[[int], Awaitable[bool]], *, clients: int, requests
 
 WRK_SCRIPT = """
 local tokens = {%(tokens)s}
-local body = [==[%(body)s]==]
+local bodies = {%(bodies)s}
 local n = 0
 request = function()
   n = n + 1
   local headers = {["Content-Type"] = "application/json"}
   if #tokens > 0 then headers["Authorization"] = "Bearer " .. tokens[(n %% #tokens) + 1] end
-  return wrk.format("POST", "/graphql", headers, body)
+  return wrk.format("POST", "/graphql", headers, bodies[(n %% #bodies) + 1])
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -181,11 +183,15 @@ end
 """
 
 
-def wrk(base: str, body: dict[str, object], *, tokens: list[str], clients: int, seconds: int) -> dict[str, float]:
-    """Load from wrk (C, one thread): the client costs little of the machine's two cores."""
+def wrk(
+    base: str, body: dict[str, object] | list[dict[str, object]], *, tokens: list[str], clients: int, seconds: int
+) -> dict[str, float]:
+    """Load from wrk (C, one thread): the client costs little of the machine's two cores.
+    Several bodies are sent in turn."""
+    bodies = body if isinstance(body, list) else [body]
     lua = WRK_SCRIPT % {
         "tokens": ", ".join(json.dumps(t) for t in tokens),
-        "body": json.dumps(body, ensure_ascii=False),
+        "bodies": ", ".join(f"[==[{json.dumps(b, ensure_ascii=False)}]==]" for b in bodies),
     }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(lua)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from strawberry.fastapi import BaseContext
 from backend.auth.actor import Actor, TvActor, load_actor
 from backend.auth.tokens import TokenError
 from backend.content.catalog import DEFAULT_LOCALE
+from backend.db import is_writing, take_writer_turn
 from backend.errors import Unauthenticated
 from backend.gql.loaders import Loaders
 from backend.observability import request_id_var
@@ -45,6 +47,8 @@ class Context(BaseContext):
         # session underneath it (SQLAlchemy refuses, IllegalStateChangeError).
         self._ending = asyncio.Lock()
         self._ending_task: asyncio.Task[None] | None = None
+        # SQLite: this request's place in the process's queue of writers, held to the commit.
+        self._writer_turn: Callable[[], None] | None = None
         self.loaders = Loaders(lambda: self.session)
         self.connection_params: dict[str, object] | None = None  # WebSocket connection_init payload
 
@@ -53,6 +57,19 @@ class Context(BaseContext):
         if self._session is None:
             self._session = self.rt.factory()
         return self._session
+
+    async def take_writer_turn(self) -> None:
+        """Before the request first writes: on SQLite, queue with the process's other writers
+        (handed the lock the moment the last one commits) rather than in SQLite's busy wait,
+        which sleeps in growing steps and lets a burst of orders starve one of them."""
+        if self._writer_turn is not None:
+            return
+        session = self.session
+        if session.in_transaction() and not await is_writing(session):
+            # What was read so far (the actor) stays loaded; the connection goes back to the
+            # pool while we wait, or the writer ahead of us could be left without one.
+            await session.commit()
+        self._writer_turn = await take_writer_turn(session)
 
     def fresh_reads(self) -> None:
         """New loaders: a long-lived (subscription) context must not serve stale rows."""
@@ -101,9 +118,14 @@ class Context(BaseContext):
                 await self._close()
 
     async def _close(self) -> None:
-        if self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
+        try:
+            if self._session is not None:
+                session, self._session = self._session, None
+                await session.close()
+        finally:
+            release, self._writer_turn = self._writer_turn, None
+            if release is not None:
+                release()
 
 
 def _log_lost_error(task: asyncio.Task[None]) -> None:

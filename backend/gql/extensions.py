@@ -27,6 +27,7 @@ class Atomic(FieldExtension):
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
         session = info.context.session
+        await info.context.take_writer_turn()
         await begin_write(session)
         savepoint = await session.begin_nested()
         try:

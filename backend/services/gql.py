@@ -39,6 +39,13 @@ class ProviderRatings:
     ok: int
     unsatisfied: int
 
+    @strawberry.field(description="Satisfied 3, ok 2, unsatisfied 1, averaged; null before the first rating.")
+    def average(self) -> float | None:
+        total = self.satisfied + self.ok + self.unsatisfied
+        if not total:
+            return None
+        return round((3 * self.satisfied + 2 * self.ok + self.unsatisfied) / total, 2)
+
 
 @strawberry.type(description="An unsatisfied rating for staff to follow up: who, what, when, and what they said.")
 class UnsatisfiedRating:

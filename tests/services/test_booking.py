@@ -237,4 +237,6 @@ async def test_a_visit_is_rated_once_and_a_bad_one_reaches_the_centre_at_once(ap
     stranger = await api.op("app/RateService", {"bookingId": visit, "rating": "OK"}, await api.sign_in(GRID_WORKER))
     assert stranger["data"]["rateService"]["code"] == "NOT_FOUND"
     ratings = (await api.op("staff/ProviderRatings", {}, await api.sign_in(PROVIDER_STAFF)))["data"]["providerRatings"]
-    assert ratings == [{"providerName": "幸福社区养老服务中心", "satisfied": 0, "ok": 0, "unsatisfied": 1}]
+    assert ratings == [
+        {"providerName": "幸福社区养老服务中心", "satisfied": 0, "ok": 0, "unsatisfied": 1, "average": 1.0}
+    ]

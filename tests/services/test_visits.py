@@ -105,6 +105,8 @@ async def test_staff_see_every_unsatisfied_rating_of_their_community(api: Api) -
         assert [(r["bookingId"], r["elderName"], r["serviceName"], r["comment"], r["ratedByFamily"]) for r in rows] == [
             (bad, "黎文华", "上门助浴", "来晚了", True)
         ]
+    ratings = (await api.op("staff/ProviderRatings", {}, await api.sign_in(PROVIDER_STAFF)))["data"]["providerRatings"]
+    assert [(r["satisfied"], r["unsatisfied"], r["average"]) for r in ratings] == [(1, 1, 2.0)]
     # A grid worker handles alarms, not service complaints; a family member sees nothing either.
     for phone in (GRID_WORKER, FAMILY):
         refused = await api.op("staff/UnsatisfiedRatings", {"communityId": community}, await api.sign_in(phone))
