@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 from collections.abc import Mapping
 
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 
+log = logging.getLogger(__name__)
 MAX_SKEW_S = 300
 
 
@@ -33,3 +36,9 @@ def refusal(secrets: Mapping[str, str], sender: str, request: Request, body: byt
     if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_SKEW_S:
         return "stale or replayed timestamp"
     return None
+
+
+def refuse(webhook: str, status: int, reason: str, **fields: object) -> JSONResponse:
+    """The partner's answer when nothing was done, and a log line saying why."""
+    log.warning("%s webhook refused: %s", webhook, reason, extra=fields)
+    return JSONResponse({"accepted": False, "error": reason}, status_code=status)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import runtime
@@ -93,6 +91,5 @@ async def tell_progress(session: AsyncSession, event: Event) -> None:
         return
     step = event.topic.rsplit(".", 1)[1]
     at = (order.delivered_at if step == "delivered" else order.dispatched_at) or utcnow()
-    local = at.astimezone(ZoneInfo(runtime.current().settings.default_timezone))
     key = f"{step}_{order.fulfilment.value}"
-    await _tell(session, {order.beneficiary_id, order.placed_by_id}, order, key, at=f"{local:%H:%M}")
+    await _tell(session, {order.beneficiary_id, order.placed_by_id}, order, key, at=notify.clock_time(at))

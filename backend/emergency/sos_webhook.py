@@ -10,7 +10,6 @@ same event_id sent twice raises one alarm.
 from __future__ import annotations
 
 import json
-import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -20,14 +19,7 @@ from backend.community.models import Device, DeviceKind, Membership, Person, Rol
 from backend.emergency import service
 from backend.emergency.models import AlertSource
 from backend.runtime import Runtime
-from backend.signed_requests import refusal
-
-log = logging.getLogger(__name__)
-
-
-def _refuse(status: int, reason: str, **fields: object) -> JSONResponse:
-    log.warning("SOS webhook refused: %s", reason, extra=fields)
-    return JSONResponse({"accepted": False, "error": reason}, status_code=status)
+from backend.signed_requests import refusal, refuse
 
 
 def router(rt: Runtime) -> APIRouter:
@@ -39,12 +31,12 @@ def router(rt: Runtime) -> APIRouter:
         body = await request.body()
         why = refusal(rt.settings.sos_vendor_secrets, vendor, request, body)
         if why is not None:
-            return _refuse(401, why, vendor=vendor[:50])
+            return refuse("SOS", 401, why, vendor=vendor[:50])
         try:
             data = json.loads(body)
             device_id, event_id = str(data["device_id"]), str(data["event_id"])
         except (ValueError, KeyError, TypeError):
-            return _refuse(400, "malformed body", vendor=vendor)
+            return refuse("SOS", 400, "malformed body", vendor=vendor)
         async with rt.factory() as session:  # reads only; the desk writes
             device = (
                 await session.execute(
@@ -55,7 +47,7 @@ def router(rt: Runtime) -> APIRouter:
             ).scalar_one_or_none()
             person = await session.get(Person, device.person_id) if device and device.person_id else None
             if person is None:
-                return _refuse(404, "unknown device", vendor=vendor, device=device_id[:50])
+                return refuse("SOS", 404, "unknown device", vendor=vendor, device=device_id[:50])
             community_id = await session.scalar(
                 select(Membership.community_id)
                 .where(Membership.person_id == person.id, Membership.role == Role.RESIDENT)
@@ -63,7 +55,7 @@ def router(rt: Runtime) -> APIRouter:
                 .limit(1)
             )
             if community_id is None:
-                return _refuse(404, "device wearer has no community", vendor=vendor)
+                return refuse("SOS", 404, "device wearer has no community", vendor=vendor)
         # Stored by the alarm desk (its own transaction, grouped with other presses).
         alert, new = await rt.alarm_desk.press(
             service.Press(

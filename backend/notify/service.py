@@ -34,6 +34,11 @@ NEXT_PATH = "notify.next_path"
 OPEN_STATES = (NotificationState.PENDING, NotificationState.HELD)
 
 
+def clock_time(at: dt.datetime) -> str:
+    """A moment as a notice says it: the community's local "14:05"."""
+    return f"{at.astimezone(ZoneInfo(runtime.current().settings.default_timezone)):%H:%M}"
+
+
 RefCheck = Callable[[AsyncSession, str], Awaitable[bool]]
 _ref_checks: dict[str, RefCheck] = {}
 

@@ -262,21 +262,18 @@ async def complete(
     booking = await _for_provider(session, settings, actor, booking_id)
     if booking.status != BookingStatus.IN_SERVICE or booking.check_in_failures >= CHECK_IN_TRIES:
         raise BookingClosed()
+    wrong: type[WrongCheckInCode]
     if card_number:
         elder = await session.get(Person, booking.beneficiary_id)
-        card = elder.community_card if elder is not None else None
-        given = card_digits(card_number)
-        if card is None or not hmac.compare_digest(given, card):
-            booking.check_in_failures += 1
-            _record(session, booking, "wrong_card", actor.id)
-            raise WrongCommunityCard(remaining=CHECK_IN_TRIES - booking.check_in_failures)
-        proof = "card"
+        proof, wrong, miss = "card", WrongCommunityCard, "wrong_card"
+        expected, given = (elder.community_card if elder else None), card_digits(card_number)
     else:
-        if not hmac.compare_digest((check_in_code or "").strip(), booking.check_in_code):
-            booking.check_in_failures += 1
-            _record(session, booking, "wrong_check_in", actor.id)
-            raise WrongCheckInCode(remaining=CHECK_IN_TRIES - booking.check_in_failures)
-        proof = "code"
+        proof, wrong, miss = "code", WrongCheckInCode, "wrong_check_in"
+        expected, given = booking.check_in_code, (check_in_code or "").strip()
+    if expected is None or not hmac.compare_digest(given, expected):
+        booking.check_in_failures += 1
+        _record(session, booking, miss, actor.id)
+        raise wrong(remaining=CHECK_IN_TRIES - booking.check_in_failures)
     booking.status, booking.completed_at = BookingStatus.COMPLETED, utcnow()
     _record(session, booking, "completed", actor.id, proof=proof)
     emit(session, "services.completed", {"booking_id": booking.id})

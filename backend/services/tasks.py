@@ -88,8 +88,7 @@ async def tell_progress(session: AsyncSession, event: Event) -> None:
         return
     step = event.topic.rsplit(".", 1)[1]
     at = booking.started_at or utcnow()
-    local = at.astimezone(ZoneInfo(runtime.current().settings.default_timezone))
-    await _tell(session, {booking.beneficiary_id, booking.placed_by_id}, booking, step, at=f"{local:%H:%M}")
+    await _tell(session, {booking.beneficiary_id, booking.placed_by_id}, booking, step, at=notify.clock_time(at))
 
 
 @jobs.job_handler(service.REMIND)
@@ -130,5 +129,4 @@ async def tell_no_show(session: AsyncSession, event: Event) -> None:
     if household is not None:
         people |= set(await community_repository.with_role(session, household.community_id, [Role.SERVICE_CENTRE]))
     at = dt.datetime.fromisoformat(str(event.payload["at"]))
-    local = at.astimezone(ZoneInfo(runtime.current().settings.default_timezone))
-    await _tell(session, people, booking, "no_show", at=f"{local:%H:%M}")
+    await _tell(session, people, booking, "no_show", at=notify.clock_time(at))

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.auth.actor import today_local
 from backend.community.models import Person
 from backend.community.service import home_of
-from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.wallet import ledger
 from backend.wallet.errors import InsufficientFunds, NotEnoughPoints
@@ -105,7 +105,7 @@ async def earn(
         community_id=household.community_id,
     )
     await ledger.locked(session, [mine])  # one person's reports are counted one at a time
-    day = utcnow().astimezone(ZoneInfo(timezone)).date().isoformat()
+    day = today_local(ZoneInfo(timezone)).isoformat()
     earned_today = await session.scalar(
         select(func.coalesce(func.sum(PointsEvent.points), 0)).where(
             PointsEvent.person_id == person.id, PointsEvent.kind == kind, PointsEvent.local_day == day

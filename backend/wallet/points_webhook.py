@@ -8,7 +8,6 @@ sent again earns nothing more. Anything unproven or malformed is refused and cha
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,15 +19,8 @@ from backend.community.models import Person, card_digits
 from backend.db import transaction
 from backend.errors import DomainError
 from backend.runtime import Runtime
-from backend.signed_requests import refusal
+from backend.signed_requests import refusal, refuse
 from backend.wallet import points
-
-log = logging.getLogger(__name__)
-
-
-def _refuse(status: int, reason: str, **fields: object) -> JSONResponse:
-    log.warning("points webhook refused: %s", reason, extra=fields)
-    return JSONResponse({"accepted": False, "error": reason}, status_code=status)
 
 
 def router(rt: Runtime) -> APIRouter:
@@ -40,7 +32,7 @@ def router(rt: Runtime) -> APIRouter:
         body = await request.body()
         why = refusal(rt.settings.points_source_secrets, source, request, body)
         if why is not None:
-            return _refuse(401, why, source=source)
+            return refuse("points", 401, why, source=source)
         try:
             data: Any = json.loads(body)  # the body size is limited for every request
             event_id, kind = str(data["event_id"])[:100], str(data["kind"])
@@ -48,16 +40,16 @@ def router(rt: Runtime) -> APIRouter:
             card = card_digits(str(data["card"])) if data.get("card") else None
             phone = str(data["phone"]) if data.get("phone") and not card else None
         except (ValueError, KeyError, TypeError):
-            return _refuse(400, "malformed body", source=source)
+            return refuse("points", 400, "malformed body", source=source)
         if not event_id or not (card or phone):
-            return _refuse(400, "malformed body", source=source)
+            return refuse("points", 400, "malformed body", source=source)
         who = Person.community_card == card if card else Person.phone == phone
         for attempt in range(2):  # the same event sent twice at once: the loser reads the winner's award
             try:
                 async with transaction(rt.factory) as session:
                     person = await session.scalar(select(Person).where(who))
                     if person is None:
-                        return _refuse(404, "unknown resident", source=source)
+                        return refuse("points", 404, "unknown resident", source=source)
                     earned = await points.earn(
                         session,
                         rt.settings.content_dir,
@@ -79,7 +71,7 @@ def router(rt: Runtime) -> APIRouter:
                 if attempt:
                     raise
             except DomainError as error:
-                return _refuse(404 if error.code == "NOT_FOUND" else 422, error.code.lower(), source=source)
+                return refuse("points", 404 if error.code == "NOT_FOUND" else 422, error.code.lower(), source=source)
         raise AssertionError("unreachable")
 
     return api

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.auth.actor import Actor
+from backend.auth.actor import Actor, today_local
 from backend.community import repository as community_repository
 from backend.community.models import Person, Role
 from backend.community.service import managed_person
@@ -58,9 +58,10 @@ async def _statement(session: AsyncSession, settings: Settings, person: Person, 
     keys = [ledger.wallet_key(person.id), *(subsidies.subsidy_key(person.id, p.code) for p, _ in allowances)]
     accounts = await ledger.find_many(session, keys)
     wallet = next((a for a in accounts if a.kind == AccountKind.WALLET), None)
-    entries = await ledger.entries_of(session, [a.id for a in accounts], min(max(last, 1), 100))
+    last = min(max(last, 1), 100)
+    entries = await ledger.entries_of(session, [a.id for a in accounts], last)
     points = await ledger.find(session, ledger.points_key(person.id))
-    points_entries = await ledger.entries_of(session, [points.id] if points else [], min(max(last, 1), 100))
+    points_entries = await ledger.entries_of(session, [points.id] if points else [], last)
     return Statement(
         person,
         wallet.balance_fen if wallet else 0,
@@ -155,7 +156,6 @@ async def grant_subsidy(
 ) -> tuple[SubsidyGrant, SubsidyPolicy]:
     """From now on; this month's allowance comes at once if the elder qualifies today."""
     person, policy = await _grantable(session, settings, actor, person_id, policy_code)
-    today = utcnow().astimezone(ZoneInfo(settings.default_timezone)).date()
     grant = await session.get(SubsidyGrant, (person.id, policy.code))
     if grant is None:
         grant = SubsidyGrant(person_id=person.id, policy_code=policy.code, granted_by_id=actor.id, granted_at=utcnow())
@@ -163,8 +163,8 @@ async def grant_subsidy(
     elif grant.ended_at is not None:
         grant.granted_by_id, grant.granted_at, grant.ended_at, grant.ended_by_id = actor.id, utcnow(), None, None
     await session.flush()
-    first = today.replace(day=1)
-    if person.id not in await subsidies.eligible(session, policy, first):
+    first = today_local(ZoneInfo(settings.default_timezone)).replace(day=1)
+    if not await subsidies.eligible(session, policy, first, (person.id - 1, person.id)):
         raise InvalidInput("policyCode", field="policyCode")  # not in its communities, or too young
     await subsidies.credit(session, policy, person.id, subsidies.month_of(first))
     return grant, policy

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs, runtime
+from backend.auth.actor import today_local
 from backend.community.models import Person
 from backend.db import utcnow
 from backend.events import Event, consumer
@@ -57,7 +58,7 @@ async def credit_subsidies(session: AsyncSession, run: JobRun) -> None:
     settings = runtime.current().settings
     tz = ZoneInfo(settings.default_timezone)
     month = run.payload.get("month")
-    first = dt.date.fromisoformat(str(month)) if month else utcnow().astimezone(tz).date().replace(day=1)
+    first = dt.date.fromisoformat(str(month)) if month else today_local(tz).replace(day=1)
     after = int(run.payload.get("after", 0))
     credited, last = await subsidies.credit_month(session, settings.content_dir, first, after_person_id=after)
     log.info("subsidies for %s after person %d: %d credited", subsidies.month_of(first), after, credited)
