@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     page_size_max: int = 100
 
+    # A personal read-aloud URL (a notice, a greeting with a name) works this long.
+    read_aloud_ttl_s: int = 7 * 24 * 3600
     tts_timeout_s: float = 10.0
     tts_max_chars: int = 300
     tts_rate_normal: int = 165

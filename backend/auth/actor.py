@@ -61,6 +61,14 @@ class Actor:
         return self._grid_ids
 
 
+def tv_token_current(device: Device, issued_at: dt.datetime) -> bool:
+    """A box's token opens its home only if issued after the box was last paired."""
+    paired_at = (device.details or {}).get("paired_at")
+    return device.household_id is not None and (
+        not isinstance(paired_at, str) or issued_at >= dt.datetime.fromisoformat(paired_at)
+    )
+
+
 @dataclass(frozen=True)
 class TvActor:
     """A set-top box bound to a household; it reads that household's screens, nothing more."""
@@ -72,8 +80,8 @@ async def load_actor(session: AsyncSession, claims: AccessClaims) -> Actor | TvA
     kind, _, raw_id = claims.subject.partition(":")
     if kind == "tv" and raw_id.isdigit():
         device = await session.get(Device, int(raw_id))
-        if device is None or device.kind != DeviceKind.TV or device.household_id is None:
-            return None  # unbound or removed: the box must pair again
+        if device is None or device.kind != DeviceKind.TV or not tv_token_current(device, claims.issued_at):
+            return None  # unpaired, or paired again since: the box must pair again
         return TvActor(device)
     [actor] = await load_people(session, [claims])
     return actor

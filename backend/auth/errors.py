@@ -39,3 +39,9 @@ class InvalidPin(DomainError):
 
 class NoHousehold(DomainError):
     code = "NO_HOUSEHOLD"
+
+
+class TvPairedElsewhere(DomainError):
+    """The box is paired with another home: that home (or staff) must unpair it first."""
+
+    code = "TV_PAIRED_ELSEWHERE"

@@ -10,7 +10,8 @@ from strawberry.types import Info
 from backend.auth import service, tv_device
 from backend.auth.phone import mask_phone
 from backend.community.gql import Me, me_from
-from backend.gql.base import mutation, optional_id
+from backend.community.models import Device
+from backend.gql.base import mutation, optional_id, parse_id
 from backend.gql.errors import (
     CodeExpiredError,
     InvalidCodeError,
@@ -23,7 +24,9 @@ from backend.gql.errors import (
     NotFoundError,
     RateLimitedError,
     TooManyAttemptsError,
+    TvPairedElsewhereError,
 )
+from backend.gql.permissions import IsAuthenticated
 
 
 @strawberry.type
@@ -63,9 +66,43 @@ SignInPayload = Annotated[
 RefreshSessionPayload = Annotated[AuthSession | InvalidRefreshTokenError, strawberry.union("RefreshSessionPayload")]
 SetVoicePinPayload = Annotated[Me | InvalidPinError, strawberry.union("SetVoicePinPayload")]
 ApproveTvDevicePayload = Annotated[
-    TvDevice | InvalidDeviceCodeError | NoHouseholdError | NotFoundError | InvalidInputError,
+    TvDevice | InvalidDeviceCodeError | NoHouseholdError | NotFoundError | InvalidInputError | TvPairedElsewhereError,
     strawberry.union("ApproveTvDevicePayload"),
 ]
+
+
+@strawberry.type
+class TvDeviceUnpaired:
+    id: strawberry.ID
+    serial: str
+
+
+UnpairTvDevicePayload = Annotated[
+    TvDeviceUnpaired | NotFoundError | InvalidInputError, strawberry.union("UnpairTvDevicePayload")
+]
+
+
+async def _tv_device_view(info: Info, device: Device) -> TvDevice:
+    household = await info.context.loaders.household.load(device.household_id) if device.household_id else None
+    return TvDevice(
+        id=strawberry.ID(str(device.id)),
+        serial=device.identifier,
+        household_address=household.address if household else None,
+    )
+
+
+@strawberry.type
+class AuthQuery:
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="The TVs paired with my home (or, with personId, the home of an elder I manage).",
+    )
+    async def tv_devices(self, info: Info, person_id: strawberry.ID | None = None) -> list[TvDevice]:
+        ctx = info.context
+        devices = await tv_device.tv_devices(
+            ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId")
+        )
+        return [await _tv_device_view(info, d) for d in devices]
 
 
 def _session_payload(info: Info, issued: service.IssuedSession) -> AuthSession:
@@ -141,9 +178,10 @@ class AuthMutation:
             user_code=user_code,
             elder_id=optional_id(elder_id, "elderId"),
         )
-        household = await ctx.loaders.household.load(device.household_id)
-        return TvDevice(
-            id=strawberry.ID(str(device.id)),
-            serial=device.identifier,
-            household_address=household.address if household else None,
-        )
+        return await _tv_device_view(info, device)
+
+    @mutation(description="Unpair a TV from its home (so it can be paired with another).")
+    async def unpair_tv_device(self, info: Info, device_id: strawberry.ID) -> UnpairTvDevicePayload:
+        ctx = info.context
+        device = await tv_device.unpair(ctx.session, ctx.require_actor(), device_id=parse_id(device_id, "deviceId"))
+        return TvDeviceUnpaired(id=strawberry.ID(str(device.id)), serial=device.identifier)

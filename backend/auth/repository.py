@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -112,3 +113,15 @@ async def device(session: AsyncSession, kind: DeviceKind, identifier: str) -> De
     return (
         await session.execute(select(Device).where(Device.kind == kind, Device.identifier == identifier))
     ).scalar_one_or_none()
+
+
+async def devices_of_household(session: AsyncSession, kind: DeviceKind, household_id: int) -> Sequence[Device]:
+    return (
+        (
+            await session.execute(
+                select(Device).where(Device.kind == kind, Device.household_id == household_id).order_by(Device.id)
+            )
+        )
+        .scalars()
+        .all()
+    )

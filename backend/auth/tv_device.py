@@ -4,6 +4,10 @@ The box asks for a code (POST /tv/device/code), shows the short user code on scr
 polls (POST /tv/device/token). A resident, or a family member with manage_settings for an
 elder, types the code into the app (`approveTvDevice`); the box is bound to that household
 and its next poll receives a device token.
+
+A serial is what a box says about itself, not a secret: a new grant never moves a box that is
+already paired with another home. Its household (or staff of its community) unpairs it first
+(`unpairTvDevice`); a token issued before the box was last paired no longer opens anything.
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.auth import repository
 from backend.auth.actor import Actor
-from backend.auth.errors import InvalidDeviceCode, NoHousehold
+from backend.auth.errors import InvalidDeviceCode, NoHousehold, TvPairedElsewhere
 from backend.auth.models import GrantStatus, TvDeviceGrant
 from backend.auth.tokens import Tokens
-from backend.community.models import Device, DeviceKind, Person
+from backend.community import repository as community_repository
+from backend.community.models import Device, DeviceKind, Household, Person
 from backend.config import Settings
 from backend.db import transaction, utcnow
 from backend.errors import InvalidInput, NotFound
@@ -89,15 +94,68 @@ async def approve(session: AsyncSession, actor: Actor, *, user_code: str, elder_
     if device is None:
         device = Device(kind=DeviceKind.TV, identifier=grant.serial)
         session.add(device)
+    elif device.household_id is not None and device.household_id != household_id:
+        raise TvPairedElsewhere()
     device.household_id = household_id
     device.person_id = None
-    device.details = {**(device.details or {}), "approved_by": actor.id}
+    # Tokens of an earlier pairing stop here (see tv_token_current).
+    now = utcnow()
+    paired_at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # tokens carry milliseconds
+    device.details = {**(device.details or {}), "approved_by": actor.id, "paired_at": paired_at.isoformat()}
     await session.flush()
     grant.status = GrantStatus.APPROVED
     grant.approved_by_id = actor.id
     grant.household_id = household_id
     grant.device_id = device.id
     return device
+
+
+async def tv_devices(session: AsyncSession, actor: Actor, *, person_id: int | None) -> list[Device]:
+    """The boxes paired with the home of `person_id` (me, an elder I manage, a resident I serve)."""
+    household = await _household_managed_by(session, actor, person_id)
+    return list(await repository.devices_of_household(session, DeviceKind.TV, household.id))
+
+
+async def unpair(session: AsyncSession, actor: Actor, *, device_id: int) -> Device:
+    """The box's own household, family with manage_settings for someone living there, or staff
+    of its community free a box; someone else gets NOT_FOUND, as for a box that does not exist."""
+    device = await session.get(Device, device_id)
+    if device is None or device.kind != DeviceKind.TV or device.household_id is None:
+        raise NotFound()
+    if not await _manages_household(session, actor, device.household_id):
+        raise NotFound()
+    device.household_id = None
+    details = {k: v for k, v in (device.details or {}).items() if k != "paired_at"}
+    device.details = {**details, "unpaired_by": actor.id, "unpaired_at": utcnow().isoformat()}
+    return device
+
+
+async def _household_managed_by(session: AsyncSession, actor: Actor, person_id: int | None) -> Household:
+    if person_id is None or person_id == actor.id:
+        household_id = actor.person.household_id
+    else:
+        person = await session.get(Person, person_id)
+        if person is None:
+            raise NotFound()
+        staff = actor.staff_community_ids & await community_repository.community_ids_of(session, person.id)
+        if not staff:
+            await family_service.require_scope(session, actor, elder_id=person.id, scope=Scope.MANAGE_SETTINGS)
+        household_id = person.household_id
+    household = await session.get(Household, household_id) if household_id is not None else None
+    if household is None:
+        raise NoHousehold()
+    return household
+
+
+async def _manages_household(session: AsyncSession, actor: Actor, household_id: int) -> bool:
+    if actor.person.household_id == household_id:
+        return True
+    household = await session.get(Household, household_id)
+    if household is None:
+        return False
+    return actor.is_staff_of(household.community_id) or await family_service.manages_someone_in(
+        session, actor, household_id
+    )
 
 
 def _oauth_error(error: str, status: int = 400) -> JSONResponse:

@@ -199,8 +199,8 @@ class CommunityQuery:
             raise NotFound()
         locale = ctx.locale
 
-        def spoken(text: str, plain: str | None = None) -> str:
-            return rt.read_aloud.url(plain or text, locale=locale, slow=slow)
+        def spoken(text: str, *, shared: bool) -> str:
+            return rt.read_aloud.url(text, locale=locale, slow=slow, shared=shared)
 
         greeting = rt.catalog.text(locale, "home.greeting", name=name).lstrip("，, ")
         greeting_plain = rt.catalog.text(locale, "home.greeting_plain", name=name).lstrip("，, ")
@@ -214,12 +214,12 @@ class CommunityQuery:
                     plain_text=plain,
                     icon=spec.icon,
                     action=spec.action,
-                    read_aloud_url=spoken(f"{label}。{plain}"),
+                    read_aloud_url=spoken(f"{label}。{plain}", shared=True),
                 )
             )
         return HomeScreen(
             community=community_view(community),
-            greeting=SpokenText(text=greeting, read_aloud_url=spoken(greeting_plain)),
+            greeting=SpokenText(text=greeting, read_aloud_url=spoken(greeting_plain, shared=False)),
             buttons=buttons,
             font_scale=font_scale,
             read_aloud=read_aloud,

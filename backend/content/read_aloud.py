@@ -1,7 +1,14 @@
 """Read-aloud URLs: every text a person sees can be heard.
 
-A URL carries the text, voice and rate, signed, so the audio endpoint needs no lookup and
-cannot be used to synthesise arbitrary text. The WAV is made once and cached.
+A URL carries the text, voice and rate, so the audio endpoint needs no lookup (any replica
+answers) and cannot be used to synthesise arbitrary text. The WAV is made once and cached.
+
+Two kinds, because proxies, browser history and access logs keep URLs:
+- shared texts (a button's label, a fixed reply): signed, the same URL for everyone, served
+  cacheable for a year;
+- personal texts (a greeting with a name, a notice with an address), the default: encrypted
+  (Fernet: AES-128-CBC + HMAC, with its time), refused after `read_aloud_ttl_s`, and served
+  `private, no-store`. The URL says nothing about the person to whoever keeps it.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import hmac
 import json
 import logging
 
+from cryptography.fernet import Fernet, InvalidToken
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 
@@ -19,6 +27,9 @@ from backend.config import Settings
 from voice.tts import Synthesizer, TtsError, clean_text, voice_for
 
 PATH = "/read-aloud"
+PERSONAL = "p-"  # prefix of a personal (encrypted) token
+SHARED_CACHE = "public, max-age=31536000, immutable"
+PERSONAL_CACHE = "private, no-store"
 log = logging.getLogger(__name__)
 
 
@@ -33,6 +44,9 @@ def _unb64(data: str) -> bytes:
 class ReadAloud:
     def __init__(self, settings: Settings) -> None:
         self._key = hashlib.sha256(b"read-aloud\x00" + settings.jwt_secret.encode()).digest()
+        personal_key = hashlib.sha256(b"read-aloud-personal\x00" + settings.jwt_secret.encode()).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(personal_key))
+        self._ttl_s = settings.read_aloud_ttl_s
         self._base = settings.public_base_url.rstrip("/")
         self._max_chars = settings.tts_max_chars
         self._rates = (settings.tts_rate_normal, settings.tts_rate_slow)
@@ -40,16 +54,32 @@ class ReadAloud:
     def rate(self, slow: bool) -> int:
         return self._rates[1] if slow else self._rates[0]
 
-    def url(self, text: str, *, locale: str | None, slow: bool = False) -> str:
+    def url(self, text: str, *, locale: str | None, slow: bool = False, shared: bool = False) -> str:
+        """`shared`: the text says nothing about anyone (labels, fixed replies). Anything
+        else is personal: an opaque URL that expires."""
         body = json.dumps(
             {"t": clean_text(text, self._max_chars), "v": voice_for(locale), "r": self.rate(slow)},
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode()
+        if not shared:
+            return f"{self._base}{PATH}/{PERSONAL}{self._fernet.encrypt(body).decode().rstrip('=')}.wav"
         sig = hmac.new(self._key, body, hashlib.sha256).digest()[:16]
         return f"{self._base}{PATH}/{_b64(body)}.{_b64(sig)}.wav"
 
+    @staticmethod
+    def is_personal(token: str) -> bool:
+        return token.startswith(PERSONAL)
+
     def decode(self, token: str) -> tuple[str, str, int]:
+        if self.is_personal(token):
+            raw = token.removeprefix(PERSONAL)
+            try:
+                body = self._fernet.decrypt(raw + "=" * (-len(raw) % 4), ttl=self._ttl_s)
+            except (InvalidToken, ValueError) as exc:
+                raise ValueError("unknown or expired") from exc
+            data = json.loads(body)
+            return str(data["t"]), str(data["v"]), int(data["r"])
         try:
             body_part, sig_part = token.split(".")
             body, sig = _unb64(body_part), _unb64(sig_part)
@@ -76,10 +106,7 @@ def router(read_aloud: ReadAloud, synthesizer: Synthesizer) -> APIRouter:
         except TtsError as exc:
             log.warning("read-aloud synthesis failed: %s", exc)
             raise HTTPException(503, "speech is unavailable, please try again") from exc
-        return FileResponse(
-            path,
-            media_type="audio/wav",
-            headers={"Cache-Control": "public, max-age=31536000, immutable"},
-        )
+        cache = PERSONAL_CACHE if read_aloud.is_personal(token) else SHARED_CACHE
+        return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": cache})
 
     return api

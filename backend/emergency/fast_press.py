@@ -118,7 +118,7 @@ class FastPress:
         alert, new, actor = stored
         locale = actor.person.locale
         text = self.rt.catalog.text(locale, "emergency.raised_reply" if new else "emergency.again_reply")
-        url = self.rt.read_aloud.url(text, locale=locale, slow=actor.person.slow_speech)
+        url = self.rt.read_aloud.url(text, locale=locale, slow=actor.person.slow_speech, shared=True)
         payload = {
             "data": {
                 "triggerEmergency": {

@@ -265,7 +265,9 @@ class EmergencyMutation:
         return EmergencyRaised(
             emergency=EmergencyView(alert=alert),
             new=new,
-            reply=SpokenText(text=text, read_aloud_url=ctx.rt.read_aloud.url(text, locale=ctx.locale, slow=slow)),
+            reply=SpokenText(
+                text=text, read_aloud_url=ctx.rt.read_aloud.url(text, locale=ctx.locale, slow=slow, shared=True)
+            ),
         )
 
     @mutation(description="Who is told, and when, if an alarm is not answered (admins and service centre).")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.community.models import Person
 from backend.family.models import FamilyLink, FamilyLinkEvent, LinkStatus
 
 OPEN = (LinkStatus.PENDING, LinkStatus.ACTIVE)
@@ -41,6 +42,27 @@ async def active_link(session: AsyncSession, *, elder_id: int, family_id: int) -
             )
         )
     ).scalar_one_or_none()
+
+
+async def active_links_into_household(
+    session: AsyncSession, *, family_id: int, household_id: int
+) -> Sequence[FamilyLink]:
+    """`family_id`'s active links to elders who live in `household_id`."""
+    return (
+        (
+            await session.execute(
+                select(FamilyLink)
+                .join(Person, Person.id == FamilyLink.elder_id)
+                .where(
+                    FamilyLink.family_id == family_id,
+                    FamilyLink.status == LinkStatus.ACTIVE,
+                    Person.household_id == household_id,
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
 
 
 async def page_for_person(

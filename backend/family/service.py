@@ -230,6 +230,12 @@ async def require_scope(session: AsyncSession, actor: Actor, *, elder_id: int, s
     return link
 
 
+async def manages_someone_in(session: AsyncSession, actor: Actor, household_id: int) -> bool:
+    """Does `actor` have manage_settings for anyone living in `household_id`?"""
+    links = await repository.active_links_into_household(session, family_id=actor.id, household_id=household_id)
+    return any(link.has_scope(Scope.MANAGE_SETTINGS) for link in links)
+
+
 async def links_page(
     session: AsyncSession, actor: Actor, *, before_id: int | None, limit: int, include_ended: bool
 ) -> Sequence[FamilyLink]:

@@ -85,6 +85,11 @@ class NoHouseholdError(UserError):
 
 
 @strawberry.type
+class TvPairedElsewhereError(UserError):
+    pass
+
+
+@strawberry.type
 class AlreadyLinkedError(UserError):
     pass
 
@@ -209,6 +214,7 @@ ERROR_TYPES: dict[type[DomainError], type] = {
     auth_errors.InvalidDeviceCode: InvalidDeviceCodeError,
     auth_errors.InvalidPin: InvalidPinError,
     auth_errors.NoHousehold: NoHouseholdError,
+    auth_errors.TvPairedElsewhere: TvPairedElsewhereError,
     family_errors.AlreadyLinked: AlreadyLinkedError,
     family_errors.CannotLinkSelf: CannotLinkSelfError,
     family_errors.InvitationClosed: InvitationClosedError,

@@ -17,7 +17,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from backend.auth.gql import AuthMutation
+from backend.auth.gql import AuthMutation, AuthQuery
 from backend.commerce.gql import CommerceMutation, CommerceQuery, CommerceSubscription
 from backend.community.gql import CommunityMutation, CommunityQuery
 from backend.config import Settings
@@ -33,7 +33,15 @@ from backend.wallet.gql import WalletMutation, WalletQuery
 
 @strawberry.type
 class Query(
-    CommunityQuery, FamilyQuery, EmergencyQuery, ProfileQuery, NotifyQuery, WalletQuery, ServicesQuery, CommerceQuery
+    AuthQuery,
+    CommunityQuery,
+    FamilyQuery,
+    EmergencyQuery,
+    ProfileQuery,
+    NotifyQuery,
+    WalletQuery,
+    ServicesQuery,
+    CommerceQuery,
 ):
     pass
 

@@ -93,3 +93,56 @@ async def test_the_token_endpoint_speaks_rfc_8628_errors(api: Api) -> None:
     assert response.json()["error"] == "invalid_grant"
     response = await api.client.post("/tv/device/code", data={"serial": ""})
     assert response.json()["error"] == "invalid_request"
+
+
+async def test_a_paired_tv_cannot_be_taken_over_by_another_home(api: Api, people: dict[str, int]) -> None:
+    # Given: the elder's TV is paired with her home.
+    grant = await start(api, "STB-VICTIM")
+    elder = await api.sign_in(ELDER)
+    await api.op("app/ApproveTvDevice", {"userCode": grant["user_code"]}, elder)
+    _, body = await poll(api, grant["device_code"])
+    victim_tv = body["access_token"]
+
+    # When: another resident asks for a code with the same serial and approves it.
+    attacker = await api.sign_in("+8613800000002")
+    second = await start(api, "STB-VICTIM")
+    result = await api.op("app/ApproveTvDevice", {"userCode": second["user_code"]}, attacker)
+
+    # Then: refused in plain words, and the box still shows (and raises alarms for) its own home.
+    assert result["data"]["approveTvDevice"]["code"] == "TV_PAIRED_ELSEWHERE"
+    assert "解除绑定" in result["data"]["approveTvDevice"]["message"]
+    status, body = await poll(api, second["device_code"])
+    assert body["error"] == "authorization_pending"
+    home = await api.op("tv/TvHome", {}, victim_tv)
+    assert home["data"]["home"]["community"]["name"] == "幸福社区"
+    mine = await api.op("app/TvDevices", {}, elder)
+    assert [d["serial"] for d in mine["data"]["tvDevices"]] == ["STB-VICTIM"]
+    assert (await api.op("app/TvDevices", {}, attacker))["data"]["tvDevices"] == []
+
+
+async def test_a_tv_moves_only_after_its_home_unpairs_it(api: Api, people: dict[str, int]) -> None:
+    grant = await start(api, "STB-MOVING")
+    elder = await api.sign_in(ELDER)
+    paired = await api.op("app/ApproveTvDevice", {"userCode": grant["user_code"]}, elder)
+    device_id = paired["data"]["approveTvDevice"]["id"]
+    _, body = await poll(api, grant["device_code"])
+    old_token = body["access_token"]
+
+    # Someone else cannot unpair it (the same answer as for a box that does not exist).
+    neighbour = await api.sign_in("+8613800000002")
+    refused = await api.op("app/UnpairTvDevice", {"deviceId": device_id}, neighbour)
+    assert refused["data"]["unpairTvDevice"]["code"] == "NOT_FOUND"
+
+    done = await api.op("app/UnpairTvDevice", {"deviceId": device_id}, elder)
+    assert done["data"]["unpairTvDevice"] == {"__typename": "TvDeviceUnpaired", "id": device_id, "serial": "STB-MOVING"}
+    gone = await api.op("tv/TvHome", {}, old_token)
+    assert gone["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+    # Now the neighbour may pair it; the token of the first pairing stays dead.
+    again = await start(api, "STB-MOVING")
+    moved = await api.op("app/ApproveTvDevice", {"userCode": again["user_code"]}, neighbour)
+    assert moved["data"]["approveTvDevice"]["__typename"] == "TvDevice"
+    _, body = await poll(api, again["device_code"])
+    assert (await api.op("tv/TvHome", {}, body["access_token"]))["data"]["home"]["community"]["name"] == "幸福社区"
+    still_gone = await api.op("tv/TvHome", {}, old_token)
+    assert still_gone["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -153,3 +153,36 @@ async def test_no_token_means_sign_in_first(api: Api) -> None:
     assert result["errors"][0]["message"] == "请先登录。"
     korean = await api.op("app/Home", {}, **{"Accept-Language": "ko-KR"})
     assert korean["errors"][0]["message"] == "먼저 로그인해 주세요."
+
+
+def _decodes_to(url: str) -> str:
+    """What anyone who keeps the URL (a proxy, a log) can read out of it."""
+    import base64
+
+    token = url.rsplit("/", 1)[1].removesuffix(".wav")
+    readable = []
+    for part in token.replace("p-", "").split("."):
+        try:
+            readable.append(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode("utf-8", "replace"))
+        except ValueError:
+            pass
+    return " ".join(readable)
+
+
+async def test_personal_audio_is_opaque_private_and_expires(api: Api, local_clock) -> None:  # type: ignore[no-untyped-def]
+    token = await api.sign_in(ELDER)
+    home = (await api.op("app/Home", {}, token))["data"]["home"]
+    name = home["greeting"]["text"].split("，")[0].split(",")[0]
+    assert name and name in home["greeting"]["text"]
+    # Given a greeting that names the elder: the URL does not, in any decoding.
+    greeting_url = home["greeting"]["readAloudUrl"]
+    assert name[:2] not in _decodes_to(greeting_url)
+    personal = await api.client.get(greeting_url)
+    assert personal.status_code == 200 and personal.content[:4] == b"RIFF"
+    assert personal.headers["cache-control"] == "private, no-store"
+    # A shared label stays cacheable by anyone.
+    shared = await api.client.get(home["buttons"][0]["readAloudUrl"])
+    assert shared.headers["cache-control"].startswith("public")
+    # Eight days later the personal URL is gone.
+    local_clock("09:00", days_later=8)
+    assert (await api.client.get(greeting_url)).status_code == 404
