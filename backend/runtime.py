@@ -164,6 +164,10 @@ class Runtime:
 _current: Runtime | None = None
 
 
+def running() -> Runtime | None:
+    return _current
+
+
 def current() -> Runtime:
     if _current is None:
         raise RuntimeError("the runtime has not been started")

@@ -13,14 +13,17 @@ import datetime as dt
 import os
 import re
 import shutil
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -388,6 +391,45 @@ async def api(settings: Settings, people: dict[str, int]) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield Api(client, rt)
     await rt.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Served(Api):
+    """The API client, talking to the app over a real socket, and the address a browser uses."""
+
+    def __init__(self, base: str, client: httpx.AsyncClient, runtime: Any) -> None:
+        super().__init__(client, runtime)
+        self.base = base
+
+
+@asynccontextmanager
+async def serve(settings: Settings) -> AsyncIterator[Served]:
+    """The app served by uvicorn on a free local port (HTTP and WebSocket)."""
+    app, rt = await start_app(settings)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=20) as client:
+            yield Served(base, client, rt)
+    finally:
+        server.should_exit = True
+        await task
+        await rt.close()
+
+
+@pytest.fixture
+async def served(tmp_path: Path, db: Database, people: dict[str, int]) -> AsyncIterator[Served]:
+    async with serve(make_settings(tmp_path, db.url)) as served:
+        yield served
 
 
 # A synchronous client for what httpx cannot do: subscriptions over graphql-transport-ws.

@@ -23,6 +23,7 @@ class AccessClaims:
     subject: str  # "person:<id>" or "tv:<device id>"
     issued_at: dt.datetime
     session_family: str | None
+    expires_at: dt.datetime | None = None
 
 
 class TokenError(Exception):
@@ -60,6 +61,7 @@ class Tokens:
             subject=str(claims["sub"]),
             issued_at=dt.datetime.fromtimestamp(float(claims["iat"]), dt.UTC),
             session_family=claims.get("sid"),
+            expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC),
         )
 
     @staticmethod

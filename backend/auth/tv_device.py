@@ -35,6 +35,7 @@ from backend.db import transaction, utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.family import service as family_service
 from backend.family.models import Scope
+from backend.notify import live
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 TV_TOKEN_TTL = dt.timedelta(days=365)
@@ -127,6 +128,9 @@ async def unpair(session: AsyncSession, actor: Actor, *, device_id: int) -> Devi
     device.household_id = None
     details = {k: v for k, v in (device.details or {}).items() if k != "paired_at"}
     device.details = {**details, "unpaired_by": actor.id, "unpaired_at": utcnow().isoformat()}
+    live.after_commit(
+        session, [(live.session_channel(f"tv:{device.id}"), {"kind": "signed_out", "before": utcnow().isoformat()})]
+    )
     return device
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import uuid
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from starlette.requests import HTTPConnection
 from strawberry.fastapi import BaseContext
 
 from backend.auth.actor import Actor, TvActor, load_actor
-from backend.auth.tokens import TokenError
+from backend.auth.tokens import AccessClaims, TokenError
 from backend.content.catalog import DEFAULT_LOCALE
 from backend.db import is_writing, take_writer_turn
 from backend.errors import Unauthenticated
@@ -33,24 +34,22 @@ def locale_from_header(accept_language: str | None) -> str:
     return DEFAULT_LOCALE
 
 
-class Context(BaseContext):
-    def __init__(self, rt: Runtime, *, ip: str, request_id: str, locale: str) -> None:
-        super().__init__()
+class Unit:
+    """One unit of work: a session, opened on first use, committed or closed once, and the
+    request's loaders. An HTTP request has one; on a WebSocket each operation has its own,
+    so two subscriptions on one socket never share a session (SQLAlchemy refuses concurrent
+    use, and one closing it would end the other)."""
+
+    def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.ip = ip
-        self.request_id = request_id
-        self.locale = locale
-        self.actor: Actor | None = None
-        self.tv: TvActor | None = None
         self._session: AsyncSession | None = None
         # One commit/close at a time: a subscriber leaving mid-commit must not close the
         # session underneath it (SQLAlchemy refuses, IllegalStateChangeError).
         self._ending = asyncio.Lock()
         self._ending_task: asyncio.Task[None] | None = None
-        # SQLite: this request's place in the process's queue of writers, held to the commit.
+        # SQLite: this unit's place in the process's queue of writers, held to the commit.
         self._writer_turn: Callable[[], None] | None = None
         self.loaders = Loaders(lambda: self.session)
-        self.connection_params: dict[str, object] | None = None  # WebSocket connection_init payload
 
     @property
     def session(self) -> AsyncSession:
@@ -59,9 +58,6 @@ class Context(BaseContext):
         return self._session
 
     async def take_writer_turn(self) -> None:
-        """Before the request first writes: on SQLite, queue with the process's other writers
-        (handed the lock the moment the last one commits) rather than in SQLite's busy wait,
-        which sleeps in growing steps and lets a burst of orders starve one of them."""
         if self._writer_turn is not None:
             return
         session = self.session
@@ -71,29 +67,6 @@ class Context(BaseContext):
             await session.commit()
         self._writer_turn = await take_writer_turn(session)
 
-    def fresh_reads(self) -> None:
-        """New loaders: a long-lived (subscription) context must not serve stale rows."""
-        self.loaders = Loaders(lambda: self.session)
-
-    async def authenticate(self, token: str | None) -> None:
-        if not token:
-            return
-        try:
-            claims = self.rt.tokens.decode_access(token)
-        except TokenError:
-            return
-        actor = await load_actor(self.session, claims)
-        if isinstance(actor, TvActor):
-            self.tv = actor
-        elif actor is not None:
-            self.actor = actor
-            self.locale = actor.person.locale
-
-    def require_actor(self) -> Actor:
-        if self.actor is None:
-            raise Unauthenticated()
-        return self.actor
-
     async def close(self) -> None:
         pending = self._ending_task
         if pending is not None and not pending.done():
@@ -102,8 +75,6 @@ class Context(BaseContext):
             await self._close()
 
     async def commit_and_close(self) -> None:
-        """Once started it finishes even if the caller is cancelled (a client leaving), and
-        a concurrent close() waits for it: what the request wrote is kept."""
         task = asyncio.ensure_future(self._commit_and_close())
         task.add_done_callback(_log_lost_error)
         self._ending_task = task
@@ -128,6 +99,86 @@ class Context(BaseContext):
                 release()
 
 
+# The unit of the operation running in this task (a WebSocket operation runs in a task of its
+# own; the tasks graphql-core gathers for a list inherit it).
+_operation_unit: contextvars.ContextVar[tuple[Context, Unit] | None] = contextvars.ContextVar(
+    "linli_operation_unit", default=None
+)
+
+
+class Context(BaseContext):
+    def __init__(self, rt: Runtime, *, ip: str, request_id: str, locale: str, socket: bool = False) -> None:
+        super().__init__()
+        self.rt = rt
+        self.ip = ip
+        self.request_id = request_id
+        self.locale = locale
+        self.socket = socket  # a WebSocket connection: one unit of work per operation
+        self.actor: Actor | None = None
+        self.tv: TvActor | None = None
+        self.claims: AccessClaims | None = None  # of the token that signed this request or socket in
+        self._unit = Unit(rt)
+        self.connection_params: dict[str, object] | None = None  # WebSocket connection_init payload
+
+    @property
+    def unit(self) -> Unit:
+        current = _operation_unit.get()
+        return current[1] if current is not None and current[0] is self else self._unit
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.unit.session
+
+    @property
+    def loaders(self) -> Loaders:
+        return self.unit.loaders
+
+    def begin_operation(self) -> contextvars.Token[tuple[Context, Unit] | None]:
+        """A WebSocket operation's own unit of work, for the rest of this task."""
+        return _operation_unit.set((self, Unit(self.rt)))
+
+    def end_operation(self, token: contextvars.Token[tuple[Context, Unit] | None]) -> None:
+        _operation_unit.reset(token)
+
+    async def take_writer_turn(self) -> None:
+        """Before the request first writes: on SQLite, queue with the process's other writers
+        (handed the lock the moment the last one commits) rather than in SQLite's busy wait,
+        which sleeps in growing steps and lets a burst of orders starve one of them."""
+        await self.unit.take_writer_turn()
+
+    def fresh_reads(self) -> None:
+        """New loaders: a long-lived (subscription) context must not serve stale rows."""
+        unit = self.unit
+        unit.loaders = Loaders(lambda: unit.session)
+
+    async def authenticate(self, token: str | None) -> None:
+        if not token:
+            return
+        try:
+            claims = self.rt.tokens.decode_access(token)
+        except TokenError:
+            return
+        actor = await load_actor(self.session, claims)
+        if isinstance(actor, TvActor):
+            self.tv, self.claims = actor, claims
+        elif actor is not None:
+            self.actor, self.claims = actor, claims
+            self.locale = actor.person.locale
+
+    def require_actor(self) -> Actor:
+        if self.actor is None:
+            raise Unauthenticated()
+        return self.actor
+
+    async def close(self) -> None:
+        await self.unit.close()
+
+    async def commit_and_close(self) -> None:
+        """Once started it finishes even if the caller is cancelled (a client leaving), and
+        a concurrent close() waits for it: what the request wrote is kept."""
+        await self.unit.commit_and_close()
+
+
 def _log_lost_error(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("ending a request's session failed", exc_info=task.exception())
@@ -146,6 +197,7 @@ async def _context_scope(connection: HTTPConnection):  # type: ignore[no-untyped
         ip=connection.client.host if connection.client else "unknown",
         request_id=request_id_var.get() or uuid.uuid4().hex[:16],
         locale=locale_from_header(connection.headers.get("accept-language")),
+        socket=connection.scope["type"] == "websocket",
     )
     try:
         await ctx.authenticate(_bearer(connection))

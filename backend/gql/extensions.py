@@ -43,11 +43,19 @@ class Atomic(FieldExtension):
 
 
 class UnitOfWork(SchemaExtension):
-    """The request's session commits once, after the operation, then closes."""
+    """The request's session commits once, after the operation, then closes. On a WebSocket
+    each operation (a subscription for its whole life) has a unit of work of its own."""
 
     async def on_operation(self) -> AsyncIterator[None]:
-        yield
-        await self.execution_context.context.commit_and_close()
+        ctx = self.execution_context.context
+        token = ctx.begin_operation() if ctx.socket else None
+        try:
+            yield
+            await ctx.commit_and_close()
+        finally:
+            if token is not None:
+                await ctx.close()
+                ctx.end_operation(token)
 
 
 _CODE_FROM_EXTENSIONS = ("UNAUTHENTICATED", "FORBIDDEN")

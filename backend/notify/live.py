@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable
+import uuid
+from collections import deque
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 from sqlalchemy import event
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 Message = tuple[str, dict[str, Any]]  # (channel, message)
 
 QUEUE_LIMIT = 100  # a subscriber that falls this far behind loses the oldest messages
+MESSAGE_ID = "mid"  # one message published to several channels carries one id
 
 
 class LiveFanout:
@@ -67,15 +70,25 @@ class LiveFanout:
                 queue.get_nowait()
             queue.put_nowait(message)
 
-    async def subscribe(self, *channels: str) -> AsyncIterator[dict[str, Any]]:
-        """Messages published to any of `channels`, in arrival order."""
+    async def subscribe(self, *channels: str) -> AsyncGenerator[dict[str, Any], None]:
+        """Messages published to any of `channels`, in arrival order, each once: a message
+        published to two of them (a grid worker is told as a responder and as staff of the
+        community) arrives once."""
         self._ensure_listener()
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_LIMIT)
         for channel in channels:
             self._subscribers.setdefault(channel, set()).add(queue)
+        seen: deque[str] = deque(maxlen=QUEUE_LIMIT)
         try:
             while True:
-                yield await queue.get()
+                message = await queue.get()
+                mid = message.get(MESSAGE_ID)
+                if mid is not None:
+                    if mid in seen:
+                        continue
+                    seen.append(mid)
+                    message = {k: v for k, v in message.items() if k != MESSAGE_ID}
+                yield message
         finally:
             for channel in channels:
                 subscribers = self._subscribers.get(channel)
@@ -117,6 +130,12 @@ def person_channel(person_id: int) -> str:
     return f"person:{person_id}"
 
 
+def session_channel(subject: str) -> str:
+    """Where a token's subject ("person:1", "tv:5") hears that its sessions ended: open
+    sockets signed in with an ended session close."""
+    return f"session:{subject}"
+
+
 def orders_channel(person_id: int) -> str:
     """An elder's orders and bookings, whoever placed them: what their family follows."""
     return f"orders:{person_id}"
@@ -124,8 +143,13 @@ def orders_channel(person_id: int) -> str:
 
 def after_commit(session: AsyncSession, messages: Iterable[Message]) -> None:
     """Publish once the session's transaction has committed: a subscriber that reads the row
-    a message names must find it (published earlier, it could read before the commit)."""
-    session.info.setdefault("linli.live", []).extend(messages)
+    a message names must find it (published earlier, it could read before the commit).
+    The same message object sent to several channels gets one id, so a subscriber listening
+    on more than one of them sees it once."""
+    pending = session.info.setdefault("linli.live", [])
+    for channel, message in messages:
+        message.setdefault(MESSAGE_ID, uuid.uuid4().hex[:16])
+        pending.append((channel, message))
 
 
 @event.listens_for(Session, "after_commit")
@@ -136,7 +160,9 @@ def _publish_committed(session: Session) -> None:
     if messages:
         from backend import runtime
 
-        runtime.current().live.published(messages)
+        running = runtime.running()
+        if running is not None:  # no process serving (a script, a service test): nobody listens
+            running.live.published(messages)
 
 
 @event.listens_for(Session, "after_soft_rollback")

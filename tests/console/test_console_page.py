@@ -3,54 +3,17 @@ against the app served by uvicorn (HTTP and WebSocket) on a local port."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import socket
 from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from tests.conftest import ELDER, GRID_WORKER, Api, Database, make_settings, start_app
+from tests.conftest import ELDER, GRID_WORKER, Served
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium on this machine runs as root without a GPU or a network beyond localhost.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Served(Api):
-    """The API client, talking to the app over a real socket, and the address a browser uses."""
-
-    def __init__(self, base: str, client: httpx.AsyncClient, runtime: Any) -> None:
-        super().__init__(client, runtime)
-        self.base = base
-
-
-@pytest.fixture
-async def served(tmp_path: Path, db: Database, people: dict[str, int]) -> AsyncIterator[Served]:
-    settings = make_settings(tmp_path, db.url)
-    app, rt = await start_app(settings)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    base = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=base, timeout=20) as client:
-        yield Served(base, client, rt)
-    server.should_exit = True
-    await task
-    await rt.close()
 
 
 @pytest.fixture
