@@ -20,13 +20,19 @@ from backend.emergency.fast_press import FastPress
 from backend.gql.router import graphql_router
 from backend.http_limits import BodySizeLimit
 from backend.notify.sms import DevOutboxSms
-from backend.observability import RequestContextMiddleware, configure_logging, metrics_endpoint
+from backend.observability import (
+    RequestContextMiddleware,
+    configure_logging,
+    metrics_endpoint,
+    quiet_value_loggers,
+)
 from backend.runtime import Runtime
 from backend.wallet import points_webhook
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or get_settings()
+    quiet_value_loggers()
     rt = runtime or Runtime.create(settings)
 
     @asynccontextmanager

@@ -62,8 +62,17 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("uvicorn.access",):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_value_loggers()
+
+
+# Libraries that log the values they handle (every SQL parameter, every URL) at DEBUG or INFO:
+# a message's text or a read-aloud URL would land in the log. They say only warnings.
+VALUE_LOGGERS = ("uvicorn.access", "aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "httpx", "httpcore")
+
+
+def quiet_value_loggers() -> None:
+    for name in VALUE_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 class RequestContextMiddleware:

@@ -24,7 +24,7 @@ from backend.db import create_engine, session_factory
 from backend.emergency.desk import AlarmDesk
 from backend.notify.live import LiveFanout
 from backend.notify.push import FcmChannel
-from backend.notify.sms import DevOutboxSms, SmsSender
+from backend.notify.sms import DevOutboxSms, NoSmsGateway, SmsSender
 from backend.wallet.gateway import DevPaymentGateway, PaymentGateway
 from voice.tts import Synthesizer
 
@@ -54,7 +54,8 @@ class Runtime:
     _wake_publisher: Any = None
 
     @classmethod
-    def create(cls, settings: Settings) -> Runtime:
+    def create(cls, settings: Settings, *, sms: SmsSender | None = None) -> Runtime:
+        """`sms`: a gateway adapter; unset, the development outbox (never in production)."""
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         redis = None
         if settings.redis_url:
@@ -68,7 +69,8 @@ class Runtime:
             alarm_desk=AlarmDesk.with_own_pool(settings),
             tokens=Tokens(settings),
             catalog=catalog_for(settings.content_dir),
-            sms=DevOutboxSms(settings.var_dir / "dev-outbox.jsonl"),
+            sms=sms
+            or (NoSmsGateway() if settings.is_production else DevOutboxSms(settings.var_dir / "dev-outbox.jsonl")),
             read_aloud=ReadAloud(settings),
             synthesizer=Synthesizer(
                 settings.tts_cache_dir, timeout_s=settings.tts_timeout_s, max_chars=settings.tts_max_chars

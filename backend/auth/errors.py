@@ -45,3 +45,7 @@ class TvPairedElsewhere(DomainError):
     """The box is paired with another home: that home (or staff) must unpair it first."""
 
     code = "TV_PAIRED_ELSEWHERE"
+
+
+class SmsNotSent(DomainError):
+    code = "SMS_UNAVAILABLE"

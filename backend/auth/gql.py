@@ -23,6 +23,7 @@ from backend.gql.errors import (
     NoHouseholdError,
     NotFoundError,
     RateLimitedError,
+    SmsUnavailableError,
     TooManyAttemptsError,
     TvPairedElsewhereError,
 )
@@ -57,7 +58,8 @@ class TvDevice:
 
 
 RequestLoginCodePayload = Annotated[
-    LoginCodeSent | InvalidPhoneError | RateLimitedError, strawberry.union("RequestLoginCodePayload")
+    LoginCodeSent | InvalidPhoneError | RateLimitedError | SmsUnavailableError,
+    strawberry.union("RequestLoginCodePayload"),
 ]
 SignInPayload = Annotated[
     AuthSession | InvalidPhoneError | InvalidCodeError | CodeExpiredError | TooManyAttemptsError,

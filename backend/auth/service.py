@@ -17,6 +17,7 @@ from backend.auth.errors import (
     InvalidPhone,
     InvalidPin,
     InvalidRefreshToken,
+    SmsNotSent,
     TooManyAttempts,
 )
 from backend.auth.models import LoginCode, RefreshToken
@@ -28,7 +29,7 @@ from backend.content.catalog import Catalog
 from backend.db import utcnow
 from backend.errors import RateLimited
 from backend.notify import live
-from backend.notify.sms import SmsSender
+from backend.notify.sms import SmsSender, SmsUnavailable
 
 HOUR = dt.timedelta(hours=1)
 
@@ -100,11 +101,14 @@ async def request_login_code(
     )
     await session.flush()
     person = await repository.person_by_phone(session, phone)
-    if person is not None:
-        await sms.send(phone, catalog.text(person.locale, "sms.login_code", code=code))
-    else:
-        # Tell the phone's owner, not the asker, that the number is unknown.
-        await sms.send(phone, catalog.text(None, "sms.not_registered"))
+    try:
+        if person is not None:
+            await sms.send(phone, catalog.text(person.locale, "sms.login_code", code=code))
+        else:
+            # Tell the phone's owner, not the asker, that the number is unknown.
+            await sms.send(phone, catalog.text(None, "sms.not_registered"))
+    except SmsUnavailable as exc:
+        raise SmsNotSent() from exc  # the code is not kept: nobody could receive it
     return CodeSent(phone, settings.login_code_ttl_s, settings.login_code_resend_after_s)
 
 

@@ -85,6 +85,11 @@ class NoHouseholdError(UserError):
 
 
 @strawberry.type
+class SmsUnavailableError(UserError):
+    pass
+
+
+@strawberry.type
 class TvPairedElsewhereError(UserError):
     pass
 
@@ -215,6 +220,7 @@ ERROR_TYPES: dict[type[DomainError], type] = {
     auth_errors.InvalidPin: InvalidPinError,
     auth_errors.NoHousehold: NoHouseholdError,
     auth_errors.TvPairedElsewhere: TvPairedElsewhereError,
+    auth_errors.SmsNotSent: SmsUnavailableError,
     family_errors.AlreadyLinked: AlreadyLinkedError,
     family_errors.CannotLinkSelf: CannotLinkSelfError,
     family_errors.InvitationClosed: InvitationClosedError,

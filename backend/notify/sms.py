@@ -1,7 +1,10 @@
-"""SMS: one interface, a development sender that writes to the log and to /dev/outbox.
+"""SMS: one interface; a development sender that writes to /dev/outbox; in production, a
+real gateway or none.
 
-Real gateways (Aliyun, Tencent Cloud SMS) are adapters behind `SmsSender`; none is reachable
-from this machine, so none is written yet.
+Real gateways (Aliyun, Tencent Cloud SMS) are adapters behind `SmsSender` (not written yet).
+Production never uses the development outbox: without a gateway every send says it cannot
+(`SmsUnavailable`), and the caller tells the person so. No sender logs a message's text
+(a sign-in code in a log lets whoever reads it sign in as anyone).
 """
 
 from __future__ import annotations
@@ -23,6 +26,17 @@ class SmsSender(Protocol):
     async def send(self, phone: str, text: str) -> None: ...
 
 
+class SmsUnavailable(Exception):
+    """No gateway could take the message."""
+
+
+class NoSmsGateway:
+    """Production without a configured gateway: nothing leaves, and every caller is told."""
+
+    async def send(self, phone: str, text: str) -> None:
+        raise SmsUnavailable("no SMS gateway is configured")
+
+
 class DevOutboxSms:
     """Appends each message to a JSON-lines file (shared by every process on the machine)."""
 
@@ -34,7 +48,7 @@ class DevOutboxSms:
 
     async def send(self, phone: str, text: str) -> None:
         record = {"to": phone, "text": text, "at": utcnow().isoformat()}
-        log.info("sms (development outbox) to %s: %s", mask_phone(phone), text)
+        log.info("sms (development outbox) to %s, %d characters", mask_phone(phone), len(text))
         async with self._lock:
             await asyncio.to_thread(self._append, json.dumps(record, ensure_ascii=False))
 

@@ -12,7 +12,7 @@ import pytest
 
 from backend.config import Env
 from backend.gql.extensions import document_hash
-from tests.conftest import ELDER, Api, Database, document, make_settings, start_app
+from tests.conftest import ELDER, Api, Database, RecordingSms, document, make_settings, start_app
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ async def prod(tmp_path: Path, sqlite_db: Database) -> AsyncIterator[Api]:
 
     await load_demo(sqlite_db)
     settings = make_settings(tmp_path, sqlite_db.url, env=Env.PRODUCTION, jwt_secret="x" * 40)
-    app, rt = await start_app(settings)
+    app, rt = await start_app(settings, sms=RecordingSms())
     transport = httpx.ASGITransport(app=app, client=("203.0.113.8", 5000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield Api(client, rt)
@@ -106,3 +106,22 @@ async def test_unexpected_errors_are_masked_with_a_request_id(prod: Api, monkeyp
 
 async def test_the_development_sms_outbox_does_not_exist(prod: Api) -> None:
     assert (await prod.client.get("/dev/outbox")).status_code == 404
+
+
+async def test_without_a_gateway_production_sends_nothing_and_says_so(tmp_path: Path, sqlite_db: Database) -> None:
+    from tests.conftest import load_demo
+
+    await load_demo(sqlite_db)
+    settings = make_settings(tmp_path, sqlite_db.url, env=Env.PRODUCTION, jwt_secret="x" * 40)
+    app, rt = await start_app(settings)
+    try:
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            api = Api(client, rt)
+            asked = await api.op("app/RequestLoginCode", {"phone": ELDER})
+            assert asked["data"]["requestLoginCode"]["code"] == "SMS_UNAVAILABLE"
+            assert "短信暂时发不出去" in asked["data"]["requestLoginCode"]["message"]
+            assert (await client.get("/dev/outbox", params={"to": ELDER})).status_code == 404
+    finally:
+        await rt.close()
+    assert not (settings.var_dir / "dev-outbox.jsonl").exists()
