@@ -15,6 +15,8 @@ class DomainError(Exception):
     code: ClassVar[str] = "INVALID_INPUT"
     # Most failures change nothing; a few must keep what they wrote (a wrong code counts a try).
     keeps_changes: ClassVar[bool] = False
+    # The message under content/locales errors.*; the code unless a subclass says otherwise.
+    message_key: ClassVar[str | None] = None
 
     def __init__(self, **params: Any) -> None:
         super().__init__(self.code)
@@ -38,6 +40,12 @@ class InvalidInput(DomainError):
 
     def __init__(self, detail: str, field: str | None = None) -> None:
         super().__init__(detail=detail, field=field)
+
+
+class UnreadableText(InvalidInput):
+    """A text holding control characters (NUL, ESC, ...): said in words of its own."""
+
+    message_key = "UNREADABLE_TEXT"
 
 
 class RateLimited(DomainError):

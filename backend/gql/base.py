@@ -29,12 +29,15 @@ def mutation(
     return strawberry.mutation(extensions=extensions, **kwargs)
 
 
+MAX_ID = 2**63 - 1  # a 64-bit row id, on both databases
+
+
 def parse_id(value: strawberry.ID | str, field: str = "id") -> int:
     try:
         parsed = int(str(value))
     except ValueError as exc:
         raise InvalidInput(field, field=field) from exc
-    if parsed <= 0:
+    if not 0 < parsed <= MAX_ID:
         raise InvalidInput(field, field=field)
     return parsed
 

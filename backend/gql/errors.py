@@ -267,7 +267,7 @@ def message_for(error: DomainError, locale: str | None) -> str:
         # Say what is wrong in the asker's words, not the argument's name.
         named = catalog.text(locale, f"fields.{field}")
         params["detail"] = named if named != f"fields.{field}" else params.get("detail")
-    return catalog.text(locale, f"errors.{error.code}", **params)
+    return catalog.text(locale, f"errors.{error.message_key or error.code}", **params)
 
 
 class DomainErrorHandler:

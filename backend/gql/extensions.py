@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,9 +14,10 @@ from graphql import GraphQLError, ValidationRule, parse, print_ast
 from graphql.language import DocumentNode
 from strawberry.extensions import FieldExtension, MaskErrors, SchemaExtension
 from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
 
 from backend.db import begin_write
-from backend.errors import DomainError
+from backend.errors import DomainError, UnreadableText
 from backend.gql.errors import message_for
 from backend.observability import GRAPHQL_ERRORS, request_id_var
 
@@ -40,6 +43,53 @@ class Atomic(FieldExtension):
             raise
         await savepoint.commit()
         return result
+
+
+# C0/C1 control characters (NUL breaks PostgreSQL text, ESC and friends break terminals and
+# logs) and lone surrogates (not UTF-8); line breaks and tabs are ordinary text in a note.
+_ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+
+
+def _bad_text(value: str) -> bool:
+    return any(
+        (unicodedata.category(ch) in ("Cc", "Cs") and ch not in _ALLOWED_CONTROLS)
+        for ch in value
+        if not ch.isprintable()
+    )
+
+
+def _first_bad_field(name: str, value: Any) -> str | None:
+    """The argument (or input field) holding a control character, if any."""
+    if isinstance(value, str):
+        return name if _bad_text(value) else None
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            if (found := _first_bad_field(name, item)) is not None:
+                return found
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            if (found := _first_bad_field(to_camel_case(field.name), getattr(value, field.name))) is not None:
+                return found
+    return None
+
+
+class CleanText(FieldExtension):
+    """Every text argument of a root field refuses control characters with a field error in
+    the asker's language, before the resolver runs (so nothing changes)."""
+
+    def _check(self, kwargs: dict[str, Any]) -> None:
+        for name, value in kwargs.items():
+            if (field := _first_bad_field(to_camel_case(name), value)) is not None:
+                raise UnreadableText(field, field=field)
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
+        self._check(kwargs)
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
+        self._check(kwargs)
+        return await next_(source, info, **kwargs)
 
 
 class UnitOfWork(SchemaExtension):

@@ -25,9 +25,10 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = raw.partition(":")
-        if prefix != "k":
+        key = int(value)
+        if prefix != "k" or not 0 <= key <= 2**63 - 1:
             raise ValueError(cursor)
-        return int(value)
+        return key
     except ValueError as exc:
         raise InvalidInput("after", field="after") from exc
 

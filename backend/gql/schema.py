@@ -25,7 +25,7 @@ from backend.emergency.gql import EmergencyMutation, EmergencyQuery, EmergencySu
 from backend.emergency.profile_gql import ProfileMutation, ProfileQuery
 from backend.family.gql import FamilyMutation, FamilyQuery, FamilySubscription
 from backend.gql.errors import UserError, exception_handlers
-from backend.gql.extensions import LocalizeErrors, MaskUnexpectedErrors, TrustedDocuments, UnitOfWork
+from backend.gql.extensions import CleanText, LocalizeErrors, MaskUnexpectedErrors, TrustedDocuments, UnitOfWork
 from backend.notify.gql import NotifyMutation, NotifyQuery, NotifySubscription
 from backend.services.gql import ServicesMutation, ServicesQuery
 from backend.wallet.gql import WalletMutation, WalletQuery
@@ -66,7 +66,16 @@ class Subscription(FamilySubscription, EmergencySubscription, NotifySubscription
     pass
 
 
+def _clean_text_everywhere() -> None:
+    """Every root query and mutation checks its text arguments (CleanText), once."""
+    for root in (Query, Mutation):
+        for field in root.__strawberry_definition__.fields:  # type: ignore[union-attr]
+            if field.arguments and not any(isinstance(e, CleanText) for e in field.extensions):
+                field.extensions.append(CleanText())
+
+
 def build_schema(settings: Settings, trusted: TrustedDocuments | None = None) -> strawberry.Schema:
+    _clean_text_everywhere()
     # Factories, not instances: each request gets fresh extension state. The parser and
     # validation caches are shared module-level LRUs, bounded here. The validation cache is
     # keyed by the rule classes, so the limit rules are built once, not per request.
