@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     login_code_resend_after_s: int = 60
     login_codes_per_phone_per_hour: int = 5
     login_codes_per_ip_per_hour: int = 30
+    # Every invitation or link request sends an SMS: at most this many per person who starts
+    # them, and towards one number from everyone else.
+    invitations_per_hour: int = 5
+    invitations_per_day: int = 10
+    invitations_to_a_number_per_day: int = 3
     tv_grant_ttl_s: int = 10 * 60
     tv_grant_poll_interval_s: int = 5
 

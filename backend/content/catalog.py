@@ -33,6 +33,7 @@ class Catalog:
             loc: json.loads((root / "locales" / f"{loc}.json").read_text("utf-8")) for loc in SUPPORTED_LOCALES
         }
         self._home_cache: dict[str, tuple[HomeButtonSpec, ...]] = {}
+        self._relations: tuple[dict[str, str], ...] | None = None
 
     def text(self, locale: str | None, key: str, **params: Any) -> str:
         """`key` like "errors.NOT_FOUND"; falls back to zh-CN, then to the key itself."""
@@ -88,6 +89,13 @@ class Catalog:
         )
         self._home_cache[community_code] = specs
         return specs
+
+    def family_relations(self) -> tuple[dict[str, str], ...]:
+        """The fixed list an invitation's relation comes from (content/family/relations.json)."""
+        if self._relations is None:
+            data = json.loads((self.root / "family" / "relations.json").read_text("utf-8"))
+            self._relations = tuple(data["relations"])
+        return self._relations
 
     def demo(self) -> dict[str, Any]:
         return json.loads((self.root / "demo" / "community.json").read_text("utf-8"))

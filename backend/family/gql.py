@@ -15,6 +15,7 @@ from backend.community.models import Person
 from backend.family import repository, service
 from backend.family.models import FamilyLink, LinkStatus, Scope
 from backend.gql.base import mutation, optional_id, parse_id
+from backend.gql.context import Context
 from backend.gql.errors import (
     AlreadyLinkedError,
     CannotLinkSelfError,
@@ -24,6 +25,7 @@ from backend.gql.errors import (
     InvitationClosedError,
     NotFoundError,
     NotYourTurnError,
+    RateLimitedError,
 )
 from backend.gql.live import rows_as_they_change
 from backend.gql.pagination import Connection, connection, decode_cursor, page_size
@@ -161,7 +163,7 @@ async def links_connection(
 class InviteFamilyMemberInput:
     phone: str
     relation: str = strawberry.field(
-        description="How the family member is related to the elder, in their words (daughter, son, ...)"
+        description="How the family member is related to the elder: a value of familyRelations."
     )
     scopes: list[FamilyScope]  # type: ignore[valid-type]
     name: str | None = None
@@ -179,13 +181,43 @@ class RequestFamilyLinkInput:
 
 _ERRORS = InvalidInputError | NotFoundError
 InviteFamilyMemberPayload = Annotated[
-    FamilyLinkView | InvalidPhoneError | AlreadyLinkedError | CannotLinkSelfError | InvalidScopesError | _ERRORS,
+    FamilyLinkView
+    | InvalidPhoneError
+    | AlreadyLinkedError
+    | CannotLinkSelfError
+    | InvalidScopesError
+    | _ERRORS
+    | RateLimitedError,
     strawberry.union("InviteFamilyMemberPayload"),
 ]
 RequestFamilyLinkPayload = Annotated[
-    FamilyLinkView | InvalidPhoneError | AlreadyLinkedError | CannotLinkSelfError | InvalidScopesError | _ERRORS,
+    FamilyLinkView
+    | InvalidPhoneError
+    | AlreadyLinkedError
+    | CannotLinkSelfError
+    | InvalidScopesError
+    | _ERRORS
+    | RateLimitedError,
     strawberry.union("RequestFamilyLinkPayload"),
 ]
+
+
+@strawberry.type(description="A word for how a family member is related to an elder.")
+class FamilyRelation:
+    value: str = strawberry.field(description="What an invitation sends (relation).")
+    label: str = strawberry.field(description="What to show, in my language.")
+
+
+def _rules(ctx: Context) -> service.InvitationRules:
+    settings = ctx.rt.settings
+    return service.InvitationRules(
+        relations=frozenset(r["value"] for r in ctx.rt.catalog.family_relations()),
+        per_hour=settings.invitations_per_hour,
+        per_day=settings.invitations_per_day,
+        to_a_number_per_day=settings.invitations_to_a_number_per_day,
+    )
+
+
 RespondToFamilyInvitationPayload = Annotated[
     FamilyLinkView | InvitationClosedError | NotYourTurnError | _ERRORS,
     strawberry.union("RespondToFamilyInvitationPayload"),
@@ -206,6 +238,14 @@ class FamilyQuery:
     ) -> Connection[FamilyLinkView]:
         return await links_connection(info, first=first, after=after, include_ended=include_ended)
 
+    @strawberry.field(description="The words an invitation's relation may be, labelled in my language.")
+    def family_relations(self, info: Info) -> list[FamilyRelation]:
+        locale = info.context.locale
+        return [
+            FamilyRelation(value=r["value"], label=r["value"] if locale == "zh-CN" else r.get(locale, r["value"]))
+            for r in info.context.rt.catalog.family_relations()
+        ]
+
 
 @strawberry.type
 class FamilyMutation:
@@ -218,6 +258,7 @@ class FamilyMutation:
             phone=input.phone,
             relation=input.relation,
             scopes=input.scopes,
+            rules=_rules(ctx),
             name=input.name,
             elder_id=optional_id(input.elder_id, "elderId"),
         )
@@ -232,6 +273,7 @@ class FamilyMutation:
             elder_phone=input.elder_phone,
             relation=input.relation,
             scopes=input.scopes,
+            rules=_rules(ctx),
         )
         return view(link, info)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import or_, select
@@ -42,6 +43,22 @@ async def active_link(session: AsyncSession, *, elder_id: int, family_id: int) -
             )
         )
     ).scalar_one_or_none()
+
+
+async def links_started_since(
+    session: AsyncSession, since: dt.datetime, *, by: int | None = None, towards: int | None = None
+) -> list[dt.datetime]:
+    """When links were started by `by`, or by others towards `towards` (an invitation to a
+    family member, a request to an elder), oldest first: what the invitation limits count."""
+    query = select(FamilyLink.created_at).where(FamilyLink.created_at >= since)
+    if by is not None:
+        query = query.where(FamilyLink.initiated_by_id == by)
+    if towards is not None:
+        query = query.where(
+            FamilyLink.initiated_by_id != towards,
+            or_(FamilyLink.family_id == towards, FamilyLink.elder_id == towards),
+        )
+    return list((await session.execute(query.order_by(FamilyLink.created_at))).scalars())
 
 
 async def active_links_into_household(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,13 +14,25 @@ from backend.auth.phone import normalize_phone
 from backend.community import repository as community_repository
 from backend.community.models import Person
 from backend.db import utcnow
-from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.errors import Forbidden, InvalidInput, NotFound, RateLimited
 from backend.events import emit
 from backend.family import repository
 from backend.family.errors import AlreadyLinked, CannotLinkSelf, InvalidScopes, InvitationClosed, NotYourTurn
 from backend.family.models import ConsentVia, FamilyLink, FamilyLinkEvent, LinkStatus, Scope
 
-MAX_RELATION = 20
+MAX_NAME = 20
+HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class InvitationRules:
+    """What an invitation or link request may say and how often: each one sends an SMS."""
+
+    relations: frozenset[str]  # content/family/relations.json
+    per_hour: int
+    per_day: int
+    to_a_number_per_day: int
 
 
 def _scopes(scopes: Sequence[Scope]) -> list[str]:
@@ -28,11 +42,41 @@ def _scopes(scopes: Sequence[Scope]) -> list[str]:
     return values
 
 
-def _relation(relation: str) -> str:
+def _relation(relation: str, rules: InvitationRules) -> str:
+    """One of the fixed words, never the caller's own text in someone else's SMS."""
     relation = relation.strip()
-    if not relation or len(relation) > MAX_RELATION:
+    if relation not in rules.relations:
         raise InvalidInput("relation", field="relation")
     return relation
+
+
+def _name(name: str | None) -> str | None:
+    """A person's name as the invitation gives it: letters (any script), spaces, · - . only;
+    no digits or links, since it is shown to others and may reach an SMS."""
+    if name is None or not name.strip():
+        return None
+    name = " ".join(name.split())
+    if len(name) > MAX_NAME or not all(ch.isalpha() or ch in " ·-." for ch in name):
+        raise InvalidInput("name", field="name")
+    return name
+
+
+async def _within_limits(
+    session: AsyncSession, actor: Actor, *, towards: int | None, rules: InvitationRules, in_person: bool
+) -> None:
+    """Per person who starts links (an hour, a day; staff with the elder in person are not
+    counted) and per number they go to (a day, from everyone else)."""
+    now = utcnow()
+    checks: list[tuple[list[dt.datetime], int, dt.timedelta]] = []
+    if not in_person:
+        started = await repository.links_started_since(session, now - DAY, by=actor.id)
+        checks += [([t for t in started if t >= now - HOUR], rules.per_hour, HOUR), (started, rules.per_day, DAY)]
+    if towards is not None:
+        received = await repository.links_started_since(session, now - DAY, towards=towards)
+        checks.append((received, rules.to_a_number_per_day, DAY))
+    for times, limit, window in checks:
+        if len(times) >= limit:
+            raise RateLimited(int((times[len(times) - limit] + window - now).total_seconds()) + 1)
 
 
 def _record(session: AsyncSession, link: FamilyLink, actor: Actor, action: str, **detail: object) -> None:
@@ -62,11 +106,12 @@ async def invite(
     phone: str,
     relation: str,
     scopes: Sequence[Scope],
+    rules: InvitationRules,
     name: str | None = None,
     elder_id: int | None = None,
 ) -> FamilyLink:
     """An elder invites a family member (or staff do it with the elder, in person)."""
-    relation, scope_values = _relation(relation), _scopes(scopes)
+    relation, scope_values, name = _relation(relation, rules), _scopes(scopes), _name(name)
     normalized = normalize_phone(phone)
     if normalized is None:
         raise InvalidPhone()
@@ -77,7 +122,15 @@ async def invite(
         if found is None or not await _is_staff_for(session, actor, found.id):
             raise NotFound()
         elder, via = found, ConsentVia.STAFF_IN_PERSON
-    family = await _person_by_phone_or_new(session, normalized, (name or relation).strip()[:100], elder.locale)
+    existing = await community_repository.person_by_phone(session, normalized)
+    await _within_limits(
+        session,
+        actor,
+        towards=existing.id if existing is not None else None,
+        rules=rules,
+        in_person=via == ConsentVia.STAFF_IN_PERSON,
+    )
+    family = await _person_by_phone_or_new(session, normalized, name or relation, elder.locale)
     if family.id == elder.id:
         raise CannotLinkSelf()
     if await repository.open_link_between(session, elder.id, family.id) is not None:
@@ -102,10 +155,16 @@ async def invite(
 
 
 async def request_link(
-    session: AsyncSession, actor: Actor, *, elder_phone: str, relation: str, scopes: Sequence[Scope]
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    elder_phone: str,
+    relation: str,
+    scopes: Sequence[Scope],
+    rules: InvitationRules,
 ) -> FamilyLink:
     """A family member asks to be linked; the elder (or staff, in person) must agree."""
-    relation, scope_values = _relation(relation), _scopes(scopes)
+    relation, scope_values = _relation(relation, rules), _scopes(scopes)
     normalized = normalize_phone(elder_phone)
     if normalized is None:
         raise InvalidPhone()
@@ -116,6 +175,7 @@ async def request_link(
         raise CannotLinkSelf()
     if await repository.open_link_between(session, elder.id, actor.id) is not None:
         raise AlreadyLinked()
+    await _within_limits(session, actor, towards=elder.id, rules=rules, in_person=False)
     link = FamilyLink(
         elder_id=elder.id,
         family_id=actor.id,
