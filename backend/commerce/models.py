@@ -52,6 +52,8 @@ class Order(IdMixin, CreatedAtMixin, Base):
     total_fen: Mapped[int]
     total_points: Mapped[int] = mapped_column(default=0)  # paid in 积分 instead of money
     idempotency_key: Mapped[str] = mapped_column(String(140), unique=True)
+    # What the first request asked for (backend.idempotency): a replay must ask the same.
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     cancelled_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
     cancelled_at: Mapped[dt.datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(Text)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import idempotency
 from backend.auth.actor import Actor
 from backend.commerce.catalog import CommerceCatalog, Merchant, Product, commerce_catalog
 from backend.commerce.errors import MerchantClosed, OrderClosed, OrderingClosed, OutOfStock
@@ -113,11 +114,17 @@ async def place(
 ) -> tuple[Order, bool]:
     """(the order, whether it is new). A replayed key returns the first order. Paid with
     points, it is the elder's points, and only goods with a points price."""
-    if not 8 <= len(idempotency_key) <= 100:
-        raise InvalidInput("idempotencyKey", field="idempotencyKey")
-    key = f"{actor.id}:{idempotency_key}"
+    key = idempotency.scoped_key(idempotency_key, actor.id)
+    asked = idempotency.fingerprint(
+        person=person_id,
+        lines=[[code, quantity] for code, quantity in lines],
+        fulfilment=fulfilment.value,
+        pay_from=pay_from.value,
+        pay_with=pay_with.value,
+    )
     first = (await session.execute(select(Order).where(Order.idempotency_key == key))).scalar_one_or_none()
     if first is not None:
+        idempotency.check_replay(first.request_fingerprint, asked)
         return first, False
     catalog = commerce_catalog(settings.content_dir)
     merchant, wanted = _checked_lines(catalog, lines)
@@ -157,6 +164,7 @@ async def place(
         total_fen=0 if in_points else sum(p.price_fen * q for p, q, _ in taken),
         total_points=sum((p.points_price or 0) * q for p, q, _ in taken) if in_points else 0,
         idempotency_key=key,
+        request_fingerprint=asked,
     )
     session.add(order)
     await session.flush()

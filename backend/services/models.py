@@ -39,6 +39,8 @@ class Booking(IdMixin, CreatedAtMixin, Base):
     price_fen: Mapped[int]
     payer_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
     idempotency_key: Mapped[str] = mapped_column(String(140), unique=True)
+    # What the first request asked for (backend.idempotency): a replay must ask the same.
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     cancelled_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     # Proof of the visit: shown to the elder only, given by them at the door.

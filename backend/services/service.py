@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import jobs
+from backend import idempotency, jobs
 from backend.auth.actor import Actor
 from backend.community.models import Household, Person, Role, card_digits
 from backend.community.service import home_of, managed_person
@@ -100,15 +100,21 @@ async def book(
     pay_from: PayFrom,
 ) -> tuple[Booking, bool]:
     """(the booking, whether it is new). A replayed key returns the first booking."""
-    if not 8 <= len(idempotency_key) <= 100:
-        raise InvalidInput("idempotencyKey", field="idempotencyKey")
+    key = idempotency.scoped_key(idempotency_key, actor.id)
     if note is not None and len(note) > MAX_NOTE:
         raise InvalidInput("note", field="note")
-    key = f"{actor.id}:{idempotency_key}"
+    asked = idempotency.fingerprint(
+        offering=offering_code,
+        slot=slot_start.astimezone(dt.UTC).isoformat(),
+        person=person_id,
+        note=(note or "").strip(),
+        pay_from=pay_from.value,
+    )
     first = (await session.execute(select(Booking).where(Booking.idempotency_key == key))).scalar_one_or_none()
     if first is not None:
+        idempotency.check_replay(first.request_fingerprint, asked)
         if first.offering_code != offering_code or first.slot_start != slot_start:
-            raise InvalidInput("idempotencyKey", field="idempotencyKey")
+            raise idempotency.IdempotencyKeyReused()
         return first, False
     beneficiary = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
     offering, household = await _offering(session, settings, beneficiary, offering_code)
@@ -130,6 +136,7 @@ async def book(
         price_fen=offering.price_fen,
         payer_id=who_pays.person.id,
         idempotency_key=key,
+        request_fingerprint=asked,
         check_in_code=f"{secrets.randbelow(10_000):04d}",
     )
     session.add(booking)

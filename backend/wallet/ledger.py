@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.errors import InvalidInput
+from backend.idempotency import IdempotencyKeyReused
 from backend.wallet.errors import InsufficientFunds
 from backend.wallet.models import EXTERNAL_KINDS, POINT_KINDS, Account, AccountKind, LedgerEntry, LedgerTransaction
 
@@ -87,7 +87,7 @@ async def post(
         first = await by_key(session, idempotency_key)
         if first is not None:
             if first.kind != kind or first.amount_fen != amount or first.ref != ref:
-                raise InvalidInput("idempotencyKey", field="idempotencyKey")
+                raise IdempotencyKeyReused()
             return first, False
     after = {a.id: a.balance_fen for a in accounts.values()}
     for acct, delta in legs:

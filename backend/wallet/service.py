@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import idempotency
 from backend.auth.actor import Actor, today_local
 from backend.community import repository as community_repository
 from backend.community.models import Person, Role
@@ -91,10 +92,8 @@ async def top_up(
     the person or family who may order for them. A replay returns the first top-up."""
     if not 1 <= amount_fen <= MAX_TOP_UP_FEN:
         raise InvalidInput("amountFen", field="amountFen")
-    if not 8 <= len(idempotency_key) <= 100:
-        raise InvalidInput("idempotencyKey", field="idempotencyKey")
+    key = idempotency.scoped_key(idempotency_key, "top_up", actor.id)
     person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
-    key = f"top_up:{actor.id}:{idempotency_key}"
     wallet = await _wallet(session, person.id)
     first = await ledger.by_key(session, key)
     if method == TopUpMethod.CASH:

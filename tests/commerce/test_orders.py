@@ -57,6 +57,11 @@ async def test_a_daughter_orders_groceries_for_her_father_and_he_is_told(api: Ap
     assert placed["placedAs"] == "family" and [line["name"] for line in placed["lines"]] == ["大米5公斤", "鸡蛋15个"]
     again = await order(api, FAMILY, lines, personId=father, payFrom="ME", idempotencyKey=key)
     assert again["id"] == placed["id"] and await balance(api, FAMILY) == 10_000 - 6500
+    # The same key for different content is not a replay: refused, nothing bought.
+    other = [{"productCode": "rice-5kg", "quantity": 2}]
+    reused = await order(api, FAMILY, other, personId=father, payFrom="ME", idempotencyKey=key)
+    assert reused["code"] == "IDEMPOTENCY_KEY_REUSED" and reused["field"] == "idempotencyKey"
+    assert "另一份不同的订单" in reused["message"] and await balance(api, FAMILY) == 10_000 - 6500
     await api.settle()
     told = await api.last_sms(ELDER)
     assert "为您在邻里便民超市订了：大米5公斤×1、鸡蛋15个×2，共65.00元" in told

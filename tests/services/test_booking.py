@@ -67,6 +67,10 @@ async def test_a_son_books_a_bath_for_his_mother_from_afar_and_pays_himself(api:
     )
     again = await book(api, FAMILY, "bath-at-home", first["start"], personId=mother, payFrom="ME", idempotencyKey=key)
     assert again["id"] == booked["id"]  # a replay books and charges nothing more
+    reused = await book(
+        api, FAMILY, "bath-at-home", first["start"], personId=mother, payFrom="ME", idempotencyKey=key, note="带毛巾"
+    )
+    assert reused["code"] == "IDEMPOTENCY_KEY_REUSED"  # same key, other content: not a replay
     assert await balance(api, FAMILY) == 2000
     assert (await slots(api, FAMILY, "bath-at-home", mother))[0]["placesLeft"] == 1
     await api.settle()
