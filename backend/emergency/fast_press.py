@@ -51,7 +51,8 @@ class FastPress:
             await self.app(scope, receive, send)
             return
         token = _bearer(scope)
-        if token is None:
+        if token is None or not _is_json(scope):
+            # The same rules as /graphql: only application/json is a GraphQL request there.
             await self.app(scope, receive, send)
             return
         body, more = await _read_body(receive)
@@ -138,6 +139,13 @@ def _bearer(scope: Scope) -> str | None:
             scheme, _, token = value.decode("latin-1").partition(" ")
             return token.strip() if scheme.lower() == "bearer" and token.strip() else None
     return None
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return value.decode("latin-1").split(";")[0].strip().lower() == "application/json"
+    return False
 
 
 async def _read_body(receive: Receive, limit: int = 4096) -> tuple[bytes, bool]:

@@ -3,6 +3,7 @@ anything unusual still goes the general way."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -85,3 +86,22 @@ async def test_anything_unusual_is_answered_by_the_general_path(api: Api, db: Da
     assert await fast_answers(api) == before + 1  # only the other elder's plain press
     async with db.factory() as session:
         assert await session.scalar(select(func.count()).select_from(Alert)) == 1
+
+
+async def test_the_fast_door_keeps_the_graphql_content_type_rule(api: Api, db: Database) -> None:
+    elder = await api.sign_in(ELDER)
+    body = json.dumps({"query": document("app/TriggerEmergency"), "variables": {"idempotencyKey": "ct-plain-1"}})
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        response = await api.client.post(
+            "/graphql", content=body, headers={"Authorization": f"Bearer {elder}", "Content-Type": content_type}
+        )
+        assert response.status_code in (400, 415), (content_type, response.text)
+    async with db.factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Alert)) == 0  # no alarm raised
+    # With the JSON type (and its charset) the press is taken as ever.
+    ok = await api.client.post(
+        "/graphql",
+        content=body,
+        headers={"Authorization": f"Bearer {elder}", "Content-Type": "application/json; charset=utf-8"},
+    )
+    assert ok.json()["data"]["triggerEmergency"]["new"] is True
