@@ -102,10 +102,8 @@ def log_read(session: AsyncSession, person_id: int, reader_id: int, purpose: str
 
 
 async def read(session: AsyncSession, person_id: int, *, reader_id: int, purpose: str) -> EmergencyProfile | None:
-    """The profile, if the elder consented; the read is logged even when it finds nothing,
-    because asking is itself an access to health data."""
-    if await active_consent(session, person_id) is None:
-        return None
+    """The profile, if the elder consented. Every read is logged, found or not (consent
+    withdrawn, nothing written yet): asking is itself an access to health data."""
     if await is_writing(session):
         log_read(session, person_id, reader_id, purpose)
     else:
@@ -113,6 +111,8 @@ async def read(session: AsyncSession, person_id: int, *, reader_id: int, purpose
         # one (SQLite cannot upgrade a read snapshot safely).
         async with transaction(runtime.current().factory) as log_session:
             log_read(log_session, person_id, reader_id, purpose)
+    if await active_consent(session, person_id) is None:
+        return None
     return await session.get(EmergencyProfile, person_id)
 
 

@@ -46,8 +46,13 @@ async def test_responders_see_the_profile_during_an_alarm_and_the_elder_sees_who
     ]
     # Withdrawing erases the profile at once; responders see nothing more.
     await api.op("app/WithdrawHealthConsent", {}, elder)
+    reads_before = len((await api.op("app/HealthAccessLog", {}, elder))["data"]["healthAccessLog"])
     again = (await api.op("app/Emergency", {"id": alert_id}, await api.sign_in(GRID_WORKER)))["data"]["emergency"]
     assert again["healthProfile"] is None
+    # The read that found nothing is in the log all the same.
+    after = (await api.op("app/HealthAccessLog", {}, elder))["data"]["healthAccessLog"]
+    assert len(after) == reads_before + 1
+    assert after[0]["readerName"] == worker_name and after[0]["purpose"] == f"alert:{alert_id}"
     status = (await api.op("app/EmergencyProfile", {}, elder))["data"]["emergencyProfile"]
     assert status == {"consented": False, "consentMethod": None, "profile": None}
 
