@@ -24,6 +24,7 @@ from backend.observability import (
     RequestContextMiddleware,
     configure_logging,
     metrics_endpoint,
+    metrics_for_scraper,
     quiet_value_loggers,
 )
 from backend.runtime import Runtime
@@ -86,7 +87,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
 
-    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    if not settings.is_production:
+        app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    elif settings.metrics_token:
+        app.add_route("/metrics", metrics_for_scraper(settings.metrics_token), include_in_schema=False)
 
     if not settings.is_production and isinstance(rt.sms, DevOutboxSms):
         sms = rt.sms

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     mask_errors: bool | None = None
 
     extra_allowed_origins: list[str] = Field(default_factory=list)
+    # /metrics says how busy the service is and what fails: in production it answers only a
+    # scraper that sends "Authorization: Bearer <this>", and not at all while it is unset.
+    metrics_token: str | None = None
 
     @model_validator(mode="after")
     def _production_defaults(self) -> Settings:

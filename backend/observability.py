@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextvars
+import hmac
 import json
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -116,3 +118,16 @@ def _route_group(path: str) -> str:
 
 async def metrics_endpoint(_request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def metrics_for_scraper(token: str) -> Callable[[Request], Awaitable[Response]]:
+    """/metrics for the one scraper holding `token` (production); anyone else sees nothing there."""
+    expected = f"Bearer {token}".encode()
+
+    async def endpoint(request: Request) -> Response:
+        sent = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(sent, expected):
+            return Response(status_code=404)
+        return await metrics_endpoint(request)
+
+    return endpoint

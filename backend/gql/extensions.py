@@ -138,10 +138,20 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """Production: an unexpected error shows a plain message and the request id, nothing else."""
+    """Production: an unexpected error shows a plain message and the request id, nothing else.
+    A document that is not trusted gets only UNTRUSTED_DOCUMENT: the other validation errors
+    would name real fields and types ("Cannot query field 'idx' on type 'Me'")."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=_should_mask, error_message="Unexpected error.")
+
+    def on_operation(self) -> Iterator[None]:
+        yield from super().on_operation()
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            untrusted = [e for e in result.errors if (e.extensions or {}).get("code") == "UNTRUSTED_DOCUMENT"]
+            if untrusted:
+                result.errors = untrusted[:1]
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         rid = request_id_var.get()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -16,6 +18,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from backend.auth.gql import AuthMutation, AuthQuery
 from backend.commerce.gql import CommerceMutation, CommerceQuery, CommerceSubscription
@@ -23,12 +26,15 @@ from backend.community.gql import CommunityMutation, CommunityQuery
 from backend.config import Settings
 from backend.emergency.gql import EmergencyMutation, EmergencyQuery, EmergencySubscription
 from backend.emergency.profile_gql import ProfileMutation, ProfileQuery
+from backend.errors import DomainError
 from backend.family.gql import FamilyMutation, FamilyQuery, FamilySubscription
 from backend.gql.errors import UserError, exception_handlers
 from backend.gql.extensions import CleanText, LocalizeErrors, MaskUnexpectedErrors, TrustedDocuments, UnitOfWork
 from backend.notify.gql import NotifyMutation, NotifyQuery, NotifySubscription
 from backend.services.gql import ServicesMutation, ServicesQuery
 from backend.wallet.gql import WalletMutation, WalletQuery
+
+log = logging.getLogger(__name__)
 
 
 @strawberry.type
@@ -74,6 +80,18 @@ def _clean_text_everywhere() -> None:
                 field.extensions.append(CleanText())
 
 
+class LinliSchema(strawberry.Schema):
+    """Logs bugs, not people's mistakes: an expected error (NOT_FOUND, INVALID_INPUT, a refused
+    permission, a validation error) is the asker's to read, not a traceback at ERROR; a flood of
+    them must not flood the log."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            original = error.original_error
+            if original is not None and not isinstance(original, DomainError):
+                log.error("unexpected GraphQL error", extra={"path": error.path}, exc_info=original)
+
+
 def build_schema(settings: Settings, trusted: TrustedDocuments | None = None) -> strawberry.Schema:
     _clean_text_everywhere()
     # Factories, not instances: each request gets fresh extension state. The parser and
@@ -97,7 +115,7 @@ def build_schema(settings: Settings, trusted: TrustedDocuments | None = None) ->
         extensions.append(DisableIntrospection)
     if settings.mask_errors:
         extensions.append(MaskUnexpectedErrors)
-    return strawberry.Schema(
+    return LinliSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -73,7 +73,9 @@ async def test_unknown_documents_are_refused(prod: Api) -> None:
 async def test_introspection_is_refused(prod: Api) -> None:
     result = await prod.gql("{ __schema { types { name } } }")
     assert result["data"] is None
-    assert any("introspection" in e["message"].lower() for e in result["errors"])
+    # Refused as untrusted (which says nothing more), and disabled besides.
+    assert [e["extensions"]["code"] for e in result["errors"]] == ["UNTRUSTED_DOCUMENT"]
+    assert prod.runtime.settings.introspection is False
 
 
 async def test_graphiql_is_not_served(prod: Api) -> None:
@@ -125,3 +127,40 @@ async def test_without_a_gateway_production_sends_nothing_and_says_so(tmp_path: 
     finally:
         await rt.close()
     assert not (settings.var_dir / "dev-outbox.jsonl").exists()
+
+
+async def test_metrics_answer_only_the_scraper_in_production(tmp_path: Path, sqlite_db: Database) -> None:
+    for token, asked_with, status in ((None, None, 404), ("scrape-secret", None, 404), ("scrape-secret", "nope", 404)):
+        settings = make_settings(tmp_path, sqlite_db.url, env=Env.PRODUCTION, jwt_secret="x" * 40, metrics_token=token)
+        app, rt = await start_app(settings, sms=RecordingSms())
+        try:
+            transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 5000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                headers = {"Authorization": f"Bearer {asked_with}"} if asked_with else {}
+                assert (await client.get("/metrics", headers=headers)).status_code == status
+                if token:
+                    scraped = await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+                    assert scraped.status_code == 200 and "linli_" in scraped.text
+        finally:
+            await rt.close()
+
+
+async def test_an_untrusted_document_learns_nothing_about_the_schema(prod: Api) -> None:
+    token = await sign_in(prod)
+    result = await prod.gql("{ me { idx phone } }", token=token)
+    assert [e["extensions"]["code"] for e in result["errors"]] == ["UNTRUSTED_DOCUMENT"]
+    assert "idx" not in str(result) and "Me" not in str(result)
+
+
+async def test_expected_errors_are_not_logged_as_errors(prod: Api, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    token = await sign_in(prod)
+    caplog.set_level(logging.INFO)
+    for _ in range(3):
+        missing = await prod.op("app/Person", {"id": "999999"}, token)
+        assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        bad = await prod.op("app/Person", {"id": "x"}, token)
+        assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert not any(r.exc_info for r in caplog.records)
