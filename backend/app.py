@@ -27,6 +27,7 @@ from backend.observability import (
     metrics_for_scraper,
     quiet_value_loggers,
 )
+from backend.privacy import gql as privacy_gql
 from backend.runtime import Runtime
 from backend.wallet import points_webhook
 
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(sos_webhook.router(rt))
     app.include_router(points_webhook.router(rt))
     app.include_router(console_page.router(rt.catalog, settings.operations_dir))
+    app.include_router(privacy_gql.router(rt.factory, rt.tokens))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

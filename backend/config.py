@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     notify_fallback_emergency_s: float = 10.0
     notify_fallback_normal_s: float = 600.0
 
+    # A deleted account: erased this long after it was suspended (so the family's "the link
+    # ended" notices go out first); the records that must be kept (alarms, the pseudonymous
+    # ledger) are kept this many days, then the alarm records and access logs go too.
+    erasure_delay_s: int = 300
+    retention_days: int = 3 * 365
+
     default_timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
     log_json: bool = True

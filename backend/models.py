@@ -7,6 +7,7 @@ from backend.community import models as community_models
 from backend.emergency import models as emergency_models
 from backend.family import models as family_models
 from backend.notify import models as notify_models
+from backend.privacy import models as privacy_models
 from backend.services import models as services_models
 from backend.wallet import models as wallet_models
 
@@ -19,6 +20,7 @@ __all__ = [
     "family_models",
     "jobs",
     "notify_models",
+    "privacy_models",
     "services_models",
     "wallet_models",
 ]

@@ -104,8 +104,9 @@ async def load_people(session: AsyncSession, claims: Sequence[AccessClaims]) -> 
     actors: list[Actor | None] = []
     for c in claims:
         person = people.get(person_id_of(c) or 0)
-        revoked = (
-            person is not None and person.tokens_valid_after is not None and c.issued_at < person.tokens_valid_after
+        revoked = person is not None and (
+            person.deleted_at is not None
+            or (person.tokens_valid_after is not None and c.issued_at < person.tokens_valid_after)
         )
         actors.append(None if person is None or revoked else Actor(person, memberships.get(person.id, ())))
     return actors

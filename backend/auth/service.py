@@ -101,6 +101,8 @@ async def request_login_code(
     )
     await session.flush()
     person = await repository.person_by_phone(session, phone)
+    if person is not None and person.deleted_at is not None:
+        person = None  # deleted: as if never registered
     try:
         if person is not None:
             await sms.send(phone, catalog.text(person.locale, "sms.login_code", code=code))
@@ -144,6 +146,16 @@ async def sign_in(
     client: str | None = None,
 ) -> IssuedSession:
     phone = _phone_or_error(raw_phone)
+    await consume_code(session, settings=settings, tokens=tokens, phone=phone, code=code)
+    person = await repository.person_by_phone(session, phone)
+    if person is None or person.deleted_at is not None:  # no code is sent to these: a guess
+        raise CodeExpired()
+    return await _issue(session, tokens, person, family=None, client=client)
+
+
+async def consume_code(session: AsyncSession, *, settings: Settings, tokens: Tokens, phone: str, code: str) -> None:
+    """The newest SMS code sent to `phone`, used up; a wrong one counts a try (the error keeps
+    that change), five wrong ones kill it. Signing in and deleting an account both ask for one."""
     now = utcnow()
     row = await repository.latest_open_code(session, phone)
     if row is None or row.expires_at <= now:
@@ -159,10 +171,6 @@ async def sign_in(
             raise TooManyAttempts()
         raise InvalidCode(remaining)
     row.consumed_at = now
-    person = await repository.person_by_phone(session, phone)
-    if person is None:  # a code for an unknown number is never sent, so this is a guess
-        raise CodeExpired()
-    return await _issue(session, tokens, person, family=None, client=client)
 
 
 async def refresh_session(session: AsyncSession, *, tokens: Tokens, refresh_token: str) -> IssuedSession:

@@ -77,6 +77,8 @@ async def _household(info: Info, household_id: int | None) -> HouseholdView | No
 )
 class PersonView:
     person: strawberry.Private[Person]
+    # Why the viewer reads this person (the access log says it): a staff list, or one person.
+    purpose: strawberry.Private[str] = "person"
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -87,7 +89,8 @@ class PersonView:
         return self.person.name
 
     @strawberry.field
-    def phone(self) -> str:
+    def phone(self, info: Info) -> str:
+        info.context.note_read(self.person.id, "phone", self.purpose)
         return self.person.phone
 
     @strawberry.field
@@ -100,6 +103,8 @@ class PersonView:
 
     @strawberry.field
     async def household(self, info: Info) -> HouseholdView | None:
+        if self.person.household_id is not None:
+            info.context.note_read(self.person.id, "address", self.purpose)
         return await _household(info, self.person.household_id)
 
     @strawberry.field(description="Whether a community card is on record (the number itself is never shown).")
@@ -249,7 +254,7 @@ class CommunityQuery:
             limit=limit + 1,
             elders_only=elders_only,
         )
-        return connection(rows, limit, key=lambda p: p.id, to_node=lambda p: PersonView(person=p))
+        return connection(rows, limit, key=lambda p: p.id, to_node=lambda p: PersonView(person=p, purpose="residents"))
 
 
 UpdateAccessibilityPayload = Annotated[

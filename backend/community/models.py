@@ -84,6 +84,9 @@ class Person(IdMixin, CreatedAtMixin, Base):
     # The community card (like the 12349 card): swiped or read out at the door as proof of a
     # visit, digits only. Never shown back over the API.
     community_card: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # The person asked to delete their account: suspended from this moment (no sign-in, no
+    # token, no socket), their personal data erased by a job (backend.privacy).
+    deleted_at: Mapped[dt.datetime | None]
 
     def age(self, today: dt.date) -> int | None:
         if self.birth_date is None:

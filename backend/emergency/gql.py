@@ -84,8 +84,21 @@ class EmergencyElder:
     id: strawberry.ID
     name: str
     age: int | None
-    phone: str
-    address: str | None
+    person_id: strawberry.Private[int]
+    purpose: strawberry.Private[str]
+    phone_number: strawberry.Private[str]
+    home_address: strawberry.Private[str | None]
+
+    @strawberry.field
+    def phone(self, info: Info) -> str:
+        info.context.note_read(self.person_id, "phone", self.purpose)
+        return self.phone_number
+
+    @strawberry.field
+    def address(self, info: Info) -> str | None:
+        if self.home_address is not None:
+            info.context.note_read(self.person_id, "address", self.purpose)
+        return self.home_address
 
 
 @strawberry.type(name="Emergency")
@@ -140,14 +153,18 @@ class EmergencyView:
             id=strawberry.ID(str(person.id)),
             name=person.name,
             age=person.age(today_local()),
-            phone=person.phone,
-            address=household.address if household else None,
+            person_id=person.id,
+            purpose=service.alert_ref(self.alert.id),
+            phone_number=person.phone,
+            home_address=household.address if household else None,
         )
 
     @strawberry.field(description="Family members to call, with their phones.")
     async def family_phones(self, info: Info) -> list[str]:
         ids = await repository.family_receiving_alerts(info.context.session, self.alert.person_id)
         people = await info.context.loaders.person.load_many(ids)
+        if ids:
+            info.context.note_read(self.alert.person_id, "family_phones", service.alert_ref(self.alert.id))
         return [p.phone for p in people if p is not None]
 
     @strawberry.field(

@@ -33,6 +33,24 @@ async def open_link_between(session: AsyncSession, elder_id: int, family_id: int
     ).scalar_one_or_none()
 
 
+async def open_links_of(session: AsyncSession, person_id: int) -> Sequence[FamilyLink]:
+    return (
+        (
+            await session.execute(
+                select(FamilyLink)
+                .where(
+                    or_(FamilyLink.elder_id == person_id, FamilyLink.family_id == person_id),
+                    FamilyLink.status.in_(OPEN),
+                )
+                .order_by(FamilyLink.id)
+                .with_for_update()
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
 async def active_link(session: AsyncSession, *, elder_id: int, family_id: int) -> FamilyLink | None:
     return (
         await session.execute(

@@ -280,6 +280,19 @@ async def revoke(session: AsyncSession, actor: Actor, *, link_id: int, reason: s
     return link
 
 
+async def end_all_links(session: AsyncSession, actor: Actor, *, why: str) -> int:
+    """Every open link of `actor` ends (their account is being deleted): the other side is
+    told the link ended, not why."""
+    links = await repository.open_links_of(session, actor.id)
+    now = utcnow()
+    for link in links:
+        link.status = LinkStatus.REVOKED
+        link.ended_at, link.ended_by_id = now, actor.id
+        _record(session, link, actor, "revoked", reason=why)
+        emit(session, "family.link_revoked", {"link_id": link.id, "by": actor.id})
+    return len(links)
+
+
 async def require_scope(session: AsyncSession, actor: Actor, *, elder_id: int, scope: Scope) -> FamilyLink:
     """The active link that lets `actor` act for `elder_id` in `scope`, read fresh every time."""
     link = await repository.active_link(session, elder_id=elder_id, family_id=actor.id)

@@ -68,7 +68,8 @@ async def _tell_each_other(session: AsyncSession, event: Event, template: str) -
     link, elder, family = found
     catalog = runtime.current().catalog
     for to, other in ((family, elder), (elder, family)):
-        await _tell(session, link, to, catalog.text(to.locale, template, other=other.name))
+        if to.deleted_at is None:  # someone deleting their account is not written to
+            await _tell(session, link, to, catalog.text(to.locale, template, other=other.name))
 
 
 @consumer("family.link_active", name="family.tell_active")

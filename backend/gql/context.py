@@ -16,10 +16,11 @@ from strawberry.fastapi import BaseContext
 from backend.auth.actor import Actor, TvActor, load_actor
 from backend.auth.tokens import AccessClaims, TokenError
 from backend.content.catalog import DEFAULT_LOCALE
-from backend.db import is_writing, take_writer_turn
+from backend.db import is_writing, take_writer_turn, transaction
 from backend.errors import Unauthenticated
 from backend.gql.loaders import Loaders
 from backend.observability import request_id_var
+from backend.privacy import service as privacy_service
 from backend.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,9 @@ class Unit:
         # SQLite: this unit's place in the process's queue of writers, held to the commit.
         self._writer_turn: Callable[[], None] | None = None
         self.loaders = Loaders(lambda: self.session)
+        # Reads of someone else's address or phone: (person, reader, what, purpose), logged
+        # once the unit ends (in a transaction of their own: a reading request stays reading).
+        self.reads: set[tuple[int, int, str, str]] = set()
 
     @property
     def session(self) -> AsyncSession:
@@ -87,6 +91,13 @@ class Unit:
                     await self._session.commit()
             finally:
                 await self._close()
+            await self._log_reads()
+
+    async def _log_reads(self) -> None:
+        reads, self.reads = self.reads, set()
+        if reads:
+            async with transaction(self.rt.factory) as session:
+                await privacy_service.log_reads(session, sorted(reads))
 
     async def _close(self) -> None:
         try:
@@ -164,6 +175,11 @@ class Context(BaseContext):
         elif actor is not None:
             self.actor, self.claims = actor, claims
             self.locale = actor.person.locale
+
+    def note_read(self, person_id: int, what: str, purpose: str) -> None:
+        """Someone else's address, phone or family's phones were read: the person may see who."""
+        if self.actor is not None and self.actor.id != person_id:
+            self.unit.reads.add((person_id, self.actor.id, what, purpose))
 
     def require_actor(self) -> Actor:
         if self.actor is None:

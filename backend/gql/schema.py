@@ -31,6 +31,7 @@ from backend.family.gql import FamilyMutation, FamilyQuery, FamilySubscription
 from backend.gql.errors import UserError, exception_handlers
 from backend.gql.extensions import CleanText, LocalizeErrors, MaskUnexpectedErrors, TrustedDocuments, UnitOfWork
 from backend.notify.gql import NotifyMutation, NotifyQuery, NotifySubscription
+from backend.privacy.gql import PrivacyMutation, PrivacyQuery
 from backend.services.gql import ServicesMutation, ServicesQuery
 from backend.wallet.gql import WalletMutation, WalletQuery
 
@@ -48,6 +49,7 @@ class Query(
     WalletQuery,
     ServicesQuery,
     CommerceQuery,
+    PrivacyQuery,
 ):
     pass
 
@@ -63,6 +65,7 @@ class Mutation(
     WalletMutation,
     ServicesMutation,
     CommerceMutation,
+    PrivacyMutation,
 ):
     pass
 

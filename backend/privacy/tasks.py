@@ -1,0 +1,31 @@
+"""The durable steps of PIPL rights: erase a deleted account, forget it after the retention
+period, and drop an export's copy of the data when it expires."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import jobs, runtime
+from backend.jobs import JobRun
+from backend.privacy import deletion, service
+
+
+@jobs.job_handler(deletion.ERASE)
+async def run_erase(session: AsyncSession, run: JobRun) -> None:
+    rt = runtime.current()
+    await deletion.erase(
+        session,
+        int(run.payload["person_id"]),
+        settings=rt.settings,
+        pseudonym=rt.catalog.text(None, "privacy.pseudonym"),  # records are the community's: its language
+    )
+
+
+@jobs.job_handler(deletion.FORGET)
+async def run_forget(session: AsyncSession, run: JobRun) -> None:
+    await deletion.forget(session, int(run.payload["person_id"]))
+
+
+@jobs.job_handler(service.EXPIRE_EXPORT)
+async def run_expire_export(session: AsyncSession, run: JobRun) -> None:
+    await service.expire_export(session, int(run.payload["export_id"]))
