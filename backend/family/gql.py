@@ -180,26 +180,12 @@ class RequestFamilyLinkInput:
 
 
 _ERRORS = InvalidInputError | NotFoundError
-InviteFamilyMemberPayload = Annotated[
-    FamilyLinkView
-    | InvalidPhoneError
-    | AlreadyLinkedError
-    | CannotLinkSelfError
-    | InvalidScopesError
-    | _ERRORS
-    | RateLimitedError,
-    strawberry.union("InviteFamilyMemberPayload"),
-]
-RequestFamilyLinkPayload = Annotated[
-    FamilyLinkView
-    | InvalidPhoneError
-    | AlreadyLinkedError
-    | CannotLinkSelfError
-    | InvalidScopesError
-    | _ERRORS
-    | RateLimitedError,
-    strawberry.union("RequestFamilyLinkPayload"),
-]
+# Starting a link (an invitation or a request) can fail the same ways.
+_STARTED = (
+    FamilyLinkView | InvalidPhoneError | AlreadyLinkedError | CannotLinkSelfError | InvalidScopesError | _ERRORS
+) | RateLimitedError
+InviteFamilyMemberPayload = Annotated[_STARTED, strawberry.union("InviteFamilyMemberPayload")]
+RequestFamilyLinkPayload = Annotated[_STARTED, strawberry.union("RequestFamilyLinkPayload")]
 
 
 @strawberry.type(description="A word for how a family member is related to an elder.")
