@@ -16,11 +16,11 @@ from tests.conftest import ELDER, Api, Database, RecordingSms, document, make_se
 
 
 @pytest.fixture
-async def prod(tmp_path: Path, sqlite_db: Database) -> AsyncIterator[Api]:
+async def prod(tmp_path: Path, db: Database) -> AsyncIterator[Api]:
     from tests.conftest import load_demo
 
-    await load_demo(sqlite_db)
-    settings = make_settings(tmp_path, sqlite_db.url, env=Env.PRODUCTION, jwt_secret="x" * 40)
+    await load_demo(db)
+    settings = make_settings(tmp_path, db.url, env=Env.PRODUCTION, jwt_secret="x" * 40)
     app, rt = await start_app(settings, sms=RecordingSms())
     transport = httpx.ASGITransport(app=app, client=("203.0.113.8", 5000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -110,11 +110,11 @@ async def test_the_development_sms_outbox_does_not_exist(prod: Api) -> None:
     assert (await prod.client.get("/dev/outbox")).status_code == 404
 
 
-async def test_without_a_gateway_production_sends_nothing_and_says_so(tmp_path: Path, sqlite_db: Database) -> None:
+async def test_without_a_gateway_production_sends_nothing_and_says_so(tmp_path: Path, db: Database) -> None:
     from tests.conftest import load_demo
 
-    await load_demo(sqlite_db)
-    settings = make_settings(tmp_path, sqlite_db.url, env=Env.PRODUCTION, jwt_secret="x" * 40)
+    await load_demo(db)
+    settings = make_settings(tmp_path, db.url, env=Env.PRODUCTION, jwt_secret="x" * 40)
     app, rt = await start_app(settings)
     try:
         transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
@@ -129,9 +129,9 @@ async def test_without_a_gateway_production_sends_nothing_and_says_so(tmp_path: 
     assert not (settings.var_dir / "dev-outbox.jsonl").exists()
 
 
-async def test_metrics_answer_only_the_scraper_in_production(tmp_path: Path, sqlite_db: Database) -> None:
+async def test_metrics_answer_only_the_scraper_in_production(tmp_path: Path, db: Database) -> None:
     for token, asked_with, status in ((None, None, 404), ("scrape-secret", None, 404), ("scrape-secret", "nope", 404)):
-        settings = make_settings(tmp_path, sqlite_db.url, env=Env.PRODUCTION, jwt_secret="x" * 40, metrics_token=token)
+        settings = make_settings(tmp_path, db.url, env=Env.PRODUCTION, jwt_secret="x" * 40, metrics_token=token)
         app, rt = await start_app(settings, sms=RecordingSms())
         try:
             transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 5000))
