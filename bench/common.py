@@ -15,11 +15,32 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
+
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def report(name: str, figures: dict[str, Any]) -> None:
+    """The run's one JSON line: printed, and appended to bench/results/<name>.jsonl with when
+    and on which commit it ran (compare runs taken back to back on the same machine)."""
+    line = json.dumps(figures)
+    print(line)
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    RESULTS.mkdir(exist_ok=True)
+    stamp = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "commit": commit or None}
+    with (RESULTS / f"{name}.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({**stamp, **figures}) + "\n")
 
 
 def free_port() -> int:

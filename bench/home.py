@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import document, linli_server, sign_in, uvicorn_app, wrk  # noqa: E402
+from common import document, linli_server, report, sign_in, uvicorn_app, wrk  # noqa: E402
 
 ELDERS = [f"+86138000000{n:02d}" for n in range(1, 26)]
 
@@ -60,20 +59,19 @@ def main() -> None:
         f"  bare query : p50 {bare['p50_ms']} ms  p99 {bare['p99_ms']} ms  {bare['rps']} req/s  failed {bare['failed']}"
     )
     print(f"  Linli's layers cost {ratio}x a bare strawberry query (throughput ratio)")
-    print(
-        json.dumps(
-            {
-                "clients": args.clients,
-                "p50_ms": linli["p50_ms"],
-                "p99_ms": linli["p99_ms"],
-                "rps": linli["rps"],
-                "failed": linli["failed"],
-                "bare_p50_ms": bare["p50_ms"],
-                "bare_p99_ms": bare["p99_ms"],
-                "bare_rps": bare["rps"],
-                "cost_ratio": ratio,
-            }
-        )
+    report(
+        "home",
+        {
+            "clients": args.clients,
+            "p50_ms": linli["p50_ms"],
+            "p99_ms": linli["p99_ms"],
+            "rps": linli["rps"],
+            "failed": linli["failed"],
+            "bare_p50_ms": bare["p50_ms"],
+            "bare_p99_ms": bare["p99_ms"],
+            "bare_rps": bare["rps"],
+            "cost_ratio": ratio,
+        },
     )
 
 

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, document, linli_server, load, raw_post, sign_in, wrk  # noqa: E402
+from common import ROOT, document, linli_server, load, raw_post, report, sign_in, wrk  # noqa: E402
 
 ELDERS = [f"+86138000000{n:02d}" for n in range(1, 26)]
 DISH, PRICE_FEN = "lunch-set-a", 1200
@@ -259,30 +259,29 @@ def main() -> None:
         f"  reads  : {flat_out['rps']} req/s  p50 {flat_out['p50_ms']} ms  p99 {flat_out['p99_ms']} ms"
         f"  failed {flat_out['failed']}"
     )
-    print(
-        json.dumps(
-            {
-                "database": engine,
-                "workers": args.workers,
-                "clients": args.clients,
-                "orders": args.orders,
-                "orders_per_s": writes["rps"],
-                "order_p50_ms": writes["p50_ms"],
-                "order_p99_ms": writes["p99_ms"],
-                "order_failed": writes["failed"],
-                "lost": checked["lost"],
-                "notices_drained_s": drain_s,
-                "read_rps": reads["rps"],
-                "read_p50_ms": reads["p50_ms"],
-                "read_p99_ms": reads["p99_ms"],
-                "read_failed": reads["failed"],
-                "think_s": args.think_s,
-                "flat_out_rps": flat_out["rps"],
-                "flat_out_p50_ms": flat_out["p50_ms"],
-                "flat_out_p99_ms": flat_out["p99_ms"],
-                "flat_out_failed": flat_out["failed"],
-            }
-        )
+    report(
+        "orders",
+        {
+            "database": engine,
+            "workers": args.workers,
+            "clients": args.clients,
+            "orders": args.orders,
+            "orders_per_s": writes["rps"],
+            "order_p50_ms": writes["p50_ms"],
+            "order_p99_ms": writes["p99_ms"],
+            "order_failed": writes["failed"],
+            "lost": checked["lost"],
+            "notices_drained_s": drain_s,
+            "read_rps": reads["rps"],
+            "read_p50_ms": reads["p50_ms"],
+            "read_p99_ms": reads["p99_ms"],
+            "read_failed": reads["failed"],
+            "think_s": args.think_s,
+            "flat_out_rps": flat_out["rps"],
+            "flat_out_p50_ms": flat_out["p50_ms"],
+            "flat_out_p99_ms": flat_out["p99_ms"],
+            "flat_out_failed": flat_out["failed"],
+        },
     )
 
 

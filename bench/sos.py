@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import PY, document, free_port, raw_post, wait_until_up  # noqa: E402
+from bench.common import PY, document, free_port, raw_post, report, wait_until_up  # noqa: E402
 from tests.notify.fcm_standin import FcmStandIn  # noqa: E402
 
 SECRET = "bench-secret-" + "x" * 32
@@ -210,7 +210,7 @@ def main() -> None:
             if key != "mode":
                 figures[f"{r['mode']}_{key}"] = value  # type: ignore[assignment]
     figures["lost"] = sum(int(r["lost"]) for r in results)
-    print(json.dumps(figures))
+    report("sos", figures)
 
 
 if __name__ == "__main__":
