@@ -11,14 +11,15 @@ from sqlalchemy import text
 
 import backend.handlers  # noqa: F401  (registers every event consumer and job handler)
 from backend.auth import tv_device
+from backend.auth.phone import normalize_phone
 from backend.config import Settings, get_settings
 from backend.console import page as console_page
 from backend.content import read_aloud
-from backend.db import ensure_migrated
 from backend.emergency import sos_webhook
 from backend.emergency.fast_press import FastPress
 from backend.gql.router import graphql_router
 from backend.http_limits import BodySizeLimit
+from backend.migrations.runner import ensure_migrated
 from backend.notify.sms import DevOutboxSms
 from backend.observability import (
     RequestContextMiddleware,
@@ -100,8 +101,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         @app.get("/dev/outbox", include_in_schema=False)
         async def dev_outbox(request: Request, to: str | None = None) -> JSONResponse:
             """Development only: the SMS messages that would have been sent, newest first."""
-            from backend.auth.phone import normalize_phone
-
             phone = normalize_phone(to) if to else None
             return JSONResponse({"messages": sms.messages(phone)})
 

@@ -9,17 +9,21 @@ import signal
 import sys
 from pathlib import Path
 
+import backend.handlers  # noqa: F401  (a worker runs every consumer and job handler)
+from backend.community.demo import load_demo
 from backend.config import REPO_ROOT, get_settings
+from backend.content.catalog import catalog_for
+from backend.db import create_engine, session_factory, transaction
+from backend.gql.schema import schema_sdl
+from backend.migrations.runner import ensure_migrated, upgrade
 from backend.observability import configure_logging
+from backend.runtime import Runtime
 
 log = logging.getLogger("linli")
 SCHEMA_PATH = REPO_ROOT / "graphql" / "schema.graphql"
 
 
 async def _migrate() -> None:
-    from backend.db import create_engine
-    from backend.migrations.runner import upgrade
-
     settings = get_settings()
     if settings.database_url.startswith("sqlite"):
         db_path = settings.database_url.split("///", 1)[-1]
@@ -34,10 +38,6 @@ async def _migrate() -> None:
 
 
 async def _load_demo() -> None:
-    from backend.community.demo import load_demo
-    from backend.content.catalog import catalog_for
-    from backend.db import create_engine, session_factory, transaction
-
     settings = get_settings()
     engine = create_engine(settings.database_url)
     try:
@@ -69,12 +69,7 @@ def _serve(args: argparse.Namespace) -> None:
 
 async def _worker() -> None:
     """Distributed mode: consume events, sweep the outbox, run jobs. No HTTP."""
-    import backend.handlers  # noqa: F401
-    from backend.runtime import Runtime
-
     settings = get_settings()
-    from backend.db import ensure_migrated
-
     rt = Runtime.create(settings)
     await ensure_migrated(rt.engine)
     await rt.start(workers=True)
@@ -113,8 +108,6 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "load-demo":
         asyncio.run(_load_demo())
     elif args.command == "export-schema":
-        from backend.gql.schema import schema_sdl
-
         sdl = schema_sdl()
         if args.write:
             SCHEMA_PATH.write_text(sdl, "utf-8")

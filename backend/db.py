@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event, insert, text
+from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -140,8 +140,10 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     return engine
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+def session_factory(engine: AsyncEngine, info: dict[str, Any] | None = None) -> async_sessionmaker[AsyncSession]:
+    """`info`: what every session of this factory carries (the process's parts, see
+    backend/parts.py); read when each session opens, so it may be filled in later."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True, info=info)
 
 
 @asynccontextmanager
@@ -242,26 +244,3 @@ async def insert_returning(session: AsyncSession, model: type[M], rows: Sequence
     statement = insert(model).returning(model, sort_by_parameter_order=postgres)
     found = list((await session.scalars(statement, list(rows))).all())
     return found if postgres else sorted(found, key=lambda row: row.id)  # type: ignore[attr-defined]
-
-
-class DatabaseNotMigrated(RuntimeError):
-    pass
-
-
-async def ensure_migrated(engine: AsyncEngine) -> None:
-    """Refuse to serve on a database that is missing migrations: say how to fix it."""
-    from backend.migrations.runner import head_revision
-
-    head = head_revision()
-    try:
-        async with engine.connect() as conn:
-            current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-    except Exception as exc:  # no alembic_version table: never migrated
-        raise DatabaseNotMigrated(
-            f"The database at {engine.url.render_as_string(hide_password=True)} is not migrated. "
-            "Run `./dev migrate` (or `python -m backend.cli migrate`) first."
-        ) from exc
-    if current != head:
-        raise DatabaseNotMigrated(
-            f"The database is at migration {current!r} but the code needs {head!r}. Run `./dev migrate` first."
-        )

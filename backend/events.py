@@ -1,7 +1,8 @@
 """Domain events through a transactional outbox.
 
 A service calls `emit(session, topic, payload)`: the event row commits with the change it
-describes, or not at all. After commit the transport is told (in-process queue when
+describes, or not at all. After commit the transport of the process that opened the session
+(its parts, carried by the session: backend/parts.py) is told (in-process queue when
 embedded, a Redis Stream consumer group when distributed); a sweeper re-drives from the
 database anything not yet handled, so losing the transport or a process delays an event
 but never loses it. Each consumer records a receipt in the same transaction as its effects,
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from backend.db import Base, CreatedAtMixin, IdMixin, IdType, transaction, utcnow
+from backend.parts import carried_by
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,10 @@ class Event:
     created_at: dt.datetime
 
 
-Handler = Callable[[AsyncSession, Event], Awaitable[None]]
-GroupHandler = Callable[[AsyncSession, list[Event]], Awaitable[None]]
+# Consumers are handed the session of their transaction, the event(s), and the process's parts
+# (backend/parts.py; None for a session factory built without them).
+Handler = Callable[[AsyncSession, Event, Any], Awaitable[None]]
+GroupHandler = Callable[[AsyncSession, list[Event], Any], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -91,9 +95,9 @@ def consumer(topic: str, name: str) -> Callable[[Handler], Handler]:
     receipts, keep it stable."""
 
     def register(handler: Handler) -> Handler:
-        async def one_by_one(session: AsyncSession, group: list[Event]) -> None:
+        async def one_by_one(session: AsyncSession, group: list[Event], parts: Any) -> None:
             for ev in group:
-                await handler(session, ev)
+                await handler(session, ev, parts)
 
         _subscribe(Consumer(name, topic, one_by_one, grouped=False))
         return handler
@@ -146,21 +150,14 @@ class Transport:
         raise NotImplementedError  # pragma: no cover - interface
 
 
-_transport: Transport | None = None
-
-
-def set_transport(transport: Transport | None) -> None:
-    global _transport
-    _transport = transport
-
-
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a SAVEPOINT released: SQLAlchemy calls this hook for those too; wait for the real commit
     emitted = session.info.pop("linli.emitted", None)
-    if emitted and _transport is not None:
-        _transport.published([row if isinstance(row, int) else row.id for row in emitted])
+    transport = getattr(carried_by(session), "transport", None)
+    if emitted and transport is not None:
+        transport.published([row if isinstance(row, int) else row.id for row in emitted])
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -224,7 +221,7 @@ async def _run(factory: async_sessionmaker[AsyncSession], c: Consumer, group: li
         taken = await _take_receipts(session, c.name, [ev.id for ev in group])
         mine = [ev for ev in group if ev.id in taken]
         if mine:
-            await c.handler(session, mine)
+            await c.handler(session, mine, carried_by(session))
 
 
 async def _take_receipts(session: AsyncSession, consumer_name: str, event_ids: list[int]) -> set[int]:

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from backend.db import Base, CreatedAtMixin, IdMixin, str_enum, transaction, utcnow
+from backend.parts import carried_by
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,9 @@ class JobRun:
     attempt: int
 
 
-JobHandler = Callable[[AsyncSession, JobRun], Awaitable[None]]
+# A handler is handed its transaction's session, the run, and the process's parts
+# (backend/parts.py; None for a session factory built without them).
+JobHandler = Callable[[AsyncSession, JobRun, Any], Awaitable[None]]
 _handlers: dict[str, JobHandler] = {}
 
 
@@ -161,18 +164,7 @@ def _note_scheduled(session: AsyncSession, run_at: dt.datetime) -> None:
     session.info.setdefault("linli.scheduled", []).append(run_at)
 
 
-Waker = Callable[[dt.datetime], None]
 WAKE_HORIZON_S = 1.0  # a runner's longest sleep (JobRunner poll_s)
-_wakers: list[Waker] = []
-
-
-def add_waker(fn: Waker) -> None:
-    _wakers.append(fn)
-
-
-def remove_waker(fn: Waker) -> None:
-    if fn in _wakers:
-        _wakers.remove(fn)
 
 
 @sa_event.listens_for(Session, "after_commit")
@@ -184,8 +176,9 @@ def _after_commit(session: Session) -> None:
         earliest = min(scheduled)
         if earliest > utcnow() + dt.timedelta(seconds=WAKE_HORIZON_S):
             return  # runners look at least that often: a burst of far-off timers wakes nobody
-        for wake in list(_wakers):
-            wake(earliest)
+        parts = carried_by(session)
+        if parts is not None:
+            parts.wake_jobs(earliest)  # the process that scheduled it: its runner, and others via Redis
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
@@ -257,7 +250,7 @@ class JobRunner:
             async with transaction(self._factory) as session:
                 if handler is None:
                     raise LookupError(f"no handler for job kind {run.kind!r}")
-                await handler(session, run)
+                await handler(session, run, carried_by(session))
                 done = await session.execute(
                     update(Job)
                     .where(Job.id == run.id, Job.locked_by == self.name, Job.status == JobStatus.RUNNING)
@@ -311,7 +304,6 @@ class JobRunner:
         return max(0.0, min(self._poll_s, (nxt - utcnow()).total_seconds()))
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        add_waker(self.wake)
         try:
             while not stop.is_set():
                 self._wake.clear()  # before looking, so a wake during the look is kept
@@ -329,7 +321,6 @@ class JobRunner:
                     except TimeoutError:
                         pass
         finally:
-            remove_waker(self.wake)
             if self._running:
                 await asyncio.gather(*self._running, return_exceptions=True)
 

@@ -1,4 +1,10 @@
-"""The process's shared parts (engine, senders, transports) and the background loops.
+"""The composition root: the process's parts (engine, senders, delivery paths, transports,
+the alarm desk) built once and handed down, and the background loops.
+
+Event consumers and job handlers receive these parts as an argument; every session opened by
+`factory` (and by the alarm desk's own factory) carries them in its `info`, so what runs at
+commit (events to the transport, live messages, job wake-ups) reaches this process's parts.
+Nothing looks the running process up in a global (backend/parts.py).
 
 Embedded mode: one process serves HTTP and runs the event dispatchers, the outbox sweeper
 and the job runner. Distributed mode: api processes publish event ids to a Redis Stream
@@ -13,9 +19,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from backend import events, jobs
+from backend import events, jobs, parts
 from backend.auth.tokens import Tokens
 from backend.config import Settings
 from backend.content.catalog import Catalog, catalog_for
@@ -23,6 +30,7 @@ from backend.content.read_aloud import ReadAloud
 from backend.db import create_engine, session_factory
 from backend.emergency.desk import AlarmDesk
 from backend.notify.live import LiveFanout
+from backend.notify.paths import Path, build_paths
 from backend.notify.push import FcmChannel
 from backend.notify.sms import DevOutboxSms, NoSmsGateway, SmsSender
 from backend.wallet.gateway import DevPaymentGateway, PaymentGateway
@@ -44,6 +52,7 @@ class Runtime:
     synthesizer: Synthesizer
     live: LiveFanout
     alarm_desk: AlarmDesk  # every front door's presses, stored in groups
+    paths: dict[str, Path]  # delivery paths by name, each built with its sender
     redis: Any = None
     push: FcmChannel | None = None
     payments: PaymentGateway | None = None  # online top-ups; none in production until an adapter exists
@@ -51,7 +60,6 @@ class Runtime:
     job_runner: jobs.JobRunner | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    _wake_publisher: Any = None
 
     @classmethod
     def create(cls, settings: Settings, *, sms: SmsSender | None = None) -> Runtime:
@@ -59,18 +67,25 @@ class Runtime:
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         redis = None
         if settings.redis_url:
-            from redis.asyncio import Redis
-
             redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
-        return cls(
+        # Filled in once the parts exist: every session of these factories carries them.
+        carried: dict[str, Any] = {}
+        catalog = catalog_for(settings.content_dir)
+        sms = sms or (NoSmsGateway() if settings.is_production else DevOutboxSms(settings.var_dir / "dev-outbox.jsonl"))
+        push = (
+            FcmChannel(settings.fcm_credentials_file, endpoint=settings.fcm_endpoint, timeout_s=settings.fcm_timeout_s)
+            if settings.fcm_credentials_file
+            else None
+        )
+        rt = cls(
             settings=settings,
             engine=engine,
-            factory=session_factory(engine),
-            alarm_desk=AlarmDesk.with_own_pool(settings),
+            factory=session_factory(engine, info=carried),
+            alarm_desk=AlarmDesk.with_own_pool(settings, info=carried),
             tokens=Tokens(settings),
-            catalog=catalog_for(settings.content_dir),
-            sms=sms
-            or (NoSmsGateway() if settings.is_production else DevOutboxSms(settings.var_dir / "dev-outbox.jsonl")),
+            catalog=catalog,
+            sms=sms,
+            paths=build_paths(push=push, sms=sms, catalog=catalog),
             read_aloud=ReadAloud(settings),
             synthesizer=Synthesizer(
                 settings.tts_cache_dir, timeout_s=settings.tts_timeout_s, max_chars=settings.tts_max_chars
@@ -78,12 +93,10 @@ class Runtime:
             live=LiveFanout(redis, settings.redis_prefix),
             redis=redis,
             payments=None if settings.is_production else DevPaymentGateway(settings.var_dir / "dev-payments.jsonl"),
-            push=FcmChannel(
-                settings.fcm_credentials_file, endpoint=settings.fcm_endpoint, timeout_s=settings.fcm_timeout_s
-            )
-            if settings.fcm_credentials_file
-            else None,
+            push=push,
         )
+        carried[parts.KEY] = rt
+        return rt
 
     @property
     def stream_key(self) -> str:
@@ -91,22 +104,17 @@ class Runtime:
 
     async def start(self, *, workers: bool) -> None:
         """Connect the event transport; with `workers`, also run consumers, sweeper and jobs."""
-        global _current
-        _current = self
         self._stop.clear()
         if self.redis is not None:
             transport = events.RedisStreamTransport(
                 self.redis, self.stream_key, self.factory, worker_name=jobs.runner_name()
             )
             self.transport = transport
-            self._wake_publisher = self._publish_wake
-            jobs.add_waker(self._wake_publisher)
             if workers:
                 self._spawn(transport.consume(self._stop))
                 self._spawn(self._listen_for_wakes())
         else:
             self.transport = events.InProcessTransport(self.factory)
-        events.set_transport(self.transport)
         if workers:
             if self.settings.standing_jobs:
                 await jobs.ensure_standing(self.factory)
@@ -116,6 +124,14 @@ class Runtime:
 
     def _spawn(self, coro: Any) -> None:
         self._tasks.append(asyncio.create_task(coro))
+
+    def wake_jobs(self, run_at: dt.datetime) -> None:
+        """A session of this process scheduled a job due soon: its runner looks now, and in
+        distributed mode so do the other processes' (a hint: runners poll the table anyway)."""
+        if self.job_runner is not None:
+            self.job_runner.wake(run_at)
+        if self.redis is not None:
+            self._publish_wake(run_at)
 
     def _publish_wake(self, run_at: dt.datetime) -> None:
         # A hint only: workers poll the jobs table anyway.
@@ -129,7 +145,6 @@ class Runtime:
                 self.job_runner.wake()
 
     async def stop(self) -> None:
-        global _current
         await self.alarm_desk.close()
         if isinstance(self.transport, events.InProcessTransport):
             # Let events already committed finish rather than cut them off mid-transaction
@@ -139,8 +154,6 @@ class Runtime:
             except TimeoutError:
                 log.warning("shutting down with events still being handled; the sweeper will finish them")
         self._stop.set()
-        if self._wake_publisher is not None:
-            jobs.remove_waker(self._wake_publisher)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -148,9 +161,8 @@ class Runtime:
         if isinstance(self.transport, events.InProcessTransport):
             await self.transport.close()
         await self.live.close()
-        events.set_transport(None)
-        if _current is self:
-            _current = None
+        self.transport = None
+        self.job_runner = None
 
     async def close(self) -> None:
         await self.stop()
@@ -161,16 +173,3 @@ class Runtime:
         if self.push is not None:
             await self.push.aclose()
         await asyncio.to_thread(self.synthesizer.close)
-
-
-_current: Runtime | None = None
-
-
-def running() -> Runtime | None:
-    return _current
-
-
-def current() -> Runtime:
-    if _current is None:
-        raise RuntimeError("the runtime has not been started")
-    return _current

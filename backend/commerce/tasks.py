@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import runtime
 from backend.commerce import service
 from backend.commerce.catalog import commerce_catalog
 from backend.commerce.models import Order
 from backend.community import repository as community_repository
 from backend.community.models import Person
+from backend.content.catalog import Catalog
 from backend.db import utcnow
 from backend.events import Event, consumer
 from backend.notify import service as notify
+from backend.parts import Parts
 
 
-async def _tell(session: AsyncSession, people: set[int], order: Order, key: str, **params: str) -> None:
-    rt = runtime.current()
+async def _tell(session: AsyncSession, parts: Parts, people: set[int], order: Order, key: str, **params: str) -> None:
+    rt = parts
     catalog = commerce_catalog(rt.settings.content_dir)
     items = await service.items_of(session, order.id)
     for person in await community_repository.people_by_ids(session, sorted(people)):
@@ -34,12 +35,13 @@ async def _tell(session: AsyncSession, people: set[int], order: Order, key: str,
             f"commerce.{key}",
             what=what,
             merchant=catalog.merchants[order.merchant_code].name,
-            total=_total(order, person.locale),
+            total=_total(order, person.locale, rt.catalog),
             address=order.address,
             **params,
         )
         await notify.tell(
             session,
+            parts,
             person,
             title=rt.catalog.text(person.locale, "commerce.title"),
             text=text,
@@ -47,44 +49,43 @@ async def _tell(session: AsyncSession, people: set[int], order: Order, key: str,
         )
 
 
-def _total(order: Order, locale: str) -> str:
-    catalog = runtime.current().catalog
+def _total(order: Order, locale: str, catalog: Catalog) -> str:
     if order.total_points:
         return catalog.text(locale, "commerce.total_points", points=str(order.total_points))
     return catalog.text(locale, "commerce.total_money", yuan=f"{order.total_fen / 100:.2f}")
 
 
-async def _merchant_staff(session: AsyncSession, order: Order) -> set[int]:
-    merchant = commerce_catalog(runtime.current().settings.content_dir).merchants[order.merchant_code]
+async def _merchant_staff(session: AsyncSession, parts: Parts, order: Order) -> set[int]:
+    merchant = commerce_catalog(parts.settings.content_dir).merchants[order.merchant_code]
     return await community_repository.ids_by_phones(session, merchant.staff_phones)
 
 
 @consumer("commerce.ordered", name="commerce.tell_ordered")
-async def tell_ordered(session: AsyncSession, event: Event) -> None:
+async def tell_ordered(session: AsyncSession, event: Event, parts: Parts) -> None:
     order = await session.get(Order, int(event.payload["order_id"]))
     if order is None:
         return
     if order.placed_by_id != order.beneficiary_id:
         by = await session.get(Person, order.placed_by_id)
-        await _tell(session, {order.beneficiary_id}, order, "ordered_for_you", by=by.name if by else "")
-    await _tell(session, await _merchant_staff(session, order), order, "new_order")
+        await _tell(session, parts, {order.beneficiary_id}, order, "ordered_for_you", by=by.name if by else "")
+    await _tell(session, parts, await _merchant_staff(session, parts, order), order, "new_order")
 
 
 @consumer("commerce.cancelled", name="commerce.tell_cancelled")
-async def tell_cancelled(session: AsyncSession, event: Event) -> None:
+async def tell_cancelled(session: AsyncSession, event: Event, parts: Parts) -> None:
     order = await session.get(Order, int(event.payload["order_id"]))
     if order is None:
         return
     by = await session.get(Person, int(event.payload["by"]))
-    involved = {order.beneficiary_id, order.placed_by_id} | await _merchant_staff(session, order)
+    involved = {order.beneficiary_id, order.placed_by_id} | await _merchant_staff(session, parts, order)
     key = "declined" if event.payload.get("declined") else "cancelled"
     reason = order.cancel_reason or "-"
-    await _tell(session, involved - {by.id if by else 0}, order, key, by=by.name if by else "", reason=reason)
+    await _tell(session, parts, involved - {by.id if by else 0}, order, key, by=by.name if by else "", reason=reason)
 
 
 @consumer("commerce.dispatched", name="commerce.tell_dispatched")
 @consumer("commerce.delivered", name="commerce.tell_delivered")
-async def tell_progress(session: AsyncSession, event: Event) -> None:
+async def tell_progress(session: AsyncSession, event: Event, parts: Parts) -> None:
     """The elder and whoever ordered for them follow it to the door (or the counter)."""
     order = await session.get(Order, int(event.payload["order_id"]))
     if order is None:
@@ -92,4 +93,11 @@ async def tell_progress(session: AsyncSession, event: Event) -> None:
     step = event.topic.rsplit(".", 1)[1]
     at = (order.delivered_at if step == "delivered" else order.dispatched_at) or utcnow()
     key = f"{step}_{order.fulfilment.value}"
-    await _tell(session, {order.beneficiary_id, order.placed_by_id}, order, key, at=notify.clock_time(at))
+    await _tell(
+        session,
+        parts,
+        {order.beneficiary_id, order.placed_by_id},
+        order,
+        key,
+        at=notify.clock_time(at, parts.settings.default_timezone),
+    )

@@ -108,9 +108,3 @@ def localized(values: dict[str, str], locale: str) -> str:
 @cache
 def catalog_for(root: Path) -> Catalog:
     return Catalog(root)
-
-
-def get_catalog() -> Catalog:
-    from backend.config import get_settings
-
-    return catalog_for(get_settings().content_dir)

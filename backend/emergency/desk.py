@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -59,11 +60,12 @@ class AlarmDesk:
     _writer: asyncio.Task[None] | None = None
 
     @classmethod
-    def with_own_pool(cls, settings: Settings) -> AlarmDesk:
+    def with_own_pool(cls, settings: Settings, info: dict[str, Any] | None = None) -> AlarmDesk:
         """Its own two connections: a flood of other requests holding the service's pool
-        cannot keep alarms waiting for one."""
+        cannot keep alarms waiting for one. `info`: what its sessions carry (the process's
+        parts, so what it stores reaches the event transport)."""
         engine = create_engine(settings.database_url, pool_size=2)
-        return cls(session_factory(engine), settings, engine=engine)
+        return cls(session_factory(engine, info=info), settings, engine=engine)
 
     async def press(self, press: service.Press) -> tuple[Alert, bool]:
         """Stored (with its events) when this returns: (alert, new)."""

@@ -26,7 +26,7 @@ from backend.auth.tokens import TokenError
 from backend.emergency.desk import SignedPress
 from backend.emergency.models import AlertSource
 from backend.gql.extensions import document_hash
-from backend.runtime import Runtime
+from backend.parts import Parts
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ PRESSES = Counter(
 
 
 class FastPress:
-    def __init__(self, app: ASGIApp, rt: Runtime) -> None:
+    def __init__(self, app: ASGIApp, rt: Parts) -> None:
         self.app = app
         self.rt = rt
         self.query = (rt.settings.operations_dir / DOCUMENT).read_text("utf-8")

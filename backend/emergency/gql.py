@@ -177,6 +177,7 @@ class EmergencyView:
             self.alert.person_id,
             reader_id=ctx.require_actor().id,
             purpose=service.alert_ref(self.alert.id),
+            factory=ctx.rt.factory,
         )
         return EmergencyProfileView.of(found) if found else None
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend import runtime
 from backend.auth.actor import Actor
 from backend.community import repository as community_repository
 from backend.community.models import Person
@@ -101,15 +100,23 @@ def log_read(session: AsyncSession, person_id: int, reader_id: int, purpose: str
     session.add(HealthAccess(person_id=person_id, reader_id=reader_id, purpose=purpose))
 
 
-async def read(session: AsyncSession, person_id: int, *, reader_id: int, purpose: str) -> EmergencyProfile | None:
+async def read(
+    session: AsyncSession,
+    person_id: int,
+    *,
+    reader_id: int,
+    purpose: str,
+    factory: async_sessionmaker[AsyncSession],
+) -> EmergencyProfile | None:
     """The profile, if the elder consented. Every read is logged, found or not (consent
-    withdrawn, nothing written yet): asking is itself an access to health data."""
+    withdrawn, nothing written yet): asking is itself an access to health data. `factory`
+    opens the log's own transaction when the caller's session only reads."""
     if await is_writing(session):
         log_read(session, person_id, reader_id, purpose)
     else:
         # A reading request logs in a transaction of its own rather than turn into a writing
         # one (SQLite cannot upgrade a read snapshot safely).
-        async with transaction(runtime.current().factory) as log_session:
+        async with transaction(factory) as log_session:
             log_read(log_session, person_id, reader_id, purpose)
     if await active_consent(session, person_id) is None:
         return None

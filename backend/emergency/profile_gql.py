@@ -57,7 +57,9 @@ class HealthConsentWithdrawn:
 async def _status(info: Info, person_id: int) -> HealthProfileStatus:
     ctx = info.context
     consent = await profile.active_consent(ctx.session, person_id)
-    found = await profile.read(ctx.session, person_id, reader_id=ctx.require_actor().id, purpose="settings")
+    found = await profile.read(
+        ctx.session, person_id, reader_id=ctx.require_actor().id, purpose="settings", factory=ctx.rt.factory
+    )
     return HealthProfileStatus(
         consented=consent is not None,
         consent_method=consent.method if consent else None,

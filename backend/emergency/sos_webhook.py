@@ -18,11 +18,11 @@ from sqlalchemy import select
 from backend.community.models import Device, DeviceKind, Membership, Person, Role
 from backend.emergency import service
 from backend.emergency.models import AlertSource
-from backend.runtime import Runtime
+from backend.parts import Parts
 from backend.signed_requests import refusal, refuse
 
 
-def router(rt: Runtime) -> APIRouter:
+def router(rt: Parts) -> APIRouter:
     api = APIRouter()
 
     @api.post("/integrations/sos", include_in_schema=False)

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import jobs, runtime
+from backend import jobs
 from backend.auth.actor import today_local
 from backend.community import repository as community
 from backend.community.models import Household, Person
+from backend.content.catalog import Catalog
 from backend.db import utcnow
 from backend.emergency import repository, service
 from backend.emergency.models import Alert, AlertStatus
@@ -21,21 +22,22 @@ from backend.notify import live
 from backend.notify import service as notify
 from backend.notify.live import person_channel
 from backend.notify.models import Urgency
+from backend.parts import Parts
 
 
 @jobs.job_handler(service.ESCALATE)
-async def run_escalation(session: AsyncSession, run: JobRun) -> None:
+async def run_escalation(session: AsyncSession, run: JobRun, parts: Parts) -> None:
     await service.escalate(
         session,
-        settings=runtime.current().settings,
+        settings=parts.settings,
         alert_id=int(run.payload["alert_id"]),
         tier=int(run.payload["tier"]),
     )
 
 
 @jobs.job_handler(service.EN_ROUTE_CHECK)
-async def run_en_route_check(session: AsyncSession, run: JobRun) -> None:
-    await service.en_route_overdue(session, settings=runtime.current().settings, alert_id=int(run.payload["alert_id"]))
+async def run_en_route_check(session: AsyncSession, run: JobRun, parts: Parts) -> None:
+    await service.en_route_overdue(session, settings=parts.settings, alert_id=int(run.payload["alert_id"]))
 
 
 async def _alarm_still_open(session: AsyncSession, ref: str) -> bool:
@@ -50,8 +52,7 @@ def community_channel(community_id: int) -> str:
     return f"community:{community_id}:emergency"
 
 
-def _alarm_text(alert: Alert, elder: Person, household: Household | None, locale: str) -> str:
-    catalog = runtime.current().catalog
+def _alarm_text(alert: Alert, elder: Person, household: Household | None, locale: str, catalog: Catalog) -> str:
     params = {
         "name": elder.name,
         "age": elder.age(today_local()) or "",
@@ -65,10 +66,10 @@ def _alarm_text(alert: Alert, elder: Person, household: Household | None, locale
     return catalog.text(locale, "emergency.alarm_body", **params)
 
 
-async def _notify_tiers(session: AsyncSession, group: list[Event]) -> None:
+async def _notify_tiers(session: AsyncSession, group: list[Event], parts: Parts) -> None:
     """Tell each alarm's tier, for all the alarms raised (or escalated) together: a handful of
     queries and one round of pushes for the group, each responder's phone getting one push."""
-    rt = runtime.current()
+    rt = parts
     alerts = await repository.get_many(session, {int(ev.payload["alert_id"]) for ev in group})
     policies = await service.policies_of(session, rt.settings, {a.community_id for a in alerts.values()})
     asks: list[tuple[Alert, tuple[str, ...]]] = []
@@ -102,13 +103,13 @@ async def _notify_tiers(session: AsyncSession, group: list[Event]) -> None:
                     person,
                     kind="emergency",
                     title=rt.catalog.text(person.locale, "emergency.alarm_title"),
-                    body=_alarm_text(alert, elder, home, person.locale),
+                    body=_alarm_text(alert, elder, home, person.locale, rt.catalog),
                     data={"kind": "emergency", "alertId": str(alert.id), "tier": str(alert.tier)},
                     urgency=Urgency.EMERGENCY,
                     ref=service.alert_ref(alert.id),
                 )
             )
-    await notify.send_many(session, outgoing)
+    await notify.send_many(session, parts, outgoing)
     for alert, person_ids in zip((a for a, _ in asks), told, strict=True):
         _tell_live(session, alert, person_ids)
 
@@ -126,9 +127,9 @@ for _topic in ("emergency.raised", "emergency.escalated"):
 
 @consumer("emergency.pressed_again", name="emergency.live.pressed_again")
 @consumer("emergency.updated", name="emergency.live.updated")
-async def tell_everyone_involved(session: AsyncSession, event: Event) -> None:
+async def tell_everyone_involved(session: AsyncSession, event: Event, parts: Parts) -> None:
     """Every change reaches the elder and everyone told so far, live; the elder also in words."""
-    rt = runtime.current()
+    rt = parts
     alert = await repository.get(session, int(event.payload["alert_id"]))
     if alert is None:
         return
@@ -145,6 +146,7 @@ async def tell_everyone_involved(session: AsyncSession, event: Event) -> None:
         text = rt.catalog.text(elder.locale, f"emergency.{change}", responder=by.name if by else "")
         await notify.tell(
             session,
+            parts,
             elder,
             title=rt.catalog.text(elder.locale, "emergency.update_title"),
             text=text,

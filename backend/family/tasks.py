@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import runtime
 from backend.community.models import Person
 from backend.events import Event, consumer
 from backend.family import repository
@@ -13,6 +12,7 @@ from backend.family.models import FamilyLink
 from backend.notify import live
 from backend.notify import service as notify
 from backend.notify.live import person_channel
+from backend.parts import Parts
 
 
 async def _people(session: AsyncSession, event: Event) -> tuple[FamilyLink, Person, Person] | None:
@@ -26,18 +26,20 @@ async def _people(session: AsyncSession, event: Event) -> tuple[FamilyLink, Pers
     return link, elder, family
 
 
-async def _tell(session: AsyncSession, link: FamilyLink, person: Person, text: str) -> None:
-    title = runtime.current().catalog.text(person.locale, "notify.family_title")
-    await notify.tell(session, person, title=title, text=text, data={"kind": "family_link", "linkId": str(link.id)})
+async def _tell(session: AsyncSession, parts: Parts, link: FamilyLink, person: Person, text: str) -> None:
+    title = parts.catalog.text(person.locale, "notify.family_title")
+    await notify.tell(
+        session, parts, person, title=title, text=text, data={"kind": "family_link", "linkId": str(link.id)}
+    )
 
 
 @consumer("family.invited", name="family.tell_invited")
-async def tell_invited(session: AsyncSession, event: Event) -> None:
+async def tell_invited(session: AsyncSession, event: Event, parts: Parts) -> None:
     found = await _people(session, event)
     if found is None:
         return
     link, elder, family = found
-    rt = runtime.current()
+    rt = parts
     inviter = await session.get(Person, link.initiated_by_id)
     text = rt.catalog.text(
         family.locale,
@@ -46,43 +48,43 @@ async def tell_invited(session: AsyncSession, event: Event) -> None:
         elder=elder.name,
         relation=link.relation,
     )
-    await _tell(session, link, family, text)
+    await _tell(session, parts, link, family, text)
 
 
 @consumer("family.requested", name="family.tell_requested")
-async def tell_requested(session: AsyncSession, event: Event) -> None:
+async def tell_requested(session: AsyncSession, event: Event, parts: Parts) -> None:
     found = await _people(session, event)
     if found is None:
         return
     link, elder, family = found
-    rt = runtime.current()
+    rt = parts
     text = rt.catalog.text(elder.locale, "sms.family_requested", requester=family.name, relation=link.relation)
-    await _tell(session, link, elder, text)
+    await _tell(session, parts, link, elder, text)
 
 
-async def _tell_each_other(session: AsyncSession, event: Event, template: str) -> None:
+async def _tell_each_other(session: AsyncSession, event: Event, parts: Parts, template: str) -> None:
     """Both people hear that the link started or ended, each told the other's name."""
     found = await _people(session, event)
     if found is None:
         return
     link, elder, family = found
-    catalog = runtime.current().catalog
+    catalog = parts.catalog
     for to, other in ((family, elder), (elder, family)):
         if to.deleted_at is None:  # someone deleting their account is not written to
-            await _tell(session, link, to, catalog.text(to.locale, template, other=other.name))
+            await _tell(session, parts, link, to, catalog.text(to.locale, template, other=other.name))
 
 
 @consumer("family.link_active", name="family.tell_active")
-async def tell_active(session: AsyncSession, event: Event) -> None:
-    await _tell_each_other(session, event, "sms.family_link_active")
+async def tell_active(session: AsyncSession, event: Event, parts: Parts) -> None:
+    await _tell_each_other(session, event, parts, "sms.family_link_active")
 
 
 @consumer("family.link_revoked", name="family.tell_revoked")
-async def tell_revoked(session: AsyncSession, event: Event) -> None:
-    await _tell_each_other(session, event, "sms.family_link_revoked")
+async def tell_revoked(session: AsyncSession, event: Event, parts: Parts) -> None:
+    await _tell_each_other(session, event, parts, "sms.family_link_revoked")
 
 
-async def _tell_both(session: AsyncSession, event: Event) -> None:
+async def _tell_both(session: AsyncSession, event: Event, parts: Parts) -> None:
     """Open apps of both people see the link change at once."""
     link_id = int(event.payload["link_id"])
     link = await repository.get(session, link_id)

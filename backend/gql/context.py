@@ -20,8 +20,8 @@ from backend.db import is_writing, take_writer_turn, transaction
 from backend.errors import Unauthenticated
 from backend.gql.loaders import Loaders
 from backend.observability import request_id_var
+from backend.parts import Parts
 from backend.privacy import service as privacy_service
-from backend.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class Unit:
     so two subscriptions on one socket never share a session (SQLAlchemy refuses concurrent
     use, and one closing it would end the other)."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Parts) -> None:
         self.rt = rt
         self._session: AsyncSession | None = None
         # One commit/close at a time: a subscriber leaving mid-commit must not close the
@@ -118,7 +118,7 @@ _operation_unit: contextvars.ContextVar[tuple[Context, Unit] | None] = contextva
 
 
 class Context(BaseContext):
-    def __init__(self, rt: Runtime, *, ip: str, request_id: str, locale: str, socket: bool = False) -> None:
+    def __init__(self, rt: Parts, *, ip: str, request_id: str, locale: str, socket: bool = False) -> None:
         super().__init__()
         self.rt = rt
         self.ip = ip
@@ -207,7 +207,7 @@ def _bearer(connection: HTTPConnection) -> str | None:
 
 
 async def _context_scope(connection: HTTPConnection):  # type: ignore[no-untyped-def]
-    rt: Runtime = connection.app.state.runtime
+    rt: Parts = connection.app.state.runtime
     ctx = Context(
         rt,
         ip=connection.client.host if connection.client else "unknown",

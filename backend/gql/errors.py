@@ -16,6 +16,7 @@ from strawberry.types import Info
 from backend.auth import errors as auth_errors
 from backend.commerce import errors as commerce_errors
 from backend.community import errors as community_errors
+from backend.content.catalog import Catalog
 from backend.emergency.errors import AlertClosed, NoHealthConsent
 from backend.errors import DomainError, InvalidInput, NotFound, RateLimited, Words
 from backend.family import errors as family_errors
@@ -257,10 +258,7 @@ _EXTRA_FIELDS = {
 }
 
 
-def message_for(error: DomainError, locale: str | None) -> str:
-    from backend import runtime
-
-    catalog = runtime.current().catalog
+def message_for(error: DomainError, locale: str | None, catalog: Catalog) -> str:
     params = {k: catalog.text(locale, v) if isinstance(v, Words) else v for k, v in error.params.items()}
     field = params.get("field")
     if isinstance(field, str):
@@ -279,7 +277,9 @@ class DomainErrorHandler:
 
     def handle(self, exception: DomainError, *, field: Any, info: Info) -> Any:
         extra = _EXTRA_FIELDS.get(self.error_type, lambda _e: {})(exception)
-        return self.error_type(code=exception.code, message=message_for(exception, info.context.locale), **extra)
+        return self.error_type(
+            code=exception.code, message=message_for(exception, info.context.locale, info.context.rt.catalog), **extra
+        )
 
 
 def exception_handlers() -> list[DomainErrorHandler]:

@@ -123,7 +123,7 @@ class LocalizeErrors(SchemaExtension):
         for error in result.errors:
             original = error.original_error
             if isinstance(original, DomainError):
-                error.message = message_for(original, ctx.locale)
+                error.message = message_for(original, ctx.locale, ctx.rt.catalog)
                 error.extensions = {**(error.extensions or {}), "code": original.code}
             elif (error.extensions or {}).get("code") in _CODE_FROM_EXTENSIONS:
                 code = error.extensions["code"]  # type: ignore[index]

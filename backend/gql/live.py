@@ -36,4 +36,4 @@ async def rows_as_they_change(
 def refused(ctx: Context, error: DomainError) -> GraphQLError:
     """A subscription refused before its first message: the same code and localized message a
     query's top-level error carries (strawberry does not run LocalizeErrors on a stream)."""
-    return GraphQLError(message_for(error, ctx.locale), extensions={"code": error.code})
+    return GraphQLError(message_for(error, ctx.locale, ctx.rt.catalog), extensions={"code": error.code})

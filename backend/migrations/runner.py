@@ -1,4 +1,5 @@
-"""Run Alembic from code: `python -m backend.cli migrate`, the tests, and the start-up check."""
+"""Run Alembic from code: `python -m backend.cli migrate`, the tests, and the start-up check
+(`ensure_migrated`: the migrations know whether a database has them all)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -34,3 +36,24 @@ def _upgrade(connection: Connection) -> None:
 async def upgrade(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade)
+
+
+class DatabaseNotMigrated(RuntimeError):
+    pass
+
+
+async def ensure_migrated(engine: AsyncEngine) -> None:
+    """Refuse to serve on a database that is missing migrations: say how to fix it."""
+    head = head_revision()
+    try:
+        async with engine.connect() as conn:
+            current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    except Exception as exc:  # no alembic_version table: never migrated
+        raise DatabaseNotMigrated(
+            f"The database at {engine.url.render_as_string(hide_password=True)} is not migrated. "
+            "Run `./dev migrate` (or `python -m backend.cli migrate`) first."
+        ) from exc
+    if current != head:
+        raise DatabaseNotMigrated(
+            f"The database is at migration {current!r} but the code needs {head!r}. Run `./dev migrate` first."
+        )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncGenerator
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry.types import Info
@@ -228,6 +229,7 @@ class NotifyMutation:
             text=text,
             at=at,
             daily=daily,
+            tz=ZoneInfo(ctx.rt.settings.default_timezone),
         )
         return ReminderView.of(reminder)
 

@@ -20,6 +20,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from backend.parts import carried_by
+
 log = logging.getLogger(__name__)
 
 Message = tuple[str, dict[str, Any]]  # (channel, message)
@@ -157,12 +159,9 @@ def _publish_committed(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a SAVEPOINT released; wait for the real commit
     messages = session.info.pop("linli.live", None)
-    if messages:
-        from backend import runtime
-
-        running = runtime.running()
-        if running is not None:  # no process serving (a script, a service test): nobody listens
-            running.live.published(messages)
+    parts = carried_by(session)
+    if messages and parts is not None:  # no process's parts (a script): nobody listens
+        parts.live.published(messages)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -1,7 +1,7 @@
 """The paths a message can take to a person, behind one interface.
 
-push (FCM) and sms are here; the TV channel and the voice line plug in with `register_path`
-when those parts run. A path says what happened: `sent` (handed over, awaiting the device's
+push (FCM) and sms are here, each built with its sender by the composition root
+(`build_paths`); the TV channel and the voice line add theirs there. A path says what happened: `sent` (handed over, awaiting the device's
 confirmation), `delivered` (handed over to something that cannot confirm, such as an SMS
 gateway), `failed` or `unavailable` (the person has no way in on this path).
 """
@@ -15,11 +15,12 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import runtime
 from backend.community.models import Person
+from backend.content.catalog import Catalog
 from backend.notify import devices
 from backend.notify.models import Notification, Urgency
-from backend.notify.push import PushMessage, PushResult
+from backend.notify.push import FcmChannel, PushMessage, PushResult
+from backend.notify.sms import SmsSender
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,9 @@ def _size(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def bundles(ns: Sequence[Notification], locale: str) -> list[tuple[str, str, dict[str, str], list[int]]]:
+def bundles(
+    ns: Sequence[Notification], locale: str, catalog: Catalog
+) -> list[tuple[str, str, dict[str, str], list[int]]]:
     """A phone's messages in a round as few pushes as FCM takes: (title, body, data, indexes
     into `ns`). FCM takes at most a few messages a minute per device: a thousand alarms at
     once would otherwise be throttled, and the phone would ring a thousand times. The data
@@ -66,15 +69,15 @@ def bundles(ns: Sequence[Notification], locale: str) -> list[tuple[str, str, dic
             used = 0
         chunks[-1].append(i)
         used += size
-    return [(*bundle([ns[i] for i in chunk], locale), chunk) for chunk in chunks]
+    return [(*bundle([ns[i] for i in chunk], locale, catalog), chunk) for chunk in chunks]
 
 
-def bundle(ns: Sequence[Notification], locale: str) -> tuple[str, str, dict[str, str]]:
+def bundle(ns: Sequence[Notification], locale: str, catalog: Catalog) -> tuple[str, str, dict[str, str]]:
     """Messages for one phone as one push (title, body, data), body cut to what fits."""
     if len(ns) == 1:
         title, body, data = ns[0].title, ns[0].body, payload_data(ns[0])
     else:
-        title = runtime.current().catalog.text(locale, "notify.bundle_title", title=ns[0].title, count=len(ns))
+        title = catalog.text(locale, "notify.bundle_title", title=ns[0].title, count=len(ns))
         body = "\n".join(n.body for n in ns)
         items = json.dumps([payload_data(n) for n in ns], ensure_ascii=False, separators=(",", ":"))
         data = {"kind": ns[0].kind, "count": str(len(ns)), "items": items}
@@ -87,8 +90,12 @@ def bundle(ns: Sequence[Notification], locale: str) -> tuple[str, str, dict[str,
 class PushPath:
     name = "push"
 
+    def __init__(self, channel: FcmChannel | None, catalog: Catalog) -> None:
+        self.channel = channel  # None: push is not configured here
+        self.catalog = catalog
+
     async def deliver_many(self, session: AsyncSession, items: Sequence[tuple[Person, Notification]]) -> list[Attempt]:
-        channel = runtime.current().push
+        channel = self.channel
         if channel is None:
             return [Attempt("unavailable", "push not configured")] * len(items)
         tokens = await devices.tokens_of(session, list({person.id for person, _ in items}))
@@ -99,7 +106,8 @@ class PushPath:
                 per_phone.setdefault((token, n.urgency == Urgency.EMERGENCY), []).append(i)
         pushes = []
         for (token, emergency), indexes in per_phone.items():
-            for title, body, data, chunk in bundles([items[i][1] for i in indexes], items[indexes[0]][0].locale):
+            messages = [items[i][1] for i in indexes]
+            for title, body, data, chunk in bundles(messages, items[indexes[0]][0].locale, self.catalog):
                 message = PushMessage(token=token, title=title, body=body, data=data, emergency=emergency)
                 pushes.append((message, [indexes[c] for c in chunk]))
         # The ladder is the retry: a refused alarm push hands over to the next path at once
@@ -130,24 +138,21 @@ def _push_attempt(results: list[PushResult]) -> Attempt:
 class SmsPath:
     name = "sms"
 
+    def __init__(self, sms: SmsSender) -> None:
+        self.sms = sms
+
     async def deliver_many(self, session: AsyncSession, items: Sequence[tuple[Person, Notification]]) -> list[Attempt]:
         return [await self._one(person, n) for person, n in items]
 
     async def _one(self, person: Person, n: Notification) -> Attempt:
         try:
-            await runtime.current().sms.send(person.phone, n.body)
+            await self.sms.send(person.phone, n.body)
         except Exception as exc:  # a gateway error is a failed attempt, then the next path
             return Attempt("failed", type(exc).__name__)
         return Attempt("delivered", "gateway accepted")
 
 
-_paths: dict[str, Path] = {"push": PushPath(), "sms": SmsPath()}
-
-
-def register_path(path: Path) -> None:
-    """The TV channel and the voice line add themselves here."""
-    _paths[path.name] = path
-
-
-def get_path(name: str) -> Path | None:
-    return _paths.get(name)
+def build_paths(*, push: FcmChannel | None, sms: SmsSender, catalog: Catalog) -> dict[str, Path]:
+    """The delivery paths by name, each with its sender."""
+    paths: list[Path] = [PushPath(push, catalog), SmsPath(sms)]
+    return {path.name: path for path in paths}

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import jobs, runtime
+from backend import jobs
 from backend.auth.actor import Actor
 from backend.community.models import Person
 from backend.community.service import managed_person
@@ -21,6 +21,7 @@ from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.notify import service
 from backend.notify.models import Reminder
+from backend.parts import Parts
 
 DUE = "notify.reminder"
 MAX_TEXT = 200
@@ -29,10 +30,6 @@ MAX_ACTIVE = 50  # per person: a list an elder can still have read to them
 
 def reminder_key(reminder_id: int) -> str:
     return f"reminder:{reminder_id}"
-
-
-def _tz() -> ZoneInfo:
-    return ZoneInfo(runtime.current().settings.default_timezone)
 
 
 def next_daily(at_local: dt.time, after: dt.datetime, tz: ZoneInfo) -> dt.datetime:
@@ -45,17 +42,25 @@ def next_daily(at_local: dt.time, after: dt.datetime, tz: ZoneInfo) -> dt.dateti
 
 
 async def create(
-    session: AsyncSession, actor: Actor, *, person_id: int | None, text: str, at: dt.datetime, daily: bool
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    person_id: int | None,
+    text: str,
+    at: dt.datetime,
+    daily: bool,
+    tz: ZoneInfo,
 ) -> Reminder:
+    """`tz`: the community's zone; a time without one is read in it."""
     target = await managed_person(session, actor, person_id)
     text = " ".join(text.split())
     if not text or len(text) > MAX_TEXT:
         raise InvalidInput("text", field="text")
     if at.tzinfo is None:
-        at = at.replace(tzinfo=_tz())
+        at = at.replace(tzinfo=tz)
     now = utcnow()
     if daily:
-        first = next_daily(at.astimezone(_tz()).time(), now - dt.timedelta(seconds=1), _tz())
+        first = next_daily(at.astimezone(tz).time(), now - dt.timedelta(seconds=1), tz)
     elif at <= now:
         raise InvalidInput("at", field="at")
     else:
@@ -94,16 +99,17 @@ async def for_person(session: AsyncSession, person_id: int) -> Sequence[Reminder
     )
 
 
-async def due(session: AsyncSession, reminder_id: int) -> None:
+async def due(session: AsyncSession, parts: Parts, reminder_id: int) -> None:
     reminder = await session.get(Reminder, reminder_id, with_for_update=True)
     if reminder is None or not reminder.active:
         return
     person = await session.get(Person, reminder.person_id)
     if person is None:
         return
-    catalog = runtime.current().catalog
+    catalog = parts.catalog
     await service.send(
         session,
+        parts,
         person,
         kind="reminder",
         title=catalog.text(person.locale, "notify.reminder_title"),
@@ -115,6 +121,6 @@ async def due(session: AsyncSession, reminder_id: int) -> None:
     if not reminder.daily:
         reminder.active = False
         return
-    tz = _tz()
+    tz = ZoneInfo(parts.settings.default_timezone)
     reminder.next_at = next_daily(reminder.next_at.astimezone(tz).time(), max(reminder.next_at, utcnow()), tz)
     await jobs.schedule(session, DUE, reminder.next_at, {"reminder_id": reminder.id}, key=reminder_key(reminder.id))

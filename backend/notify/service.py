@@ -18,15 +18,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import jobs, runtime
+from backend import jobs
 from backend.auth.actor import Actor
 from backend.community.models import Person
+from backend.config import Settings
 from backend.db import insert_returning, utcnow
 from backend.errors import NotFound
 from backend.notify import live, preferences
 from backend.notify.live import person_channel
 from backend.notify.models import Delivery, Notification, NotificationState, Urgency
-from backend.notify.paths import Attempt, get_path
+from backend.notify.paths import Attempt
+from backend.parts import Parts
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +36,9 @@ NEXT_PATH = "notify.next_path"
 OPEN_STATES = (NotificationState.PENDING, NotificationState.HELD)
 
 
-def clock_time(at: dt.datetime) -> str:
-    """A moment as a notice says it: the community's local "14:05"."""
-    return f"{at.astimezone(ZoneInfo(runtime.current().settings.default_timezone)):%H:%M}"
+def clock_time(at: dt.datetime, zone: str) -> str:
+    """A moment as a notice says it: the community's local "14:05" (`zone`: the setting)."""
+    return f"{at.astimezone(ZoneInfo(zone)):%H:%M}"
 
 
 RefCheck = Callable[[AsyncSession, str], Awaitable[bool]]
@@ -70,7 +72,7 @@ class Outgoing:
     ref: str | None = None
 
 
-async def send_many(session: AsyncSession, outgoing: Sequence[Outgoing]) -> list[Notification]:
+async def send_many(session: AsyncSession, parts: Parts, outgoing: Sequence[Outgoing]) -> list[Notification]:
     """Store the messages and send each on the first path that takes it; messages going out
     together go through each path together (one push per phone)."""
     rows = [
@@ -79,13 +81,14 @@ async def send_many(session: AsyncSession, outgoing: Sequence[Outgoing]) -> list
         for o in outgoing
     ]
     ns = await insert_returning(session, Notification, rows)
-    await advance_many(session, [(o.person, n) for o, n in zip(outgoing, ns, strict=True)], fresh=True)
+    await advance_many(session, parts, [(o.person, n) for o, n in zip(outgoing, ns, strict=True)], fresh=True)
     live.after_commit(session, [(person_channel(n.person_id), {"kind": "notification", "id": n.id}) for n in ns])
     return ns
 
 
 async def send(
     session: AsyncSession,
+    parts: Parts,
     person: Person,
     *,
     kind: str,
@@ -96,31 +99,37 @@ async def send(
     ref: str | None = None,
 ) -> Notification:
     """Store the message and send it on the first path that takes it."""
-    [n] = await send_many(session, [Outgoing(person, kind, title, body, data or {}, urgency, ref)])
+    [n] = await send_many(session, parts, [Outgoing(person, kind, title, body, data or {}, urgency, ref)])
     return n
 
 
 async def tell(
-    session: AsyncSession, person: Person, *, title: str, text: str, data: dict[str, str] | None = None
+    session: AsyncSession,
+    parts: Parts,
+    person: Person,
+    *,
+    title: str,
+    text: str,
+    data: dict[str, str] | None = None,
 ) -> Notification:
     kind = (data or {}).get("kind", "general")
-    return await send(session, person, kind=kind, title=title, body=text, data=data)
+    return await send(session, parts, person, kind=kind, title=title, body=text, data=data)
 
 
-async def advance(session: AsyncSession, n: Notification, person: Person | None = None) -> None:
+async def advance(session: AsyncSession, parts: Parts, n: Notification, person: Person | None = None) -> None:
     person = person or await session.get(Person, n.person_id)
     if person is None:
         n.state = NotificationState.FAILED
         return
-    await advance_many(session, [(person, n)])
+    await advance_many(session, parts, [(person, n)])
 
 
 async def advance_many(
-    session: AsyncSession, items: Sequence[tuple[Person, Notification]], *, fresh: bool = False
+    session: AsyncSession, parts: Parts, items: Sequence[tuple[Person, Notification]], *, fresh: bool = False
 ) -> None:
     """Try the next path(s) until one takes each message, then wait for its confirmation.
     `fresh`: the messages were just stored, so none has a timer yet."""
-    rt = runtime.current()
+    settings = parts.settings
     prefs = await preferences.settings_of_many(session, {person.id for person, _ in items})
     now = utcnow()
     deliveries: list[dict[str, object]] = []
@@ -130,7 +139,7 @@ async def advance_many(
         if n.state not in OPEN_STATES:
             continue
         if n.urgency != Urgency.EMERGENCY:
-            held_until = preferences.quiet_until(prefs[person.id], now, ZoneInfo(rt.settings.default_timezone))
+            held_until = preferences.quiet_until(prefs[person.id], now, ZoneInfo(settings.default_timezone))
             if held_until is not None:
                 if n.state != NotificationState.HELD:
                     deliveries.append(_delivery(n, "-", Attempt("held", "quiet hours"), now))
@@ -150,7 +159,7 @@ async def advance_many(
             by_path.setdefault(ladder[n.next_path - 1], []).append((person, n, ladder))
         climbing = []
         for name, group in by_path.items():
-            path = get_path(name)
+            path = parts.paths.get(name)
             attempts = (
                 await path.deliver_many(session, [(person, n) for person, n, _ in group])
                 if path
@@ -163,12 +172,12 @@ async def advance_many(
                     continue
                 if attempt.result == "delivered":
                     n.delivered_at, n.delivered_by = utcnow(), name
-                can_fall_back = any(get_path(p) for p in ladder[n.next_path :])
+                can_fall_back = any(parts.paths.get(p) for p in ladder[n.next_path :])
                 # A push awaits the phone's confirmation; an everyday message an SMS gateway took
                 # is done, while an alarm goes on to the next path unless confirmed.
                 if can_fall_back and (attempt.result == "sent" or n.urgency == Urgency.EMERGENCY):
                     n.state = NotificationState.PENDING
-                    timers.append((_confirmation_due(n), {"notification_id": n.id}, next_path_key(n.id)))
+                    timers.append((_confirmation_due(n, settings), {"notification_id": n.id}, next_path_key(n.id)))
                     continue
                 n.state, n.delivered_at, n.delivered_by = NotificationState.DELIVERED, n.delivered_at or utcnow(), name
     if deliveries:
@@ -192,14 +201,13 @@ def _end_of_ladder(n: Notification) -> None:
         n.state = NotificationState.DELIVERED
 
 
-def _confirmation_due(n: Notification) -> dt.datetime:
+def _confirmation_due(n: Notification, settings: Settings) -> dt.datetime:
     """When the next path takes over unless the device confirmed."""
-    settings = runtime.current().settings
     wait = settings.notify_fallback_emergency_s if n.urgency == Urgency.EMERGENCY else settings.notify_fallback_normal_s
     return utcnow() + dt.timedelta(seconds=wait)
 
 
-async def next_path_due(session: AsyncSession, notification_id: int) -> None:
+async def next_path_due(session: AsyncSession, parts: Parts, notification_id: int) -> None:
     """The wait is over: unless the device confirmed meanwhile, go on to the next path."""
     n = await session.get(Notification, notification_id, with_for_update=True)
     if n is None:
@@ -211,7 +219,7 @@ async def next_path_due(session: AsyncSession, notification_id: int) -> None:
         last = await _last_attempt(session, n.id)
         if last is not None and last.confirmed_at is None:
             session.add(Delivery(notification_id=n.id, path=last.path, result="unconfirmed", detail="no confirmation"))
-    await advance(session, n)
+    await advance(session, parts, n)
 
 
 async def _last_attempt(session: AsyncSession, notification_id: int) -> Delivery | None:

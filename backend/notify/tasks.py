@@ -8,13 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import jobs
 from backend.jobs import JobRun
 from backend.notify import reminders, service
+from backend.parts import Parts
 
 
 @jobs.job_handler(service.NEXT_PATH)
-async def run_next_path(session: AsyncSession, run: JobRun) -> None:
-    await service.next_path_due(session, int(run.payload["notification_id"]))
+async def run_next_path(session: AsyncSession, run: JobRun, parts: Parts) -> None:
+    await service.next_path_due(session, parts, int(run.payload["notification_id"]))
 
 
 @jobs.job_handler(reminders.DUE)
-async def run_reminder(session: AsyncSession, run: JobRun) -> None:
-    await reminders.due(session, int(run.payload["reminder_id"]))
+async def run_reminder(session: AsyncSession, run: JobRun, parts: Parts) -> None:
+    await reminders.due(session, parts, int(run.payload["reminder_id"]))

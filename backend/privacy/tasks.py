@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import jobs, runtime
+from backend import jobs
 from backend.jobs import JobRun
+from backend.parts import Parts
 from backend.privacy import deletion, service
 
 
 @jobs.job_handler(deletion.ERASE)
-async def run_erase(session: AsyncSession, run: JobRun) -> None:
-    rt = runtime.current()
+async def run_erase(session: AsyncSession, run: JobRun, parts: Parts) -> None:
+    rt = parts
     await deletion.erase(
         session,
         int(run.payload["person_id"]),
@@ -22,10 +23,10 @@ async def run_erase(session: AsyncSession, run: JobRun) -> None:
 
 
 @jobs.job_handler(deletion.FORGET)
-async def run_forget(session: AsyncSession, run: JobRun) -> None:
+async def run_forget(session: AsyncSession, run: JobRun, parts: Parts) -> None:
     await deletion.forget(session, int(run.payload["person_id"]))
 
 
 @jobs.job_handler(service.EXPIRE_EXPORT)
-async def run_expire_export(session: AsyncSession, run: JobRun) -> None:
+async def run_expire_export(session: AsyncSession, run: JobRun, parts: Parts) -> None:
     await service.expire_export(session, int(run.payload["export_id"]))

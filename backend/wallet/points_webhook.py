@@ -18,12 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from backend.community.models import Person, card_digits
 from backend.db import transaction
 from backend.errors import DomainError
-from backend.runtime import Runtime
+from backend.parts import Parts
 from backend.signed_requests import refusal, refuse
 from backend.wallet import points
 
 
-def router(rt: Runtime) -> APIRouter:
+def router(rt: Parts) -> APIRouter:
     api = APIRouter()
 
     @api.post("/integrations/points", include_in_schema=False)

@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import jobs, runtime
+from backend import jobs
 from backend.auth.actor import today_local
 from backend.community.models import Person
 from backend.db import utcnow
 from backend.events import Event, consumer
 from backend.jobs import JobRun
 from backend.notify import service as notify
+from backend.parts import Parts
 from backend.wallet import ledger, subsidies
 from backend.wallet.models import AccountKind, LedgerTransaction
 
@@ -28,14 +29,14 @@ def yuan(fen: int) -> str:
 
 
 @consumer("wallet.topped_up", name="wallet.tell_topped_up")
-async def tell_topped_up(session: AsyncSession, event: Event) -> None:
+async def tell_topped_up(session: AsyncSession, event: Event, parts: Parts) -> None:
     tx = await session.get(LedgerTransaction, int(event.payload["transaction_id"]))
     person = await session.get(Person, int(event.payload["person_id"]))
     if tx is None or person is None:
         return
     wallet = await ledger.account(session, ledger.wallet_key(person.id), AccountKind.WALLET, person_id=person.id)
     by = await session.get(Person, tx.by_id) if tx.by_id is not None else None
-    catalog = runtime.current().catalog
+    catalog = parts.catalog
     params = {"amount": yuan(tx.amount_fen), "balance": yuan(wallet.balance_fen)}
     text = (
         catalog.text(person.locale, "wallet.topped_up_self", **params)
@@ -44,6 +45,7 @@ async def tell_topped_up(session: AsyncSession, event: Event) -> None:
     )
     await notify.tell(
         session,
+        parts,
         person,
         title=catalog.text(person.locale, "wallet.topped_up_title"),
         text=text,
@@ -52,10 +54,10 @@ async def tell_topped_up(session: AsyncSession, event: Event) -> None:
 
 
 @jobs.job_handler(SUBSIDY_MONTH)
-async def credit_subsidies(session: AsyncSession, run: JobRun) -> None:
+async def credit_subsidies(session: AsyncSession, run: JobRun, parts: Parts) -> None:
     """On the 1st (and at first start): this month's allowances a page of people per run,
     each page's run scheduling the next at once, the last one next month's."""
-    settings = runtime.current().settings
+    settings = parts.settings
     tz = ZoneInfo(settings.default_timezone)
     month = run.payload.get("month")
     first = dt.date.fromisoformat(str(month)) if month else today_local(tz).replace(day=1)

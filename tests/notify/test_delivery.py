@@ -253,7 +253,7 @@ async def test_a_flood_for_one_phone_goes_in_pushes_fcm_accepts(api: Api) -> Non
         Notification(id=1000 + i, person_id=1, kind="emergency", title="紧急呼叫", body=body, data={"alertId": str(i)})
         for i in range(150)
     ]
-    pushes = bundles(alarms, "zh-CN")
+    pushes = bundles(alarms, "zh-CN", api.runtime.catalog)
     assert 1 < len(pushes) < 150
     for title, text, data, _chunk in pushes:
         size = sum(len(s.encode("utf-8")) for s in (title, text, *data.keys(), *data.values()))

@@ -25,7 +25,7 @@ async def test_a_live_message_waits_for_the_commit(api: Api, db: Database) -> No
     ready = asyncio.Event()
     listening = asyncio.create_task(first_message(api, person_channel(99), ready))
     await ready.wait()
-    async with transaction(db.factory) as session:
+    async with transaction(api.runtime.factory) as session:
         live.after_commit(session, [(person_channel(99), {"kind": "notification", "id": 1})])
         await asyncio.sleep(0.05)
         assert not listening.done()  # nothing yet: the row is not committed
@@ -37,9 +37,9 @@ async def test_a_rolled_back_message_is_never_sent(api: Api, db: Database) -> No
     listening = asyncio.create_task(first_message(api, person_channel(98), ready))
     await ready.wait()
     with pytest.raises(RuntimeError):
-        async with transaction(db.factory) as session:
+        async with transaction(api.runtime.factory) as session:
             live.after_commit(session, [(person_channel(98), {"kind": "notification", "id": 2})])
             raise RuntimeError("the handler failed")
-    async with transaction(db.factory) as session:
+    async with transaction(api.runtime.factory) as session:
         live.after_commit(session, [(person_channel(98), {"kind": "notification", "id": 3})])
     assert await asyncio.wait_for(listening, 5) == {"kind": "notification", "id": 3}

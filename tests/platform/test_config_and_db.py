@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from backend.config import Env, Settings
-from backend.db import DatabaseNotMigrated, create_engine, ensure_migrated
+from backend.db import create_engine
+from backend.migrations.runner import DatabaseNotMigrated, ensure_migrated
 from tests.conftest import Database, make_settings
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import events
-from backend.db import transaction
+from backend.db import session_factory, transaction
 from backend.events import Event, EventReceipt, OutboxEvent
+from backend.parts import KEY
 from tests.conftest import Database
 
 seen: Counter[tuple[str, int]] = Counter()
@@ -24,7 +28,7 @@ def topic_with_consumer(*, fail_times: int = 0) -> str:
     failures_left[topic] = fail_times
 
     @events.consumer(topic, name=f"counter.{topic}")
-    async def count(session: object, event: Event) -> None:
+    async def count(session: object, event: Event, parts: object) -> None:
         if failures_left[topic] > 0:
             failures_left[topic] -= 1
             raise RuntimeError("the consumer's downstream is down")
@@ -33,8 +37,15 @@ def topic_with_consumer(*, fail_times: int = 0) -> str:
     return topic
 
 
-async def emit_committed(db: Database, topic: str, n: int) -> int:
-    async with transaction(db.factory) as session:
+def a_process(db: Database) -> tuple[async_sessionmaker[AsyncSession], SimpleNamespace]:
+    """A session factory whose sessions carry a process's parts, as the runtime builds it: what
+    they commit reaches `parts.transport`."""
+    parts = SimpleNamespace(transport=None)
+    return session_factory(db.engine, info={KEY: parts}), parts
+
+
+async def emit_committed(db: Database, topic: str, n: int, factory: Any = None) -> int:
+    async with transaction(factory or db.factory) as session:
         row = events.emit(session, topic, {"n": n})
         await session.flush()
         return row.id
@@ -50,14 +61,13 @@ async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no
 
 async def test_committed_event_reaches_its_consumer_in_process(db: Database) -> None:
     topic = topic_with_consumer()
-    transport = events.InProcessTransport(db.factory)
-    events.set_transport(transport)
+    factory, parts = a_process(db)
+    transport = parts.transport = events.InProcessTransport(factory)
     try:
-        await emit_committed(db, topic, 1)
+        await emit_committed(db, topic, 1, factory)
         await asyncio.sleep(0)
         await transport.idle()
     finally:
-        events.set_transport(None)
         await transport.close()
     assert seen[(topic, 1)] == 1
     async with db.factory() as session:
@@ -118,22 +128,20 @@ async def test_redis_stream_workers_share_events_and_handle_each_once(
     stream = f"{redis_prefix}:events"
     clients = [Redis.from_url(redis_url) for _ in range(2)]
     stop = asyncio.Event()
-    workers = [
-        events.RedisStreamTransport(c, stream, pg_db.factory, worker_name=f"w{i}") for i, c in enumerate(clients)
-    ]
+    factory, parts = a_process(pg_db)
+    workers = [events.RedisStreamTransport(c, stream, factory, worker_name=f"w{i}") for i, c in enumerate(clients)]
     consumers = [asyncio.create_task(w.consume(stop, block_ms=100)) for w in workers]
-    events.set_transport(workers[0])  # the committing process publishes through its own client
+    parts.transport = workers[0]  # the committing process publishes through its own client
     try:
         for n in range(40):
-            await emit_committed(pg_db, topic, n)
+            await emit_committed(pg_db, topic, n, factory)
         # A burst committed at once travels as a few stream entries of many ids each.
-        async with transaction(pg_db.factory) as session:
+        async with transaction(factory) as session:
             for n in range(40, 100):
                 events.emit(session, topic, {"n": n})
         await wait_for(lambda: sum(seen[(topic, n)] for n in range(100)) == 100)
         await asyncio.sleep(0.3)  # nothing more arrives later
     finally:
-        events.set_transport(None)
         stop.set()
         await asyncio.gather(*consumers, return_exceptions=True)
         for c in clients:
@@ -151,14 +159,14 @@ async def test_with_redis_gone_the_sweeper_still_delivers(pg_db: Database, monke
     monkeypatch.setattr(events, "SWEEP_GRACE_S", 0.2)
     topic = topic_with_consumer()
     dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
-    events.set_transport(events.RedisStreamTransport(dead, "nowhere", pg_db.factory, worker_name="api"))
+    factory, parts = a_process(pg_db)
+    parts.transport = events.RedisStreamTransport(dead, "nowhere", factory, worker_name="api")
     stop = asyncio.Event()
-    sweeper = asyncio.create_task(events.sweep_forever(pg_db.factory, stop, interval_s=0.1))
+    sweeper = asyncio.create_task(events.sweep_forever(factory, stop, interval_s=0.1))
     try:
-        await emit_committed(pg_db, topic, 7)
+        await emit_committed(pg_db, topic, 7, factory)
         await wait_for(lambda: seen[(topic, 7)] == 1)
     finally:
-        events.set_transport(None)
         stop.set()
         await sweeper
         await dead.aclose()
@@ -170,7 +178,7 @@ async def test_a_group_consumer_takes_events_together_and_a_bad_one_is_retried_a
     groups: list[list[int]] = []
 
     @events.group_consumer(topic, name=f"group.{topic}")
-    async def handle_group(session: object, group: list[Event]) -> None:
+    async def handle_group(session: object, group: list[Event], parts: object) -> None:
         numbers = [int(ev.payload["n"]) for ev in group]
         if 13 in numbers:
             raise RuntimeError("event 13 cannot be handled")
@@ -194,7 +202,7 @@ async def test_a_group_consumer_gets_one_group_when_all_is_well(db: Database) ->
     groups: list[list[int]] = []
 
     @events.group_consumer(topic, name=f"group.{topic}")
-    async def handle_group(session: object, group: list[Event]) -> None:
+    async def handle_group(session: object, group: list[Event], parts: object) -> None:
         groups.append([int(ev.payload["n"]) for ev in group])
 
     ids = [await emit_committed(db, topic, n) for n in range(5)]

@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import events, jobs
-from backend.db import transaction, utcnow
+from backend.db import session_factory, transaction, utcnow
 from backend.events import OutboxEvent
 from backend.jobs import Job, JobRun, JobRunner, JobStatus
+from backend.parts import KEY
 from tests.conftest import Database
 
 KIND = "test.remember"
@@ -22,13 +25,13 @@ flaky_failures: dict[str, int] = {}
 
 
 @jobs.job_handler(KIND)
-async def remember(session: AsyncSession, run: JobRun) -> None:
+async def remember(session: AsyncSession, run: JobRun, parts: object) -> None:
     # A database effect we can count: exactly-once means exactly one row per job.
     events.emit(session, "test.job_ran", {"tag": run.payload["tag"]})
 
 
 @jobs.job_handler(FLAKY)
-async def flaky(session: AsyncSession, run: JobRun) -> None:
+async def flaky(session: AsyncSession, run: JobRun, parts: object) -> None:
     tag = run.payload["tag"]
     if flaky_failures.get(tag, 0) > 0:
         flaky_failures[tag] -= 1
@@ -42,8 +45,10 @@ async def ran(db: Database, tag: str) -> int:
         return sum(1 for p in rows if p["tag"] == tag)
 
 
-async def schedule(db: Database, *, in_s: float, tag: str, kind: str = KIND, key: str | None = None) -> int:
-    async with transaction(db.factory) as session:
+async def schedule(
+    db: Database, *, in_s: float, tag: str, kind: str = KIND, key: str | None = None, factory: Any = None
+) -> int:
+    async with transaction(factory or db.factory) as session:
         job = await jobs.schedule(session, kind, utcnow() + dt.timedelta(seconds=in_s), {"tag": tag}, key=key)
         await session.flush()
         return job.id
@@ -136,11 +141,13 @@ async def test_a_job_that_keeps_failing_is_marked_failed(db: Database) -> None:
 async def test_a_running_runner_is_woken_by_a_new_job(db: Database) -> None:
     tag = uuid.uuid4().hex
     runner = JobRunner(db.factory, name="r1", poll_s=60)  # it would sleep a minute unless woken
+    # The process that schedules it wakes its runner (sessions carry the process's parts).
+    factory = session_factory(db.engine, info={KEY: SimpleNamespace(wake_jobs=runner.wake)})
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run_forever(stop))
     try:
         await asyncio.sleep(0.1)
-        await schedule(db, in_s=0, tag=tag)
+        await schedule(db, in_s=0, tag=tag, factory=factory)
 
         async def done() -> None:
             while await ran(db, tag) == 0:
@@ -181,7 +188,7 @@ CHAIN = "test.chain"
 
 
 @jobs.job_handler(CHAIN)
-async def chain(session: AsyncSession, run: JobRun) -> None:
+async def chain(session: AsyncSession, run: JobRun, parts: object) -> None:
     events.emit(session, "test.job_ran", {"tag": run.payload["tag"]})
     if run.payload["left"] > 0:  # a timer that sets the next one, under the same key
         payload = {"tag": run.payload["tag"], "left": run.payload["left"] - 1}
