@@ -6,9 +6,12 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from backend import clock
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_JWT_SECRET = "linli-development-secret-not-for-production"  # noqa: S105
@@ -130,6 +133,11 @@ class Settings(BaseSettings):
         if prod and self.jwt_secret == DEV_JWT_SECRET:
             raise ValueError("LINLI_JWT_SECRET must be set to a private value in production")
         return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The community's time zone (backend/clock.py)."""
+        return clock.zone(self.default_timezone)
 
     @property
     def is_production(self) -> bool:

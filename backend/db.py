@@ -140,6 +140,11 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     return engine
 
 
+def is_postgres(session: AsyncSession) -> bool:
+    """The one dialect test: PostgreSQL takes row locks, SKIP LOCKED and ON CONFLICT its way."""
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
 def session_factory(engine: AsyncEngine, info: dict[str, Any] | None = None) -> async_sessionmaker[AsyncSession]:
     """`info`: what every session of this factory carries (the process's parts, see
     backend/parts.py); read when each session opens, so it may be filled in later."""
@@ -240,7 +245,7 @@ async def insert_returning(session: AsyncSession, model: type[M], rows: Sequence
     next id in turn, so the ids give the order."""
     if not rows:
         return []
-    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    postgres = is_postgres(session)
     statement = insert(model).returning(model, sort_by_parameter_order=postgres)
     found = list((await session.scalars(statement, list(rows))).all())
     return found if postgres else sorted(found, key=lambda row: row.id)  # type: ignore[attr-defined]

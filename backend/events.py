@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from backend.db import Base, CreatedAtMixin, IdMixin, IdType, transaction, utcnow
+from backend.db import Base, CreatedAtMixin, IdMixin, IdType, is_postgres, transaction, utcnow
 from backend.parts import carried_by
 
 log = logging.getLogger(__name__)
@@ -226,7 +226,7 @@ async def _run(factory: async_sessionmaker[AsyncSession], c: Consumer, group: li
 
 async def _take_receipts(session: AsyncSession, consumer_name: str, event_ids: list[int]) -> set[int]:
     values = [{"event_id": i, "consumer": consumer_name, "handled_at": utcnow()} for i in event_ids]
-    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    postgres = is_postgres(session)
     statement = (
         pg_insert(EventReceipt).values(values).on_conflict_do_nothing()
         if postgres

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from backend.db import Base, CreatedAtMixin, IdMixin, str_enum, transaction, utcnow
+from backend.db import Base, CreatedAtMixin, IdMixin, is_postgres, str_enum, transaction, utcnow
 from backend.parts import carried_by
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ class JobRunner:
                 .order_by(Job.run_at)
                 .limit(self._batch)
             )
-            if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+            if is_postgres(session):
                 due = due.with_for_update(skip_locked=True)
             rows = (
                 await session.execute(

@@ -5,19 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.tokens import AccessClaims
 from backend.community.models import STAFF_ROLES, Device, DeviceKind, GridAssignment, Membership, Person, Role
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def today_local(tz: ZoneInfo = SHANGHAI) -> dt.date:
-    return dt.datetime.now(tz).date()
 
 
 @dataclass

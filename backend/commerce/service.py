@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,7 +20,7 @@ from backend.commerce.models import Fulfilment, Order, OrderEvent, OrderItem, Or
 from backend.community.models import Household, Person
 from backend.community.service import home_of, managed_person
 from backend.config import Settings
-from backend.db import utcnow
+from backend.db import is_postgres, utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit
 from backend.family.models import Scope
@@ -46,7 +45,7 @@ class MenuMeal:
 
 
 def _today(settings: Settings) -> tuple[dt.datetime, dt.date]:
-    now = utcnow().astimezone(ZoneInfo(settings.default_timezone))
+    now = utcnow().astimezone(settings.zone)
     return now, now.date()
 
 
@@ -236,7 +235,7 @@ def _checked_lines(
 
 async def _take(session: AsyncSession, product: Product, day: str, quantity: int) -> None:
     """Take `quantity` or raise OutOfStock; atomic on both databases (no overselling)."""
-    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    postgres = is_postgres(session)
     insert = pg_insert if postgres else sqlite_insert
     start = product.portions if product.meal else product.stock
     await session.execute(

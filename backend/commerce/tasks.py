@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import clock
 from backend.commerce import service
 from backend.commerce.catalog import commerce_catalog
 from backend.commerce.models import Order
@@ -99,5 +100,5 @@ async def tell_progress(session: AsyncSession, event: Event, parts: Parts) -> No
         {order.beneficiary_id, order.placed_by_id},
         order,
         key,
-        at=notify.clock_time(at, parts.settings.default_timezone),
+        at=clock.clock_time(at, parts.settings.zone),
     )

@@ -8,7 +8,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from backend.auth.actor import load_memberships, today_local
+from backend import clock
+from backend.auth.actor import load_memberships
 from backend.community import service
 from backend.community.models import Community, Household, Person, Role
 from backend.content.catalog import localized
@@ -94,12 +95,12 @@ class PersonView:
         return self.person.phone
 
     @strawberry.field
-    def age(self) -> int | None:
-        return self.person.age(today_local())
+    def age(self, info: Info) -> int | None:
+        return self.person.age(clock.today(info.context.rt.settings.zone))
 
     @strawberry.field
-    def is_elder(self) -> bool:
-        return self.person.is_elder(today_local())
+    def is_elder(self, info: Info) -> bool:
+        return self.person.is_elder(clock.today(info.context.rt.settings.zone))
 
     @strawberry.field
     async def household(self, info: Info) -> HouseholdView | None:
@@ -253,6 +254,7 @@ class CommunityQuery:
             after_id=decode_cursor(after),
             limit=limit + 1,
             elders_only=elders_only,
+            tz=ctx.rt.settings.zone,
         )
         return connection(rows, limit, key=lambda p: p.id, to_node=lambda p: PersonView(person=p, purpose="residents"))
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.auth.actor import Actor, today_local
+from backend import clock
+from backend.auth.actor import Actor
 from backend.community import repository
 from backend.community.errors import CardInUse
 from backend.community.models import ELDER_AGE, Community, Household, Person, Role, card_digits
@@ -63,11 +65,12 @@ async def residents(
     after_id: int | None,
     limit: int,
     elders_only: bool,
+    tz: ZoneInfo,
 ) -> Sequence[Person]:
     require_staff_of(actor, community_id)
     born_before = None
     if elders_only:
-        today = today_local()
+        today = clock.today(tz)
         born_before = today.replace(year=today.year - ELDER_AGE)
     return await repository.residents_page(
         session, community_id, after_id=after_id, limit=limit, elders_born_before=born_before

@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from backend.auth.actor import today_local
+from backend import clock
 from backend.community import service as community_service
 from backend.community.models import Household, Person
 from backend.emergency import profile, repository, service
@@ -152,7 +152,7 @@ class EmergencyView:
         return EmergencyElder(
             id=strawberry.ID(str(person.id)),
             name=person.name,
-            age=person.age(today_local()),
+            age=person.age(clock.today(info.context.rt.settings.zone)),
             person_id=person.id,
             purpose=service.alert_ref(self.alert.id),
             phone_number=person.phone,
@@ -265,7 +265,7 @@ class EmergencyMutation:
         ctx = info.context
         if ctx.tv is not None and ctx.actor is None:
             # The red key on a paired set-top box: the alarm is the household's elder's.
-            person, community_id = await service.tv_household_elder(ctx.session, ctx.tv.device)
+            person, community_id = await service.tv_household_elder(ctx.session, ctx.tv.device, ctx.rt.settings.zone)
             source, slow = AlertSource.TV, True
         else:
             actor = ctx.require_actor()

@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.community.models import Building, GridAssignment, Household, Person
-from backend.db import insert_returning
+from backend.db import insert_returning, is_postgres
 from backend.emergency.models import LIVE_STATUSES, Alert, AlertEvent
 from backend.family.models import FamilyLink, LinkStatus, Scope
 
@@ -51,7 +51,7 @@ async def live_alerts_of(session: AsyncSession, person_ids: Collection[int]) -> 
 async def lock_people(session: AsyncSession, person_ids: Sequence[int]) -> None:
     """Serialises presses by the same people (PostgreSQL row locks taken in id order, so two
     groups never deadlock; SQLite writes are serial)."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if is_postgres(session):
         await session.execute(select(Person.id).where(Person.id.in_(person_ids)).order_by(Person.id).with_for_update())
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import jobs
-from backend.auth.actor import Actor, today_local
+from backend import clock, jobs
+from backend.auth.actor import Actor
 from backend.community import repository as community_repository
 from backend.community.models import Community, Device, Household, Person, Role
 from backend.config import Settings
@@ -378,13 +379,13 @@ async def visible_alert(session: AsyncSession, actor: Actor, alert_id: int) -> A
     return alert
 
 
-async def tv_household_elder(session: AsyncSession, device: Device) -> tuple[Person, int]:
+async def tv_household_elder(session: AsyncSession, device: Device, tz: ZoneInfo) -> tuple[Person, int]:
     """Who a TV's red key speaks for: the eldest elder of the household it is paired with."""
     if device.household_id is None:
         raise NotFound()
     household = await session.get(Household, device.household_id)
     people = await repository.people_of_household(session, device.household_id)
-    today = today_local()
+    today = clock.today(tz)
     elders = sorted((p for p in people if p.is_elder(today)), key=lambda p: p.birth_date or dt.date.max)
     if household is None or not (elders or people):
         raise NotFound()

@@ -5,11 +5,11 @@ China); every attempt is on the alarm's timeline."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import jobs
-from backend.auth.actor import today_local
+from backend import clock, jobs
 from backend.community import repository as community
 from backend.community.models import Household, Person
 from backend.content.catalog import Catalog
@@ -52,10 +52,12 @@ def community_channel(community_id: int) -> str:
     return f"community:{community_id}:emergency"
 
 
-def _alarm_text(alert: Alert, elder: Person, household: Household | None, locale: str, catalog: Catalog) -> str:
+def _alarm_text(
+    alert: Alert, elder: Person, household: Household | None, locale: str, catalog: Catalog, tz: ZoneInfo
+) -> str:
     params = {
         "name": elder.name,
-        "age": elder.age(today_local()) or "",
+        "age": elder.age(clock.today(tz)) or "",
         "address": household.address if household else "",
         "minutes": max(1, int((utcnow() - alert.raised_at).total_seconds() // 60)),
     }
@@ -103,7 +105,7 @@ async def _notify_tiers(session: AsyncSession, group: list[Event], parts: Parts)
                     person,
                     kind="emergency",
                     title=rt.catalog.text(person.locale, "emergency.alarm_title"),
-                    body=_alarm_text(alert, elder, home, person.locale, rt.catalog),
+                    body=_alarm_text(alert, elder, home, person.locale, rt.catalog, rt.settings.zone),
                     data={"kind": "emergency", "alertId": str(alert.id), "tier": str(alert.tier)},
                     urgency=Urgency.EMERGENCY,
                     ref=service.alert_ref(alert.id),

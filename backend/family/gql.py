@@ -120,7 +120,7 @@ class FamilyLinkView:
 
     @strawberry.field(description="Spent from the elder's wallet through this link this month, net of refunds.")
     async def spent_this_month_fen(self, info: Info) -> int:
-        tz = info.context.rt.settings.default_timezone
+        tz = info.context.rt.settings.zone
         return await payments.spent_through(info.context.session, self.link, payments.month_start(tz))
 
     async def _person(self, info: Info, person_id: int) -> LinkedPerson:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncGenerator
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry.types import Info
@@ -229,7 +228,7 @@ class NotifyMutation:
             text=text,
             at=at,
             daily=daily,
-            tz=ZoneInfo(ctx.rt.settings.default_timezone),
+            tz=ctx.rt.settings.zone,
         )
         return ReminderView.of(reminder)
 

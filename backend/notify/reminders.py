@@ -121,6 +121,6 @@ async def due(session: AsyncSession, parts: Parts, reminder_id: int) -> None:
     if not reminder.daily:
         reminder.active = False
         return
-    tz = ZoneInfo(parts.settings.default_timezone)
+    tz = parts.settings.zone
     reminder.next_at = next_daily(reminder.next_at.astimezone(tz).time(), max(reminder.next_at, utcnow()), tz)
     await jobs.schedule(session, DUE, reminder.next_at, {"reminder_id": reminder.id}, key=reminder_key(reminder.id))

@@ -13,7 +13,6 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,11 +33,6 @@ log = logging.getLogger(__name__)
 
 NEXT_PATH = "notify.next_path"
 OPEN_STATES = (NotificationState.PENDING, NotificationState.HELD)
-
-
-def clock_time(at: dt.datetime, zone: str) -> str:
-    """A moment as a notice says it: the community's local "14:05" (`zone`: the setting)."""
-    return f"{at.astimezone(ZoneInfo(zone)):%H:%M}"
 
 
 RefCheck = Callable[[AsyncSession, str], Awaitable[bool]]
@@ -139,7 +133,7 @@ async def advance_many(
         if n.state not in OPEN_STATES:
             continue
         if n.urgency != Urgency.EMERGENCY:
-            held_until = preferences.quiet_until(prefs[person.id], now, ZoneInfo(settings.default_timezone))
+            held_until = preferences.quiet_until(prefs[person.id], now, settings.zone)
             if held_until is not None:
                 if n.state != NotificationState.HELD:
                     deliveries.append(_delivery(n, "-", Attempt("held", "quiet hours"), now))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import strawberry
 from fastapi import APIRouter
@@ -88,7 +87,7 @@ class PrivacyMutation:
     @mutation(description="Everything held about me, once a day (staff: for an elder who asks in person).")
     async def export_my_data(self, info: Info, person_id: strawberry.ID | None = None) -> ExportMyDataPayload:
         ctx = info.context
-        tz = ZoneInfo(ctx.rt.settings.default_timezone)
+        tz = ctx.rt.settings.zone
         ready = await service.export(
             ctx.session,
             ctx.require_actor(),

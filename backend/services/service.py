@@ -8,7 +8,6 @@ import datetime as dt
 import hmac
 import secrets
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -20,7 +19,7 @@ from backend.auth.actor import Actor
 from backend.community.models import Household, Person, Role, card_digits
 from backend.community.service import home_of, managed_person
 from backend.config import Settings
-from backend.db import utcnow
+from backend.db import is_postgres, utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit
 from backend.family.models import Scope
@@ -77,7 +76,7 @@ async def available_slots(
     """The slots still open, with how many places each has left."""
     person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
     offering, _ = await _offering(session, settings, person, offering_code)
-    starts = offering.slots(utcnow(), ZoneInfo(settings.default_timezone), CUTOFF)
+    starts = offering.slots(utcnow(), settings.zone, CUTOFF)
     rows = await session.execute(
         select(SlotCount.slot_start, SlotCount.taken).where(
             SlotCount.offering_code == offering.code, SlotCount.slot_start.in_(starts)
@@ -118,7 +117,7 @@ async def book(
         return first, False
     beneficiary = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
     offering, household = await _offering(session, settings, beneficiary, offering_code)
-    if slot_start not in offering.slots(utcnow(), ZoneInfo(settings.default_timezone), CUTOFF):
+    if slot_start not in offering.slots(utcnow(), settings.zone, CUTOFF):
         raise InvalidInput("slotStart", field="slotStart")
     placed = payments.placed_as(actor, beneficiary, household.community_id)
     who_pays = await payments.payer(session, actor, beneficiary, placed, pay_from)
@@ -176,7 +175,7 @@ def remind_key(booking_id: int, ahead: str) -> str:
 async def _take_place(session: AsyncSession, offering: Offering, slot_start: dt.datetime) -> None:
     """One place in the slot, or SlotFull. The guarded UPDATE is atomic on both databases:
     of fifty bookings racing for ten places, ten find a row to update."""
-    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    postgres = is_postgres(session)
     insert = pg_insert if postgres else sqlite_insert
     await session.execute(
         insert(SlotCount)

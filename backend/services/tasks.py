@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import jobs
+from backend import clock, jobs
 from backend.community import repository as community_repository
 from backend.community.models import Household, Person, Role
 from backend.content.catalog import Catalog
@@ -21,8 +21,8 @@ from backend.services.catalog import service_catalog
 from backend.services.models import OPEN_BOOKINGS, Booking, Rating, ServiceRating
 
 
-def _when(booking: Booking, tz: str, locale: str, catalog: Catalog) -> str:
-    local = booking.slot_start.astimezone(ZoneInfo(tz))
+def _when(booking: Booking, tz: ZoneInfo, locale: str, catalog: Catalog) -> str:
+    local = booking.slot_start.astimezone(tz)
     return catalog.text(locale, "services.when", month=str(local.month), day=str(local.day), time=f"{local:%H:%M}")
 
 
@@ -38,7 +38,7 @@ async def _tell(
             person.locale,
             f"services.{key}",
             service=offering.name(person.locale) if offering else booking.offering_code,
-            when=_when(booking, rt.settings.default_timezone, person.locale, rt.catalog),
+            when=_when(booking, rt.settings.zone, person.locale, rt.catalog),
             provider=provider.name if provider else "",
             address=booking.address,
             **params,
@@ -97,7 +97,7 @@ async def tell_progress(session: AsyncSession, event: Event, parts: Parts) -> No
         {booking.beneficiary_id, booking.placed_by_id},
         booking,
         step,
-        at=notify.clock_time(at, parts.settings.default_timezone),
+        at=clock.clock_time(at, parts.settings.zone),
     )
 
 
@@ -145,4 +145,4 @@ async def tell_no_show(session: AsyncSession, event: Event, parts: Parts) -> Non
     if household is not None:
         people |= set(await community_repository.with_role(session, household.community_id, [Role.SERVICE_CENTRE]))
     at = dt.datetime.fromisoformat(str(event.payload["at"]))
-    await _tell(session, parts, people, booking, "no_show", at=notify.clock_time(at, parts.settings.default_timezone))
+    await _tell(session, parts, people, booking, "no_show", at=clock.clock_time(at, parts.settings.zone))

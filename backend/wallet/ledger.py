@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.db import is_postgres
 from backend.idempotency import IdempotencyKeyReused
 from backend.wallet.errors import InsufficientFunds
 from backend.wallet.models import EXTERNAL_KINDS, POINT_KINDS, Account, AccountKind, LedgerEntry, LedgerTransaction
@@ -51,7 +52,7 @@ async def account(
 ) -> Account:
     """The account named `key`, opened on first use (racing openers get the same one)."""
     values = {"key": key, "kind": kind, "person_id": person_id, "community_id": community_id, "balance_fen": 0}
-    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    postgres = is_postgres(session)
     insert = pg_insert if postgres else sqlite_insert
     await session.execute(insert(Account).values(values).on_conflict_do_nothing(index_elements=["key"]))
     found = await find(session, key)
@@ -129,7 +130,7 @@ async def by_key(session: AsyncSession, idempotency_key: str) -> LedgerTransacti
 
 async def _lock(session: AsyncSession, account_ids: list[int]) -> dict[int, Account]:
     query = select(Account).where(Account.id.in_(account_ids)).order_by(Account.id)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if is_postgres(session):
         query = query.with_for_update()
     rows = (await session.execute(query.execution_options(populate_existing=True))).scalars().all()
     return {a.id: a for a in rows}

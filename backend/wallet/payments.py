@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import clock
 from backend.auth.actor import Actor
 from backend.community.models import Person
 from backend.db import utcnow
@@ -53,8 +54,8 @@ async def payer(session: AsyncSession, actor: Actor, beneficiary: Person, placed
     return Payer(beneficiary, link)
 
 
-def month_start(settings_tz: str) -> dt.datetime:
-    local = utcnow().astimezone(ZoneInfo(settings_tz))
+def month_start(tz: ZoneInfo) -> dt.datetime:
+    local = utcnow().astimezone(tz)
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -88,7 +89,7 @@ async def pay(
     content_dir: Path,
     by_id: int,
     through: FamilyLink | None = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str,
 ) -> None:
     """To the provider: first from the beneficiary's subsidies that cover `category` (政府补贴
     is the elder's, whoever orders), the rest from the payer's wallet. Raises InsufficientFunds."""
@@ -104,7 +105,7 @@ async def pay(
             legs.append((allowance, -take))
             left -= take
     if left and through is not None and through.monthly_limit_fen is not None:
-        spent = await spent_through(session, through, month_start(timezone))
+        spent = await spent_through(session, through, month_start(clock.zone(timezone)))
         if spent + left > through.monthly_limit_fen:
             raise SpendingLimitReached(through.monthly_limit_fen, max(0, through.monthly_limit_fen - spent))
     if left:

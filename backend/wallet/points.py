@@ -11,12 +11,11 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.auth.actor import today_local
+from backend import clock
 from backend.community.models import Person
 from backend.community.service import home_of
 from backend.errors import InvalidInput, NotFound
@@ -105,7 +104,7 @@ async def earn(
         community_id=household.community_id,
     )
     await ledger.locked(session, [mine])  # one person's reports are counted one at a time
-    day = today_local(ZoneInfo(timezone)).isoformat()
+    day = clock.today(clock.zone(timezone)).isoformat()
     earned_today = await session.scalar(
         select(func.coalesce(func.sum(PointsEvent.points), 0)).where(
             PointsEvent.person_id == person.id, PointsEvent.kind == kind, PointsEvent.local_day == day

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import idempotency
-from backend.auth.actor import Actor, today_local
+from backend import clock, idempotency
+from backend.auth.actor import Actor
 from backend.community import repository as community_repository
 from backend.community.models import Person, Role
 from backend.community.service import managed_person
@@ -162,7 +161,7 @@ async def grant_subsidy(
     elif grant.ended_at is not None:
         grant.granted_by_id, grant.granted_at, grant.ended_at, grant.ended_by_id = actor.id, utcnow(), None, None
     await session.flush()
-    first = today_local(ZoneInfo(settings.default_timezone)).replace(day=1)
+    first = clock.today(settings.zone).replace(day=1)
     if not await subsidies.eligible(session, policy, first, (person.id - 1, person.id)):
         raise InvalidInput("policyCode", field="policyCode")  # not in its communities, or too young
     await subsidies.credit(session, policy, person.id, subsidies.month_of(first))

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import jobs
-from backend.auth.actor import today_local
+from backend import clock, jobs
 from backend.community.models import Person
 from backend.db import utcnow
 from backend.events import Event, consumer
@@ -58,9 +56,9 @@ async def credit_subsidies(session: AsyncSession, run: JobRun, parts: Parts) -> 
     """On the 1st (and at first start): this month's allowances a page of people per run,
     each page's run scheduling the next at once, the last one next month's."""
     settings = parts.settings
-    tz = ZoneInfo(settings.default_timezone)
+    tz = settings.zone
     month = run.payload.get("month")
-    first = dt.date.fromisoformat(str(month)) if month else today_local(tz).replace(day=1)
+    first = dt.date.fromisoformat(str(month)) if month else clock.today(tz).replace(day=1)
     after = int(run.payload.get("after", 0))
     credited, last = await subsidies.credit_month(session, settings.content_dir, first, after_person_id=after)
     log.info("subsidies for %s after person %d: %d credited", subsidies.month_of(first), after, credited)

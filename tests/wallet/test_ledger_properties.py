@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from backend.community.models import Person
-from backend.config import REPO_ROOT
+from backend.config import REPO_ROOT, Settings
 from backend.db import create_engine, session_factory, transaction
 from backend.wallet import ledger, payments, subsidies
 from backend.wallet.errors import InsufficientFunds
 from backend.wallet.models import EXTERNAL_KINDS, Account, AccountKind, LedgerEntry
 
+ZONE = Settings.model_fields["default_timezone"].default  # the community's zone, as configured
 CONTENT = REPO_ROOT / "content"
 POLICY = subsidies.subsidy_policies(CONTENT)["meal-80plus"]  # 100 yuan a month for meals, expiring
 PEOPLE = (0, 1, 2)
@@ -82,6 +83,7 @@ async def run(url: str, steps: list[tuple[str, int, int, int]]) -> None:
                             amount_fen=amount,
                             category="meal",
                             content_dir=CONTENT,
+                            timezone=ZONE,
                             by_id=ids[a],
                         )
                     except InsufficientFunds:
@@ -108,6 +110,7 @@ async def run(url: str, steps: list[tuple[str, int, int, int]]) -> None:
                             amount_fen=total,
                             category="meal",
                             content_dir=CONTENT,
+                            timezone=ZONE,
                             by_id=ids[payer],
                         )
                 elif kind == "credit":
