@@ -11,7 +11,6 @@ from sqlalchemy import text
 
 import backend.handlers  # noqa: F401  (registers every event consumer and job handler)
 from backend.auth import tv_device
-from backend.auth.phone import normalize_phone
 from backend.config import Settings, get_settings
 from backend.console import page as console_page
 from backend.content import read_aloud
@@ -28,6 +27,7 @@ from backend.observability import (
     metrics_for_scraper,
     quiet_value_loggers,
 )
+from backend.phones import normalize_phone
 from backend.privacy import gql as privacy_gql
 from backend.runtime import Runtime
 from backend.wallet import points_webhook

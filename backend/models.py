@@ -6,6 +6,7 @@ from backend.commerce import models as commerce_models
 from backend.community import models as community_models
 from backend.emergency import models as emergency_models
 from backend.family import models as family_models
+from backend.health import models as health_models
 from backend.notify import models as notify_models
 from backend.privacy import models as privacy_models
 from backend.services import models as services_models
@@ -18,6 +19,7 @@ __all__ = [
     "emergency_models",
     "events",
     "family_models",
+    "health_models",
     "jobs",
     "notify_models",
     "privacy_models",

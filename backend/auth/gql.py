@@ -8,7 +8,6 @@ import strawberry
 from strawberry.types import Info
 
 from backend.auth import service, tv_device
-from backend.auth.phone import mask_phone
 from backend.community.gql import Me, me_from
 from backend.community.models import Device
 from backend.gql.base import mutation, optional_id, parse_id
@@ -28,6 +27,7 @@ from backend.gql.errors import (
     TvPairedElsewhereError,
 )
 from backend.gql.permissions import IsAuthenticated
+from backend.phones import mask_phone
 
 
 @strawberry.type

@@ -21,7 +21,6 @@ from backend.auth.errors import (
     TooManyAttempts,
 )
 from backend.auth.models import LoginCode, RefreshToken
-from backend.auth.phone import normalize_caller_id, normalize_phone
 from backend.auth.tokens import Tokens, check_pin, hash_pin
 from backend.community.models import Person
 from backend.config import Settings
@@ -30,6 +29,7 @@ from backend.db import utcnow
 from backend.errors import RateLimited
 from backend.notify import live
 from backend.notify.sms import SmsSender, SmsUnavailable
+from backend.phones import normalize_caller_id, normalize_phone
 
 HOUR = dt.timedelta(hours=1)
 

@@ -5,9 +5,3 @@ from backend.errors import DomainError
 
 class AlertClosed(DomainError):
     code = "ALERT_CLOSED"
-
-
-class NoHealthConsent(DomainError):
-    """Health data may only be kept with the elder's own, separate consent."""
-
-    code = "NO_HEALTH_CONSENT"

@@ -12,16 +12,17 @@ from strawberry.types import Info
 from backend import clock
 from backend.community import service as community_service
 from backend.community.models import Household, Person
-from backend.emergency import profile, repository, service
+from backend.emergency import repository, service
 from backend.emergency.models import Alert, AlertSource, AlertStatus, Outcome
 from backend.emergency.policy import Policy, ResponderGroup
-from backend.emergency.profile_gql import EmergencyProfileView
 from backend.emergency.tasks import community_channel
 from backend.errors import NotFound
 from backend.gql.base import SpokenText, mutation, parse_id
 from backend.gql.errors import AlertClosedError, InvalidInputError, NotFoundError
 from backend.gql.live import rows_as_they_change
 from backend.gql.permissions import IsAuthenticated, IsStaff, SignedInOrTv
+from backend.health import service as profile
+from backend.health.gql import EmergencyProfileView
 from backend.notify import service as notify
 from backend.notify.live import person_channel
 

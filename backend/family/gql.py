@@ -10,7 +10,6 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from backend.auth.phone import mask_phone
 from backend.community.models import Person
 from backend.family import repository, service
 from backend.family.models import FamilyLink, LinkStatus, Scope
@@ -31,6 +30,7 @@ from backend.gql.live import rows_as_they_change
 from backend.gql.pagination import Connection, connection, decode_cursor, page_size
 from backend.gql.permissions import IsAuthenticated, IsStaff
 from backend.notify.live import person_channel
+from backend.phones import mask_phone
 from backend.wallet import payments
 
 FamilyScope = strawberry.enum(Scope, name="FamilyScope", description="What a family member may do for the elder.")

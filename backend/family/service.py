@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.actor import Actor
 from backend.auth.errors import InvalidPhone
-from backend.auth.phone import normalize_phone
 from backend.community import repository as community_repository
 from backend.community.models import Person
 from backend.db import utcnow
@@ -19,6 +18,7 @@ from backend.events import emit
 from backend.family import repository
 from backend.family.errors import AlreadyLinked, CannotLinkSelf, InvalidScopes, InvitationClosed, NotYourTurn
 from backend.family.models import ConsentVia, FamilyLink, FamilyLinkEvent, LinkStatus, Scope
+from backend.phones import normalize_phone
 
 MAX_NAME = 20
 HOUR = dt.timedelta(hours=1)

@@ -17,9 +17,10 @@ from backend.auth import errors as auth_errors
 from backend.commerce import errors as commerce_errors
 from backend.community import errors as community_errors
 from backend.content.catalog import Catalog
-from backend.emergency.errors import AlertClosed, NoHealthConsent
+from backend.emergency.errors import AlertClosed
 from backend.errors import DomainError, InvalidInput, NotFound, RateLimited, Words
 from backend.family import errors as family_errors
+from backend.health.errors import NoHealthConsent
 from backend.services import errors as services_errors
 from backend.wallet import errors as wallet_errors
 

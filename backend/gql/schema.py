@@ -25,11 +25,11 @@ from backend.commerce.gql import CommerceMutation, CommerceQuery, CommerceSubscr
 from backend.community.gql import CommunityMutation, CommunityQuery
 from backend.config import Settings
 from backend.emergency.gql import EmergencyMutation, EmergencyQuery, EmergencySubscription
-from backend.emergency.profile_gql import ProfileMutation, ProfileQuery
 from backend.errors import DomainError
 from backend.family.gql import FamilyMutation, FamilyQuery, FamilySubscription
 from backend.gql.errors import UserError, exception_handlers
 from backend.gql.extensions import CleanText, LocalizeErrors, MaskUnexpectedErrors, TrustedDocuments, UnitOfWork
+from backend.health.gql import ProfileMutation, ProfileQuery
 from backend.notify.gql import NotifyMutation, NotifyQuery, NotifySubscription
 from backend.privacy.gql import PrivacyMutation, PrivacyQuery
 from backend.services.gql import ServicesMutation, ServicesQuery

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from backend.auth.phone import mask_phone
 from backend.db import utcnow
+from backend.phones import mask_phone
 
 log = logging.getLogger(__name__)
 

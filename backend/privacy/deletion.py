@@ -26,9 +26,10 @@ from backend.commerce.models import Order
 from backend.community.models import Device, DeviceKind, GridAssignment, Membership, Person
 from backend.config import Settings
 from backend.db import utcnow
-from backend.emergency.models import Alert, AlertEvent, EmergencyProfile, HealthAccess, HealthConsent
+from backend.emergency.models import Alert, AlertEvent
 from backend.family import service as family_service
 from backend.family.models import FamilyLink
+from backend.health.models import EmergencyProfile, HealthAccess, HealthConsent
 from backend.notify import live
 from backend.notify.models import Delivery, Notification, NotificationSettings, Reminder
 from backend.privacy.models import DataAccess, DataExport

@@ -28,9 +28,10 @@ from backend.community import repository as community_repository
 from backend.community.models import Device, Household, Membership, Person
 from backend.content.catalog import Catalog
 from backend.db import utcnow
-from backend.emergency.models import Alert, AlertEvent, EmergencyProfile, HealthAccess, HealthConsent
+from backend.emergency.models import Alert, AlertEvent
 from backend.errors import NotFound, RateLimited
 from backend.family.models import FamilyLink, FamilyLinkEvent
+from backend.health.models import EmergencyProfile, HealthAccess, HealthConsent
 from backend.notify.models import Delivery, Notification, NotificationSettings, Reminder
 from backend.privacy.models import DataAccess, DataExport
 from backend.services.models import Booking, BookingEvent, ServiceRating

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.auth.phone import mask_phone, mask_phones_in, normalize_phone
 from backend.observability import JsonFormatter
+from backend.phones import mask_phone, mask_phones_in, normalize_phone
 from tests.conftest import ELDER, Api, Database, make_settings, start_app
 
 

@@ -17,9 +17,9 @@ from backend.community import repository as community_repository
 from backend.community.models import Person
 from backend.community.service import managed_person
 from backend.db import is_writing, transaction, utcnow
-from backend.emergency.errors import NoHealthConsent
-from backend.emergency.models import EmergencyProfile, HealthAccess, HealthConsent
 from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.health.errors import NoHealthConsent
+from backend.health.models import EmergencyProfile, HealthAccess, HealthConsent
 
 MAX_FIELD = 500
 FIELDS = ("conditions", "allergies", "medicines", "notes")

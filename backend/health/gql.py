@@ -9,11 +9,11 @@ import strawberry
 from strawberry.types import Info
 
 from backend.community.service import managed_person
-from backend.emergency import profile
-from backend.emergency.models import EmergencyProfile, HealthAccess
 from backend.gql.base import mutation, optional_id
 from backend.gql.errors import InvalidInputError, NoHealthConsentError, NotFoundError
 from backend.gql.permissions import IsAuthenticated
+from backend.health import service as profile
+from backend.health.models import EmergencyProfile, HealthAccess
 
 
 @strawberry.type(name="EmergencyProfile", description="Health data for responders (kept with the elder's consent).")
