@@ -16,10 +16,10 @@ from backend.console import page as console_page
 from backend.content import read_aloud
 from backend.emergency import sos_webhook
 from backend.emergency.fast_press import FastPress
+from backend.gateways.sms import DevOutboxSms
 from backend.gql.router import graphql_router
 from backend.http_limits import BodySizeLimit
 from backend.migrations.runner import ensure_migrated
-from backend.notify.sms import DevOutboxSms
 from backend.observability import (
     RequestContextMiddleware,
     configure_logging,

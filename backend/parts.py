@@ -23,10 +23,10 @@ if TYPE_CHECKING:  # types only: the parts are built above the domains that use 
     from backend.content.read_aloud import ReadAloud
     from backend.emergency.desk import AlarmDesk
     from backend.events import Transport
+    from backend.gateways.payments import PaymentGateway
+    from backend.gateways.sms import SmsSender
     from backend.notify.live import LiveFanout
     from backend.notify.paths import Path
-    from backend.notify.sms import SmsSender
-    from backend.wallet.gateway import PaymentGateway
 
 KEY = "linli.parts"
 

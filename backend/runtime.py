@@ -29,11 +29,11 @@ from backend.content.catalog import Catalog, catalog_for
 from backend.content.read_aloud import ReadAloud
 from backend.db import create_engine, session_factory
 from backend.emergency.desk import AlarmDesk
+from backend.gateways.payments import DevPaymentGateway, PaymentGateway
+from backend.gateways.push import FcmChannel
+from backend.gateways.sms import DevOutboxSms, NoSmsGateway, SmsSender
 from backend.notify.live import LiveFanout
 from backend.notify.paths import Path, build_paths
-from backend.notify.push import FcmChannel
-from backend.notify.sms import DevOutboxSms, NoSmsGateway, SmsSender
-from backend.wallet.gateway import DevPaymentGateway, PaymentGateway
 from voice.tts import Synthesizer
 
 log = logging.getLogger(__name__)

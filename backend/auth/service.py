@@ -27,8 +27,8 @@ from backend.config import Settings
 from backend.content.catalog import Catalog
 from backend.db import utcnow
 from backend.errors import RateLimited
+from backend.gateways.sms import SmsSender, SmsUnavailable
 from backend.notify import live
-from backend.notify.sms import SmsSender, SmsUnavailable
 from backend.phones import normalize_caller_id, normalize_phone
 
 HOUR = dt.timedelta(hours=1)

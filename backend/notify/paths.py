@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.community.models import Person
 from backend.content.catalog import Catalog
+from backend.gateways.push import FcmChannel, PushMessage, PushResult
+from backend.gateways.sms import SmsSender
 from backend.notify import devices
 from backend.notify.models import Notification, Urgency
-from backend.notify.push import FcmChannel, PushMessage, PushResult
-from backend.notify.sms import SmsSender
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit
 from backend.family.models import Scope
+from backend.gateways.payments import PaymentGateway
 from backend.wallet import ledger, subsidies
 from backend.wallet.errors import PaymentUnavailable
-from backend.wallet.gateway import PaymentGateway
 from backend.wallet.models import Account, AccountKind, LedgerEntry, LedgerTransaction, SubsidyGrant
 from backend.wallet.subsidies import SubsidyPolicy
 

@@ -19,7 +19,7 @@ from backend.config import REPO_ROOT, Settings
 from backend.content.catalog import catalog_for
 from backend.db import transaction, utcnow
 from backend.errors import RateLimited
-from backend.notify.sms import DevOutboxSms
+from backend.gateways.sms import DevOutboxSms
 from tests.conftest import ELDER, STRANGER, Database
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.notify.push import FcmChannel, PushMessage
+from backend.gateways.push import FcmChannel, PushMessage
 from tests.notify.fcm_standin import FcmStandIn
 
 
