@@ -18,10 +18,6 @@ def today(tz: ZoneInfo) -> dt.date:
     return dt.datetime.now(tz).date()
 
 
-def local(at: dt.datetime, tz: ZoneInfo) -> dt.datetime:
-    return at.astimezone(tz)
-
-
 def clock_time(at: dt.datetime, tz: ZoneInfo) -> str:
     """A moment as a notice says it: the local "14:05"."""
     return f"{at.astimezone(tz):%H:%M}"

@@ -18,12 +18,11 @@ from backend.parts import Parts
 
 
 async def _tell(session: AsyncSession, parts: Parts, people: set[int], order: Order, key: str, **params: str) -> None:
-    rt = parts
-    catalog = commerce_catalog(rt.settings.content_dir)
+    catalog = commerce_catalog(parts.settings.content_dir)
     items = await service.items_of(session, order.id)
     for person in await community_repository.people_by_ids(session, sorted(people)):
-        what = rt.catalog.text(person.locale, "commerce.separator").join(
-            rt.catalog.text(
+        what = parts.catalog.text(person.locale, "commerce.separator").join(
+            parts.catalog.text(
                 person.locale,
                 "commerce.line",
                 name=catalog.products[i.product_code].name(person.locale),
@@ -31,12 +30,12 @@ async def _tell(session: AsyncSession, parts: Parts, people: set[int], order: Or
             )
             for i in items
         )
-        text = rt.catalog.text(
+        text = parts.catalog.text(
             person.locale,
             f"commerce.{key}",
             what=what,
             merchant=catalog.merchants[order.merchant_code].name,
-            total=_total(order, person.locale, rt.catalog),
+            total=_total(order, person.locale, parts.catalog),
             address=order.address,
             **params,
         )
@@ -44,7 +43,7 @@ async def _tell(session: AsyncSession, parts: Parts, people: set[int], order: Or
             session,
             parts,
             person,
-            title=rt.catalog.text(person.locale, "commerce.title"),
+            title=parts.catalog.text(person.locale, "commerce.title"),
             text=text,
             data={"kind": "order", "orderId": str(order.id)},
         )

@@ -71,9 +71,8 @@ def _alarm_text(
 async def _notify_tiers(session: AsyncSession, group: list[Event], parts: Parts) -> None:
     """Tell each alarm's tier, for all the alarms raised (or escalated) together: a handful of
     queries and one round of pushes for the group, each responder's phone getting one push."""
-    rt = parts
     alerts = await repository.get_many(session, {int(ev.payload["alert_id"]) for ev in group})
-    policies = await service.policies_of(session, rt.settings, {a.community_id for a in alerts.values()})
+    policies = await service.policies_of(session, parts.settings, {a.community_id for a in alerts.values()})
     asks: list[tuple[Alert, tuple[str, ...]]] = []
     for ev in group:
         alert = alerts.get(int(ev.payload["alert_id"]))
@@ -104,8 +103,8 @@ async def _notify_tiers(session: AsyncSession, group: list[Event], parts: Parts)
                 notify.Outgoing(
                     person,
                     kind="emergency",
-                    title=rt.catalog.text(person.locale, "emergency.alarm_title"),
-                    body=_alarm_text(alert, elder, home, person.locale, rt.catalog, rt.settings.zone),
+                    title=parts.catalog.text(person.locale, "emergency.alarm_title"),
+                    body=_alarm_text(alert, elder, home, person.locale, parts.catalog, parts.settings.zone),
                     data={"kind": "emergency", "alertId": str(alert.id), "tier": str(alert.tier)},
                     urgency=Urgency.EMERGENCY,
                     ref=service.alert_ref(alert.id),
@@ -131,26 +130,25 @@ for _topic in ("emergency.raised", "emergency.escalated"):
 @consumer("emergency.updated", name="emergency.live.updated")
 async def tell_everyone_involved(session: AsyncSession, event: Event, parts: Parts) -> None:
     """Every change reaches the elder and everyone told so far, live; the elder also in words."""
-    rt = parts
     alert = await repository.get(session, int(event.payload["alert_id"]))
     if alert is None:
         return
     elder = await session.get(Person, alert.person_id)
     if elder is None:
         return
-    policy = await service.policy_of(session, rt.settings, alert)
+    policy = await service.policy_of(session, parts.settings, alert)
     groups = tuple(g for t in policy.tiers if t.tier <= alert.tier for g in t.notify)
     involved = await service.responders(session, alert, groups)
     _tell_live(session, alert, [alert.person_id, *involved])
     change = event.payload.get("change")
     if change in ("acknowledged", "en_route", "resolved"):
         by = await session.get(Person, int(event.payload["by"]))
-        text = rt.catalog.text(elder.locale, f"emergency.{change}", responder=by.name if by else "")
+        text = parts.catalog.text(elder.locale, f"emergency.{change}", responder=by.name if by else "")
         await notify.tell(
             session,
             parts,
             elder,
-            title=rt.catalog.text(elder.locale, "emergency.update_title"),
+            title=parts.catalog.text(elder.locale, "emergency.update_title"),
             text=text,
             data={"kind": "emergency", "alertId": str(alert.id)},
         )

@@ -39,9 +39,8 @@ async def tell_invited(session: AsyncSession, event: Event, parts: Parts) -> Non
     if found is None:
         return
     link, elder, family = found
-    rt = parts
     inviter = await session.get(Person, link.initiated_by_id)
-    text = rt.catalog.text(
+    text = parts.catalog.text(
         family.locale,
         "sms.family_invited",
         inviter=inviter.name if inviter else elder.name,
@@ -57,8 +56,7 @@ async def tell_requested(session: AsyncSession, event: Event, parts: Parts) -> N
     if found is None:
         return
     link, elder, family = found
-    rt = parts
-    text = rt.catalog.text(elder.locale, "sms.family_requested", requester=family.name, relation=link.relation)
+    text = parts.catalog.text(elder.locale, "sms.family_requested", requester=family.name, relation=link.relation)
     await _tell(session, parts, link, elder, text)
 
 

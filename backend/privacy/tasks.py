@@ -13,12 +13,11 @@ from backend.privacy import deletion, service
 
 @jobs.job_handler(deletion.ERASE)
 async def run_erase(session: AsyncSession, run: JobRun, parts: Parts) -> None:
-    rt = parts
     await deletion.erase(
         session,
         int(run.payload["person_id"]),
-        settings=rt.settings,
-        pseudonym=rt.catalog.text(None, "privacy.pseudonym"),  # records are the community's: its language
+        settings=parts.settings,
+        pseudonym=parts.catalog.text(None, "privacy.pseudonym"),  # records are the community's: its language
     )
 
 

@@ -29,16 +29,15 @@ def _when(booking: Booking, tz: ZoneInfo, locale: str, catalog: Catalog) -> str:
 async def _tell(
     session: AsyncSession, parts: Parts, people: set[int], booking: Booking, key: str, **params: str
 ) -> None:
-    rt = parts
-    catalog = service_catalog(rt.settings.content_dir)
+    catalog = service_catalog(parts.settings.content_dir)
     offering = catalog.offerings.get(booking.offering_code)
     provider = catalog.providers.get(booking.provider_code)
     for person in await community_repository.people_by_ids(session, sorted(people)):
-        text = rt.catalog.text(
+        text = parts.catalog.text(
             person.locale,
             f"services.{key}",
             service=offering.name(person.locale) if offering else booking.offering_code,
-            when=_when(booking, rt.settings.zone, person.locale, rt.catalog),
+            when=_when(booking, parts.settings.zone, person.locale, parts.catalog),
             provider=provider.name if provider else "",
             address=booking.address,
             **params,
@@ -47,7 +46,7 @@ async def _tell(
             session,
             parts,
             person,
-            title=rt.catalog.text(person.locale, "services.title"),
+            title=parts.catalog.text(person.locale, "services.title"),
             text=text,
             data={"kind": "service_booking", "bookingId": str(booking.id)},
         )
