@@ -198,18 +198,18 @@ async def sign_out(
     everywhere: bool,
 ) -> None:
     now = utcnow()
-    channel = live.session_channel(f"person:{actor.id}")
+    subject = f"person:{actor.id}"
     if everywhere:
         await repository.revoke_refresh(session, now, person_id=actor.id)
         actor.person.tokens_valid_after = now
         # Open sockets close too: a lost phone must stop receiving alarm notices at once.
-        live.after_commit(session, [(channel, {"kind": "signed_out", "before": now.isoformat()})])
+        live.sessions_end(session, subject, before=now)
         return
     if refresh_token:
         row = await repository.refresh_by_hash(session, tokens.hash_opaque(refresh_token))
         if row is not None and row.person_id == actor.id:
             await repository.revoke_refresh(session, now, family=row.family)
-            live.after_commit(session, [(channel, {"kind": "signed_out", "family": row.family})])
+            live.sessions_end(session, subject, family=row.family)
 
 
 async def set_voice_pin(session: AsyncSession, actor: Actor, *, pin: str) -> Person:

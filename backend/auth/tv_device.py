@@ -125,12 +125,11 @@ async def unpair(session: AsyncSession, actor: Actor, *, device_id: int) -> Devi
         raise NotFound()
     if not await _manages_household(session, actor, device.household_id):
         raise NotFound()
+    now = utcnow()
     device.household_id = None
     details = {k: v for k, v in (device.details or {}).items() if k != "paired_at"}
-    device.details = {**details, "unpaired_by": actor.id, "unpaired_at": utcnow().isoformat()}
-    live.after_commit(
-        session, [(live.session_channel(f"tv:{device.id}"), {"kind": "signed_out", "before": utcnow().isoformat()})]
-    )
+    device.details = {**details, "unpaired_by": actor.id, "unpaired_at": now.isoformat()}
+    live.sessions_end(session, f"tv:{device.id}", before=now)
     return device
 
 

@@ -24,7 +24,7 @@ from backend.db import utcnow
 from backend.gql.context import get_context
 from backend.gql.extensions import TrustedDocuments
 from backend.gql.schema import build_schema
-from backend.notify.live import session_channel
+from backend.notify.live import SESSIONS_ENDED, session_channel
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class SessionBoundSocket(BaseGraphQLTransportWSHandler[Any, None]):
     async def _close_on_sign_out(self, subject: str) -> None:
         async with aclosing(self.context.rt.live.subscribe(session_channel(subject))) as messages:
             async for message in messages:
-                if message.get("kind") == "signed_out" and _ends(message, self.context.claims):
+                if message.get("kind") == SESSIONS_ENDED and _ends(message, self.context.claims):
                     await self.websocket.close(code=CLOSE_SIGNED_OUT, reason="Signed out")
                     return
 

@@ -9,6 +9,7 @@ its own subscribers, so an event handled by a worker reaches a socket held by an
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import uuid
@@ -132,10 +133,26 @@ def person_channel(person_id: int) -> str:
     return f"person:{person_id}"
 
 
+SESSIONS_ENDED = "signed_out"
+
+
 def session_channel(subject: str) -> str:
     """Where a token's subject ("person:1", "tv:5") hears that its sessions ended: open
     sockets signed in with an ended session close."""
     return f"session:{subject}"
+
+
+def sessions_end(
+    session: AsyncSession, subject: str, *, before: dt.datetime | None = None, family: str | None = None
+) -> None:
+    """Once committed, tell `subject`'s open sockets their sessions ended: those of one refresh
+    chain (`family`), those signed in before `before`, or (neither given) all of them."""
+    message: dict[str, Any] = {"kind": SESSIONS_ENDED}
+    if family is not None:
+        message["family"] = family
+    elif before is not None:
+        message["before"] = before.isoformat()
+    after_commit(session, [(session_channel(subject), message)])
 
 
 def orders_channel(person_id: int) -> str:

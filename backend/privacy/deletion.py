@@ -59,11 +59,9 @@ async def delete_account(
         tvs = await auth_repository.devices_of_household(session, DeviceKind.TV, person.household_id)
         for tv in tvs:
             tv.household_id = None
-            live.after_commit(session, [(live.session_channel(f"tv:{tv.id}"), {"kind": "signed_out"})])
+            live.sessions_end(session, f"tv:{tv.id}")
     await family_service.end_all_links(session, actor, why="account_deleted")
-    live.after_commit(
-        session, [(live.session_channel(f"person:{person.id}"), {"kind": "signed_out", "before": now.isoformat()})]
-    )
+    live.sessions_end(session, f"person:{person.id}", before=now)
     # A short delay lets the family's "the link ended" notices go out with the name they know.
     due = now + dt.timedelta(seconds=settings.erasure_delay_s)
     await jobs.schedule(session, ERASE, due, {"person_id": person.id}, key=f"erase:person:{person.id}")
