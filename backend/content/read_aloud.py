@@ -72,14 +72,18 @@ class ReadAloud:
         return token.startswith(PERSONAL)
 
     def decode(self, token: str) -> tuple[str, str, int]:
-        if self.is_personal(token):
-            raw = token.removeprefix(PERSONAL)
-            try:
-                body = self._fernet.decrypt(raw + "=" * (-len(raw) % 4), ttl=self._ttl_s)
-            except (InvalidToken, ValueError) as exc:
-                raise ValueError("unknown or expired") from exc
-            data = json.loads(body)
-            return str(data["t"]), str(data["v"]), int(data["r"])
+        body = self._open_personal(token) if self.is_personal(token) else self._open_shared(token)
+        data = json.loads(body)
+        return str(data["t"]), str(data["v"]), int(data["r"])
+
+    def _open_personal(self, token: str) -> bytes:
+        raw = token.removeprefix(PERSONAL)
+        try:
+            return self._fernet.decrypt(raw + "=" * (-len(raw) % 4), ttl=self._ttl_s)
+        except (InvalidToken, ValueError) as exc:
+            raise ValueError("unknown or expired") from exc
+
+    def _open_shared(self, token: str) -> bytes:
         try:
             body_part, sig_part = token.split(".")
             body, sig = _unb64(body_part), _unb64(sig_part)
@@ -88,8 +92,7 @@ class ReadAloud:
         expected = hmac.new(self._key, body, hashlib.sha256).digest()[:16]
         if not hmac.compare_digest(sig, expected):
             raise ValueError("bad signature")
-        data = json.loads(body)
-        return str(data["t"]), str(data["v"]), int(data["r"])
+        return body
 
 
 def router(read_aloud: ReadAloud, synthesizer: Synthesizer) -> APIRouter:
