@@ -89,13 +89,11 @@ async def _is_staff_for(session: AsyncSession, actor: Actor, person_id: int) -> 
     return bool(actor.staff_community_ids & await community_repository.community_ids_of(session, person_id))
 
 
-async def _person_by_phone_or_new(session: AsyncSession, phone: str, name: str, locale: str) -> Person:
-    person = await community_repository.person_by_phone(session, phone)
-    if person is None:
-        # A family member far away gets an account with only what the invitation said.
-        person = Person(name=name, phone=phone, locale=locale)
-        session.add(person)
-        await session.flush()
+async def _new_person(session: AsyncSession, phone: str, name: str, locale: str) -> Person:
+    """A family member far away gets an account with only what the invitation said."""
+    person = Person(name=name, phone=phone, locale=locale)
+    session.add(person)
+    await session.flush()
     return person
 
 
@@ -130,7 +128,7 @@ async def invite(
         rules=rules,
         in_person=via == ConsentVia.STAFF_IN_PERSON,
     )
-    family = await _person_by_phone_or_new(session, normalized, name or relation, elder.locale)
+    family = existing or await _new_person(session, normalized, name or relation, elder.locale)
     if family.id == elder.id:
         raise CannotLinkSelf()
     if await repository.open_link_between(session, elder.id, family.id) is not None:
@@ -273,23 +271,24 @@ async def revoke(session: AsyncSession, actor: Actor, *, link_id: int, reason: s
         raise NotFound()
     if link.status not in repository.OPEN:
         raise InvitationClosed()
+    _end(session, link, actor, reason=(reason or "")[:200])
+    return link
+
+
+def _end(session: AsyncSession, link: FamilyLink, actor: Actor, *, reason: str) -> None:
+    """The link stops working at once; both people are told (family/tasks)."""
     link.status = LinkStatus.REVOKED
     link.ended_at, link.ended_by_id = utcnow(), actor.id
-    _record(session, link, actor, "revoked", reason=(reason or "")[:200])
+    _record(session, link, actor, "revoked", reason=reason)
     emit(session, "family.link_revoked", {"link_id": link.id, "by": actor.id})
-    return link
 
 
 async def end_all_links(session: AsyncSession, actor: Actor, *, why: str) -> int:
     """Every open link of `actor` ends (their account is being deleted): the other side is
     told the link ended, not why."""
     links = await repository.open_links_of(session, actor.id)
-    now = utcnow()
     for link in links:
-        link.status = LinkStatus.REVOKED
-        link.ended_at, link.ended_by_id = now, actor.id
-        _record(session, link, actor, "revoked", reason=why)
-        emit(session, "family.link_revoked", {"link_id": link.id, "by": actor.id})
+        _end(session, link, actor, reason=why)
     return len(links)
 
 
