@@ -228,7 +228,7 @@ class FamilyQuery:
     def family_relations(self, info: Info) -> list[FamilyRelation]:
         locale = info.context.locale
         return [
-            FamilyRelation(value=r["value"], label=r["value"] if locale == "zh-CN" else r.get(locale, r["value"]))
+            FamilyRelation(value=r["value"], label=r.get(locale, r["value"]))
             for r in info.context.rt.catalog.family_relations()
         ]
 
