@@ -1,9 +1,10 @@
 """The paths a message can take to a person, behind one interface.
 
 push (FCM) and sms are here, each built with its sender by the composition root
-(`build_paths`); the TV channel and the voice line add theirs there. A path says what happened: `sent` (handed over, awaiting the device's
-confirmation), `delivered` (handed over to something that cannot confirm, such as an SMS
-gateway), `failed` or `unavailable` (the person has no way in on this path).
+(`build_paths`); the TV channel and the voice line add theirs there. A path says what
+happened: `sent` (handed over, awaiting the device's confirmation), `delivered` (handed over
+to something that cannot confirm, such as an SMS gateway), `failed` or `unavailable` (the
+person has no way in on this path).
 """
 
 from __future__ import annotations

@@ -99,22 +99,14 @@ async def erase(session: AsyncSession, person_id: int, *, settings: Settings, ps
     # Kept records lose what identified or described the person.
     await session.execute(update(Alert).where(Alert.person_id == person_id).values(note=None, household_id=None))
     await session.execute(update(AlertEvent).where(AlertEvent.alert_id.in_(alerts)).values(detail={}))
-    for model in (Order, Booking):
+    await session.execute(update(Order).where(Order.beneficiary_id == person_id).values(address=""))
+    await session.execute(update(Booking).where(Booking.beneficiary_id == person_id).values(address="", note=""))
+    for placed in (Order, Booking):  # their own words when they cancelled, or cancelled for them
         await session.execute(
-            update(model)
-            .where(model.beneficiary_id == person_id)  # type: ignore[attr-defined]
-            .values(address="", **({"note": ""} if model is Booking else {}))
+            update(placed)
+            .where(or_(placed.beneficiary_id == person_id, placed.placed_by_id == person_id))
+            .values(cancel_reason=None)
         )
-    await session.execute(
-        update(Booking)
-        .where(or_(Booking.beneficiary_id == person_id, Booking.placed_by_id == person_id))
-        .values(cancel_reason=None)
-    )
-    await session.execute(
-        update(Order)
-        .where(or_(Order.beneficiary_id == person_id, Order.placed_by_id == person_id))
-        .values(cancel_reason=None)
-    )
     person.name = pseudonym
     person.phone = pseudonymous_phone(person_id)
     person.birth_date = None
