@@ -29,3 +29,7 @@ class Loaders:
         self.person: DataLoader[int, Person | None] = _by_id(session, community_repository.people_by_ids)
         self.community: DataLoader[int, Community | None] = _by_id(session, community_repository.communities_by_ids)
         self.household: DataLoader[int, Household | None] = _by_id(session, community_repository.households_by_ids)
+
+    async def names_of(self, person_ids: list[int]) -> list[str | None]:
+        """The names of these people, in order (None for someone gone): who read a log's entry."""
+        return [p.name if p else None for p in await self.person.load_many(person_ids)]

@@ -89,10 +89,10 @@ class ProfileQuery:
         entries: list[HealthAccess] = list(
             await profile.access_log(ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId"))
         )
-        readers = await ctx.loaders.person.load_many([e.reader_id for e in entries])
+        names = await ctx.loaders.names_of([e.reader_id for e in entries])
         return [
-            HealthAccessEntry(at=e.at, reader_name=r.name if r else None, purpose=e.purpose)
-            for e, r in zip(entries, readers, strict=True)
+            HealthAccessEntry(at=e.at, reader_name=name, purpose=e.purpose)
+            for e, name in zip(entries, names, strict=True)
         ]
 
 

@@ -75,10 +75,10 @@ class PrivacyQuery:
             ctx.session, ctx.require_actor(), optional_id(person_id, "personId"), Scope.MANAGE_SETTINGS
         )
         entries = await service.access_log(ctx.session, subject.id)
-        readers = await ctx.loaders.person.load_many([e.reader_id for e in entries])
+        names = await ctx.loaders.names_of([e.reader_id for e in entries])
         return [
-            DataRead(at=e.at, reader_name=r.name if r else None, what=e.what, purpose=e.purpose)
-            for e, r in zip(entries, readers, strict=True)
+            DataRead(at=e.at, reader_name=name, what=e.what, purpose=e.purpose)
+            for e, name in zip(entries, names, strict=True)
         ]
 
 
