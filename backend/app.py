@@ -9,15 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-import backend.handlers  # noqa: F401  (registers every event consumer and job handler)
-from backend.auth import tv_device
+from backend.api.router import graphql_router
 from backend.config import Settings, get_settings
 from backend.console import page as console_page
 from backend.content import read_aloud
-from backend.emergency import sos_webhook
 from backend.emergency.fast_press import FastPress
 from backend.gateways.sms import DevOutboxSms
-from backend.gql.router import graphql_router
 from backend.http_limits import BodySizeLimit
 from backend.migrations.runner import ensure_migrated
 from backend.observability import (
@@ -28,9 +25,8 @@ from backend.observability import (
     quiet_value_loggers,
 )
 from backend.phones import normalize_phone
-from backend.privacy import gql as privacy_gql
+from backend.registry import DOMAINS
 from backend.runtime import Runtime
-from backend.wallet import points_webhook
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -62,11 +58,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     app.include_router(graphql_router(settings), prefix="/graphql")
     app.include_router(read_aloud.router(rt.read_aloud, rt.synthesizer))
-    app.include_router(tv_device.router(rt.factory, settings, rt.tokens))
-    app.include_router(sos_webhook.router(rt))
-    app.include_router(points_webhook.router(rt))
     app.include_router(console_page.router(rt.catalog, settings.operations_dir))
-    app.include_router(privacy_gql.router(rt.factory, rt.tokens))
+    for domain in DOMAINS:
+        if domain.routes is not None:
+            app.include_router(domain.routes(rt))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -9,12 +9,12 @@ import signal
 import sys
 from pathlib import Path
 
-import backend.handlers  # noqa: F401  (a worker runs every consumer and job handler)
+import backend.registry  # noqa: F401  (every domain: tables, event consumers, job handlers)
+from backend.api.schema import schema_sdl
 from backend.community.demo import load_demo
 from backend.config import REPO_ROOT, get_settings
 from backend.content.catalog import catalog_for
 from backend.db import create_engine, session_factory, transaction
-from backend.gql.schema import schema_sdl
 from backend.migrations.runner import ensure_migrated, upgrade
 from backend.observability import configure_logging
 from backend.runtime import Runtime

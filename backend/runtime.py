@@ -34,7 +34,7 @@ from backend.gateways.push import FcmChannel
 from backend.gateways.sms import DevOutboxSms, NoSmsGateway, SmsSender
 from backend.notify.live import LiveFanout
 from backend.notify.paths import Path, build_paths
-from voice.tts import Synthesizer
+from speech.tts import Synthesizer
 
 log = logging.getLogger(__name__)
 JOBS_WAKE = "jobs:wake"  # live channel: a job was scheduled, workers look now

@@ -27,7 +27,7 @@ import uvicorn
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-import backend.handlers  # noqa: F401  (event consumers, job handlers)
+import backend.registry  # noqa: F401  (every domain: tables, event consumers, job handlers)
 from backend.config import REPO_ROOT, Env, Settings
 from backend.db import Base, create_engine, session_factory, transaction
 

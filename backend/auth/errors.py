@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import strawberry
+
 from backend.errors import DomainError
+from backend.gql.errors import UserError
 
 
 class InvalidPhone(DomainError):
@@ -49,3 +52,74 @@ class TvPairedElsewhere(DomainError):
 
 class SmsNotSent(DomainError):
     code = "SMS_UNAVAILABLE"
+
+
+# What each looks like in a GraphQL result union (a UserError, message in the asker's words).
+
+
+@strawberry.type
+class InvalidPhoneError(UserError):
+    pass
+
+
+@strawberry.type
+class InvalidCodeError(UserError):
+    remaining_attempts: int
+
+    @staticmethod
+    def fields_of(e: DomainError) -> dict[str, object]:
+        return {"remaining_attempts": e.params["remaining"]}
+
+
+@strawberry.type
+class CodeExpiredError(UserError):
+    pass
+
+
+@strawberry.type
+class TooManyAttemptsError(UserError):
+    pass
+
+
+@strawberry.type
+class InvalidRefreshTokenError(UserError):
+    pass
+
+
+@strawberry.type
+class InvalidDeviceCodeError(UserError):
+    pass
+
+
+@strawberry.type
+class InvalidPinError(UserError):
+    pass
+
+
+@strawberry.type
+class NoHouseholdError(UserError):
+    pass
+
+
+@strawberry.type
+class TvPairedElsewhereError(UserError):
+    pass
+
+
+@strawberry.type
+class SmsUnavailableError(UserError):
+    pass
+
+
+GRAPHQL_ERRORS: dict[type[DomainError], type] = {
+    InvalidPhone: InvalidPhoneError,
+    InvalidCode: InvalidCodeError,
+    CodeExpired: CodeExpiredError,
+    TooManyAttempts: TooManyAttemptsError,
+    InvalidRefreshToken: InvalidRefreshTokenError,
+    InvalidDeviceCode: InvalidDeviceCodeError,
+    InvalidPin: InvalidPinError,
+    NoHousehold: NoHouseholdError,
+    TvPairedElsewhere: TvPairedElsewhereError,
+    SmsNotSent: SmsUnavailableError,
+}

@@ -8,24 +8,22 @@ import strawberry
 from strawberry.types import Info
 
 from backend.auth import service, tv_device
-from backend.community.gql import Me, me_from
-from backend.community.models import Device
-from backend.gql.base import mutation, optional_id, parse_id
-from backend.gql.errors import (
+from backend.auth.errors import (
     CodeExpiredError,
     InvalidCodeError,
     InvalidDeviceCodeError,
-    InvalidInputError,
     InvalidPhoneError,
     InvalidPinError,
     InvalidRefreshTokenError,
     NoHouseholdError,
-    NotFoundError,
-    RateLimitedError,
     SmsUnavailableError,
     TooManyAttemptsError,
     TvPairedElsewhereError,
 )
+from backend.community.gql import Me, me_from
+from backend.community.models import Device
+from backend.gql.base import mutation, optional_id, parse_id
+from backend.gql.errors import InvalidInputError, NotFoundError, RateLimitedError
 from backend.gql.permissions import IsAuthenticated
 from backend.phones import mask_phone
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.access.subject import Actor
 from backend.auth import repository
-from backend.auth.actor import Actor
 from backend.auth.errors import (
     CodeExpired,
     InvalidCode,

@@ -23,17 +23,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.access import rules
+from backend.access.subject import Actor
 from backend.auth import repository
-from backend.auth.actor import Actor
 from backend.auth.errors import InvalidDeviceCode, NoHousehold, TvPairedElsewhere
 from backend.auth.models import GrantStatus, TvDeviceGrant
 from backend.auth.tokens import Tokens
-from backend.community import repository as community_repository
-from backend.community.models import Device, DeviceKind, Household, Person
+from backend.community.models import Device, DeviceKind
 from backend.config import Settings
 from backend.db import transaction, utcnow
 from backend.errors import InvalidInput, NotFound
-from backend.family import service as family_service
 from backend.family.models import Scope
 from backend.notify import live
 
@@ -84,11 +83,8 @@ async def approve(session: AsyncSession, actor: Actor, *, user_code: str, elder_
         household_id = actor.person.household_id
     else:
         # A family member sets up the TV in their parent's home.
-        await family_service.require_scope(session, actor, elder_id=elder_id, scope=Scope.MANAGE_SETTINGS)
-        elder = await session.get(Person, elder_id)
-        if elder is None:
-            raise NotFound()
-        household_id = elder.household_id
+        elder = await rules.acting_for(session, actor, elder_id, Scope.MANAGE_SETTINGS, staff_may=False)
+        household_id = elder.person.household_id
     if household_id is None:
         raise NoHousehold()
     device = await repository.device(session, DeviceKind.TV, grant.serial)
@@ -113,7 +109,9 @@ async def approve(session: AsyncSession, actor: Actor, *, user_code: str, elder_
 
 async def tv_devices(session: AsyncSession, actor: Actor, *, person_id: int | None) -> list[Device]:
     """The boxes paired with the home of `person_id` (me, an elder I manage, a resident I serve)."""
-    household = await _household_managed_by(session, actor, person_id)
+    household = await rules.home_managed_by(session, actor, person_id)
+    if household is None:
+        raise NoHousehold()
     return list(await repository.devices_of_household(session, DeviceKind.TV, household.id))
 
 
@@ -123,7 +121,7 @@ async def unpair(session: AsyncSession, actor: Actor, *, device_id: int) -> Devi
     device = await session.get(Device, device_id)
     if device is None or device.kind != DeviceKind.TV or device.household_id is None:
         raise NotFound()
-    if not await _manages_household(session, actor, device.household_id):
+    if not await rules.manages_home(session, actor, device.household_id):
         raise NotFound()
     now = utcnow()
     device.household_id = None
@@ -131,34 +129,6 @@ async def unpair(session: AsyncSession, actor: Actor, *, device_id: int) -> Devi
     device.details = {**details, "unpaired_by": actor.id, "unpaired_at": now.isoformat()}
     live.sessions_end(session, f"tv:{device.id}", before=now)
     return device
-
-
-async def _household_managed_by(session: AsyncSession, actor: Actor, person_id: int | None) -> Household:
-    if person_id is None or person_id == actor.id:
-        household_id = actor.person.household_id
-    else:
-        person = await session.get(Person, person_id)
-        if person is None:
-            raise NotFound()
-        staff = actor.staff_community_ids & await community_repository.community_ids_of(session, person.id)
-        if not staff:
-            await family_service.require_scope(session, actor, elder_id=person.id, scope=Scope.MANAGE_SETTINGS)
-        household_id = person.household_id
-    household = await session.get(Household, household_id) if household_id is not None else None
-    if household is None:
-        raise NoHousehold()
-    return household
-
-
-async def _manages_household(session: AsyncSession, actor: Actor, household_id: int) -> bool:
-    if actor.person.household_id == household_id:
-        return True
-    household = await session.get(Household, household_id)
-    if household is None:
-        return False
-    return actor.is_staff_of(household.community_id) or await family_service.manages_someone_in(
-        session, actor, household_id
-    )
 
 
 def _oauth_error(error: str, status: int = 400) -> JSONResponse:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import strawberry
+
 from backend.errors import DomainError, Words
+from backend.gql.errors import UserError
 
 
 class OutOfStock(DomainError):
@@ -34,3 +37,43 @@ class MerchantClosed(DomainError):
 
     def __init__(self, merchant: str, opens: str, closes: str) -> None:
         super().__init__(merchant=merchant, opens=opens, closes=closes)
+
+
+# What each looks like in a GraphQL result union (a UserError, message in the asker's words).
+
+
+@strawberry.type
+class OutOfStockError(UserError):
+    left: int
+
+    @staticmethod
+    def fields_of(e: DomainError) -> dict[str, object]:
+        return {"left": e.params["left"]}
+
+
+@strawberry.type
+class OrderingClosedError(UserError):
+    pass
+
+
+@strawberry.type
+class OrderClosedError(UserError):
+    pass
+
+
+@strawberry.type
+class MerchantClosedError(UserError):
+    opens: str = strawberry.field(description='Local time: "08:00".')
+    closes: str
+
+    @staticmethod
+    def fields_of(e: DomainError) -> dict[str, object]:
+        return {"opens": e.params["opens"], "closes": e.params["closes"]}
+
+
+GRAPHQL_ERRORS: dict[type[DomainError], type] = {
+    OutOfStock: OutOfStockError,
+    OrderingClosed: OrderingClosedError,
+    OrderClosed: OrderClosedError,
+    MerchantClosed: MerchantClosedError,
+}

@@ -9,29 +9,21 @@ from typing import Annotated, cast
 import strawberry
 from strawberry.types import Info
 
+from backend.access.rules import acting_for
 from backend.commerce import service
 from backend.commerce.catalog import commerce_catalog
+from backend.commerce.errors import MerchantClosedError, OrderClosedError, OrderingClosedError, OutOfStockError
 from backend.commerce.models import Fulfilment, Order, OrderItem, OrderStatus, PayWith
-from backend.community.service import managed_person
 from backend.errors import DomainError, NotFound
 from backend.family.models import Scope
 from backend.gql.base import mutation, optional_id, parse_id
-from backend.gql.errors import (
-    InsufficientFundsError,
-    InvalidInputError,
-    MerchantClosedError,
-    NotEnoughPointsError,
-    NotFoundError,
-    OrderClosedError,
-    OrderingClosedError,
-    OutOfStockError,
-    SpendingLimitReachedError,
-)
+from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.live import refused, rows_as_they_change
 from backend.gql.permissions import IsAuthenticated
 from backend.notify.live import orders_channel
 from backend.services.gql import BookingView
 from backend.services.models import Booking
+from backend.wallet.errors import InsufficientFundsError, NotEnoughPointsError, SpendingLimitReachedError
 from backend.wallet.payments import PayFrom
 
 CommerceOrderStatus = strawberry.enum(OrderStatus, name="CommerceOrderStatus")
@@ -304,14 +296,14 @@ class CommerceSubscription:
         actor = ctx.require_actor()
         wanted = optional_id(person_id, "personId")
         try:
-            person = await managed_person(ctx.session, actor, wanted, Scope.ORDER_FOR)
+            person = (await acting_for(ctx.session, actor, wanted, Scope.ORDER_FOR)).person
         except DomainError as error:
             raise refused(ctx, error) from error
         await ctx.commit_and_close()
 
         async def load(message: dict[str, object]) -> OrderView | BookingView | None:
             try:  # asked again each time: a revoked link ends what the family sees at once
-                await managed_person(ctx.session, actor, wanted, Scope.ORDER_FOR)
+                await acting_for(ctx.session, actor, wanted, Scope.ORDER_FOR)
             except NotFound:
                 return None
             if "order_id" in message:

@@ -13,12 +13,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import idempotency
-from backend.auth.actor import Actor
+from backend.access.rules import acting_for
+from backend.access.subject import Actor
 from backend.commerce.catalog import CommerceCatalog, Merchant, Product, commerce_catalog
 from backend.commerce.errors import MerchantClosed, OrderClosed, OrderingClosed, OutOfStock
 from backend.commerce.models import Fulfilment, Order, OrderEvent, OrderItem, OrderStatus, PayWith, Stock
 from backend.community.models import Household, Person
-from backend.community.service import home_of, managed_person
+from backend.community.service import home_of
 from backend.config import Settings
 from backend.db import is_postgres, utcnow
 from backend.errors import InvalidInput, NotFound
@@ -51,7 +52,7 @@ def _today(settings: Settings) -> tuple[dt.datetime, dt.date]:
 
 async def today_menu(session: AsyncSession, settings: Settings, actor: Actor, person_id: int | None) -> list[MenuMeal]:
     """Today's lunch and dinner at the canteens serving the person's community."""
-    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    person = (await acting_for(session, actor, person_id, Scope.ORDER_FOR)).person
     _, community = await home_of(session, person)
     catalog = commerce_catalog(settings.content_dir)
     now, today = _today(settings)
@@ -77,7 +78,7 @@ class Shop:
 
 async def shops(session: AsyncSession, settings: Settings, actor: Actor, person_id: int | None) -> list[Shop]:
     """The merchants serving the person's community, whether they are open now, and their goods."""
-    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    person = (await acting_for(session, actor, person_id, Scope.ORDER_FOR)).person
     _, community = await home_of(session, person)
     catalog = commerce_catalog(settings.content_dir)
     now, _ = _today(settings)
@@ -130,7 +131,8 @@ async def place(
     in_points = pay_with == PayWith.POINTS
     if in_points and any(p.points_price is None for p, _ in wanted):
         raise InvalidInput("payWith", field="payWith")
-    beneficiary = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    grant = await acting_for(session, actor, person_id, Scope.ORDER_FOR)
+    beneficiary = grant.person
     household, community = await home_of(session, beneficiary)
     if community.code not in merchant.communities:
         raise NotFound()
@@ -139,8 +141,8 @@ async def place(
     now, today = _today(settings)
     if not merchant.open_at(now.time()):
         raise MerchantClosed(merchant.name, f"{merchant.opens:%H:%M}", f"{merchant.closes:%H:%M}")
-    placed = payments.placed_as(actor, beneficiary, household.community_id)
-    who_pays = await payments.payer(session, actor, beneficiary, placed, PayFrom.BENEFICIARY if in_points else pay_from)
+    placed = grant.placed_as.value
+    who_pays = payments.payer(grant, PayFrom.BENEFICIARY if in_points else pay_from)
     days: dict[str, str] = {}
     for product, quantity in sorted(wanted, key=lambda pq: pq[0].code):  # one lock order: no deadlocks
         day = GOODS_DAY
@@ -342,7 +344,7 @@ async def items_of(session: AsyncSession, order_id: int) -> list[OrderItem]:
 async def orders_of(
     session: AsyncSession, actor: Actor, *, person_id: int | None
 ) -> list[tuple[Order, list[OrderItem]]]:
-    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    person = (await acting_for(session, actor, person_id, Scope.ORDER_FOR)).person
     query = select(Order).where(Order.beneficiary_id == person.id).order_by(Order.id.desc()).limit(20)
     return await _with_items(session, (await session.execute(query)).scalars().all())
 

@@ -9,14 +9,13 @@ import strawberry
 from strawberry.types import Info
 
 from backend import clock
-from backend.auth.actor import load_memberships
-from backend.community import service
+from backend.access.subject import load_memberships
+from backend.community import screens, service
+from backend.community.errors import CardInUseError
 from backend.community.models import Community, Household, Person, Role
-from backend.content.catalog import localized
-from backend.errors import Forbidden, NotFound
 from backend.family.gql import FamilyLinkView, links_connection
 from backend.gql.base import SpokenText, mutation, optional_id, parse_id
-from backend.gql.errors import CardInUseError, InvalidInputError, NotFoundError
+from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.pagination import Connection, connection, decode_cursor, page_size
 from backend.gql.permissions import IsStaff
 
@@ -172,6 +171,26 @@ class HomeScreen:
     font_scale: float
     read_aloud: bool
 
+    @classmethod
+    def of(cls, home: screens.Home) -> HomeScreen:
+        return cls(
+            community=community_view(home.community),
+            greeting=SpokenText(text=home.greeting.text, read_aloud_url=home.greeting.read_aloud_url),
+            buttons=[
+                HomeButton(
+                    key=b.key,
+                    label=b.label,
+                    plain_text=b.plain_text,
+                    icon=b.icon,
+                    action=b.action,
+                    read_aloud_url=b.read_aloud_url,
+                )
+                for b in home.buttons
+            ],
+            font_scale=home.font_scale,
+            read_aloud=home.read_aloud,
+        )
+
 
 @strawberry.type
 class CommunityQuery:
@@ -183,52 +202,16 @@ class CommunityQuery:
     @strawberry.field(description="The elder-mode home screen for my community (or for this TV's home).")
     async def home(self, info: Info, community_id: strawberry.ID | None = None) -> HomeScreen:
         ctx = info.context
-        rt = ctx.rt
-        name, font_scale, read_aloud, slow = "", 1.5, True, True
-        if ctx.tv is not None and ctx.actor is None:
-            household = await ctx.loaders.household.load(ctx.tv.device.household_id)
-            cid = household.community_id
-        else:
-            actor = ctx.require_actor()
-            if community_id is not None:
-                cid = parse_id(community_id, "communityId")
-                if cid not in actor.community_ids:
-                    raise Forbidden()
-            else:
-                cid = service.home_community_id(actor)
-                if cid is None:
-                    raise NotFound()
-            p = actor.person
-            name, font_scale, read_aloud, slow = p.name, p.font_scale, p.read_aloud, p.slow_speech
-        community = await ctx.loaders.community.load(cid)
-        if community is None:
-            raise NotFound()
-        locale = ctx.locale
-
-        def spoken(text: str, *, shared: bool) -> str:
-            return rt.read_aloud.url(text, locale=locale, slow=slow, shared=shared)
-
-        greeting = rt.catalog.text(locale, "home.greeting", name=name).lstrip("，, ")
-        greeting_plain = rt.catalog.text(locale, "home.greeting_plain", name=name).lstrip("，, ")
-        buttons = []
-        for spec in rt.catalog.home_buttons(community.code):
-            label, plain = localized(spec.label, locale), localized(spec.plain, locale)
-            buttons.append(
-                HomeButton(
-                    key=spec.key,
-                    label=label,
-                    plain_text=plain,
-                    icon=spec.icon,
-                    action=spec.action,
-                    read_aloud_url=spoken(f"{label}。{plain}", shared=True),
-                )
+        cid = parse_id(community_id, "communityId") if community_id is not None else None
+        return HomeScreen.of(
+            await screens.home(
+                ctx.session,
+                ctx.require_subject(),
+                cid,
+                catalog=ctx.rt.catalog,
+                read_aloud=ctx.rt.read_aloud,
+                locale=ctx.locale,
             )
-        return HomeScreen(
-            community=community_view(community),
-            greeting=SpokenText(text=greeting, read_aloud_url=spoken(greeting_plain, shared=False)),
-            buttons=buttons,
-            font_scale=font_scale,
-            read_aloud=read_aloud,
         )
 
     @strawberry.field(description="A person I may see (myself, my family, residents I serve).")

@@ -1,4 +1,4 @@
-"""Who may see whom, and the person's own settings."""
+"""People of a community: who they are, their own settings, the residents staff serve."""
 
 from __future__ import annotations
 
@@ -9,52 +9,25 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import clock
-from backend.auth.actor import Actor
+from backend.access import rules
+from backend.access.subject import Actor
 from backend.community import repository
 from backend.community.errors import CardInUse
-from backend.community.models import ELDER_AGE, Community, Household, Person, Role, card_digits
+from backend.community.models import ELDER_AGE, Community, Household, Person, card_digits
 from backend.content.catalog import SUPPORTED_LOCALES
-from backend.errors import Forbidden, InvalidInput, NotFound
-from backend.family import repository as family_repository
-from backend.family.models import Scope
-from backend.family.service import require_scope
+from backend.errors import InvalidInput, NotFound
 
 FONT_SCALES = (1.0, 1.3, 1.5, 2.0)
 MIN_CARD, MAX_CARD = 8, 32  # digits on a community card
 
 
-async def can_view(session: AsyncSession, actor: Actor, person_id: int) -> bool:
-    """Self, staff of one of the person's communities, or family through an active link."""
-    if person_id == actor.id:
-        return True
-    if actor.is_staff and actor.staff_community_ids & await repository.community_ids_of(session, person_id):
-        return True
-    for elder_id, family_id in ((person_id, actor.id), (actor.id, person_id)):
-        if await family_repository.active_link(session, elder_id=elder_id, family_id=family_id) is not None:
-            return True
-    return False
-
-
 async def get_person(session: AsyncSession, actor: Actor, person_id: int) -> Person:
-    if not await can_view(session, actor, person_id):
+    if not await rules.may_see(session, actor, person_id):
         raise NotFound()  # the same answer whether it exists or not
     person = await session.get(Person, person_id)
     if person is None:
         raise NotFound()
     return person
-
-
-def home_community_id(actor: Actor) -> int | None:
-    """The community a person lives in (else the first they serve or belong to)."""
-    residences = [cid for cid, role in actor.memberships if role == Role.RESIDENT]
-    if residences:
-        return residences[0]
-    return min(actor.community_ids) if actor.community_ids else None
-
-
-def require_staff_of(actor: Actor, community_id: int) -> None:
-    if not actor.is_staff_of(community_id):
-        raise Forbidden()
 
 
 async def residents(
@@ -67,7 +40,7 @@ async def residents(
     elders_only: bool,
     tz: ZoneInfo,
 ) -> Sequence[Person]:
-    require_staff_of(actor, community_id)
+    rules.require_staff_of(actor, community_id)
     born_before = None
     if elders_only:
         today = clock.today(tz)
@@ -75,22 +48,6 @@ async def residents(
     return await repository.residents_page(
         session, community_id, after_id=after_id, limit=limit, elders_born_before=born_before
     )
-
-
-async def managed_person(
-    session: AsyncSession, actor: Actor, person_id: int | None, scope: Scope = Scope.MANAGE_SETTINGS
-) -> Person:
-    """Whom `actor` may act for: themselves, a resident of a community they serve, or an
-    elder who gave them `scope` (their settings: manage_settings; their wallet: order_for)."""
-    if person_id is None or person_id == actor.id:
-        return actor.person
-    found = await session.get(Person, person_id)
-    if found is None:
-        raise NotFound()
-    staff = actor.is_staff and actor.staff_community_ids & await repository.community_ids_of(session, found.id)
-    if not staff:
-        await require_scope(session, actor, elder_id=found.id, scope=scope)
-    return found
 
 
 async def update_accessibility(
@@ -104,7 +61,7 @@ async def update_accessibility(
     locale: str | None,
 ) -> Person:
     """The person, or a family member with manage_settings, or staff, set how screens look and sound."""
-    target = await managed_person(session, actor, person_id)
+    target = (await rules.acting_for(session, actor, person_id)).person
     # Check everything before changing anything: bad input changes nothing.
     if font_scale is not None and font_scale not in FONT_SCALES:
         raise InvalidInput(f"fontScale: {'/'.join(str(s) for s in FONT_SCALES)}", field="fontScale")
@@ -126,7 +83,7 @@ async def flag_elder(session: AsyncSession, actor: Actor, *, person_id: int, eld
     person = await session.get(Person, person_id)
     if person is None:
         raise NotFound()
-    if not actor.staff_community_ids & await repository.community_ids_of(session, person_id):
+    if not await rules.is_staff_for(session, actor, person_id):
         raise NotFound()
     person.elder_flag = elder
     return person
@@ -135,7 +92,7 @@ async def flag_elder(session: AsyncSession, actor: Actor, *, person_id: int, eld
 async def set_community_card(session: AsyncSession, actor: Actor, *, person_id: int, number: str | None) -> Person:
     """Staff record the card issued to a resident (or take it away when it is lost)."""
     person = await session.get(Person, person_id)
-    if person is None or not actor.staff_community_ids & await repository.community_ids_of(session, person_id):
+    if person is None or not await rules.is_staff_for(session, actor, person_id):
         raise NotFound()
     digits = card_digits(number) if number else None
     if digits is not None and not MIN_CARD <= len(digits) <= MAX_CARD:

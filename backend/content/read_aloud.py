@@ -24,7 +24,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 
 from backend.config import Settings
-from voice.tts import Synthesizer, TtsError, clean_text, voice_for
+from speech.tts import Synthesizer, TtsError, clean_text, voice_for
 
 PATH = "/read-aloud"
 PERSONAL = "p-"  # prefix of a personal (encrypted) token

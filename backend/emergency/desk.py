@@ -22,9 +22,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from backend.auth.actor import Actor, load_people
+from backend.access.rules import home_community_id
+from backend.access.subject import Actor, load_people
 from backend.auth.tokens import AccessClaims
-from backend.community.service import home_community_id
 from backend.config import Settings
 from backend.db import create_engine, session_factory, transaction
 from backend.emergency import service

@@ -10,15 +10,17 @@ import strawberry
 from strawberry.types import Info
 
 from backend import clock
-from backend.community import service as community_service
+from backend.access import rules
+from backend.access.subject import Door
 from backend.community.models import Household, Person
 from backend.emergency import repository, service
+from backend.emergency.errors import AlertClosedError
 from backend.emergency.models import Alert, AlertSource, AlertStatus, Outcome
 from backend.emergency.policy import Policy, ResponderGroup
 from backend.emergency.tasks import community_channel
 from backend.errors import NotFound
 from backend.gql.base import SpokenText, mutation, parse_id
-from backend.gql.errors import AlertClosedError, InvalidInputError, NotFoundError
+from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.live import rows_as_they_change
 from backend.gql.permissions import IsAuthenticated, IsStaff, SignedInOrTv
 from backend.health import service as profile
@@ -264,28 +266,20 @@ class EmergencyMutation:
         pressed_on: Annotated[EmergencySource, strawberry.argument(name="source")] = AlertSource.APP,  # type: ignore[valid-type]
     ) -> TriggerEmergencyPayload:
         ctx = info.context
-        if ctx.tv is not None and ctx.actor is None:
-            # The red key on a paired set-top box: the alarm is the household's elder's.
-            person, community_id = await service.tv_household_elder(ctx.session, ctx.tv.device, ctx.rt.settings.zone)
-            source, slow = AlertSource.TV, True
-        else:
-            actor = ctx.require_actor()
-            found = community_service.home_community_id(actor)
-            if found is None:
-                raise NotFound()
-            person, community_id, source, slow = actor.person, found, pressed_on, actor.person.slow_speech
+        raiser = await rules.alarm_raised_by(ctx.session, ctx.require_subject(), clock.today(ctx.rt.settings.zone))
+        source = {Door.APP: pressed_on, Door.TV: AlertSource.TV, Door.PHONE: AlertSource.VOICE}[raiser.door]
         # Hand the request's connection back before waiting: a thousand presses at once must
         # not hold the pool while the desk needs a connection to store them.
         await ctx.close()
         alert, new = await ctx.rt.alarm_desk.press(
-            service.Press(person.id, person.household_id, community_id, source, idempotency_key)
+            service.Press(raiser.person.id, raiser.person.household_id, raiser.community_id, source, idempotency_key)
         )
         text = ctx.rt.catalog.text(ctx.locale, "emergency.raised_reply" if new else "emergency.again_reply")
         return EmergencyRaised(
             emergency=EmergencyView(alert=alert),
             new=new,
             reply=SpokenText(
-                text=text, read_aloud_url=ctx.rt.read_aloud.url(text, locale=ctx.locale, slow=slow, shared=True)
+                text=text, read_aloud_url=ctx.rt.read_aloud.url(text, locale=ctx.locale, slow=raiser.slow, shared=True)
             ),
         )
 

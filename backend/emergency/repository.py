@@ -112,7 +112,3 @@ async def families_receiving_alerts(session: AsyncSession, elder_ids: Collection
         if Scope.RECEIVE_ALERTS.value in scopes:
             found.setdefault(elder_id, []).append(family_id)
     return found
-
-
-async def people_of_household(session: AsyncSession, household_id: int) -> Sequence[Person]:
-    return (await session.execute(select(Person).where(Person.household_id == household_id))).scalars().all()

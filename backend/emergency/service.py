@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import clock, jobs
-from backend.auth.actor import Actor
+from backend import jobs
+from backend.access.subject import Actor
 from backend.community import repository as community_repository
-from backend.community.models import Community, Device, Household, Person, Role
+from backend.community.models import Community, Person, Role
 from backend.config import Settings
 from backend.db import utcnow
 from backend.emergency import repository
@@ -377,16 +376,3 @@ async def visible_alert(session: AsyncSession, actor: Actor, alert_id: int) -> A
     if alert is None or (alert.person_id != actor.id and not await can_respond(session, actor, alert)):
         raise NotFound()
     return alert
-
-
-async def tv_household_elder(session: AsyncSession, device: Device, tz: ZoneInfo) -> tuple[Person, int]:
-    """Who a TV's red key speaks for: the eldest elder of the household it is paired with."""
-    if device.household_id is None:
-        raise NotFound()
-    household = await session.get(Household, device.household_id)
-    people = await repository.people_of_household(session, device.household_id)
-    today = clock.today(tz)
-    elders = sorted((p for p in people if p.is_elder(today)), key=lambda p: p.birth_date or dt.date.max)
-    if household is None or not (elders or people):
-        raise NotFound()
-    return (elders or list(people))[0], household.community_id

@@ -10,22 +10,20 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from backend.auth.errors import InvalidPhoneError
 from backend.community.models import Person
 from backend.family import repository, service
+from backend.family.errors import (
+    AlreadyLinkedError,
+    CannotLinkSelfError,
+    InvalidScopesError,
+    InvitationClosedError,
+    NotYourTurnError,
+)
 from backend.family.models import FamilyLink, LinkStatus, Scope
 from backend.gql.base import mutation, optional_id, parse_id
 from backend.gql.context import Context
-from backend.gql.errors import (
-    AlreadyLinkedError,
-    CannotLinkSelfError,
-    InvalidInputError,
-    InvalidPhoneError,
-    InvalidScopesError,
-    InvitationClosedError,
-    NotFoundError,
-    NotYourTurnError,
-    RateLimitedError,
-)
+from backend.gql.errors import InvalidInputError, NotFoundError, RateLimitedError
 from backend.gql.live import rows_as_they_change
 from backend.gql.pagination import Connection, connection, decode_cursor, page_size
 from backend.gql.permissions import IsAuthenticated, IsStaff

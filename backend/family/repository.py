@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.community.models import Person
 from backend.family.models import FamilyLink, FamilyLinkEvent, LinkStatus
 
 OPEN = (LinkStatus.PENDING, LinkStatus.ACTIVE)
@@ -51,18 +50,6 @@ async def open_links_of(session: AsyncSession, person_id: int) -> Sequence[Famil
     )
 
 
-async def active_link(session: AsyncSession, *, elder_id: int, family_id: int) -> FamilyLink | None:
-    return (
-        await session.execute(
-            select(FamilyLink).where(
-                FamilyLink.elder_id == elder_id,
-                FamilyLink.family_id == family_id,
-                FamilyLink.status == LinkStatus.ACTIVE,
-            )
-        )
-    ).scalar_one_or_none()
-
-
 async def links_started_since(
     session: AsyncSession, since: dt.datetime, *, by: int | None = None, towards: int | None = None
 ) -> list[dt.datetime]:
@@ -77,27 +64,6 @@ async def links_started_since(
             or_(FamilyLink.family_id == towards, FamilyLink.elder_id == towards),
         )
     return list((await session.execute(query.order_by(FamilyLink.created_at))).scalars())
-
-
-async def active_links_into_household(
-    session: AsyncSession, *, family_id: int, household_id: int
-) -> Sequence[FamilyLink]:
-    """`family_id`'s active links to elders who live in `household_id`."""
-    return (
-        (
-            await session.execute(
-                select(FamilyLink)
-                .join(Person, Person.id == FamilyLink.elder_id)
-                .where(
-                    FamilyLink.family_id == family_id,
-                    FamilyLink.status == LinkStatus.ACTIVE,
-                    Person.household_id == household_id,
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
 
 
 async def page_for_person(

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.auth.actor import Actor
+from backend.access import rules as access
+from backend.access.subject import Actor
 from backend.auth.errors import InvalidPhone
 from backend.community import repository as community_repository
 from backend.community.models import Person
 from backend.db import utcnow
-from backend.errors import Forbidden, InvalidInput, NotFound, RateLimited
+from backend.errors import InvalidInput, NotFound, RateLimited
 from backend.events import emit
 from backend.family import repository
 from backend.family.errors import AlreadyLinked, CannotLinkSelf, InvalidScopes, InvitationClosed, NotYourTurn
@@ -83,12 +84,6 @@ def _record(session: AsyncSession, link: FamilyLink, actor: Actor, action: str, 
     session.add(FamilyLinkEvent(link_id=link.id, actor_id=actor.id, action=action, detail=detail))
 
 
-async def _is_staff_for(session: AsyncSession, actor: Actor, person_id: int) -> bool:
-    if not actor.is_staff:
-        return False
-    return bool(actor.staff_community_ids & await community_repository.community_ids_of(session, person_id))
-
-
 async def _new_person(session: AsyncSession, phone: str, name: str, locale: str) -> Person:
     """A family member far away gets an account with only what the invitation said."""
     person = Person(name=name, phone=phone, locale=locale)
@@ -117,7 +112,7 @@ async def invite(
         elder, via = actor.person, ConsentVia.APP
     else:
         found = await session.get(Person, elder_id)
-        if found is None or not await _is_staff_for(session, actor, found.id):
+        if found is None or not await access.is_staff_for(session, actor, found.id):
             raise NotFound()
         elder, via = found, ConsentVia.STAFF_IN_PERSON
     existing = await community_repository.person_by_phone(session, normalized)
@@ -228,7 +223,7 @@ async def respond(session: AsyncSession, actor: Actor, *, link_id: int, accept: 
 async def confirm_in_person(session: AsyncSession, actor: Actor, *, link_id: int) -> FamilyLink:
     """Staff record the elder's consent given face to face (no smartphone needed)."""
     link = await repository.get(session, link_id, for_update=True)
-    if link is None or not await _is_staff_for(session, actor, link.elder_id):
+    if link is None or not await access.is_staff_for(session, actor, link.elder_id):
         raise NotFound()
     if link.status != LinkStatus.PENDING:
         raise InvitationClosed()
@@ -250,7 +245,7 @@ async def set_spending(
     """The elder (or staff with them in person) decides whether this family member may pay
     from the elder's wallet, and up to how much a month; both sides see it at once."""
     link = await repository.get(session, link_id, for_update=True)
-    if link is None or (actor.id != link.elder_id and not await _is_staff_for(session, actor, link.elder_id)):
+    if link is None or (actor.id != link.elder_id and not await access.is_staff_for(session, actor, link.elder_id)):
         raise NotFound()
     if link.status != LinkStatus.ACTIVE:
         raise InvitationClosed()
@@ -267,7 +262,7 @@ async def revoke(session: AsyncSession, actor: Actor, *, link_id: int, reason: s
     link = await repository.get(session, link_id, for_update=True)
     if link is None:
         raise NotFound()
-    if actor.id not in (link.elder_id, link.family_id) and not await _is_staff_for(session, actor, link.elder_id):
+    if actor.id not in (link.elder_id, link.family_id) and not await access.is_staff_for(session, actor, link.elder_id):
         raise NotFound()
     if link.status not in repository.OPEN:
         raise InvitationClosed()
@@ -292,22 +287,6 @@ async def end_all_links(session: AsyncSession, actor: Actor, *, why: str) -> int
     return len(links)
 
 
-async def require_scope(session: AsyncSession, actor: Actor, *, elder_id: int, scope: Scope) -> FamilyLink:
-    """The active link that lets `actor` act for `elder_id` in `scope`, read fresh every time."""
-    link = await repository.active_link(session, elder_id=elder_id, family_id=actor.id)
-    if link is None:
-        raise NotFound()
-    if not link.has_scope(scope):
-        raise Forbidden()
-    return link
-
-
-async def manages_someone_in(session: AsyncSession, actor: Actor, household_id: int) -> bool:
-    """Does `actor` have manage_settings for anyone living in `household_id`?"""
-    links = await repository.active_links_into_household(session, family_id=actor.id, household_id=household_id)
-    return any(link.has_scope(Scope.MANAGE_SETTINGS) for link in links)
-
-
 async def links_page(
     session: AsyncSession, actor: Actor, *, before_id: int | None, limit: int, include_ended: bool
 ) -> Sequence[FamilyLink]:
@@ -317,6 +296,6 @@ async def links_page(
 
 
 async def events_visible(session: AsyncSession, actor: Actor, link: FamilyLink) -> Sequence[FamilyLinkEvent]:
-    if actor.id not in (link.elder_id, link.family_id) and not await _is_staff_for(session, actor, link.elder_id):
+    if actor.id not in (link.elder_id, link.family_id) and not await access.is_staff_for(session, actor, link.elder_id):
         raise NotFound()
     return await repository.events_for_links(session, [link.id])

@@ -1,38 +1,39 @@
-"""The per-request context: one session, the actor, the locale, the loaders."""
+"""The per-request context: one session, who is asking, the locale, the loaders.
+
+The API layer (backend/api/context.py) builds it, signs the subject in and hands it the
+wiring that names domains (the loaders, where reads of someone's data are logged); the
+toolkit itself knows no domain."""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
 import logging
-import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
-from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.requests import HTTPConnection
 from strawberry.fastapi import BaseContext
 
-from backend.auth.actor import Actor, TvActor, load_actor
-from backend.auth.tokens import AccessClaims, TokenError
-from backend.content.catalog import DEFAULT_LOCALE
+from backend.access.subject import Actor, Subject
 from backend.db import is_writing, take_writer_turn, transaction
 from backend.errors import Unauthenticated
-from backend.gql.loaders import Loaders
-from backend.observability import request_id_var
 from backend.parts import Parts
-from backend.privacy import service as privacy_service
 
 log = logging.getLogger(__name__)
 
 
-def locale_from_header(accept_language: str | None) -> str:
-    value = (accept_language or "").lower()
-    if value.startswith(("yue", "zh-hk", "zh-mo")):
-        return "yue"
-    if value.startswith("ko"):
-        return "ko"
-    return DEFAULT_LOCALE
+Read = tuple[int, int, str, str]  # (person, reader, what, purpose)
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What the API layer hands every context: the request's loaders (built on a session
+    getter), and where reads of someone else's data are written once a unit ends."""
+
+    loaders: Callable[[Callable[[], AsyncSession]], Any]
+    log_reads: Callable[[AsyncSession, list[Read]], Awaitable[None]]
 
 
 class Unit:
@@ -41,8 +42,9 @@ class Unit:
     so two subscriptions on one socket never share a session (SQLAlchemy refuses concurrent
     use, and one closing it would end the other)."""
 
-    def __init__(self, rt: Parts) -> None:
+    def __init__(self, rt: Parts, wiring: Wiring) -> None:
         self.rt = rt
+        self.wiring = wiring
         self._session: AsyncSession | None = None
         # One commit/close at a time: a subscriber leaving mid-commit must not close the
         # session underneath it (SQLAlchemy refuses, IllegalStateChangeError).
@@ -50,10 +52,10 @@ class Unit:
         self._ending_task: asyncio.Task[None] | None = None
         # SQLite: this unit's place in the process's queue of writers, held to the commit.
         self._writer_turn: Callable[[], None] | None = None
-        self.loaders = Loaders(lambda: self.session)
+        self.loaders = wiring.loaders(lambda: self.session)
         # Reads of someone else's address or phone: (person, reader, what, purpose), logged
         # once the unit ends (in a transaction of their own: a reading request stays reading).
-        self.reads: set[tuple[int, int, str, str]] = set()
+        self.reads: set[Read] = set()
 
     @property
     def session(self) -> AsyncSession:
@@ -97,7 +99,7 @@ class Unit:
         reads, self.reads = self.reads, set()
         if reads:
             async with transaction(self.rt.factory) as session:
-                await privacy_service.log_reads(session, sorted(reads))
+                await self.wiring.log_reads(session, sorted(reads))
 
     async def _close(self) -> None:
         try:
@@ -118,18 +120,24 @@ _operation_unit: contextvars.ContextVar[tuple[Context, Unit] | None] = contextva
 
 
 class Context(BaseContext):
-    def __init__(self, rt: Parts, *, ip: str, request_id: str, locale: str, socket: bool = False) -> None:
+    def __init__(
+        self, rt: Parts, wiring: Wiring, *, ip: str, request_id: str, locale: str, socket: bool = False
+    ) -> None:
         super().__init__()
         self.rt = rt
+        self.wiring = wiring
         self.ip = ip
         self.request_id = request_id
         self.locale = locale
         self.socket = socket  # a WebSocket connection: one unit of work per operation
-        self.actor: Actor | None = None
-        self.tv: TvActor | None = None
-        self.claims: AccessClaims | None = None  # of the token that signed this request or socket in
-        self._unit = Unit(rt)
+        self.subject: Subject | None = None  # who is asking: a person, a paired TV, a caller
+        self._unit = Unit(rt, wiring)
         self.connection_params: dict[str, object] | None = None  # WebSocket connection_init payload
+
+    @property
+    def actor(self) -> Actor | None:
+        """The person acting as themselves (signed in, or a caller who keyed the PIN)."""
+        return self.subject.signed_in if self.subject is not None else None
 
     @property
     def unit(self) -> Unit:
@@ -141,12 +149,12 @@ class Context(BaseContext):
         return self.unit.session
 
     @property
-    def loaders(self) -> Loaders:
+    def loaders(self) -> Any:
         return self.unit.loaders
 
     def begin_operation(self) -> contextvars.Token[tuple[Context, Unit] | None]:
         """A WebSocket operation's own unit of work, for the rest of this task."""
-        return _operation_unit.set((self, Unit(self.rt)))
+        return _operation_unit.set((self, Unit(self.rt, self.wiring)))
 
     def end_operation(self, token: contextvars.Token[tuple[Context, Unit] | None]) -> None:
         _operation_unit.reset(token)
@@ -160,26 +168,18 @@ class Context(BaseContext):
     def fresh_reads(self) -> None:
         """New loaders: a long-lived (subscription) context must not serve stale rows."""
         unit = self.unit
-        unit.loaders = Loaders(lambda: unit.session)
-
-    async def authenticate(self, token: str | None) -> None:
-        if not token:
-            return
-        try:
-            claims = self.rt.tokens.decode_access(token)
-        except TokenError:
-            return
-        actor = await load_actor(self.session, claims)
-        if isinstance(actor, TvActor):
-            self.tv, self.claims = actor, claims
-        elif actor is not None:
-            self.actor, self.claims = actor, claims
-            self.locale = actor.person.locale
+        unit.loaders = self.wiring.loaders(lambda: unit.session)
 
     def note_read(self, person_id: int, what: str, purpose: str) -> None:
         """Someone else's address, phone or family's phones were read: the person may see who."""
-        if self.actor is not None and self.actor.id != person_id:
-            self.unit.reads.add((person_id, self.actor.id, what, purpose))
+        actor = self.actor
+        if actor is not None and actor.id != person_id:
+            self.unit.reads.add((person_id, actor.id, what, purpose))
+
+    def require_subject(self) -> Subject:
+        if self.subject is None:
+            raise Unauthenticated()
+        return self.subject
 
     def require_actor(self) -> Actor:
         if self.actor is None:
@@ -198,29 +198,3 @@ class Context(BaseContext):
 def _log_lost_error(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("ending a request's session failed", exc_info=task.exception())
-
-
-def _bearer(connection: HTTPConnection) -> str | None:
-    header = connection.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token else None
-
-
-async def _context_scope(connection: HTTPConnection):  # type: ignore[no-untyped-def]
-    rt: Parts = connection.app.state.runtime
-    ctx = Context(
-        rt,
-        ip=connection.client.host if connection.client else "unknown",
-        request_id=request_id_var.get() or uuid.uuid4().hex[:16],
-        locale=locale_from_header(connection.headers.get("accept-language")),
-        socket=connection.scope["type"] == "websocket",
-    )
-    try:
-        await ctx.authenticate(_bearer(connection))
-        yield ctx
-    finally:
-        await ctx.close()
-
-
-async def get_context(ctx: Context = Depends(_context_scope)) -> Context:
-    return ctx

@@ -26,10 +26,11 @@ class IsStaff(BasePermission):
 
 
 class SignedInOrTv(BasePermission):
-    """A person, or a set-top box paired with a home (for the few things a TV may do)."""
+    """A person, a set-top box paired with a home, or a caller the line knows (for the few
+    things every front door may do, such as raising an alarm)."""
 
     message = "Sign in first."
     error_extensions = {"code": "UNAUTHENTICATED"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return info.context.actor is not None or info.context.tv is not None
+        return info.context.subject is not None

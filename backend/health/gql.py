@@ -8,11 +8,12 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from backend.community.service import managed_person
+from backend.access.rules import acting_for
 from backend.gql.base import mutation, optional_id
-from backend.gql.errors import InvalidInputError, NoHealthConsentError, NotFoundError
+from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.permissions import IsAuthenticated
 from backend.health import service as profile
+from backend.health.errors import NoHealthConsentError
 from backend.health.models import EmergencyProfile, HealthAccess
 
 
@@ -80,7 +81,7 @@ class ProfileQuery:
     )
     async def emergency_profile(self, info: Info, person_id: strawberry.ID | None = None) -> HealthProfileStatus:
         ctx = info.context
-        subject = await managed_person(ctx.session, ctx.require_actor(), optional_id(person_id, "personId"))
+        subject = (await acting_for(ctx.session, ctx.require_actor(), optional_id(person_id, "personId"))).person
         return await _status(info, subject.id)
 
     @strawberry.field(permission_classes=[IsAuthenticated], description="Who read this health data, newest first.")

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.auth.actor import Actor
-from backend.community import repository as community_repository
+from backend.access import rules
+from backend.access.rules import acting_for
+from backend.access.subject import Actor
 from backend.community.models import Person
-from backend.community.service import managed_person
 from backend.db import is_writing, transaction, utcnow
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.health.errors import NoHealthConsent
@@ -45,10 +45,7 @@ async def give_consent(session: AsyncSession, actor: Actor, *, person_id: int | 
         found = await session.get(Person, person_id)
         if found is None:
             raise NotFound()
-        if not (
-            actor.is_staff
-            and actor.staff_community_ids & await community_repository.community_ids_of(session, found.id)
-        ):
+        if not await rules.is_staff_for(session, actor, found.id):
             raise Forbidden()
         subject, method = found, "in_person"
     current = await active_consent(session, subject.id)
@@ -62,7 +59,7 @@ async def give_consent(session: AsyncSession, actor: Actor, *, person_id: int | 
 
 async def withdraw_consent(session: AsyncSession, actor: Actor, *, person_id: int | None) -> None:
     """Withdrawing erases the profile at once; the consent record itself is kept."""
-    subject = await managed_person(session, actor, person_id)
+    subject = (await acting_for(session, actor, person_id)).person
     if subject.id != actor.id and not actor.is_staff:
         raise Forbidden()  # only the elder, or staff on the elder's word
     consent = await active_consent(session, subject.id)
@@ -77,7 +74,7 @@ async def withdraw_consent(session: AsyncSession, actor: Actor, *, person_id: in
 async def update(
     session: AsyncSession, actor: Actor, *, person_id: int | None, values: dict[str, str | None]
 ) -> EmergencyProfile:
-    subject = await managed_person(session, actor, person_id)
+    subject = (await acting_for(session, actor, person_id)).person
     for name, value in values.items():
         if name not in FIELDS or (value is not None and len(value) > MAX_FIELD):
             raise InvalidInput(name, field=name)
@@ -125,7 +122,7 @@ async def read(
 
 async def access_log(session: AsyncSession, actor: Actor, *, person_id: int | None) -> Sequence[HealthAccess]:
     """The elder (or staff, or family managing their settings) sees who read their health data."""
-    subject = await managed_person(session, actor, person_id)
+    subject = (await acting_for(session, actor, person_id)).person
     return (
         (
             await session.execute(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.auth.actor import Actor
+from backend.access.subject import Actor
 from backend.community.models import Device, DeviceKind
 from backend.db import utcnow
 from backend.errors import InvalidInput

@@ -10,7 +10,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from backend.community.service import managed_person
+from backend.access.rules import acting_for
 from backend.gql.base import mutation, optional_id, parse_id
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.live import rows_as_they_change
@@ -161,13 +161,13 @@ class NotifyQuery:
         self, info: Info, person_id: strawberry.ID | None = None
     ) -> NotificationSettingsView:
         ctx = info.context
-        subject = await managed_person(ctx.session, ctx.require_actor(), optional_id(person_id, "personId"))
+        subject = (await acting_for(ctx.session, ctx.require_actor(), optional_id(person_id, "personId"))).person
         return NotificationSettingsView.of(await preferences.settings_of(ctx.session, subject.id))
 
     @strawberry.field(permission_classes=[IsAuthenticated], description="Reminders still to come, soonest first.")
     async def reminders(self, info: Info, person_id: strawberry.ID | None = None) -> list[ReminderView]:
         ctx = info.context
-        subject = await managed_person(ctx.session, ctx.require_actor(), optional_id(person_id, "personId"))
+        subject = (await acting_for(ctx.session, ctx.require_actor(), optional_id(person_id, "personId"))).person
         return [ReminderView.of(r) for r in await reminders.for_person(ctx.session, subject.id)]
 
 
@@ -200,7 +200,7 @@ class NotifyMutation:
     ) -> SettingsPayload:
         ctx = info.context
         actor = ctx.require_actor()
-        subject = await managed_person(ctx.session, actor, optional_id(person_id, "personId"))
+        subject = (await acting_for(ctx.session, actor, optional_id(person_id, "personId"))).person
         saved = await preferences.update(
             ctx.session,
             subject.id,

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs
-from backend.auth.actor import Actor
+from backend.access.rules import acting_for
+from backend.access.subject import Actor
 from backend.community.models import Person
-from backend.community.service import managed_person
 from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.notify import service
@@ -52,7 +52,7 @@ async def create(
     tz: ZoneInfo,
 ) -> Reminder:
     """`tz`: the community's zone; a time without one is read in it."""
-    target = await managed_person(session, actor, person_id)
+    target = (await acting_for(session, actor, person_id)).person
     text = " ".join(text.split())
     if not text or len(text) > MAX_TEXT:
         raise InvalidInput("text", field="text")
@@ -79,7 +79,7 @@ async def cancel(session: AsyncSession, actor: Actor, reminder_id: int) -> Remin
     reminder = await session.get(Reminder, reminder_id, with_for_update=True)
     if reminder is None:
         raise NotFound()
-    await managed_person(session, actor, reminder.person_id)
+    await acting_for(session, actor, reminder.person_id)
     reminder.active = False
     await jobs.cancel(session, reminder_key(reminder.id))
     return reminder

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs
-from backend.auth.actor import Actor
+from backend.access.subject import Actor
 from backend.community.models import Person
 from backend.config import Settings
 from backend.db import insert_returning, utcnow

@@ -17,8 +17,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs
+from backend.access.subject import Actor
 from backend.auth import repository as auth_repository
-from backend.auth.actor import Actor
 from backend.auth.models import LoginCode, RefreshToken
 from backend.auth.service import consume_code
 from backend.auth.tokens import Tokens

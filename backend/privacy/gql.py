@@ -11,19 +11,13 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info
 
+from backend.access.rules import acting_for
+from backend.auth.errors import CodeExpiredError, InvalidCodeError, TooManyAttemptsError
 from backend.auth.tokens import Tokens
-from backend.community.service import managed_person
 from backend.db import transaction
 from backend.family.models import Scope
 from backend.gql.base import mutation, optional_id
-from backend.gql.errors import (
-    CodeExpiredError,
-    InvalidCodeError,
-    InvalidInputError,
-    NotFoundError,
-    RateLimitedError,
-    TooManyAttemptsError,
-)
+from backend.gql.errors import InvalidInputError, NotFoundError, RateLimitedError
 from backend.gql.permissions import IsAuthenticated
 from backend.privacy import deletion, service
 
@@ -71,9 +65,11 @@ class PrivacyQuery:
     )
     async def data_access_log(self, info: Info, person_id: strawberry.ID | None = None) -> list[DataRead]:
         ctx = info.context
-        subject = await managed_person(
-            ctx.session, ctx.require_actor(), optional_id(person_id, "personId"), Scope.MANAGE_SETTINGS
-        )
+        subject = (
+            await acting_for(
+                ctx.session, ctx.require_actor(), optional_id(person_id, "personId"), Scope.MANAGE_SETTINGS
+            )
+        ).person
         entries = await service.access_log(ctx.session, subject.id)
         names = await ctx.loaders.names_of([e.reader_id for e in entries])
         return [

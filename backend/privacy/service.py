@@ -21,10 +21,10 @@ from sqlalchemy import ColumnElement, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs
-from backend.auth.actor import Actor
+from backend.access import rules
+from backend.access.subject import Actor
 from backend.auth.tokens import Tokens
 from backend.commerce.models import Order, OrderEvent, OrderItem
-from backend.community import repository as community_repository
 from backend.community.models import Device, Household, Membership, Person
 from backend.content.catalog import Catalog
 from backend.db import utcnow
@@ -147,9 +147,7 @@ async def export(
         person, via = actor.person, "app"
     else:
         found = await session.get(Person, person_id)
-        if found is None or not actor.staff_community_ids & await community_repository.community_ids_of(
-            session, found.id
-        ):
+        if found is None or not await rules.is_staff_for(session, actor, found.id):
             raise NotFound()
         person, via = found, "staff_in_person"
     now = utcnow()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import strawberry
+
 from backend.errors import DomainError
+from backend.gql.errors import UserError
 
 
 class SlotFull(DomainError):
@@ -45,3 +48,50 @@ class TooEarly(DomainError):
     """Nobody can be missed at the door before the visit's time."""
 
     code = "TOO_EARLY"
+
+
+# What each looks like in a GraphQL result union (a UserError, message in the asker's words).
+
+
+@strawberry.type
+class SlotFullError(UserError):
+    pass
+
+
+@strawberry.type
+class BookingClosedError(UserError):
+    pass
+
+
+@strawberry.type
+class WrongCheckInCodeError(UserError):
+    remaining_attempts: int
+
+    @staticmethod
+    def fields_of(e: DomainError) -> dict[str, object]:
+        return {"remaining_attempts": e.params["remaining"]}
+
+
+@strawberry.type
+class TooEarlyError(UserError):
+    pass
+
+
+@strawberry.type
+class NotCompletedError(UserError):
+    pass
+
+
+@strawberry.type
+class AlreadyRatedError(UserError):
+    pass
+
+
+GRAPHQL_ERRORS: dict[type[DomainError], type] = {
+    SlotFull: SlotFullError,
+    BookingClosed: BookingClosedError,
+    WrongCheckInCode: WrongCheckInCodeError,
+    TooEarly: TooEarlyError,
+    NotCompleted: NotCompletedError,
+    AlreadyRated: AlreadyRatedError,
+}

@@ -9,22 +9,20 @@ import strawberry
 from strawberry.types import Info
 
 from backend.gql.base import mutation, optional_id, parse_id
-from backend.gql.errors import (
-    AlreadyRatedError,
-    BookingClosedError,
-    InsufficientFundsError,
-    InvalidInputError,
-    NotCompletedError,
-    NotFoundError,
-    SlotFullError,
-    SpendingLimitReachedError,
-    TooEarlyError,
-    WrongCheckInCodeError,
-)
+from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.permissions import IsAuthenticated
 from backend.services import service
 from backend.services.catalog import Offering, service_catalog
+from backend.services.errors import (
+    AlreadyRatedError,
+    BookingClosedError,
+    NotCompletedError,
+    SlotFullError,
+    TooEarlyError,
+    WrongCheckInCodeError,
+)
 from backend.services.models import Booking, BookingStatus, Rating
+from backend.wallet.errors import InsufficientFundsError, SpendingLimitReachedError
 from backend.wallet.payments import PayFrom
 
 ServiceBookingStatus = strawberry.enum(BookingStatus, name="ServiceBookingStatus")

@@ -15,9 +15,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import idempotency, jobs
-from backend.auth.actor import Actor
+from backend.access.rules import acting_for
+from backend.access.subject import Actor
 from backend.community.models import Household, Person, Role, card_digits
-from backend.community.service import home_of, managed_person
+from backend.community.service import home_of
 from backend.config import Settings
 from backend.db import is_postgres, utcnow
 from backend.errors import InvalidInput, NotFound
@@ -57,7 +58,7 @@ MAX_NOTE = 300
 async def offerings_for(
     session: AsyncSession, settings: Settings, actor: Actor, person_id: int | None
 ) -> tuple[Person, list[Offering]]:
-    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    person = (await acting_for(session, actor, person_id, Scope.ORDER_FOR)).person
     _, community = await home_of(session, person)
     return person, service_catalog(settings.content_dir).for_community(community.code)
 
@@ -74,7 +75,7 @@ async def available_slots(
     session: AsyncSession, settings: Settings, actor: Actor, *, offering_code: str, person_id: int | None
 ) -> list[tuple[dt.datetime, int]]:
     """The slots still open, with how many places each has left."""
-    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    person = (await acting_for(session, actor, person_id, Scope.ORDER_FOR)).person
     offering, _ = await _offering(session, settings, person, offering_code)
     starts = offering.slots(utcnow(), settings.zone, CUTOFF)
     rows = await session.execute(
@@ -115,12 +116,13 @@ async def book(
         if first.offering_code != offering_code or first.slot_start != slot_start:
             raise idempotency.IdempotencyKeyReused()
         return first, False
-    beneficiary = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    grant = await acting_for(session, actor, person_id, Scope.ORDER_FOR)
+    beneficiary = grant.person
     offering, household = await _offering(session, settings, beneficiary, offering_code)
     if slot_start not in offering.slots(utcnow(), settings.zone, CUTOFF):
         raise InvalidInput("slotStart", field="slotStart")
-    placed = payments.placed_as(actor, beneficiary, household.community_id)
-    who_pays = await payments.payer(session, actor, beneficiary, placed, pay_from)
+    placed = grant.placed_as.value
+    who_pays = payments.payer(grant, pay_from)
     await _take_place(session, offering, slot_start)  # SlotFull: nothing written
     booking = Booking(
         offering_code=offering.code,
@@ -324,7 +326,7 @@ def _record(session: AsyncSession, booking: Booking, kind: str, actor_id: int | 
 async def bookings_of(
     session: AsyncSession, actor: Actor, *, person_id: int | None, limit: int = 20
 ) -> Sequence[Booking]:
-    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    person = (await acting_for(session, actor, person_id, Scope.ORDER_FOR)).person
     rows = await session.execute(
         select(Booking).where(Booking.beneficiary_id == person.id).order_by(Booking.slot_start.desc()).limit(limit)
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import strawberry
+
 from backend.errors import DomainError
+from backend.gql.errors import UserError
 
 
 class InsufficientFunds(DomainError):
@@ -34,3 +37,43 @@ class NotEnoughPoints(DomainError):
 
     def __init__(self, balance: int, needed: int) -> None:
         super().__init__(balance=balance, needed=needed)
+
+
+# What each looks like in a GraphQL result union (a UserError, message in the asker's words).
+
+
+@strawberry.type
+class InsufficientFundsError(UserError):
+    pass
+
+
+@strawberry.type
+class NotEnoughPointsError(UserError):
+    balance: int
+    needed: int
+
+    @staticmethod
+    def fields_of(e: DomainError) -> dict[str, object]:
+        return {"balance": e.params["balance"], "needed": e.params["needed"]}
+
+
+@strawberry.type
+class PaymentUnavailableError(UserError):
+    pass
+
+
+@strawberry.type
+class SpendingLimitReachedError(UserError):
+    left_fen: int = strawberry.field(description="What may still be spent from the elder's wallet this month.")
+
+    @staticmethod
+    def fields_of(e: DomainError) -> dict[str, object]:
+        return {"left_fen": e.params["left_fen"]}
+
+
+GRAPHQL_ERRORS: dict[type[DomainError], type] = {
+    InsufficientFunds: InsufficientFundsError,
+    NotEnoughPoints: NotEnoughPointsError,
+    PaymentUnavailable: PaymentUnavailableError,
+    SpendingLimitReached: SpendingLimitReachedError,
+}

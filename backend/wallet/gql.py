@@ -10,9 +10,10 @@ from strawberry.types import Info
 
 from backend.gql.base import mutation, optional_id, parse_id
 from backend.gql.context import Context
-from backend.gql.errors import InvalidInputError, NotFoundError, PaymentUnavailableError
+from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.permissions import IsAuthenticated
 from backend.wallet import service
+from backend.wallet.errors import PaymentUnavailableError
 from backend.wallet.models import AccountKind, LedgerTransaction, SubsidyGrant
 from backend.wallet.service import Statement, TopUpMethod
 from backend.wallet.subsidies import SubsidyPolicy

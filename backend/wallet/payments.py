@@ -13,11 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import clock
-from backend.auth.actor import Actor
+from backend.access.rules import Grant, Placed
 from backend.community.models import Person
 from backend.db import utcnow
 from backend.errors import InvalidInput
-from backend.family import repository as family_repository
 from backend.family.models import FamilyLink
 from backend.wallet import ledger, subsidies
 from backend.wallet.errors import SpendingLimitReached
@@ -29,29 +28,23 @@ class PayFrom(StrEnum):
     ME = "me"  # the wallet of whoever orders (family ordering from afar)
 
 
-def placed_as(actor: Actor, beneficiary: Person, community_id: int) -> str:
-    """self, staff (of the elder's community, for one who phoned or walked in) or family."""
-    if beneficiary.id == actor.id:
-        return "self"
-    return "staff" if actor.is_staff_of(community_id) else "family"
-
-
 @dataclass(frozen=True)
 class Payer:
     person: Person
     through: FamilyLink | None = None  # family spending the elder's own wallet, within its limit
 
 
-async def payer(session: AsyncSession, actor: Actor, beneficiary: Person, placed: str, pay_from: PayFrom) -> Payer:
+def payer(grant: Grant, pay_from: PayFrom) -> Payer:
+    """Who pays for what `grant` orders: the wallet of whoever orders, or the beneficiary's."""
     if pay_from == PayFrom.ME:
-        return Payer(actor.person)
-    if placed != "family":
-        return Payer(beneficiary)
-    # An elder's wallet is theirs to spend: family only where the elder allowed it.
-    link = await family_repository.active_link(session, elder_id=beneficiary.id, family_id=actor.id)
-    if link is None or not link.elder_wallet_allowed:
+        return Payer(grant.actor.person)
+    if grant.placed_as != Placed.FAMILY:
+        return Payer(grant.person)
+    # An elder's wallet is theirs to spend: family only where the elder allowed it (the link
+    # is the one the grant was made through, read once for the whole order).
+    if grant.link is None or not grant.link.elder_wallet_allowed:
         raise InvalidInput("payFrom", field="payFrom")
-    return Payer(beneficiary, link)
+    return Payer(grant.person, grant.link)
 
 
 def month_start(tz: ZoneInfo) -> dt.datetime:

@@ -9,10 +9,10 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import clock, idempotency
-from backend.auth.actor import Actor
-from backend.community import repository as community_repository
+from backend.access import rules
+from backend.access.rules import acting_for
+from backend.access.subject import Actor
 from backend.community.models import Person, Role
-from backend.community.service import managed_person
 from backend.config import Settings
 from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
@@ -49,7 +49,7 @@ class Statement:
 async def wallet_of(
     session: AsyncSession, settings: Settings, actor: Actor, *, person_id: int | None, last: int = 20
 ) -> Statement:
-    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    person = (await acting_for(session, actor, person_id, Scope.ORDER_FOR)).person
     return await _statement(session, settings, person, last)
 
 
@@ -92,15 +92,11 @@ async def top_up(
     if not 1 <= amount_fen <= MAX_TOP_UP_FEN:
         raise InvalidInput("amountFen", field="amountFen")
     key = idempotency.scoped_key(idempotency_key, "top_up", actor.id)
-    person = await managed_person(session, actor, person_id, Scope.ORDER_FOR)
+    person = (await acting_for(session, actor, person_id, Scope.ORDER_FOR)).person
     wallet = await _wallet(session, person.id)
     first = await ledger.by_key(session, key)
     if method == TopUpMethod.CASH:
-        communities = sorted(
-            cid
-            for cid in await community_repository.community_ids_of(session, person.id)
-            if actor.roles_in(cid) & CASH_TAKERS
-        )
+        communities = rules.staff_communities_of(actor, await rules.community_ids_of(session, person.id), CASH_TAKERS)
         if not communities:
             raise NotFound()  # only staff of the person's community take cash for them
         source = await ledger.account(
@@ -139,9 +135,7 @@ async def _grantable(
 ) -> tuple[Person, SubsidyPolicy]:
     """Staff of the elder's service centre (or admins) give and end staff-granted subsidies."""
     person = await session.get(Person, person_id)
-    if person is None or not any(
-        actor.roles_in(c) & GRANTERS for c in await community_repository.community_ids_of(session, person_id)
-    ):
+    if person is None or not await rules.is_staff_for(session, actor, person_id, GRANTERS):
         raise NotFound()
     policy = subsidies.subsidy_policies(settings.content_dir).get(policy_code)
     if policy is None or not policy.needs_grant:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from backend.access.subject import Actor, Door, load_subject
 from backend.auth import service
-from backend.auth.actor import Actor, load_actor
 from backend.auth.errors import CodeExpired, InvalidCode, InvalidPhone, InvalidPin, InvalidRefreshToken, TooManyAttempts
 from backend.auth.models import LoginCode
 from backend.auth.tokens import Tokens
@@ -90,8 +90,9 @@ async def test_code_arrives_by_sms_and_signs_the_elder_in(flow: SignIn, people: 
     assert issued.person.phone == ELDER
     claims = flow.tokens.decode_access(issued.access_token)
     async with flow.db.factory() as session:
-        actor = await load_actor(session, claims)
-    assert isinstance(actor, Actor) and actor.person.id == people[ELDER]
+        subject = await load_subject(session, claims)
+    assert subject is not None and subject.door == Door.APP
+    assert subject.actor is not None and subject.actor.person.id == people[ELDER]
 
 
 async def test_codes_are_stored_hashed(flow: SignIn, people: dict[str, int]) -> None:
@@ -200,11 +201,12 @@ async def test_sign_out_everywhere_refuses_old_access_tokens(flow: SignIn, peopl
     issued = await signed_in(flow)
     claims = flow.tokens.decode_access(issued.access_token)
     async with transaction(flow.db.factory) as session:
-        actor = await load_actor(session, claims)
-        assert isinstance(actor, Actor)
+        subject = await load_subject(session, claims)
+        assert subject is not None and subject.actor is not None
+        actor = subject.actor
         await service.sign_out(session, actor, tokens=flow.tokens, refresh_token=None, everywhere=True)
     async with flow.db.factory() as session:
-        assert await load_actor(session, claims) is None
+        assert await load_subject(session, claims) is None
         with pytest.raises(InvalidRefreshToken):
             await service.refresh_session(session, tokens=flow.tokens, refresh_token=issued.refresh_token)
 

@@ -1,4 +1,4 @@
-"""The speech worker process: `python -m voice.tts_worker`, one JSON job per line on stdin.
+"""The speech worker process: `python -m speech.tts_worker`, one JSON job per line on stdin.
 
 Runs apart from the server because pyttsx3/espeak-ng initialise once per process and can
 hang; the server kills this process if a job overruns its time limit.

@@ -1,4 +1,5 @@
-"""Assembles the domains' Query and Mutation types into one schema with the house limits."""
+"""Assembles the registered domains' Query, Mutation and Subscription types and their error
+types into one schema with the house limits."""
 
 from __future__ import annotations
 
@@ -20,59 +21,23 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from backend.auth.gql import AuthMutation, AuthQuery
-from backend.commerce.gql import CommerceMutation, CommerceQuery, CommerceSubscription
-from backend.community.gql import CommunityMutation, CommunityQuery
 from backend.config import Settings
-from backend.emergency.gql import EmergencyMutation, EmergencyQuery, EmergencySubscription
 from backend.errors import DomainError
-from backend.family.gql import FamilyMutation, FamilyQuery, FamilySubscription
 from backend.gql.errors import UserError, exception_handlers
 from backend.gql.extensions import CleanText, LocalizeErrors, MaskUnexpectedErrors, TrustedDocuments, UnitOfWork
-from backend.health.gql import ProfileMutation, ProfileQuery
-from backend.notify.gql import NotifyMutation, NotifyQuery, NotifySubscription
-from backend.privacy.gql import PrivacyMutation, PrivacyQuery
-from backend.services.gql import ServicesMutation, ServicesQuery
-from backend.wallet.gql import WalletMutation, WalletQuery
+from backend.registry import DOMAINS, error_types
 
 log = logging.getLogger(__name__)
 
 
-@strawberry.type
-class Query(
-    AuthQuery,
-    CommunityQuery,
-    FamilyQuery,
-    EmergencyQuery,
-    ProfileQuery,
-    NotifyQuery,
-    WalletQuery,
-    ServicesQuery,
-    CommerceQuery,
-    PrivacyQuery,
-):
-    pass
+def _root(name: str, parts: list[type | None]) -> Any:
+    """One root type whose fields are the domains' (in the registry's order)."""
+    return strawberry.type(type(name, tuple(p for p in parts if p is not None), {}))
 
 
-@strawberry.type
-class Mutation(
-    AuthMutation,
-    CommunityMutation,
-    FamilyMutation,
-    NotifyMutation,
-    EmergencyMutation,
-    ProfileMutation,
-    WalletMutation,
-    ServicesMutation,
-    CommerceMutation,
-    PrivacyMutation,
-):
-    pass
-
-
-@strawberry.type
-class Subscription(FamilySubscription, EmergencySubscription, NotifySubscription, CommerceSubscription):
-    pass
+Query = _root("Query", [d.query for d in DOMAINS])
+Mutation = _root("Mutation", [d.mutation for d in DOMAINS])
+Subscription = _root("Subscription", [d.subscription for d in DOMAINS])
 
 
 def _clean_text_everywhere() -> None:
@@ -125,7 +90,7 @@ def build_schema(settings: Settings, trusted: TrustedDocuments | None = None) ->
         types=[UserError],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
-        exception_handlers=exception_handlers(),
+        exception_handlers=exception_handlers(error_types()),
     )
 
 

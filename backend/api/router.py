@@ -17,13 +17,13 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, PingMessage
 
-from backend.auth.actor import load_actor
+from backend.access.subject import load_subject
+from backend.api.context import get_context
+from backend.api.schema import build_schema
 from backend.auth.tokens import AccessClaims, TokenError
 from backend.config import Settings
 from backend.db import utcnow
-from backend.gql.context import get_context
 from backend.gql.extensions import TrustedDocuments
-from backend.gql.schema import build_schema
 from backend.notify.live import SESSIONS_ENDED, session_channel
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class SessionBoundSocket(BaseGraphQLTransportWSHandler[Any, None]):
         if ctx.claims is None or claims.subject != ctx.claims.subject:
             return False
         async with ctx.rt.factory() as session:
-            if await load_actor(session, claims) is None:
+            if await load_subject(session, claims) is None:
                 return False  # signed out since, or gone
         ctx.claims = claims
         self._renewed.set()
@@ -128,10 +128,10 @@ class LinliGraphQLRouter(GraphQLRouter):
     async def on_ws_connect(self, context: Any) -> Any:
         """Browsers cannot set headers on a WebSocket: the token comes in connection_init
         ({"authorization": "Bearer ..."}). No valid token, no connection."""
-        if context.actor is None:
+        if context.subject is None:
             await context.authenticate(_token_in(context.connection_params or {}))
-            await context.close()  # the actor is loaded; hold no connection while idle
-        if context.actor is None and context.tv is None:
+            await context.close()  # the subject is loaded; hold no connection while idle
+        if context.subject is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         return {"locale": context.locale}
 

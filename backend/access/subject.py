@@ -1,10 +1,12 @@
-"""Who is asking: the signed-in person with their roles, loaded once per request."""
+"""Who is asking: one `Subject` for every front door (a signed-in person, a TV box paired with
+a home, a caller on the phone line), loaded once per request or call."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,22 +64,53 @@ def tv_token_current(device: Device, issued_at: dt.datetime) -> bool:
     )
 
 
+class Door(StrEnum):
+    APP = "app"  # a signed-in person: the elder-mode app, the family app, the staff console
+    TV = "tv"  # a set-top box paired with a home
+    PHONE = "phone"  # a caller on the community's line, known by caller id
+
+
 @dataclass(frozen=True)
-class TvActor:
-    """A set-top box bound to a household; it reads that household's screens, nothing more."""
+class Subject:
+    """Who is asking, and through which door. A person (signed in, or a caller the line
+    recognised) is `actor`; a TV box speaks for the home it is paired with."""
 
-    device: Device
+    door: Door
+    actor: Actor | None = None
+    household_id: int | None = None  # TV: the home it is paired with; PHONE: the caller's home
+    device_id: int | None = None  # TV: the box
+    pin_verified: bool = False  # PHONE: the caller keyed their voice PIN on this call
+
+    @classmethod
+    def person(cls, actor: Actor) -> Subject:
+        return cls(Door.APP, actor, actor.person.household_id)
+
+    @classmethod
+    def tv(cls, device: Device) -> Subject:
+        return cls(Door.TV, None, device.household_id, device.id)
+
+    @classmethod
+    def caller(cls, actor: Actor, *, pin_verified: bool) -> Subject:
+        return cls(Door.PHONE, actor, actor.person.household_id, pin_verified=pin_verified)
+
+    @property
+    def signed_in(self) -> Actor | None:
+        """The person who may act as themselves here: signed in, or a caller who keyed the PIN.
+        A caller known only by the number they call from may raise an alarm, nothing more."""
+        if self.door == Door.APP or (self.door == Door.PHONE and self.pin_verified):
+            return self.actor
+        return None
 
 
-async def load_actor(session: AsyncSession, claims: AccessClaims) -> Actor | TvActor | None:
+async def load_subject(session: AsyncSession, claims: AccessClaims) -> Subject | None:
     kind, _, raw_id = claims.subject.partition(":")
     if kind == "tv" and raw_id.isdigit():
         device = await session.get(Device, int(raw_id))
         if device is None or device.kind != DeviceKind.TV or not tv_token_current(device, claims.issued_at):
             return None  # unpaired, or paired again since: the box must pair again
-        return TvActor(device)
+        return Subject.tv(device)
     [actor] = await load_people(session, [claims])
-    return actor
+    return Subject.person(actor) if actor is not None else None
 
 
 def person_id_of(claims: AccessClaims) -> int | None:

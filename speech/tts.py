@@ -1,7 +1,7 @@
 """Text to speech: pyttsx3 driving espeak-ng, in a worker process with a time limit.
 
 pyttsx3 initialises espeak-ng once per process and can hang, so synthesis never runs in
-the serving process: a long-lived worker (voice.tts_worker) takes one job at a time over a pipe; a
+the serving process: a long-lived worker (speech.tts_worker) takes one job at a time over a pipe; a
 job that overruns the limit kills the worker (a fresh one starts on the next job). WAVs
 are cached by (text, voice, rate), so a text is synthesised once.
 """
@@ -103,7 +103,7 @@ class Synthesizer:
         if self._proc is None or self._proc.poll() is not None:
             self._kill_worker()
             self._proc = subprocess.Popen(  # noqa: S603 - our own module, no shell
-                [sys.executable, "-m", "voice.tts_worker"],
+                [sys.executable, "-m", "speech.tts_worker"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from voice.tts import Synthesizer, TtsError, TtsTimeout, clean_text
+from speech.tts import Synthesizer, TtsError, TtsTimeout, clean_text
 
 
 @pytest.fixture

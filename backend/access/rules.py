@@ -1,0 +1,223 @@
+"""Whom a subject may act for. Every acts-for rule of the house is here: see a person, act for
+them in a consented scope (order for, manage settings, receive alerts), staff of a community,
+manage a home. Acting for someone returns one `Grant`, which payments and notices take as it is,
+so the family link is read once per request."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.access.subject import Actor, Door, Subject
+from backend.community.models import Household, Membership, Person, Role
+from backend.errors import Forbidden, NotFound
+from backend.family.models import FamilyLink, LinkStatus, Scope
+
+
+class Placed(StrEnum):
+    SELF = "self"
+    FAMILY = "family"  # through an active link with the scope asked for
+    STAFF = "staff"  # staff of one of the person's communities (for one who phoned or walked in)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """`actor` may act for `person`, placed as self, family or staff; `link` is the family
+    link that allows it (family only)."""
+
+    actor: Actor
+    person: Person
+    placed_as: Placed
+    link: FamilyLink | None = None
+
+
+async def community_ids_of(session: AsyncSession, person_id: int) -> set[int]:
+    rows = await session.execute(select(Membership.community_id).where(Membership.person_id == person_id))
+    return set(rows.scalars())
+
+
+async def active_link(session: AsyncSession, *, elder_id: int, family_id: int) -> FamilyLink | None:
+    return (
+        await session.execute(
+            select(FamilyLink).where(
+                FamilyLink.elder_id == elder_id,
+                FamilyLink.family_id == family_id,
+                FamilyLink.status == LinkStatus.ACTIVE,
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def active_links_into_household(
+    session: AsyncSession, *, family_id: int, household_id: int
+) -> Sequence[FamilyLink]:
+    """`family_id`'s active links to elders who live in `household_id`."""
+    rows = await session.execute(
+        select(FamilyLink)
+        .join(Person, Person.id == FamilyLink.elder_id)
+        .where(
+            FamilyLink.family_id == family_id,
+            FamilyLink.status == LinkStatus.ACTIVE,
+            Person.household_id == household_id,
+        )
+    )
+    return rows.scalars().all()
+
+
+async def is_staff_for(
+    session: AsyncSession, actor: Actor, person_id: int, roles: frozenset[Role] | None = None
+) -> bool:
+    """Does `actor` serve one of `person_id`'s communities (in one of `roles`, else any staff role)?"""
+    if not actor.is_staff:
+        return False
+    theirs = await community_ids_of(session, person_id)
+    if roles is None:
+        return bool(actor.staff_community_ids & theirs)
+    return any(actor.roles_in(cid) & roles for cid in theirs)
+
+
+def staff_communities_of(actor: Actor, community_ids: set[int], roles: frozenset[Role]) -> list[int]:
+    """Which of these communities `actor` serves in one of `roles`, lowest id first."""
+    return sorted(cid for cid in community_ids if actor.roles_in(cid) & roles)
+
+
+def require_staff_of(actor: Actor, community_id: int) -> None:
+    if not actor.is_staff_of(community_id):
+        raise Forbidden()
+
+
+async def may_see(session: AsyncSession, actor: Actor, person_id: int) -> bool:
+    """Self, staff of one of the person's communities, or family through an active link."""
+    if person_id == actor.id:
+        return True
+    if await is_staff_for(session, actor, person_id):
+        return True
+    for elder_id, family_id in ((person_id, actor.id), (actor.id, person_id)):
+        if await active_link(session, elder_id=elder_id, family_id=family_id) is not None:
+            return True
+    return False
+
+
+async def through_link(session: AsyncSession, actor: Actor, *, elder_id: int, scope: Scope) -> FamilyLink:
+    """The active link that lets `actor` act for `elder_id` in `scope`, read fresh every time:
+    none is NOT_FOUND (as for someone who does not exist), one without the scope FORBIDDEN."""
+    link = await active_link(session, elder_id=elder_id, family_id=actor.id)
+    if link is None:
+        raise NotFound()
+    if not link.has_scope(scope):
+        raise Forbidden()
+    return link
+
+
+async def acting_for(
+    session: AsyncSession,
+    actor: Actor,
+    person_id: int | None,
+    scope: Scope = Scope.MANAGE_SETTINGS,
+    *,
+    staff_may: bool = True,
+) -> Grant:
+    """Whom `actor` may act for: themselves, a resident of a community they serve (unless
+    `staff_may` is off), or an elder who gave them `scope` (their settings: manage_settings;
+    their wallet and orders: order_for)."""
+    if person_id is None or person_id == actor.id:
+        return Grant(actor, actor.person, Placed.SELF)
+    found = await session.get(Person, person_id)
+    if found is None:
+        raise NotFound()
+    if staff_may and await is_staff_for(session, actor, found.id):
+        return Grant(actor, found, Placed.STAFF)
+    return Grant(actor, found, Placed.FAMILY, await through_link(session, actor, elder_id=found.id, scope=scope))
+
+
+async def home_managed_by(session: AsyncSession, actor: Actor, person_id: int | None) -> Household | None:
+    """The home of `person_id` (me, an elder whose settings I manage, a resident I serve)."""
+    grant = await acting_for(session, actor, person_id)
+    household_id = grant.person.household_id
+    return await session.get(Household, household_id) if household_id is not None else None
+
+
+async def manages_home(session: AsyncSession, actor: Actor, household_id: int) -> bool:
+    """Someone living there, staff of its community, or family with manage_settings for someone
+    living there."""
+    if actor.person.household_id == household_id:
+        return True
+    household = await session.get(Household, household_id)
+    if household is None:
+        return False
+    if actor.is_staff_of(household.community_id):
+        return True
+    links = await active_links_into_household(session, family_id=actor.id, household_id=household_id)
+    return any(link.has_scope(Scope.MANAGE_SETTINGS) for link in links)
+
+
+def home_community_id(actor: Actor) -> int | None:
+    """The community a person lives in (else the first they serve or belong to)."""
+    residences = [cid for cid, role in actor.memberships if role == Role.RESIDENT]
+    if residences:
+        return residences[0]
+    return min(actor.community_ids) if actor.community_ids else None
+
+
+@dataclass(frozen=True)
+class Home:
+    """Whose home screen a subject sees: a person's own (or one of their communities'), or the
+    home a TV box is paired with (no one's name on it)."""
+
+    community_id: int
+    person: Person | None
+
+
+async def home_for(session: AsyncSession, subject: Subject, community_id: int | None) -> Home:
+    actor = subject.signed_in
+    if actor is None:
+        household = await session.get(Household, subject.household_id) if subject.household_id else None
+        if household is None:
+            raise NotFound()
+        return Home(household.community_id, None)
+    if community_id is not None:
+        if community_id not in actor.community_ids:
+            raise Forbidden()
+        return Home(community_id, actor.person)
+    found = home_community_id(actor)
+    if found is None:
+        raise NotFound()
+    return Home(found, actor.person)
+
+
+@dataclass(frozen=True)
+class Raiser:
+    """Whose alarm a press is, in which community, and whether replies are spoken slowly."""
+
+    person: Person
+    community_id: int
+    door: Door
+    slow: bool
+
+
+async def alarm_raised_by(session: AsyncSession, subject: Subject, today: dt.date) -> Raiser:
+    """A person (app, or a caller the line knows by caller id: no PIN asked in an emergency)
+    raises their own alarm; a TV's red key raises the alarm of the eldest elder of its home."""
+    if subject.actor is not None:
+        found = home_community_id(subject.actor)
+        if found is None:
+            raise NotFound()
+        person = subject.actor.person
+        return Raiser(person, found, subject.door, person.slow_speech)
+    household = await session.get(Household, subject.household_id) if subject.household_id else None
+    if household is None:
+        raise NotFound()
+    people = (
+        (await session.execute(select(Person).where(Person.household_id == household.id).order_by(Person.id)))
+        .scalars()
+        .all()
+    )
+    elders = sorted((p for p in people if p.is_elder(today)), key=lambda p: p.birth_date or dt.date.max)
+    if not (elders or people):
+        raise NotFound()
+    return Raiser((elders or list(people))[0], household.community_id, subject.door, True)

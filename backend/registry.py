@@ -1,0 +1,143 @@
+"""The house's domains, one entry each: what every process needs to know of a domain (its
+tables, its GraphQL root types and error types, its event consumers and jobs, its HTTP routes).
+
+A new domain is its folder and one entry in DOMAINS; the schema, the app, the worker and the
+migrations read this list and nothing else names the domains. Domains never import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from fastapi import APIRouter
+
+from backend import events, jobs
+from backend.auth import errors as auth_errors
+from backend.auth import models as auth_models
+from backend.auth import tv_device
+from backend.auth.gql import AuthMutation, AuthQuery
+from backend.commerce import errors as commerce_errors
+from backend.commerce import models as commerce_models
+from backend.commerce import tasks as commerce_tasks
+from backend.commerce.gql import CommerceMutation, CommerceQuery, CommerceSubscription
+from backend.community import errors as community_errors
+from backend.community import models as community_models
+from backend.community.gql import CommunityMutation, CommunityQuery
+from backend.emergency import errors as emergency_errors
+from backend.emergency import models as emergency_models
+from backend.emergency import sos_webhook
+from backend.emergency import tasks as emergency_tasks
+from backend.emergency.gql import EmergencyMutation, EmergencyQuery, EmergencySubscription
+from backend.errors import DomainError
+from backend.family import errors as family_errors
+from backend.family import models as family_models
+from backend.family import tasks as family_tasks
+from backend.family.gql import FamilyMutation, FamilyQuery, FamilySubscription
+from backend.health import errors as health_errors
+from backend.health import models as health_models
+from backend.health.gql import ProfileMutation, ProfileQuery
+from backend.notify import models as notify_models
+from backend.notify import tasks as notify_tasks
+from backend.notify.gql import NotifyMutation, NotifyQuery, NotifySubscription
+from backend.parts import Parts
+from backend.privacy import gql as privacy_gql
+from backend.privacy import models as privacy_models
+from backend.privacy import tasks as privacy_tasks
+from backend.services import errors as services_errors
+from backend.services import models as services_models
+from backend.services import tasks as services_tasks
+from backend.services.gql import ServicesMutation, ServicesQuery
+from backend.wallet import errors as wallet_errors
+from backend.wallet import models as wallet_models
+from backend.wallet import points_webhook
+from backend.wallet import tasks as wallet_tasks
+from backend.wallet.gql import WalletMutation, WalletQuery
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    models: ModuleType  # its tables: importing it puts them on Base.metadata
+    query: type | None = None  # root fields, merged into the schema's Query (in list order)
+    mutation: type | None = None
+    subscription: type | None = None
+    errors: Mapping[type[DomainError], type] = field(default_factory=dict)  # exception -> GraphQL type
+    tasks: ModuleType | None = None  # its event consumers and job handlers: importing registers them
+    routes: Callable[[Parts], APIRouter] | None = None  # HTTP endpoints besides /graphql
+
+
+DOMAINS: tuple[Domain, ...] = (
+    Domain(
+        "auth",
+        auth_models,
+        AuthQuery,
+        AuthMutation,
+        errors=auth_errors.GRAPHQL_ERRORS,
+        routes=lambda p: tv_device.router(p.factory, p.settings, p.tokens),
+    ),
+    Domain("community", community_models, CommunityQuery, CommunityMutation, errors=community_errors.GRAPHQL_ERRORS),
+    Domain(
+        "family",
+        family_models,
+        FamilyQuery,
+        FamilyMutation,
+        FamilySubscription,
+        errors=family_errors.GRAPHQL_ERRORS,
+        tasks=family_tasks,
+    ),
+    Domain(
+        "emergency",
+        emergency_models,
+        EmergencyQuery,
+        EmergencyMutation,
+        EmergencySubscription,
+        errors=emergency_errors.GRAPHQL_ERRORS,
+        tasks=emergency_tasks,
+        routes=sos_webhook.router,
+    ),
+    Domain("health", health_models, ProfileQuery, ProfileMutation, errors=health_errors.GRAPHQL_ERRORS),
+    Domain("notify", notify_models, NotifyQuery, NotifyMutation, NotifySubscription, tasks=notify_tasks),
+    Domain(
+        "wallet",
+        wallet_models,
+        WalletQuery,
+        WalletMutation,
+        errors=wallet_errors.GRAPHQL_ERRORS,
+        tasks=wallet_tasks,
+        routes=points_webhook.router,
+    ),
+    Domain(
+        "services",
+        services_models,
+        ServicesQuery,
+        ServicesMutation,
+        errors=services_errors.GRAPHQL_ERRORS,
+        tasks=services_tasks,
+    ),
+    Domain(
+        "commerce",
+        commerce_models,
+        CommerceQuery,
+        CommerceMutation,
+        CommerceSubscription,
+        errors=commerce_errors.GRAPHQL_ERRORS,
+        tasks=commerce_tasks,
+    ),
+    Domain(
+        "privacy",
+        privacy_models,
+        privacy_gql.PrivacyQuery,
+        privacy_gql.PrivacyMutation,
+        tasks=privacy_tasks,
+        routes=lambda p: privacy_gql.router(p.factory, p.tokens),
+    ),
+)
+
+# The house's own tables (the outbox, receipts, jobs), beside the domains'.
+PLATFORM_MODELS: tuple[ModuleType, ...] = (events, jobs)
+
+
+def error_types() -> dict[type[DomainError], type]:
+    return {exc: gql_type for domain in DOMAINS for exc, gql_type in domain.errors.items()}
