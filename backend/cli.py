@@ -11,10 +11,10 @@ from pathlib import Path
 
 import backend.registry  # noqa: F401  (every domain: tables, event consumers, job handlers)
 from backend.api.schema import schema_sdl
-from backend.community.demo import load_demo
 from backend.config import REPO_ROOT, get_settings
 from backend.content.catalog import catalog_for
 from backend.db import create_engine, session_factory, transaction
+from backend.demo import load_demo
 from backend.migrations.runner import ensure_migrated, upgrade
 from backend.observability import configure_logging
 from backend.runtime import Runtime

@@ -18,15 +18,15 @@ from sqlalchemy.orm import Session
 from backend.config import Settings
 
 if TYPE_CHECKING:  # types only: the parts are built above the domains that use them
-    from backend.auth.tokens import Tokens
     from backend.content.catalog import Catalog
     from backend.content.read_aloud import ReadAloud
     from backend.emergency.desk import AlarmDesk
     from backend.events import Transport
     from backend.gateways.payments import PaymentGateway
     from backend.gateways.sms import SmsSender
-    from backend.notify.live import LiveFanout
+    from backend.live import LiveFanout
     from backend.notify.paths import Path
+    from backend.tokens import Tokens
 
 KEY = "linli.parts"
 

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import re
 
+from backend.errors import DomainError
+
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _SEPARATORS = re.compile(r"[\s\-().]")
 # Any mainland mobile number inside a longer text, with or without +86.
 _IN_TEXT = re.compile(r"(?<!\d)(\+?86)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+
+
+class InvalidPhone(DomainError):
+    """Not a mainland mobile number (what sign-in and invitations take)."""
+
+    code = "INVALID_PHONE"
 
 
 def normalize_phone(raw: str) -> str | None:

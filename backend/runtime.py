@@ -23,7 +23,6 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend import events, jobs, parts
-from backend.auth.tokens import Tokens
 from backend.config import Settings
 from backend.content.catalog import Catalog, catalog_for
 from backend.content.read_aloud import ReadAloud
@@ -32,8 +31,9 @@ from backend.emergency.desk import AlarmDesk
 from backend.gateways.payments import DevPaymentGateway, PaymentGateway
 from backend.gateways.push import FcmChannel
 from backend.gateways.sms import DevOutboxSms, NoSmsGateway, SmsSender
-from backend.notify.live import LiveFanout
+from backend.live import LiveFanout
 from backend.notify.paths import Path, build_paths
+from backend.tokens import Tokens
 from speech.tts import Synthesizer
 
 log = logging.getLogger(__name__)

@@ -38,7 +38,7 @@ SETUP = r"""
 import asyncio, datetime as dt, json, sys
 from sqlalchemy import select
 from backend.config import Settings
-from backend.auth.tokens import Tokens
+from backend.tokens import Tokens
 from backend.db import create_engine, session_factory, transaction
 from backend.community.models import Person, Household, Membership, Role, Device, DeviceKind
 

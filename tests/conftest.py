@@ -257,9 +257,9 @@ async def load_demo(db: Database) -> dict[str, int]:
     """The demo community; returns person ids by phone."""
     from sqlalchemy import select
 
-    from backend.community.demo import load_demo as load
     from backend.community.models import Person
     from backend.content.catalog import catalog_for
+    from backend.demo import load_demo as load
 
     async with transaction(db.factory) as session:
         await load(session, catalog_for(REPO_ROOT / "content").demo())

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.access.subject import Actor, Door, Subject
-from backend.community.models import Household, Membership, Person, Role
+from backend.community.models import Community, Household, Membership, Person, Role
 from backend.errors import Forbidden, NotFound
 from backend.family.models import FamilyLink, LinkStatus, Scope
 
@@ -133,6 +133,15 @@ async def acting_for(
     if staff_may and await is_staff_for(session, actor, found.id):
         return Grant(actor, found, Placed.STAFF)
     return Grant(actor, found, Placed.FAMILY, await through_link(session, actor, elder_id=found.id, scope=scope))
+
+
+async def home_of(session: AsyncSession, person: Person) -> tuple[Household, Community]:
+    """Where services and goods come to; someone without a home cannot order them."""
+    household = await session.get(Household, person.household_id) if person.household_id else None
+    community = await session.get(Community, household.community_id) if household else None
+    if household is None or community is None:
+        raise NotFound()
+    return household, community
 
 
 async def home_managed_by(session: AsyncSession, actor: Actor, person_id: int | None) -> Household | None:

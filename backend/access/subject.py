@@ -11,8 +11,8 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.auth.tokens import AccessClaims
 from backend.community.models import STAFF_ROLES, Device, DeviceKind, GridAssignment, Membership, Person, Role
+from backend.tokens import AccessClaims
 
 
 @dataclass
@@ -136,6 +136,12 @@ async def load_people(session: AsyncSession, claims: Sequence[AccessClaims]) -> 
         )
         actors.append(None if person is None or revoked else Actor(person, memberships.get(person.id, ())))
     return actors
+
+
+async def person_by_phone(session: AsyncSession, phone: str) -> Person | None:
+    """Who a normalized mobile number belongs to: sign-in, invitations, and a caller known by
+    caller id on the phone line."""
+    return (await session.execute(select(Person).where(Person.phone == phone))).scalar_one_or_none()
 
 
 async def load_memberships(session: AsyncSession, person_id: int) -> tuple[tuple[int, Role], ...]:

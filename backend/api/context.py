@@ -9,13 +9,13 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from backend.access.subject import load_subject
-from backend.auth.tokens import AccessClaims, TokenError
 from backend.community.loaders import Loaders
 from backend.content.catalog import DEFAULT_LOCALE
 from backend.gql.context import Context, Wiring
 from backend.observability import request_id_var
 from backend.parts import Parts
 from backend.privacy.service import log_reads
+from backend.tokens import AccessClaims, TokenError
 
 WIRING = Wiring(loaders=Loaders, log_reads=log_reads)
 

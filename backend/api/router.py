@@ -20,11 +20,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Connec
 from backend.access.subject import load_subject
 from backend.api.context import get_context
 from backend.api.schema import build_schema
-from backend.auth.tokens import AccessClaims, TokenError
 from backend.config import Settings
 from backend.db import utcnow
 from backend.gql.extensions import TrustedDocuments
-from backend.notify.live import SESSIONS_ENDED, session_channel
+from backend.live import SESSIONS_ENDED, session_channel
+from backend.tokens import AccessClaims, TokenError
 
 log = logging.getLogger(__name__)
 

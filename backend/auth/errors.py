@@ -6,10 +6,6 @@ from backend.errors import DomainError
 from backend.gql.errors import UserError
 
 
-class InvalidPhone(DomainError):
-    code = "INVALID_PHONE"
-
-
 class InvalidCode(DomainError):
     code = "INVALID_CODE"
     keeps_changes = True  # the wrong try is counted
@@ -55,11 +51,6 @@ class SmsNotSent(DomainError):
 
 
 # What each looks like in a GraphQL result union (a UserError, message in the asker's words).
-
-
-@strawberry.type
-class InvalidPhoneError(UserError):
-    pass
 
 
 @strawberry.type
@@ -112,7 +103,6 @@ class SmsUnavailableError(UserError):
 
 
 GRAPHQL_ERRORS: dict[type[DomainError], type] = {
-    InvalidPhone: InvalidPhoneError,
     InvalidCode: InvalidCodeError,
     CodeExpired: CodeExpiredError,
     TooManyAttempts: TooManyAttemptsError,

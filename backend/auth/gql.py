@@ -12,7 +12,6 @@ from backend.auth.errors import (
     CodeExpiredError,
     InvalidCodeError,
     InvalidDeviceCodeError,
-    InvalidPhoneError,
     InvalidPinError,
     InvalidRefreshTokenError,
     NoHouseholdError,
@@ -23,7 +22,7 @@ from backend.auth.errors import (
 from backend.community.gql import Me, me_from
 from backend.community.models import Device
 from backend.gql.base import mutation, optional_id, parse_id
-from backend.gql.errors import InvalidInputError, NotFoundError, RateLimitedError
+from backend.gql.errors import InvalidInputError, InvalidPhoneError, NotFoundError, RateLimitedError
 from backend.gql.permissions import IsAuthenticated
 from backend.phones import mask_phone
 

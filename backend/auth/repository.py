@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.access.subject import person_by_phone
 from backend.auth.models import GrantStatus, LoginCode, RefreshToken, TvDeviceGrant
 from backend.community.models import Device, DeviceKind, Person
-from backend.community.repository import person_by_phone
 
 __all__ = ["person_by_phone"]
 

@@ -9,27 +9,26 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import live
 from backend.access.subject import Actor
 from backend.auth import repository
 from backend.auth.errors import (
     CodeExpired,
     InvalidCode,
-    InvalidPhone,
     InvalidPin,
     InvalidRefreshToken,
     SmsNotSent,
     TooManyAttempts,
 )
 from backend.auth.models import LoginCode, RefreshToken
-from backend.auth.tokens import Tokens, check_pin, hash_pin
 from backend.community.models import Person
 from backend.config import Settings
 from backend.content.catalog import Catalog
 from backend.db import utcnow
 from backend.errors import RateLimited
 from backend.gateways.sms import SmsSender, SmsUnavailable
-from backend.notify import live
-from backend.phones import normalize_caller_id, normalize_phone
+from backend.phones import InvalidPhone, normalize_caller_id, normalize_phone
+from backend.tokens import Tokens, check_pin, hash_pin
 
 HOUR = dt.timedelta(hours=1)
 

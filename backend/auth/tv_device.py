@@ -23,18 +23,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend import live
 from backend.access import rules
 from backend.access.subject import Actor
 from backend.auth import repository
 from backend.auth.errors import InvalidDeviceCode, NoHousehold, TvPairedElsewhere
 from backend.auth.models import GrantStatus, TvDeviceGrant
-from backend.auth.tokens import Tokens
 from backend.community.models import Device, DeviceKind
 from backend.config import Settings
 from backend.db import transaction, utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.family.models import Scope
-from backend.notify import live
+from backend.tokens import Tokens
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 TV_TOKEN_TTL = dt.timedelta(days=365)

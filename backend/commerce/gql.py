@@ -20,7 +20,7 @@ from backend.gql.base import mutation, optional_id, parse_id
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.live import refused, rows_as_they_change
 from backend.gql.permissions import IsAuthenticated
-from backend.notify.live import orders_channel
+from backend.live import orders_channel
 from backend.services.gql import BookingView
 from backend.services.models import Booking
 from backend.wallet.errors import InsufficientFundsError, NotEnoughPointsError, SpendingLimitReachedError

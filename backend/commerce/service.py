@@ -12,21 +12,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import idempotency
-from backend.access.rules import acting_for
+from backend import idempotency, live
+from backend.access.rules import acting_for, home_of
 from backend.access.subject import Actor
 from backend.commerce.catalog import CommerceCatalog, Merchant, Product, commerce_catalog
 from backend.commerce.errors import MerchantClosed, OrderClosed, OrderingClosed, OutOfStock
 from backend.commerce.models import Fulfilment, Order, OrderEvent, OrderItem, OrderStatus, PayWith, Stock
 from backend.community.models import Household, Person
-from backend.community.service import home_of
 from backend.config import Settings
 from backend.db import is_postgres, utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit
 from backend.family.models import Scope
-from backend.notify import live
-from backend.notify.live import orders_channel
+from backend.live import orders_channel
 from backend.wallet import payments, points
 from backend.wallet.payments import PayFrom
 

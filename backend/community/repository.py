@@ -17,15 +17,6 @@ from backend.community.models import (
 )
 
 
-async def person_by_phone(session: AsyncSession, phone: str) -> Person | None:
-    return (await session.execute(select(Person).where(Person.phone == phone))).scalar_one_or_none()
-
-
-async def community_ids_of(session: AsyncSession, person_id: int) -> set[int]:
-    rows = await session.execute(select(Membership.community_id).where(Membership.person_id == person_id))
-    return set(rows.scalars())
-
-
 async def people_by_ids(session: AsyncSession, ids: Sequence[int]) -> Sequence[Person]:
     return (await session.execute(select(Person).where(Person.id.in_(ids)))).scalars().all()
 

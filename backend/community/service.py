@@ -13,7 +13,7 @@ from backend.access import rules
 from backend.access.subject import Actor
 from backend.community import repository
 from backend.community.errors import CardInUse
-from backend.community.models import ELDER_AGE, Community, Household, Person, card_digits
+from backend.community.models import ELDER_AGE, Person, card_digits
 from backend.content.catalog import SUPPORTED_LOCALES
 from backend.errors import InvalidInput, NotFound
 
@@ -103,12 +103,3 @@ async def set_community_card(session: AsyncSession, actor: Actor, *, person_id: 
             raise CardInUse()
     person.community_card = digits
     return person
-
-
-async def home_of(session: AsyncSession, person: Person) -> tuple[Household, Community]:
-    """Where services and goods come to; someone without a home cannot order them."""
-    household = await session.get(Household, person.household_id) if person.household_id else None
-    community = await session.get(Community, household.community_id) if household else None
-    if household is None or community is None:
-        raise NotFound()
-    return household, community

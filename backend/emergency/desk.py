@@ -24,12 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend.access.rules import home_community_id
 from backend.access.subject import Actor, load_people
-from backend.auth.tokens import AccessClaims
 from backend.config import Settings
 from backend.db import create_engine, session_factory, transaction
 from backend.emergency import service
 from backend.emergency.models import Alert, AlertSource
 from backend.errors import InvalidInput
+from backend.tokens import AccessClaims
 
 log = logging.getLogger(__name__)
 

@@ -22,11 +22,11 @@ from typing import Any
 from prometheus_client import Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.auth.tokens import TokenError
 from backend.emergency.desk import SignedPress
 from backend.emergency.models import AlertSource
 from backend.gql.extensions import document_hash
 from backend.parts import Parts
+from backend.tokens import TokenError
 
 log = logging.getLogger(__name__)
 

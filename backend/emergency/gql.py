@@ -25,8 +25,8 @@ from backend.gql.live import rows_as_they_change
 from backend.gql.permissions import IsAuthenticated, IsStaff, SignedInOrTv
 from backend.health import service as profile
 from backend.health.gql import EmergencyProfileView
+from backend.live import person_channel
 from backend.notify import service as notify
-from backend.notify.live import person_channel
 
 EmergencySource = strawberry.enum(AlertSource, name="EmergencySource")
 EmergencyStatus = strawberry.enum(AlertStatus, name="EmergencyStatus")

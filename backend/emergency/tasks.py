@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import clock, jobs
+from backend import clock, jobs, live
 from backend.community import repository as community
 from backend.community.models import Household, Person
 from backend.content.catalog import Catalog
@@ -18,9 +18,8 @@ from backend.emergency import repository, service
 from backend.emergency.models import Alert, AlertStatus
 from backend.events import Event, consumer, group_consumer
 from backend.jobs import JobRun
-from backend.notify import live
+from backend.live import person_channel
 from backend.notify import service as notify
-from backend.notify.live import person_channel
 from backend.notify.models import Urgency
 from backend.parts import Parts
 

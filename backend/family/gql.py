@@ -10,7 +10,6 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from backend.auth.errors import InvalidPhoneError
 from backend.community.models import Person
 from backend.family import repository, service
 from backend.family.errors import (
@@ -23,11 +22,11 @@ from backend.family.errors import (
 from backend.family.models import FamilyLink, LinkStatus, Scope
 from backend.gql.base import mutation, optional_id, parse_id
 from backend.gql.context import Context
-from backend.gql.errors import InvalidInputError, NotFoundError, RateLimitedError
+from backend.gql.errors import InvalidInputError, InvalidPhoneError, NotFoundError, RateLimitedError
 from backend.gql.live import rows_as_they_change
 from backend.gql.pagination import Connection, connection, decode_cursor, page_size
 from backend.gql.permissions import IsAuthenticated, IsStaff
-from backend.notify.live import person_channel
+from backend.live import person_channel
 from backend.phones import mask_phone
 from backend.wallet import payments
 

@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.access import rules as access
-from backend.access.subject import Actor
-from backend.auth.errors import InvalidPhone
-from backend.community import repository as community_repository
+from backend.access.subject import Actor, person_by_phone
 from backend.community.models import Person
 from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound, RateLimited
@@ -19,7 +17,7 @@ from backend.events import emit
 from backend.family import repository
 from backend.family.errors import AlreadyLinked, CannotLinkSelf, InvalidScopes, InvitationClosed, NotYourTurn
 from backend.family.models import ConsentVia, FamilyLink, FamilyLinkEvent, LinkStatus, Scope
-from backend.phones import normalize_phone
+from backend.phones import InvalidPhone, normalize_phone
 
 MAX_NAME = 20
 HOUR = dt.timedelta(hours=1)
@@ -115,7 +113,7 @@ async def invite(
         if found is None or not await access.is_staff_for(session, actor, found.id):
             raise NotFound()
         elder, via = found, ConsentVia.STAFF_IN_PERSON
-    existing = await community_repository.person_by_phone(session, normalized)
+    existing = await person_by_phone(session, normalized)
     await _within_limits(
         session,
         actor,
@@ -161,7 +159,7 @@ async def request_link(
     normalized = normalize_phone(elder_phone)
     if normalized is None:
         raise InvalidPhone()
-    elder = await community_repository.person_by_phone(session, normalized)
+    elder = await person_by_phone(session, normalized)
     if elder is None:
         raise NotFound()
     if elder.id == actor.id:

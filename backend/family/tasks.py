@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import live
 from backend.community.models import Person
 from backend.events import Event, consumer
 from backend.family import repository
 from backend.family.models import FamilyLink
-from backend.notify import live
+from backend.live import person_channel
 from backend.notify import service as notify
-from backend.notify.live import person_channel
 from backend.parts import Parts
 
 

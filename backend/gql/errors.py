@@ -5,7 +5,7 @@ own (in its errors.py, GRAPHQL_ERRORS) and the API layer hands them all to the s
 exception handlers, which turn an error into the matching member of a mutation's result
 union with the message in the asker's locale. Where a field's type has no member for an error
 it becomes a top-level error with `extensions.code`, localized the same way. The errors every
-domain shares (not found, invalid input, rate limited) are here.
+domain shares (not found, invalid input, rate limited, not a mobile number) are here.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from strawberry.types import Info
 
 from backend.content.catalog import Catalog
 from backend.errors import DomainError, InvalidInput, NotFound, RateLimited, Words
+from backend.phones import InvalidPhone
 
 
 @strawberry.interface(description="An expected failure the person can act on; message is in their language.")
@@ -41,6 +42,11 @@ class InvalidInputError(UserError):
 
 
 @strawberry.type
+class InvalidPhoneError(UserError):
+    pass
+
+
+@strawberry.type
 class RateLimitedError(UserError):
     retry_after_seconds: int
 
@@ -53,6 +59,7 @@ SHARED_ERRORS: dict[type[DomainError], type] = {
     NotFound: NotFoundError,
     InvalidInput: InvalidInputError,
     RateLimited: RateLimitedError,
+    InvalidPhone: InvalidPhoneError,
 }
 
 

@@ -16,8 +16,8 @@ from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.live import rows_as_they_change
 from backend.gql.pagination import Connection, connection, decode_cursor, page_size
 from backend.gql.permissions import IsAuthenticated
+from backend.live import person_channel
 from backend.notify import devices, preferences, reminders, service
-from backend.notify.live import person_channel
 from backend.notify.models import Delivery, Notification, NotificationSettings, Reminder, Urgency
 
 

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import jobs
+from backend import jobs, live
 from backend.access.subject import Actor
 from backend.community.models import Person
 from backend.config import Settings
 from backend.db import insert_returning, utcnow
 from backend.errors import NotFound
-from backend.notify import live, preferences
-from backend.notify.live import person_channel
+from backend.live import person_channel
+from backend.notify import preferences
 from backend.notify.models import Delivery, Notification, NotificationState, Urgency
 from backend.notify.paths import Attempt
 from backend.parts import Parts

@@ -16,12 +16,11 @@ import datetime as dt
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import jobs
+from backend import jobs, live
 from backend.access.subject import Actor
 from backend.auth import repository as auth_repository
 from backend.auth.models import LoginCode, RefreshToken
 from backend.auth.service import consume_code
-from backend.auth.tokens import Tokens
 from backend.commerce.models import Order
 from backend.community.models import Device, DeviceKind, GridAssignment, Membership, Person
 from backend.config import Settings
@@ -30,10 +29,10 @@ from backend.emergency.models import Alert, AlertEvent
 from backend.family import service as family_service
 from backend.family.models import FamilyLink
 from backend.health.models import EmergencyProfile, HealthAccess, HealthConsent
-from backend.notify import live
 from backend.notify.models import Delivery, Notification, NotificationSettings, Reminder
 from backend.privacy.models import DataAccess, DataExport
 from backend.services.models import Booking
+from backend.tokens import Tokens
 
 ERASE = "privacy.erase"
 FORGET = "privacy.forget"

@@ -13,13 +13,13 @@ from strawberry.types import Info
 
 from backend.access.rules import acting_for
 from backend.auth.errors import CodeExpiredError, InvalidCodeError, TooManyAttemptsError
-from backend.auth.tokens import Tokens
 from backend.db import transaction
 from backend.family.models import Scope
 from backend.gql.base import mutation, optional_id
 from backend.gql.errors import InvalidInputError, NotFoundError, RateLimitedError
 from backend.gql.permissions import IsAuthenticated
 from backend.privacy import deletion, service
+from backend.tokens import Tokens
 
 EXPORTS_PATH = "/privacy/exports"
 

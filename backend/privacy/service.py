@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import jobs
 from backend.access import rules
 from backend.access.subject import Actor
-from backend.auth.tokens import Tokens
 from backend.commerce.models import Order, OrderEvent, OrderItem
 from backend.community.models import Device, Household, Membership, Person
 from backend.content.catalog import Catalog
@@ -35,6 +34,7 @@ from backend.health.models import EmergencyProfile, HealthAccess, HealthConsent
 from backend.notify.models import Delivery, Notification, NotificationSettings, Reminder
 from backend.privacy.models import DataAccess, DataExport
 from backend.services.models import Booking, BookingEvent, ServiceRating
+from backend.tokens import Tokens
 from backend.wallet.models import Account, LedgerEntry, LedgerTransaction, PointsEvent, SubsidyGrant
 
 EXPORT_EVERY = dt.timedelta(days=1)

@@ -14,18 +14,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import idempotency, jobs
-from backend.access.rules import acting_for
+from backend import idempotency, jobs, live
+from backend.access.rules import acting_for, home_of
 from backend.access.subject import Actor
 from backend.community.models import Household, Person, Role, card_digits
-from backend.community.service import home_of
 from backend.config import Settings
 from backend.db import is_postgres, utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit
 from backend.family.models import Scope
-from backend.notify import live
-from backend.notify.live import orders_channel
+from backend.live import orders_channel
 from backend.services.catalog import Offering, service_catalog
 from backend.services.errors import (
     AlreadyRated,

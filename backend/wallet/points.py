@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import clock
+from backend.access.rules import home_of
 from backend.community.models import Person
-from backend.community.service import home_of
 from backend.errors import InvalidInput, NotFound
 from backend.wallet import ledger
 from backend.wallet.errors import InsufficientFunds, NotEnoughPoints

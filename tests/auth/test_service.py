@@ -11,15 +11,16 @@ from sqlalchemy import select, update
 
 from backend.access.subject import Actor, Door, load_subject
 from backend.auth import service
-from backend.auth.errors import CodeExpired, InvalidCode, InvalidPhone, InvalidPin, InvalidRefreshToken, TooManyAttempts
+from backend.auth.errors import CodeExpired, InvalidCode, InvalidPin, InvalidRefreshToken, TooManyAttempts
 from backend.auth.models import LoginCode
-from backend.auth.tokens import Tokens
 from backend.community.models import Device, DeviceKind, Person
 from backend.config import REPO_ROOT, Settings
 from backend.content.catalog import catalog_for
 from backend.db import transaction, utcnow
 from backend.errors import RateLimited
 from backend.gateways.sms import DevOutboxSms
+from backend.phones import InvalidPhone
+from backend.tokens import Tokens
 from tests.conftest import ELDER, STRANGER, Database
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from backend import live
 from backend.db import transaction
-from backend.notify import live
-from backend.notify.live import person_channel
+from backend.live import person_channel
 from tests.conftest import Api, Database
 
 

@@ -15,7 +15,7 @@ from backend import jobs
 from backend.app import create_app
 from backend.db import transaction, utcnow
 from backend.events import OutboxEvent
-from backend.notify.live import person_channel
+from backend.live import person_channel
 from backend.runtime import Runtime
 from tests.conftest import ELDER, Api, Database, load_demo, make_settings
 from tests.platform import test_jobs  # noqa: F401  (registers the test job handler)

@@ -6,8 +6,8 @@ import tomllib
 
 from graphql import build_schema, parse, validate
 
-from backend.config import REPO_ROOT
 from backend.api.schema import schema_sdl
+from backend.config import REPO_ROOT
 
 
 def test_graphql_folder_holds_no_python_so_graphql_core_is_never_shadowed() -> None:
