@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.community.models import Subdistrict
+from backend.api.context import WIRING
 from backend.gql.context import Context
 from tests.conftest import Database
 
@@ -17,7 +18,7 @@ from tests.conftest import Database
 async def test_a_client_leaving_mid_commit_keeps_what_was_written(db: Database, steps_before_leaving: int) -> None:
     """A subscriber hangs up while the read they caused (an access-log row) is being
     committed: the row is kept and the request's own close does not fail."""
-    ctx = Context(SimpleNamespace(factory=db.factory), ip="127.0.0.1", request_id="t", locale="zh-CN")  # type: ignore[arg-type]
+    ctx = Context(SimpleNamespace(factory=db.factory), WIRING, ip="127.0.0.1", request_id="t", locale="zh-CN")  # type: ignore[arg-type]
     ctx.session.add(Subdistrict(code="left-mid-commit", name="测试街道"))
     await ctx.session.flush()
 
