@@ -12,7 +12,9 @@ from contextlib import asynccontextmanager
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event, insert
+from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event, insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -143,6 +145,27 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
 def is_postgres(session: AsyncSession) -> bool:
     """The one dialect test: PostgreSQL takes row locks, SKIP LOCKED and ON CONFLICT its way."""
     return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+async def take(
+    session: AsyncSession, model: type[Any], key: dict[str, Any], *, column: str, start: int, change: int, bound: int
+) -> bool:
+    """Move the counter `column` of the row at `key` by `change`, only if it stays within
+    `bound` (not below it when taking away, not above it when adding); the row starts at
+    `start` the first time. One guarded UPDATE, atomic on both databases: of fifty racing for
+    ten portions or places, ten find a row to update. False: nothing moved."""
+    insert_ = pg_insert if is_postgres(session) else sqlite_insert
+    await session.execute(
+        insert_(model).values(**key, **{column: start}).on_conflict_do_nothing(index_elements=list(key))
+    )
+    counter = getattr(model, column)
+    within = counter + change >= bound if change < 0 else counter + change <= bound
+    moved = await session.execute(
+        update(model)
+        .where(*(getattr(model, name) == value for name, value in key.items()), within)
+        .values({column: counter + change})
+    )
+    return bool(moved.rowcount)  # type: ignore[attr-defined]
 
 
 def session_factory(engine: AsyncEngine, info: dict[str, Any] | None = None) -> async_sessionmaker[AsyncSession]:

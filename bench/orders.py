@@ -197,7 +197,7 @@ async def audit(database_url: str, said_taken: int) -> dict[str, int]:
         )
         paid = int(
             await conn.scalar(
-                sa.text("SELECT coalesce(balance_fen, 0) FROM accounts WHERE key = 'provider:xingfu-canteen'")
+                sa.text("SELECT coalesce(balance, 0) FROM accounts WHERE key = 'provider:xingfu-canteen'")
             )
             or 0
         )

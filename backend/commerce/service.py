@@ -8,23 +8,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import idempotency, live
-from backend.access.rules import acting_for, home_of
+from backend.access.rules import acting_for
 from backend.access.subject import Actor
 from backend.commerce.catalog import CommerceCatalog, Merchant, Product, commerce_catalog
 from backend.commerce.errors import MerchantClosed, OrderClosed, OrderingClosed, OutOfStock
 from backend.commerce.models import Fulfilment, Order, OrderEvent, OrderItem, OrderStatus, PayWith, Stock
 from backend.community.models import Household, Person
 from backend.config import Settings
-from backend.db import is_postgres, utcnow
+from backend.db import take, utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit
 from backend.family.models import Scope
 from backend.live import orders_channel
+from backend.orders.opening import open_for
 from backend.wallet import payments, points
 from backend.wallet.payments import PayFrom
 
@@ -50,8 +49,7 @@ def _today(settings: Settings) -> tuple[dt.datetime, dt.date]:
 
 async def today_menu(session: AsyncSession, settings: Settings, actor: Actor, person_id: int | None) -> list[MenuMeal]:
     """Today's lunch and dinner at the canteens serving the person's community."""
-    person = (await acting_for(session, actor, person_id, Scope.ORDER_FOR)).person
-    _, community = await home_of(session, person)
+    community = (await open_for(session, actor, person_id)).community
     catalog = commerce_catalog(settings.content_dir)
     now, today = _today(settings)
     meals = []
@@ -76,8 +74,7 @@ class Shop:
 
 async def shops(session: AsyncSession, settings: Settings, actor: Actor, person_id: int | None) -> list[Shop]:
     """The merchants serving the person's community, whether they are open now, and their goods."""
-    person = (await acting_for(session, actor, person_id, Scope.ORDER_FOR)).person
-    _, community = await home_of(session, person)
+    community = (await open_for(session, actor, person_id)).community
     catalog = commerce_catalog(settings.content_dir)
     now, _ = _today(settings)
     found = []
@@ -129,18 +126,17 @@ async def place(
     in_points = pay_with == PayWith.POINTS
     if in_points and any(p.points_price is None for p, _ in wanted):
         raise InvalidInput("payWith", field="payWith")
-    grant = await acting_for(session, actor, person_id, Scope.ORDER_FOR)
-    beneficiary = grant.person
-    household, community = await home_of(session, beneficiary)
-    if community.code not in merchant.communities:
+    opening = await open_for(session, actor, person_id)
+    beneficiary, household = opening.beneficiary, opening.household
+    if opening.community.code not in merchant.communities:
         raise NotFound()
     if not (merchant.delivery if fulfilment == Fulfilment.DELIVERY else merchant.pickup):
         raise InvalidInput("fulfilment", field="fulfilment")
     now, today = _today(settings)
     if not merchant.open_at(now.time()):
         raise MerchantClosed(merchant.name, f"{merchant.opens:%H:%M}", f"{merchant.closes:%H:%M}")
-    placed = grant.placed_as.value
-    who_pays = payments.payer(grant, PayFrom.BENEFICIARY if in_points else pay_from)
+    placed = opening.placed_as
+    who_pays = opening.payer(PayFrom.BENEFICIARY if in_points else pay_from)
     days: dict[str, str] = {}
     for product, quantity in sorted(wanted, key=lambda pq: pq[0].code):  # one lock order: no deadlocks
         day = GOODS_DAY
@@ -188,28 +184,18 @@ async def place(
             by_id=actor.id,
         )
     else:
-        await _pay(session, settings, order, merchant, who_pays, actor)
+        await opening.pay(
+            session,
+            settings,
+            ref=f"order:{order.id}",
+            payer=who_pays,
+            provider_code=merchant.code,
+            amount_fen=order.total_fen,
+            category="meal" if merchant.kind == "canteen" else merchant.kind,
+        )
     _record(session, order, "placed", actor.id, placed_as=placed, total_fen=order.total_fen, points=order.total_points)
     emit(session, "commerce.ordered", {"order_id": order.id})
     return order, True
-
-
-async def _pay(
-    session: AsyncSession, settings: Settings, order: Order, merchant: Merchant, who_pays: payments.Payer, actor: Actor
-) -> None:
-    await payments.pay(
-        session,
-        ref=f"order:{order.id}",
-        payer_id=order.payer_id,
-        beneficiary_id=order.beneficiary_id,
-        provider_code=order.merchant_code,
-        amount_fen=order.total_fen,
-        category="meal" if merchant.kind == "canteen" else merchant.kind,
-        content_dir=settings.content_dir,
-        by_id=actor.id,
-        through=who_pays.through,
-        timezone=settings.default_timezone,
-    )
 
 
 def _checked_lines(
@@ -234,21 +220,10 @@ def _checked_lines(
 
 
 async def _take(session: AsyncSession, product: Product, day: str, quantity: int) -> None:
-    """Take `quantity` or raise OutOfStock; atomic on both databases (no overselling)."""
-    postgres = is_postgres(session)
-    insert = pg_insert if postgres else sqlite_insert
+    """Take `quantity` or raise OutOfStock (no overselling)."""
     start = product.portions if product.meal else product.stock
-    await session.execute(
-        insert(Stock)
-        .values(product_code=product.code, day=day, left_count=start)
-        .on_conflict_do_nothing(index_elements=["product_code", "day"])
-    )
-    took = await session.execute(
-        update(Stock)
-        .where(Stock.product_code == product.code, Stock.day == day, Stock.left_count >= quantity)
-        .values(left_count=Stock.left_count - quantity)
-    )
-    if not took.rowcount:  # type: ignore[attr-defined]
+    key = {"product_code": product.code, "day": day}
+    if not await take(session, Stock, key, column="left_count", start=start, change=-quantity, bound=0):
         left = await session.scalar(
             select(Stock.left_count).where(Stock.product_code == product.code, Stock.day == day)
         )

@@ -77,4 +77,3 @@ class Notifier:
     async def progress(self, session: AsyncSession, parts: Parts, row: Placed, key: str, **params: str) -> None:
         """The elder and whoever ordered for them follow it to the door."""
         await self.tell(session, parts, {row.beneficiary_id, row.placed_by_id}, row, key, **params)
-

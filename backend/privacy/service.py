@@ -76,7 +76,7 @@ async def gather(session: AsyncSession, person: Person) -> dict[str, Any]:
     accounts = select(Account.id).where(Account.person_id == pid)
     household = await session.get(Household, person.household_id) if person.household_id else None
     movements = await session.execute(
-        select(LedgerEntry.account_id, LedgerEntry.amount_fen, LedgerTransaction)
+        select(LedgerEntry.account_id, LedgerEntry.amount, LedgerTransaction)
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
         .where(LedgerEntry.account_id.in_(accounts))
         .order_by(LedgerEntry.id)
@@ -106,7 +106,9 @@ async def gather(session: AsyncSession, person: Person) -> dict[str, Any]:
         "service_ratings": await _rows(session, ServiceRating, ServiceRating.by_id == pid),
         "wallet_accounts": await _rows(session, Account, Account.id.in_(accounts)),
         "wallet_movements": [
-            {"account_id": account_id, "amount": amount, **as_data(tx)} for account_id, amount, tx in movements.all()
+            # The entry's own amount in that account, in its unit; the movement's total is not theirs.
+            {**{k: v for k, v in as_data(tx).items() if k != "amount"}, "account_id": account_id, "amount": amount}
+            for account_id, amount, tx in movements.all()
         ],
         "subsidies": await _rows(session, SubsidyGrant, SubsidyGrant.person_id == pid),
         "points": await _rows(session, PointsEvent, PointsEvent.person_id == pid),

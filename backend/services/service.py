@@ -10,20 +10,19 @@ import secrets
 from collections.abc import Sequence
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import idempotency, jobs, live
-from backend.access.rules import acting_for, home_of
+from backend.access.rules import acting_for
 from backend.access.subject import Actor
 from backend.community.models import Household, Person, Role, card_digits
 from backend.config import Settings
-from backend.db import is_postgres, utcnow
+from backend.db import take, utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit
 from backend.family.models import Scope
 from backend.live import orders_channel
+from backend.orders.opening import Opening, open_for
 from backend.services.catalog import Offering, service_catalog
 from backend.services.errors import (
     AlreadyRated,
@@ -56,25 +55,22 @@ MAX_NOTE = 300
 async def offerings_for(
     session: AsyncSession, settings: Settings, actor: Actor, person_id: int | None
 ) -> tuple[Person, list[Offering]]:
-    person = (await acting_for(session, actor, person_id, Scope.ORDER_FOR)).person
-    _, community = await home_of(session, person)
-    return person, service_catalog(settings.content_dir).for_community(community.code)
+    opening = await open_for(session, actor, person_id)
+    return opening.beneficiary, service_catalog(settings.content_dir).for_community(opening.community.code)
 
 
-async def _offering(session: AsyncSession, settings: Settings, person: Person, code: str) -> tuple[Offering, Household]:
-    household, community = await home_of(session, person)
+def _offering(settings: Settings, opening: Opening, code: str) -> Offering:
     offering = service_catalog(settings.content_dir).offerings.get(code)
-    if offering is None or community.code not in offering.communities:
+    if offering is None or opening.community.code not in offering.communities:
         raise NotFound()
-    return offering, household
+    return offering
 
 
 async def available_slots(
     session: AsyncSession, settings: Settings, actor: Actor, *, offering_code: str, person_id: int | None
 ) -> list[tuple[dt.datetime, int]]:
     """The slots still open, with how many places each has left."""
-    person = (await acting_for(session, actor, person_id, Scope.ORDER_FOR)).person
-    offering, _ = await _offering(session, settings, person, offering_code)
+    offering = _offering(settings, await open_for(session, actor, person_id), offering_code)
     starts = offering.slots(utcnow(), settings.zone, CUTOFF)
     rows = await session.execute(
         select(SlotCount.slot_start, SlotCount.taken).where(
@@ -114,13 +110,13 @@ async def book(
         if first.offering_code != offering_code or first.slot_start != slot_start:
             raise idempotency.IdempotencyKeyReused()
         return first, False
-    grant = await acting_for(session, actor, person_id, Scope.ORDER_FOR)
-    beneficiary = grant.person
-    offering, household = await _offering(session, settings, beneficiary, offering_code)
+    opening = await open_for(session, actor, person_id)
+    beneficiary, household = opening.beneficiary, opening.household
+    offering = _offering(settings, opening, offering_code)
     if slot_start not in offering.slots(utcnow(), settings.zone, CUTOFF):
         raise InvalidInput("slotStart", field="slotStart")
-    placed = grant.placed_as.value
-    who_pays = payments.payer(grant, pay_from)
+    placed = opening.placed_as
+    who_pays = opening.payer(pay_from)
     await _take_place(session, offering, slot_start)  # SlotFull: nothing written
     booking = Booking(
         offering_code=offering.code,
@@ -140,18 +136,14 @@ async def book(
     )
     session.add(booking)
     await session.flush()
-    await payments.pay(
+    await opening.pay(
         session,
+        settings,
         ref=f"booking:{booking.id}",
-        payer_id=booking.payer_id,
-        beneficiary_id=booking.beneficiary_id,
+        payer=who_pays,
         provider_code=booking.provider_code,
         amount_fen=booking.price_fen,
         category=offering.category,
-        content_dir=settings.content_dir,
-        by_id=actor.id,
-        through=who_pays.through,
-        timezone=settings.default_timezone,
     )
     _record(session, booking, "requested", actor.id, placed_as=placed, price_fen=offering.price_fen)
     emit(session, "services.booked", {"booking_id": booking.id})
@@ -173,25 +165,9 @@ def remind_key(booking_id: int, ahead: str) -> str:
 
 
 async def _take_place(session: AsyncSession, offering: Offering, slot_start: dt.datetime) -> None:
-    """One place in the slot, or SlotFull. The guarded UPDATE is atomic on both databases:
-    of fifty bookings racing for ten places, ten find a row to update."""
-    postgres = is_postgres(session)
-    insert = pg_insert if postgres else sqlite_insert
-    await session.execute(
-        insert(SlotCount)
-        .values(offering_code=offering.code, slot_start=slot_start, taken=0)
-        .on_conflict_do_nothing(index_elements=["offering_code", "slot_start"])
-    )
-    taken = await session.execute(
-        update(SlotCount)
-        .where(
-            SlotCount.offering_code == offering.code,
-            SlotCount.slot_start == slot_start,
-            SlotCount.taken < offering.capacity,
-        )
-        .values(taken=SlotCount.taken + 1)
-    )
-    if not taken.rowcount:  # type: ignore[attr-defined]
+    """One place in the slot, or SlotFull."""
+    key = {"offering_code": offering.code, "slot_start": slot_start}
+    if not await take(session, SlotCount, key, column="taken", start=0, change=1, bound=offering.capacity):
         raise SlotFull()
 
 

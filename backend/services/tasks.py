@@ -14,7 +14,7 @@ from backend.content.catalog import Catalog
 from backend.db import utcnow
 from backend.events import Event, consumer
 from backend.jobs import JobRun
-from backend.notify import service as notify
+from backend.orders.notices import Notifier
 from backend.parts import Parts
 from backend.services import service
 from backend.services.catalog import service_catalog
@@ -26,30 +26,16 @@ def _when(booking: Booking, tz: ZoneInfo, locale: str, catalog: Catalog) -> str:
     return catalog.text(locale, "services.when", month=str(local.month), day=str(local.day), time=f"{local:%H:%M}")
 
 
-async def _tell(
-    session: AsyncSession, parts: Parts, people: set[int], booking: Booking, key: str, **params: str
-) -> None:
+async def _words(session: AsyncSession, parts: Parts, booking: Booking, person: Person) -> dict[str, str]:
     catalog = service_catalog(parts.settings.content_dir)
     offering = catalog.offerings.get(booking.offering_code)
     provider = catalog.providers.get(booking.provider_code)
-    for person in await community_repository.people_by_ids(session, sorted(people)):
-        text = parts.catalog.text(
-            person.locale,
-            f"services.{key}",
-            service=offering.name(person.locale) if offering else booking.offering_code,
-            when=_when(booking, parts.settings.zone, person.locale, parts.catalog),
-            provider=provider.name if provider else "",
-            address=booking.address,
-            **params,
-        )
-        await notify.tell(
-            session,
-            parts,
-            person,
-            title=parts.catalog.text(person.locale, "services.title"),
-            text=text,
-            data={"kind": "service_booking", "bookingId": str(booking.id)},
-        )
+    return {
+        "service": offering.name(person.locale) if offering else booking.offering_code,
+        "when": _when(booking, parts.settings.zone, person.locale, parts.catalog),
+        "provider": provider.name if provider else "",
+        "address": booking.address,
+    }
 
 
 async def _provider_staff(session: AsyncSession, parts: Parts, booking: Booking) -> set[int]:
@@ -57,15 +43,15 @@ async def _provider_staff(session: AsyncSession, parts: Parts, booking: Booking)
     return await community_repository.ids_by_phones(session, provider.staff_phones if provider else set())
 
 
+NOTICES = Notifier("services", "service_booking", "bookingId", words=_words, staff=_provider_staff)
+
+
 @consumer("services.booked", name="services.tell_booked")
 async def tell_booked(session: AsyncSession, event: Event, parts: Parts) -> None:
     booking = await session.get(Booking, int(event.payload["booking_id"]))
     if booking is None:
         return
-    if booking.placed_by_id != booking.beneficiary_id:
-        by = await session.get(Person, booking.placed_by_id)
-        await _tell(session, parts, {booking.beneficiary_id}, booking, "booked_for_you", by=by.name if by else "")
-    await _tell(session, parts, await _provider_staff(session, parts, booking), booking, "new_booking")
+    await NOTICES.placed(session, parts, booking, for_you="booked_for_you", to_staff="new_booking")
 
 
 @consumer("services.cancelled", name="services.tell_cancelled")
@@ -73,11 +59,9 @@ async def tell_cancelled(session: AsyncSession, event: Event, parts: Parts) -> N
     booking = await session.get(Booking, int(event.payload["booking_id"]))
     if booking is None:
         return
-    by = await session.get(Person, int(event.payload["by"]))
-    involved = {booking.beneficiary_id, booking.placed_by_id} | await _provider_staff(session, parts, booking)
-    key = "declined" if event.payload.get("declined") else "cancelled"
-    reason = booking.cancel_reason or "-"
-    await _tell(session, parts, involved - {by.id if by else 0}, booking, key, by=by.name if by else "", reason=reason)
+    await NOTICES.cancelled(
+        session, parts, booking, by_id=int(event.payload["by"]), declined=bool(event.payload.get("declined"))
+    )
 
 
 @consumer("services.confirmed", name="services.tell_confirmed")
@@ -90,14 +74,7 @@ async def tell_progress(session: AsyncSession, event: Event, parts: Parts) -> No
         return
     step = event.topic.rsplit(".", 1)[1]
     at = booking.started_at or utcnow()
-    await _tell(
-        session,
-        parts,
-        {booking.beneficiary_id, booking.placed_by_id},
-        booking,
-        step,
-        at=clock.clock_time(at, parts.settings.zone),
-    )
+    await NOTICES.progress(session, parts, booking, step, at=clock.clock_time(at, parts.settings.zone))
 
 
 @jobs.job_handler(service.REMIND)
@@ -107,7 +84,7 @@ async def remind(session: AsyncSession, run: JobRun, parts: Parts) -> None:
     if booking is None or booking.status not in OPEN_BOOKINGS:
         return
     ahead = str(run.payload["ahead"])
-    await _tell(session, parts, {booking.beneficiary_id, booking.placed_by_id}, booking, f"remind_{ahead}")
+    await NOTICES.progress(session, parts, booking, f"remind_{ahead}")
 
 
 @consumer("services.rated", name="services.tell_unsatisfied")
@@ -122,7 +99,7 @@ async def tell_unsatisfied(session: AsyncSession, event: Event, parts: Parts) ->
         return
     staff = await community_repository.with_role(session, household.community_id, [Role.SERVICE_CENTRE, Role.ADMIN])
     elder = await session.get(Person, booking.beneficiary_id)
-    await _tell(
+    await NOTICES.tell(
         session,
         parts,
         set(staff),
@@ -144,4 +121,4 @@ async def tell_no_show(session: AsyncSession, event: Event, parts: Parts) -> Non
     if household is not None:
         people |= set(await community_repository.with_role(session, household.community_id, [Role.SERVICE_CENTRE]))
     at = dt.datetime.fromisoformat(str(event.payload["at"]))
-    await _tell(session, parts, people, booking, "no_show", at=clock.clock_time(at, parts.settings.zone))
+    await NOTICES.tell(session, parts, people, booking, "no_show", at=clock.clock_time(at, parts.settings.zone))

@@ -78,7 +78,7 @@ class Wallet:
             entries=[
                 WalletEntry(
                     at=tx.created_at,
-                    amount_fen=entry.amount_fen,
+                    amount_fen=entry.amount,
                     kind=tx.kind,
                     label=ctx.rt.catalog.text(ctx.locale, f"wallet.kind_{tx.kind}"),
                     from_subsidy=account.kind == AccountKind.SUBSIDY,
@@ -87,7 +87,7 @@ class Wallet:
             ],
             points=statement.points,
             points_entries=[
-                PointsEntry(at=tx.created_at, points=entry.amount_fen, label=_points_label(ctx, tx))
+                PointsEntry(at=tx.created_at, points=entry.amount, label=_points_label(ctx, tx))
                 for _, entry, tx in statement.points_entries
             ],
         )

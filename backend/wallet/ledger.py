@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.db import is_postgres
 from backend.idempotency import IdempotencyKeyReused
 from backend.wallet.errors import InsufficientFunds
-from backend.wallet.models import EXTERNAL_KINDS, POINT_KINDS, Account, AccountKind, LedgerEntry, LedgerTransaction
+from backend.wallet.models import EXTERNAL_KINDS, UNIT_OF, Account, AccountKind, LedgerEntry, LedgerTransaction
 
 
 def wallet_key(person_id: int) -> str:
@@ -51,7 +51,14 @@ async def account(
     session: AsyncSession, key: str, kind: AccountKind, *, person_id: int | None = None, community_id: int | None = None
 ) -> Account:
     """The account named `key`, opened on first use (racing openers get the same one)."""
-    values = {"key": key, "kind": kind, "person_id": person_id, "community_id": community_id, "balance_fen": 0}
+    values = {
+        "key": key,
+        "kind": kind,
+        "person_id": person_id,
+        "community_id": community_id,
+        "balance": 0,
+        "unit": UNIT_OF[kind],
+    }
     postgres = is_postgres(session)
     insert = pg_insert if postgres else sqlite_insert
     await session.execute(insert(Account).values(values).on_conflict_do_nothing(index_elements=["key"]))
@@ -80,30 +87,32 @@ async def post(
     movement is refused."""
     if sum(amount for _, amount in legs) != 0 or any(amount == 0 for _, amount in legs):
         raise ValueError("a movement's entries must be non-zero and sum to zero")
-    if len({a.kind in POINT_KINDS for a, _ in legs}) != 1:
-        raise ValueError("a movement is in fen or in points, never both")
+    units = {a.unit for a, _ in legs}
+    if len(units) != 1:
+        raise ValueError("a movement is in one unit: fen or points, never both")
+    [unit] = units
     accounts = await _lock(session, sorted({a.id for a, _ in legs}))
     amount = sum(a for _, a in legs if a > 0)
     if idempotency_key is not None:
         first = await by_key(session, idempotency_key)
         if first is not None:
-            if first.kind != kind or first.amount_fen != amount or first.ref != ref:
+            if first.kind != kind or first.amount != amount or first.ref != ref:
                 raise IdempotencyKeyReused()
             return first, False
-    after = {a.id: a.balance_fen for a in accounts.values()}
+    after = {a.id: a.balance for a in accounts.values()}
     for acct, delta in legs:
         after[acct.id] += delta
     for acct_id, balance in after.items():
         if balance < 0 and accounts[acct_id].kind not in EXTERNAL_KINDS:
-            raise InsufficientFunds(accounts[acct_id].balance_fen)
+            raise InsufficientFunds(accounts[acct_id].balance)
     tx = LedgerTransaction(
-        kind=kind, amount_fen=amount, idempotency_key=idempotency_key, ref=ref, memo=memo, by_id=by_id
+        kind=kind, amount=amount, unit=unit, idempotency_key=idempotency_key, ref=ref, memo=memo, by_id=by_id
     )
     session.add(tx)
     await session.flush()
-    session.add_all(LedgerEntry(transaction_id=tx.id, account_id=a.id, amount_fen=delta) for a, delta in legs)
+    session.add_all(LedgerEntry(transaction_id=tx.id, account_id=a.id, amount=delta) for a, delta in legs)
     for acct_id, balance in after.items():
-        accounts[acct_id].balance_fen = balance
+        accounts[acct_id].balance = balance
     await session.flush()
     return tx, True
 
@@ -115,7 +124,7 @@ async def locked(session: AsyncSession, accounts: Sequence[Account]) -> dict[int
 
 async def legs_of(session: AsyncSession, tx: LedgerTransaction) -> list[tuple[Account, int]]:
     rows = await session.execute(
-        select(Account, LedgerEntry.amount_fen)
+        select(Account, LedgerEntry.amount)
         .join(LedgerEntry, LedgerEntry.account_id == Account.id)
         .where(LedgerEntry.transaction_id == tx.id)
         .order_by(LedgerEntry.id)

@@ -1,4 +1,5 @@
-"""Money: accounts and an append-only, double-entry ledger in integer fen."""
+"""Money and points: accounts and an append-only, double-entry ledger. Every amount is an
+integer in its account's unit (fen for money, points for 积分); a movement never mixes units."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ class AccountKind(StrEnum):
     PROVIDER = "provider"  # what a service provider or merchant has been paid
     SUBSIDY = "subsidy"  # an elder's government allowance under one policy (政府补贴)
     GOVERNMENT = "government"  # what a subsidy policy has paid out, net of what expired
-    # 积分 are counted in points, not fen, in the same ledger; a movement never mixes the two.
+    # 积分 are counted in points, not fen, in the same ledger.
     POINTS = "points"  # a person's points
     POINTS_ISSUED = "points_issued"  # what a community has awarded, net of what came back
     POINTS_SPENT = "points_spent"  # what a merchant has taken in points (settled by the community)
@@ -31,20 +32,31 @@ EXTERNAL_KINDS = frozenset(
 POINT_KINDS = frozenset({AccountKind.POINTS, AccountKind.POINTS_ISSUED, AccountKind.POINTS_SPENT})
 
 
+class Unit(StrEnum):
+    """What an account's amounts count (a time bank will add minutes)."""
+
+    FEN = "fen"  # money, in 分
+    POINTS = "points"  # 积分
+
+
+UNIT_OF: dict[AccountKind, Unit] = {kind: Unit.POINTS if kind in POINT_KINDS else Unit.FEN for kind in AccountKind}
+
+
 class Account(IdMixin, Base):
     __tablename__ = "accounts"
     __table_args__ = (
         # A person's balance never goes below zero, whatever the code above does.
         CheckConstraint(
-            "balance_fen >= 0 OR kind IN ('cash_desk', 'gateway', 'government', 'points_issued')", name="no_overdraft"
+            "balance >= 0 OR kind IN ('cash_desk', 'gateway', 'government', 'points_issued')", name="no_overdraft"
         ),
     )
     key: Mapped[str] = mapped_column(String(80), unique=True)  # "wallet:person:12", "cash_desk:community:1"
     kind: Mapped[AccountKind] = mapped_column(str_enum(AccountKind))
     person_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"), index=True)
     community_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("communities.id"))
-    # The sum of its entries, kept with them (in points for the point kinds).
-    balance_fen: Mapped[int] = mapped_column(default=0)
+    unit: Mapped[Unit] = mapped_column(str_enum(Unit), default=Unit.FEN)
+    # The sum of its entries, kept with them, in its unit.
+    balance: Mapped[int] = mapped_column(default=0)
 
 
 class LedgerTransaction(IdMixin, CreatedAtMixin, Base):
@@ -52,7 +64,8 @@ class LedgerTransaction(IdMixin, CreatedAtMixin, Base):
 
     __tablename__ = "ledger_transactions"
     kind: Mapped[str] = mapped_column(String(30))  # top_up, payment, refund, ...
-    amount_fen: Mapped[int]
+    amount: Mapped[int]  # what moved (the sum of the entries into accounts), in `unit`
+    unit: Mapped[Unit] = mapped_column(str_enum(Unit), default=Unit.FEN)
     idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     ref: Mapped[str | None] = mapped_column(String(60), index=True)  # what it pays for: "order:12"
     memo: Mapped[str] = mapped_column(String(200), default="")
@@ -63,7 +76,7 @@ class LedgerEntry(IdMixin, Base):
     __tablename__ = "ledger_entries"
     transaction_id: Mapped[int] = mapped_column(IdType, ForeignKey("ledger_transactions.id"), index=True)
     account_id: Mapped[int] = mapped_column(IdType, ForeignKey("accounts.id"), index=True)
-    amount_fen: Mapped[int]  # + into the account, - out of it
+    amount: Mapped[int]  # + into the account, - out of it, in the account's unit
 
 
 class SubsidyGrant(Base):

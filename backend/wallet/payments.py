@@ -63,7 +63,7 @@ async def spent_through(session: AsyncSession, link: FamilyLink, since: dt.datet
         LedgerTransaction.created_at >= since,
     )
     total = await session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0))
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
         .where(LedgerEntry.account_id == wallet.id, LedgerTransaction.ref.in_(refs))
     )
@@ -93,7 +93,7 @@ async def pay(
     legs: list[tuple[Account, int]] = []
     left = amount_fen
     for allowance in allowances:
-        take = min(balances[allowance.id].balance_fen, left)
+        take = min(balances[allowance.id].balance, left)
         if take > 0:
             legs.append((allowance, -take))
             left -= take

@@ -136,7 +136,7 @@ async def earn(
 
 async def balance(session: AsyncSession, person_id: int) -> int:
     account = await ledger.find(session, ledger.points_key(person_id))
-    return account.balance_fen if account is not None else 0
+    return account.balance if account is not None else 0
 
 
 async def pay(session: AsyncSession, *, ref: str, person_id: int, merchant_code: str, points: int, by_id: int) -> None:

@@ -64,10 +64,10 @@ async def _statement(session: AsyncSession, settings: Settings, person: Person, 
     points_entries = await ledger.entries_of(session, [points.id] if points else [], last)
     return Statement(
         person,
-        wallet.balance_fen if wallet else 0,
+        wallet.balance if wallet else 0,
         allowances,
         entries,
-        points.balance_fen if points else 0,
+        points.balance if points else 0,
         points_entries,
     )
 

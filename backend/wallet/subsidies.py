@@ -120,12 +120,12 @@ async def _expire(
     if await ledger.by_key(session, _credit_key(policy, account.person_id, month)) is not None:
         return
     (current,) = (await ledger.locked(session, [account])).values()
-    if current.balance_fen <= 0:
+    if current.balance <= 0:
         return
     await ledger.post(
         session,
         kind="subsidy_expiry",
-        legs=[(current, -current.balance_fen), (government, current.balance_fen)],
+        legs=[(current, -current.balance), (government, current.balance)],
         idempotency_key=f"subsidy:{policy.code}:{account.person_id}:{month}:expire",
         ref=f"subsidy:{policy.code}:{month}",
     )
@@ -153,7 +153,7 @@ async def credit_month(
             leftovers = select(Account).where(
                 Account.kind == AccountKind.SUBSIDY,
                 Account.key.endswith(f":{policy.code}"),
-                Account.balance_fen > 0,
+                Account.balance > 0,
                 Account.person_id > span[0],
                 Account.person_id <= span[1],
             )
@@ -176,4 +176,4 @@ async def balances_of(session: AsyncSession, content_dir: Path, person_id: int) 
     """What is left of each subsidy the person has ever had."""
     policies = {subsidy_key(person_id, code): policy for code, policy in subsidy_policies(content_dir).items()}
     found = await ledger.find_many(session, sorted(policies))
-    return [(policies[a.key], a.balance_fen) for a in sorted(found, key=lambda a: a.key)]
+    return [(policies[a.key], a.balance) for a in sorted(found, key=lambda a: a.key)]

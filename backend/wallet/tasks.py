@@ -35,7 +35,7 @@ async def tell_topped_up(session: AsyncSession, event: Event, parts: Parts) -> N
     wallet = await ledger.account(session, ledger.wallet_key(person.id), AccountKind.WALLET, person_id=person.id)
     by = await session.get(Person, tx.by_id) if tx.by_id is not None else None
     catalog = parts.catalog
-    params = {"amount": yuan(tx.amount_fen), "balance": yuan(wallet.balance_fen)}
+    params = {"amount": yuan(tx.amount), "balance": yuan(wallet.balance)}
     text = (
         catalog.text(person.locale, "wallet.topped_up_self", **params)
         if by is None or by.id == person.id

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from backend.community.models import Subdistrict
 from backend.api.context import WIRING
+from backend.community.models import Subdistrict
 from backend.gql.context import Context
 from tests.conftest import Database
 

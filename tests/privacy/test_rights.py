@@ -167,16 +167,16 @@ async def test_an_elder_deletes_her_account(api: Api, db: Database) -> None:
     assert kept["data"]["emergency"]["elder"] == {"name": "已注销用户", "address": None}
     # The ledger still balances: every movement sums to zero, every balance is its entries.
     async with db.factory() as session:
-        assert await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0))) == 0
+        assert await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))) == 0
         for account in (await session.execute(select(Account))).scalars():
             entries = await session.scalar(
-                select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0)).where(LedgerEntry.account_id == account.id)
+                select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.account_id == account.id)
             )
-            assert entries == account.balance_fen
+            assert entries == account.balance
         assert await session.scalar(text("SELECT count(*) FROM people WHERE name = '已注销用户'")) == 1
     # After the retention period the kept alarm record goes too; the ledger keeps balancing.
     await run_due_jobs(api, db, kinds=("privacy.forget",))
     gone = await api.gql("query($id: ID!) { emergency(id: $id) { id } }", {"id": life["alert_id"]}, life["worker"])
     assert gone["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     async with db.factory() as session:
-        assert await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0))) == 0
+        assert await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))) == 0

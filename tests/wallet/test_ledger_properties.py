@@ -123,17 +123,15 @@ async def run(url: str, steps: list[tuple[str, int, int, int]]) -> None:
         async with factory() as session:
             for account in (await session.execute(select(Account))).scalars():
                 total = await session.scalar(
-                    select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0)).where(
-                        LedgerEntry.account_id == account.id
-                    )
+                    select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.account_id == account.id)
                 )
-                assert account.balance_fen == total
+                assert account.balance == total
                 if account.kind not in EXTERNAL_KINDS:
-                    assert account.balance_fen >= 0
+                    assert account.balance >= 0
                 if account.kind == AccountKind.WALLET:
-                    assert account.balance_fen == model.wallet[ids.index(account.person_id)]
+                    assert account.balance == model.wallet[ids.index(account.person_id)]
                 if account.kind == AccountKind.SUBSIDY:
-                    assert account.balance_fen == model.subsidy[ids.index(account.person_id)]
+                    assert account.balance == model.subsidy[ids.index(account.person_id)]
     finally:
         await engine.dispose()
 

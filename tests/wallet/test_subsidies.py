@@ -146,7 +146,7 @@ async def test_every_elder_of_80_is_credited_though_the_month_runs_a_page_at_a_t
         eighty = set((await session.execute(select(Person.id).where(Person.birth_date <= born_by))).scalars())
         credited = (
             await session.execute(
-                select(Account.person_id, Account.balance_fen).where(
+                select(Account.person_id, Account.balance).where(
                     Account.kind == AccountKind.SUBSIDY, Account.key.endswith(":meal-80plus")
                 )
             )

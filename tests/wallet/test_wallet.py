@@ -36,14 +36,14 @@ async def ledger_is_whole(db: Database) -> None:
         unbalanced = await session.execute(
             select(LedgerEntry.transaction_id)
             .group_by(LedgerEntry.transaction_id)
-            .having(func.sum(LedgerEntry.amount_fen) != 0)
+            .having(func.sum(LedgerEntry.amount) != 0)
         )
         assert unbalanced.all() == []
         for account in (await session.execute(select(Account))).scalars():
             total = await session.scalar(
-                select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0)).where(LedgerEntry.account_id == account.id)
+                select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.account_id == account.id)
             )
-            assert account.balance_fen == total
+            assert account.balance == total
 
 
 async def test_a_son_tops_up_his_mothers_wallet_from_afar_and_she_is_told(api: Api, db: Database) -> None:
