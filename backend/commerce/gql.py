@@ -11,7 +11,6 @@ from strawberry.types import Info
 
 from backend.access.rules import acting_for
 from backend.commerce import service
-from backend.commerce.catalog import commerce_catalog
 from backend.commerce.errors import MerchantClosedError, OrderClosedError, OrderingClosedError, OutOfStockError
 from backend.commerce.models import Fulfilment, Order, OrderItem, OrderStatus, PayWith
 from backend.errors import DomainError, NotFound
@@ -49,6 +48,17 @@ class MenuMeal:
     open: bool
     dishes: list[MenuDish]
 
+    @classmethod
+    def of(cls, meal: service.Meal) -> MenuMeal:
+        return cls(
+            merchant_name=meal.merchant_name,
+            meal=meal.meal,
+            meal_name=meal.meal_name,
+            order_before=meal.order_before,
+            open=meal.open,
+            dishes=[MenuDish(**vars(d)) for d in meal.dishes],
+        )
+
 
 @strawberry.type
 class ShopGood:
@@ -71,6 +81,10 @@ class Shop:
     delivers: bool
     pick_up: bool
     goods: list[ShopGood]
+
+    @classmethod
+    def of(cls, shop: service.Shop) -> Shop:
+        return cls(**{**vars(shop), "goods": [ShopGood(**vars(g)) for g in shop.goods]})
 
 
 @strawberry.type
@@ -100,12 +114,11 @@ class OrderView:
     lines: list[CommerceOrderLine]
 
     @classmethod
-    def of(cls, order: Order, items: list[OrderItem], info: Info) -> OrderView:
-        ctx = info.context
-        catalog = commerce_catalog(ctx.rt.settings.content_dir)
+    def of(cls, story: service.Story) -> OrderView:
+        order = story.order
         return cls(
             id=strawberry.ID(str(order.id)),
-            merchant_name=catalog.merchants[order.merchant_code].name,
+            merchant_name=story.merchant_name,
             status=order.status,
             fulfilment=order.fulfilment,
             total_fen=order.total_fen,
@@ -117,17 +130,13 @@ class OrderView:
             delivered_at=order.delivered_at,
             cancelled_at=order.cancelled_at,
             cancel_reason=order.cancel_reason,
-            lines=[
-                CommerceOrderLine(
-                    product_code=i.product_code,
-                    name=catalog.products[i.product_code].name(ctx.locale),
-                    quantity=i.quantity,
-                    unit_price_fen=i.unit_price_fen,
-                    unit_points=i.unit_points,
-                )
-                for i in items
-            ],
+            lines=[CommerceOrderLine(**vars(line)) for line in story.lines],
         )
+
+
+def order_view(info: Info, order: Order, items: list[OrderItem]) -> OrderView:
+    ctx = info.context
+    return OrderView.of(service.story(ctx.rt.settings, order, items, ctx.locale))
 
 
 @strawberry.input
@@ -161,22 +170,14 @@ class CommerceQuery:
     async def today_menu(self, info: Info, person_id: strawberry.ID | None = None) -> list[MenuMeal]:
         ctx = info.context
         meals = await service.today_menu(
-            ctx.session, ctx.rt.settings, ctx.require_actor(), optional_id(person_id, "personId")
+            ctx.session,
+            ctx.rt.settings,
+            ctx.require_actor(),
+            optional_id(person_id, "personId"),
+            texts=ctx.rt.catalog,
+            locale=ctx.locale,
         )
-        return [
-            MenuMeal(
-                merchant_name=m.merchant.name,
-                meal=m.meal,
-                meal_name=ctx.rt.catalog.text(ctx.locale, f"commerce.meal_{m.meal}"),
-                order_before=f"{m.cutoff:%H:%M}",
-                open=m.open,
-                dishes=[
-                    MenuDish(product_code=p.code, name=p.name(ctx.locale), price_fen=p.price_fen, portions_left=left)
-                    for p, left in m.dishes
-                ],
-            )
-            for m in meals
-        ]
+        return [MenuMeal.of(m) for m in meals]
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
@@ -185,32 +186,9 @@ class CommerceQuery:
     async def shops(self, info: Info, person_id: strawberry.ID | None = None) -> list[Shop]:
         ctx = info.context
         found = await service.shops(
-            ctx.session, ctx.rt.settings, ctx.require_actor(), optional_id(person_id, "personId")
+            ctx.session, ctx.rt.settings, ctx.require_actor(), optional_id(person_id, "personId"), locale=ctx.locale
         )
-        return [
-            Shop(
-                code=s.merchant.code,
-                name=s.merchant.name,
-                kind=s.merchant.kind,
-                open_now=s.open_now,
-                opens=f"{s.merchant.opens:%H:%M}",
-                closes=f"{s.merchant.closes:%H:%M}",
-                delivers=s.merchant.delivery,
-                pick_up=s.merchant.pickup,
-                goods=[
-                    ShopGood(
-                        product_code=p.code,
-                        name=p.name(ctx.locale),
-                        unit=p.unit(ctx.locale),
-                        price_fen=p.price_fen,
-                        points_price=p.points_price,
-                        left=left,
-                    )
-                    for p, left in s.goods
-                ],
-            )
-            for s in found
-        ]
+        return [Shop.of(s) for s in found]
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
@@ -219,13 +197,13 @@ class CommerceQuery:
     async def merchant_orders(self, info: Info, open_only: bool = True) -> list[OrderView]:
         ctx = info.context
         found = await service.merchant_orders(ctx.session, ctx.rt.settings, ctx.require_actor(), open_only=open_only)
-        return [OrderView.of(o, items, info) for o, items in found]
+        return [order_view(info, o, items) for o, items in found]
 
     @strawberry.field(permission_classes=[IsAuthenticated], description="My orders, or an elder's I order for.")
     async def my_orders(self, info: Info, person_id: strawberry.ID | None = None) -> list[OrderView]:
         ctx = info.context
         found = await service.orders_of(ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId"))
-        return [OrderView.of(o, items, info) for o, items in found]
+        return [order_view(info, o, items) for o, items in found]
 
 
 @strawberry.type
@@ -253,7 +231,7 @@ class CommerceMutation:
             pay_from=pay_from,
             pay_with=pay_with,
         )
-        return OrderView.of(order, await service.items_of(ctx.session, order.id), info)
+        return order_view(info, order, await service.items_of(ctx.session, order.id))
 
     @mutation(
         description="Cancel before it leaves the merchant: stock and money go back. "
@@ -264,7 +242,7 @@ class CommerceMutation:
         order = await service.cancel(
             ctx.session, ctx.require_actor(), order_id=parse_id(order_id, "orderId"), reason=reason
         )
-        return OrderView.of(order, await service.items_of(ctx.session, order.id), info)
+        return order_view(info, order, await service.items_of(ctx.session, order.id))
 
     @mutation(description="A merchant's staff: sent out (or ready at the counter); it can no longer be cancelled.")
     async def dispatch_order(self, info: Info, order_id: strawberry.ID) -> MerchantOrderPayload:
@@ -272,7 +250,7 @@ class CommerceMutation:
         order = await service.dispatch(
             ctx.session, ctx.rt.settings, ctx.require_actor(), order_id=parse_id(order_id, "orderId")
         )
-        return OrderView.of(order, await service.items_of(ctx.session, order.id), info)
+        return order_view(info, order, await service.items_of(ctx.session, order.id))
 
     @mutation(description="A merchant's staff: handed to the elder; whoever ordered is told.")
     async def deliver_order(self, info: Info, order_id: strawberry.ID) -> MerchantOrderPayload:
@@ -280,7 +258,7 @@ class CommerceMutation:
         order = await service.deliver(
             ctx.session, ctx.rt.settings, ctx.require_actor(), order_id=parse_id(order_id, "orderId")
         )
-        return OrderView.of(order, await service.items_of(ctx.session, order.id), info)
+        return order_view(info, order, await service.items_of(ctx.session, order.id))
 
 
 @strawberry.type
@@ -310,7 +288,7 @@ class CommerceSubscription:
                 order = await ctx.session.get(Order, int(str(message["order_id"])), populate_existing=True)
                 if order is None or order.beneficiary_id != person.id:
                     return None
-                return OrderView.of(order, await service.items_of(ctx.session, order.id), info)
+                return order_view(info, order, await service.items_of(ctx.session, order.id))
             booking = await ctx.session.get(Booking, int(str(message["booking_id"])), populate_existing=True)
             if booking is None or booking.beneficiary_id != person.id:
                 return None

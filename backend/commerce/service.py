@@ -18,6 +18,7 @@ from backend.commerce.errors import MerchantClosed, OrderClosed, OrderingClosed,
 from backend.commerce.models import Fulfilment, Order, OrderEvent, OrderItem, OrderStatus, PayWith, Stock
 from backend.community.models import Household, Person
 from backend.config import Settings
+from backend.content.catalog import Catalog
 from backend.db import take, utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit
@@ -33,13 +34,67 @@ MAX_REASON = 300
 GOODS_DAY = ""  # goods have one shelf; meals one per day
 
 
+# Screens as plain data, in the reader's words: the app, the TV portal and the voice dialog
+# show or say the same menu, shelf and order story.
+
+
 @dataclass(frozen=True)
-class MenuMeal:
-    merchant: Merchant
-    meal: str
-    cutoff: dt.time
+class Dish:
+    product_code: str
+    name: str
+    price_fen: int
+    portions_left: int
+
+
+@dataclass(frozen=True)
+class Meal:
+    merchant_name: str
+    meal: str  # "lunch", "dinner"
+    meal_name: str
+    order_before: str  # local time: "10:00"
     open: bool
-    dishes: list[tuple[Product, int]]  # with portions left today
+    dishes: list[Dish]
+
+
+@dataclass(frozen=True)
+class Good:
+    product_code: str
+    name: str
+    unit: str  # how one is counted, in the reader's words
+    price_fen: int
+    points_price: int | None
+    left: int
+
+
+@dataclass(frozen=True)
+class Shop:
+    code: str
+    name: str
+    kind: str
+    open_now: bool
+    opens: str  # local time: "08:00"
+    closes: str
+    delivers: bool
+    pick_up: bool
+    goods: list[Good]
+
+
+@dataclass(frozen=True)
+class Line:
+    product_code: str
+    name: str
+    quantity: int
+    unit_price_fen: int
+    unit_points: int
+
+
+@dataclass(frozen=True)
+class Story:
+    """An order as whoever follows it sees it: what, from whom, where it is now."""
+
+    order: Order
+    merchant_name: str
+    lines: list[Line]
 
 
 def _today(settings: Settings) -> tuple[dt.datetime, dt.date]:
@@ -47,7 +102,9 @@ def _today(settings: Settings) -> tuple[dt.datetime, dt.date]:
     return now, now.date()
 
 
-async def today_menu(session: AsyncSession, settings: Settings, actor: Actor, person_id: int | None) -> list[MenuMeal]:
+async def today_menu(
+    session: AsyncSession, settings: Settings, actor: Actor, person_id: int | None, *, texts: Catalog, locale: str
+) -> list[Meal]:
     """Today's lunch and dinner at the canteens serving the person's community."""
     community = (await open_for(session, actor, person_id)).community
     catalog = commerce_catalog(settings.content_dir)
@@ -61,18 +118,22 @@ async def today_menu(session: AsyncSession, settings: Settings, actor: Actor, pe
                 if p.merchant == merchant.code and p.meal == meal and today.isoweekday() in p.days
             ]
             left = await _left(session, dishes, today.isoformat())
-            meals.append(MenuMeal(merchant, meal, cutoff, now.time() < cutoff, [(d, left[d.code]) for d in dishes]))
+            meals.append(
+                Meal(
+                    merchant_name=merchant.name,
+                    meal=meal,
+                    meal_name=texts.text(locale, f"commerce.meal_{meal}"),
+                    order_before=f"{cutoff:%H:%M}",
+                    open=now.time() < cutoff,
+                    dishes=[Dish(d.code, d.name(locale), d.price_fen, left[d.code]) for d in dishes],
+                )
+            )
     return meals
 
 
-@dataclass(frozen=True)
-class Shop:
-    merchant: Merchant
-    open_now: bool
-    goods: list[tuple[Product, int]]  # with how many are left on the shelf
-
-
-async def shops(session: AsyncSession, settings: Settings, actor: Actor, person_id: int | None) -> list[Shop]:
+async def shops(
+    session: AsyncSession, settings: Settings, actor: Actor, person_id: int | None, *, locale: str
+) -> list[Shop]:
     """The merchants serving the person's community, whether they are open now, and their goods."""
     community = (await open_for(session, actor, person_id)).community
     catalog = commerce_catalog(settings.content_dir)
@@ -81,8 +142,41 @@ async def shops(session: AsyncSession, settings: Settings, actor: Actor, person_
     for merchant in catalog.merchants_for(community.code):
         goods = catalog.goods_of(merchant.code)
         left = await _left(session, goods, GOODS_DAY)
-        found.append(Shop(merchant, merchant.open_at(now.time()), [(p, left[p.code]) for p in goods]))
+        found.append(
+            Shop(
+                code=merchant.code,
+                name=merchant.name,
+                kind=merchant.kind,
+                open_now=merchant.open_at(now.time()),
+                opens=f"{merchant.opens:%H:%M}",
+                closes=f"{merchant.closes:%H:%M}",
+                delivers=merchant.delivery,
+                pick_up=merchant.pickup,
+                goods=[
+                    Good(p.code, p.name(locale), p.unit(locale), p.price_fen, p.points_price, left[p.code])
+                    for p in goods
+                ],
+            )
+        )
     return found
+
+
+def story(settings: Settings, order: Order, items: Sequence[OrderItem], locale: str) -> Story:
+    catalog = commerce_catalog(settings.content_dir)
+    return Story(
+        order=order,
+        merchant_name=catalog.merchants[order.merchant_code].name,
+        lines=[
+            Line(
+                i.product_code,
+                catalog.products[i.product_code].name(locale),
+                i.quantity,
+                i.unit_price_fen,
+                i.unit_points,
+            )
+            for i in items
+        ],
+    )
 
 
 async def _left(session: AsyncSession, products: Sequence[Product], day: str) -> dict[str, int]:

@@ -26,7 +26,6 @@ from backend.gql.permissions import IsAuthenticated, IsStaff, SignedInOrTv
 from backend.health import service as profile
 from backend.health.gql import EmergencyProfileView
 from backend.live import person_channel
-from backend.notify import service as notify
 
 EmergencySource = strawberry.enum(AlertSource, name="EmergencySource")
 EmergencyStatus = strawberry.enum(AlertStatus, name="EmergencyStatus")
@@ -80,6 +79,10 @@ class EmergencyStep:
     at: dt.datetime
     actor_name: str | None
     detail: strawberry.scalars.JSON
+
+    @classmethod
+    def of(cls, step: service.Step) -> EmergencyStep:
+        return cls(kind=step.kind, at=step.at, actor_name=step.actor_name, detail=step.detail)
 
 
 @strawberry.type(description="What a responder needs to help, and no more.")
@@ -186,31 +189,8 @@ class EmergencyView:
 
     @strawberry.field(description="Everything that happened, oldest first.")
     async def timeline(self, info: Info) -> list[EmergencyStep]:
-        session, loaders = info.context.session, info.context.loaders
-        steps = await repository.timeline(session, self.alert.id)
-        attempts = await notify.record_about(session, service.alert_ref(self.alert.id))
-        actors = await loaders.person.load_many([s.actor_id or 0 for s in steps])
-        told = await loaders.person.load_many([person_id for _, person_id in attempts])
-        timeline = [
-            EmergencyStep(kind=s.kind, at=s.at, actor_name=a.name if a else None, detail=s.detail)  # type: ignore[arg-type]
-            for s, a in zip(steps, actors, strict=True)
-        ]
-        timeline += [
-            EmergencyStep(
-                kind="notified",
-                at=d.at,
-                actor_name=None,
-                detail={  # type: ignore[arg-type]
-                    "person": p.name if p else None,
-                    "path": d.path,
-                    "result": d.result,
-                    "detail": d.detail,
-                    "confirmedAt": d.confirmed_at.isoformat() if d.confirmed_at else None,
-                },
-            )
-            for d, p in zip((d for d, _ in attempts), told, strict=True)
-        ]
-        return sorted(timeline, key=lambda step: step.at)
+        ctx = info.context
+        return [EmergencyStep.of(s) for s in await service.timeline(ctx.session, self.alert, ctx.loaders.names_of)]
 
 
 @strawberry.type

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -376,3 +377,42 @@ async def visible_alert(session: AsyncSession, actor: Actor, alert_id: int) -> A
     if alert is None or (alert.person_id != actor.id and not await can_respond(session, actor, alert)):
         raise NotFound()
     return alert
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of an alarm's story: what happened, when, by whom, and the details."""
+
+    kind: str
+    at: dt.datetime
+    actor_name: str | None
+    detail: Any  # JSON
+
+
+async def timeline(
+    session: AsyncSession, alert: Alert, names_of: Callable[[list[int]], Awaitable[list[str | None]]]
+) -> list[Step]:
+    """Everything that happened to an alarm, oldest first: its own steps and every attempt to
+    tell someone (by whom, which path, whether it arrived). `names_of` gives people's names in
+    order (a request batches them across alarms)."""
+    steps = await repository.timeline(session, alert.id)
+    attempts = await notify.record_about(session, alert_ref(alert.id))
+    actors = await names_of([s.actor_id or 0 for s in steps])
+    told = await names_of([person_id for _, person_id in attempts])
+    story = [Step(s.kind, s.at, name, s.detail) for s, name in zip(steps, actors, strict=True)]
+    story += [
+        Step(
+            "notified",
+            d.at,
+            None,
+            {
+                "person": name,
+                "path": d.path,
+                "result": d.result,
+                "detail": d.detail,
+                "confirmedAt": d.confirmed_at.isoformat() if d.confirmed_at else None,
+            },
+        )
+        for (d, _), name in zip(attempts, told, strict=True)
+    ]
+    return sorted(story, key=lambda step: step.at)
