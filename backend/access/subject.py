@@ -17,6 +17,8 @@ from backend.tokens import AccessClaims
 
 @dataclass
 class Actor:
+    """A person acting as themselves, with their roles in each community."""
+
     person: Person
     memberships: tuple[tuple[int, Role], ...]
     _grid_ids: frozenset[int] | None = field(default=None, repr=False)

@@ -176,17 +176,7 @@ class HomeScreen:
         return cls(
             community=community_view(home.community),
             greeting=SpokenText(text=home.greeting.text, read_aloud_url=home.greeting.read_aloud_url),
-            buttons=[
-                HomeButton(
-                    key=b.key,
-                    label=b.label,
-                    plain_text=b.plain_text,
-                    icon=b.icon,
-                    action=b.action,
-                    read_aloud_url=b.read_aloud_url,
-                )
-                for b in home.buttons
-            ],
+            buttons=[HomeButton(**vars(b)) for b in home.buttons],
             font_scale=home.font_scale,
             read_aloud=home.read_aloud,
         )

@@ -51,9 +51,18 @@ def test_core_operations_exist_with_their_names() -> None:
 def test_packages_are_listed_explicitly() -> None:
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text("utf-8"))
     include = project["tool"]["setuptools"]["packages"]["find"]["include"]
-    assert {"backend", "voice", "tv_channel"} <= set(include)
+    assert {"backend", "speech", "voice", "tv_channel"} <= set(include)
     assert not any(name.startswith("graphql") for name in include)
     assert project["tool"]["ruff"]["lint"]["isort"]["known-third-party"] == ["graphql"]
+
+
+def test_the_image_carries_every_package() -> None:
+    """A package left out of the Docker image is an ImportError in production only."""
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text("utf-8"))
+    packages = {name for name in project["tool"]["setuptools"]["packages"]["find"]["include"] if "." not in name}
+    dockerfile = (REPO_ROOT / "docker" / "Dockerfile").read_text("utf-8")
+    copied = {line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")}
+    assert packages <= copied, f"docker/Dockerfile does not COPY {sorted(packages - copied)}"
 
 
 def test_no_user_facing_chinese_in_python() -> None:
