@@ -6,7 +6,7 @@ so the family link is read once per request."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -163,6 +163,35 @@ async def manages_home(session: AsyncSession, actor: Actor, household_id: int) -
         return True
     links = await active_links_into_household(session, family_id=actor.id, household_id=household_id)
     return any(link.has_scope(Scope.MANAGE_SETTINGS) for link in links)
+
+
+async def family_receiving_alerts(session: AsyncSession, elder_id: int) -> list[int]:
+    return (await families_receiving_alerts(session, [elder_id])).get(elder_id, [])
+
+
+async def families_receiving_alerts(session: AsyncSession, elder_ids: Collection[int]) -> dict[int, list[int]]:
+    """For each elder, the family members whose active link lets them receive alerts."""
+    rows = await session.execute(
+        select(FamilyLink.elder_id, FamilyLink.family_id, FamilyLink.scopes)
+        .where(FamilyLink.elder_id.in_(elder_ids), FamilyLink.status == LinkStatus.ACTIVE)
+        .order_by(FamilyLink.id)
+    )
+    found: dict[int, list[int]] = {}
+    for elder_id, family_id, scopes in rows.all():
+        if Scope.RECEIVE_ALERTS.value in scopes:
+            found.setdefault(elder_id, []).append(family_id)
+    return found
+
+
+async def may_follow_order(
+    session: AsyncSession, actor: Actor, *, beneficiary_id: int, placed_by_id: int, household_id: int | None
+) -> bool:
+    """An order or a booking: the elder it is for, whoever placed it, or staff of the community
+    of the home it goes to."""
+    if actor.id in (beneficiary_id, placed_by_id):
+        return True
+    household = await session.get(Household, household_id) if household_id is not None else None
+    return household is not None and actor.is_staff_of(household.community_id)
 
 
 def home_community_id(actor: Actor) -> int | None:

@@ -11,12 +11,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import idempotency, live
-from backend.access.rules import acting_for
+from backend.access.rules import acting_for, may_follow_order
 from backend.access.subject import Actor
 from backend.commerce.catalog import CommerceCatalog, Merchant, Product, commerce_catalog
 from backend.commerce.errors import MerchantClosed, OrderClosed, OrderingClosed, OutOfStock
 from backend.commerce.models import Fulfilment, Order, OrderEvent, OrderItem, OrderStatus, PayWith, Stock
-from backend.community.models import Household, Person
+from backend.community.models import Person
 from backend.config import Settings
 from backend.content.catalog import Catalog
 from backend.db import take, utcnow
@@ -394,13 +394,14 @@ def _record(session: AsyncSession, order: Order, kind: str, actor_id: int | None
 
 async def _may_see(session: AsyncSession, actor: Actor, order: Order) -> bool:
     """The elder, whoever ordered, or staff of the elder's community."""
-    if actor.id in (order.beneficiary_id, order.placed_by_id):
-        return True
     beneficiary = await session.get(Person, order.beneficiary_id)
-    household = (
-        await session.get(Household, beneficiary.household_id) if beneficiary and beneficiary.household_id else None
+    return await may_follow_order(
+        session,
+        actor,
+        beneficiary_id=order.beneficiary_id,
+        placed_by_id=order.placed_by_id,
+        household_id=beneficiary.household_id if beneficiary else None,
     )
-    return household is not None and actor.is_staff_of(household.community_id)
 
 
 async def items_of(session: AsyncSession, order_id: int) -> list[OrderItem]:

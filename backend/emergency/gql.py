@@ -167,7 +167,7 @@ class EmergencyView:
 
     @strawberry.field(description="Family members to call, with their phones.")
     async def family_phones(self, info: Info) -> list[str]:
-        ids = await repository.family_receiving_alerts(info.context.session, self.alert.person_id)
+        ids = await rules.family_receiving_alerts(info.context.session, self.alert.person_id)
         people = await info.context.loaders.person.load_many(ids)
         if ids:
             info.context.note_read(self.alert.person_id, "family_phones", service.alert_ref(self.alert.id))

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.community.models import Building, GridAssignment, Household, Person
 from backend.db import insert_returning, is_postgres
 from backend.emergency.models import LIVE_STATUSES, Alert, AlertEvent
-from backend.family.models import FamilyLink, LinkStatus, Scope
 
 
 async def get(session: AsyncSession, alert_id: int, *, for_update: bool = False) -> Alert | None:
@@ -94,21 +93,4 @@ async def grid_workers_of_households(session: AsyncSession, household_ids: Colle
     found: dict[int, list[int]] = {}
     for household_id, person_id in rows.all():
         found.setdefault(household_id, []).append(person_id)
-    return found
-
-
-async def family_receiving_alerts(session: AsyncSession, elder_id: int) -> list[int]:
-    return (await families_receiving_alerts(session, [elder_id])).get(elder_id, [])
-
-
-async def families_receiving_alerts(session: AsyncSession, elder_ids: Collection[int]) -> dict[int, list[int]]:
-    rows = await session.execute(
-        select(FamilyLink.elder_id, FamilyLink.family_id, FamilyLink.scopes)
-        .where(FamilyLink.elder_id.in_(elder_ids), FamilyLink.status == LinkStatus.ACTIVE)
-        .order_by(FamilyLink.id)
-    )
-    found: dict[int, list[int]] = {}
-    for elder_id, family_id, scopes in rows.all():
-        if Scope.RECEIVE_ALERTS.value in scopes:
-            found.setdefault(elder_id, []).append(family_id)
     return found

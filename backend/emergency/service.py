@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs
+from backend.access import rules
 from backend.access.subject import Actor
 from backend.community import repository as community_repository
 from backend.community.models import Community, Person, Role
@@ -258,7 +259,7 @@ async def en_route_overdue(session: AsyncSession, *, settings: Settings, alert_i
 async def can_respond(session: AsyncSession, actor: Actor, alert: Alert) -> bool:
     if actor.is_staff_of(alert.community_id):
         return True
-    return actor.id in await repository.family_receiving_alerts(session, alert.person_id)
+    return actor.id in await rules.family_receiving_alerts(session, alert.person_id)
 
 
 async def _for_responder(session: AsyncSession, actor: Actor, alert_id: int) -> Alert:
@@ -350,7 +351,7 @@ async def responders_many(session: AsyncSession, asks: Sequence[tuple[Alert, tup
     households = {a.household_id for a, groups in asks if "grid_worker" in groups and a.household_id is not None}
     workers = await repository.grid_workers_of_households(session, households) if households else {}
     elders = {a.person_id for a, groups in asks if "family" in groups}
-    families = await repository.families_receiving_alerts(session, elders) if elders else {}
+    families = await rules.families_receiving_alerts(session, elders) if elders else {}
     by_role: dict[tuple[int, str], list[int]] = {}
     found: list[list[int]] = []
     for alert, groups in asks:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import idempotency, jobs, live
-from backend.access.rules import acting_for
+from backend.access.rules import acting_for, may_follow_order
 from backend.access.subject import Actor
 from backend.community.models import Household, Person, Role, card_digits
 from backend.config import Settings
@@ -283,10 +283,13 @@ async def _visible(session: AsyncSession, actor: Actor, booking_id: int, *, for_
     booking = (await session.execute(query.with_for_update() if for_update else query)).scalar_one_or_none()
     if booking is None:
         raise NotFound()
-    if actor.id in (booking.beneficiary_id, booking.placed_by_id):
-        return booking
-    household = await session.get(Household, booking.household_id) if booking.household_id else None
-    if household is not None and actor.is_staff_of(household.community_id):
+    if await may_follow_order(
+        session,
+        actor,
+        beneficiary_id=booking.beneficiary_id,
+        placed_by_id=booking.placed_by_id,
+        household_id=booking.household_id,
+    ):
         return booking
     raise NotFound()
 
