@@ -1,6 +1,6 @@
 """Whom a subject may act for. Every acts-for rule of the house is here: see a person, act for
 them in a consented scope (order for, manage settings, receive alerts), staff of a community,
-manage a home. Acting for someone returns one `Grant`, which payments and notices take as it is,
+manage a home. Acting for someone returns one `Grant`, which payments take as it is,
 so the family link is read once per request."""
 
 from __future__ import annotations
