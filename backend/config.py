@@ -6,10 +6,11 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from backend import clock
 
@@ -55,6 +56,21 @@ class Settings(BaseSettings):
     fcm_endpoint: str | None = None
     # The SDK waits 120 s by default; an alarm cannot.
     fcm_timeout_s: float = 5.0
+
+    # SMS providers, tried in this order (LINLI_SMS_PROVIDERS=aliyun,tencent). None: the
+    # development outbox, which production refuses (the service does not start).
+    sms_providers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    sms_timeout_s: float = 3.0  # then the next provider sends
+    aliyun_access_key_id: str = ""
+    aliyun_access_key_secret: str = ""
+    aliyun_sms_sign_name: str = ""
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com"
+    tencent_sms_secret_id: str = ""
+    tencent_sms_secret_key: str = ""
+    tencent_sms_sdk_app_id: str = ""
+    tencent_sms_sign_name: str = ""
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com"
+    tencent_sms_region: str = "ap-guangzhou"
 
     # Wearable SOS band vendors: {"vendor name": "shared secret"} (JSON in LINLI_SOS_VENDOR_SECRETS).
     sos_vendor_secrets: dict[str, str] = Field(default_factory=dict)
@@ -118,6 +134,13 @@ class Settings(BaseSettings):
     # /metrics says how busy the service is and what fails: in production it answers only a
     # scraper that sends "Authorization: Bearer <this>", and not at all while it is unset.
     metrics_token: str | None = None
+
+    @field_validator("sms_providers", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
 
     @model_validator(mode="after")
     def _production_defaults(self) -> Settings:

@@ -30,7 +30,7 @@ from backend.db import create_engine, session_factory
 from backend.emergency.desk import AlarmDesk
 from backend.gateways.payments import DevPaymentGateway, PaymentGateway
 from backend.gateways.push import FcmChannel
-from backend.gateways.sms import DevOutboxSms, NoSmsGateway, SmsSender
+from backend.gateways.sms import AliyunSms, DevOutboxSms, Failover, SmsSender, Templates, TencentSms
 from backend.live import LiveFanout
 from backend.notify.paths import Path, build_paths
 from backend.tokens import Tokens
@@ -38,6 +38,52 @@ from speech.tts import Synthesizer
 
 log = logging.getLogger(__name__)
 JOBS_WAKE = "jobs:wake"  # live channel: a job was scheduled, workers look now
+
+
+class NoSmsProvider(RuntimeError):
+    """Production without an SMS provider: a real elder could not sign in, and an alarm would
+    reach only an app that happens to be open."""
+
+
+def sms_sender(settings: Settings, catalog: Catalog) -> SmsSender:
+    """The configured providers in order (LINLI_SMS_PROVIDERS), or the development outbox."""
+    templates = Templates(settings.content_dir, catalog)
+    providers: list[SmsSender] = []
+    for name in settings.sms_providers:
+        if name == "aliyun":
+            providers.append(
+                AliyunSms(
+                    templates,
+                    access_key_id=settings.aliyun_access_key_id,
+                    access_key_secret=settings.aliyun_access_key_secret,
+                    sign_name=settings.aliyun_sms_sign_name,
+                    endpoint=settings.aliyun_sms_endpoint,
+                    timeout_s=settings.sms_timeout_s,
+                )
+            )
+        elif name == "tencent":
+            providers.append(
+                TencentSms(
+                    templates,
+                    secret_id=settings.tencent_sms_secret_id,
+                    secret_key=settings.tencent_sms_secret_key,
+                    sdk_app_id=settings.tencent_sms_sdk_app_id,
+                    sign_name=settings.tencent_sms_sign_name,
+                    endpoint=settings.tencent_sms_endpoint,
+                    region=settings.tencent_sms_region,
+                    timeout_s=settings.sms_timeout_s,
+                )
+            )
+        else:
+            raise ValueError(f"LINLI_SMS_PROVIDERS: unknown provider {name!r} (aliyun, tencent)")
+    if providers:
+        return Failover(providers)
+    if settings.is_production:
+        raise NoSmsProvider(
+            "LINLI_SMS_PROVIDERS is empty: in production sign-in codes and alarms need an SMS provider "
+            "(aliyun, tencent) and its LINLI_ALIYUN_* or LINLI_TENCENT_SMS_* settings"
+        )
+    return DevOutboxSms(settings.var_dir / "dev-outbox.jsonl", templates)
 
 
 @dataclass
@@ -71,7 +117,7 @@ class Runtime:
         # Filled in once the parts exist: every session of these factories carries them.
         carried: dict[str, Any] = {}
         catalog = catalog_for(settings.content_dir)
-        sms = sms or (NoSmsGateway() if settings.is_production else DevOutboxSms(settings.var_dir / "dev-outbox.jsonl"))
+        sms = sms or sms_sender(settings, catalog)
         push = (
             FcmChannel(settings.fcm_credentials_file, endpoint=settings.fcm_endpoint, timeout_s=settings.fcm_timeout_s)
             if settings.fcm_credentials_file

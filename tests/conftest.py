@@ -374,20 +374,6 @@ async def run_due_jobs(api: Api, db: Database, kinds: tuple[str, ...] | None = N
     await api.settle()
 
 
-class RecordingSms:
-    """An SMS gateway that keeps what it is given, for production-mode tests until a real
-    provider's adapter (and its local stand-in) exists. Never used by the app itself."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict[str, str]] = []
-
-    async def send(self, phone: str, text: str) -> None:
-        self.sent.append({"to": phone, "text": text})
-
-    def messages(self, to: str | None = None) -> list[dict[str, str]]:
-        return [m for m in reversed(self.sent) if to is None or m["to"] == to]
-
-
 async def start_app(settings: Settings, *, sms: Any = None) -> tuple[Any, Any]:
     from backend.app import create_app
     from backend.runtime import Runtime

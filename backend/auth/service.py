@@ -26,7 +26,7 @@ from backend.config import Settings
 from backend.content.catalog import Catalog
 from backend.db import utcnow
 from backend.errors import RateLimited
-from backend.gateways.sms import SmsSender, SmsUnavailable
+from backend.gateways.sms import Sms, SmsSender, SmsUnavailable
 from backend.phones import InvalidPhone, normalize_caller_id, normalize_phone
 from backend.tokens import Tokens, check_pin, hash_pin
 
@@ -104,10 +104,10 @@ async def request_login_code(
         person = None  # deleted: as if never registered
     try:
         if person is not None:
-            await sms.send(phone, catalog.text(person.locale, "sms.login_code", code=code))
+            await sms.send(phone, Sms("login_code", {"code": code}, person.locale))
         else:
             # Tell the phone's owner, not the asker, that the number is unknown.
-            await sms.send(phone, catalog.text(None, "sms.not_registered"))
+            await sms.send(phone, Sms("not_registered"))
     except SmsUnavailable as exc:
         raise SmsNotSent() from exc  # the code is not kept: nobody could receive it
     return CodeSent(phone, settings.login_code_ttl_s, settings.login_code_resend_after_s)

@@ -10,6 +10,7 @@ from backend.community.models import Person
 from backend.events import Event, consumer
 from backend.family import repository
 from backend.family.models import FamilyLink
+from backend.gateways.sms import Sms
 from backend.live import person_channel
 from backend.notify import service as notify
 from backend.parts import Parts
@@ -26,10 +27,19 @@ async def _people(session: AsyncSession, event: Event) -> tuple[FamilyLink, Pers
     return link, elder, family
 
 
-async def _tell(session: AsyncSession, parts: Parts, link: FamilyLink, person: Person, text: str) -> None:
+async def _tell(
+    session: AsyncSession, parts: Parts, link: FamilyLink, person: Person, template: str, **params: str
+) -> None:
+    """In their app if it is reachable, else as the SMS template of the same name."""
     title = parts.catalog.text(person.locale, "notify.family_title")
     await notify.tell(
-        session, parts, person, title=title, text=text, data={"kind": "family_link", "linkId": str(link.id)}
+        session,
+        parts,
+        person,
+        title=title,
+        text=parts.catalog.text(person.locale, f"sms.{template}", **params),
+        data={"kind": "family_link", "linkId": str(link.id)},
+        sms=Sms(template, params, person.locale),
     )
 
 
@@ -40,14 +50,16 @@ async def tell_invited(session: AsyncSession, event: Event, parts: Parts) -> Non
         return
     link, elder, family = found
     inviter = await session.get(Person, link.initiated_by_id)
-    text = parts.catalog.text(
-        family.locale,
-        "sms.family_invited",
+    await _tell(
+        session,
+        parts,
+        link,
+        family,
+        "family_invited",
         inviter=inviter.name if inviter else elder.name,
         elder=elder.name,
         relation=link.relation,
     )
-    await _tell(session, parts, link, family, text)
 
 
 @consumer("family.requested", name="family.tell_requested")
@@ -56,8 +68,7 @@ async def tell_requested(session: AsyncSession, event: Event, parts: Parts) -> N
     if found is None:
         return
     link, elder, family = found
-    text = parts.catalog.text(elder.locale, "sms.family_requested", requester=family.name, relation=link.relation)
-    await _tell(session, parts, link, elder, text)
+    await _tell(session, parts, link, elder, "family_requested", requester=family.name, relation=link.relation)
 
 
 async def _tell_each_other(session: AsyncSession, event: Event, parts: Parts, template: str) -> None:
@@ -66,20 +77,19 @@ async def _tell_each_other(session: AsyncSession, event: Event, parts: Parts, te
     if found is None:
         return
     link, elder, family = found
-    catalog = parts.catalog
     for to, other in ((family, elder), (elder, family)):
         if to.deleted_at is None:  # someone deleting their account is not written to
-            await _tell(session, parts, link, to, catalog.text(to.locale, template, other=other.name))
+            await _tell(session, parts, link, to, template, other=other.name)
 
 
 @consumer("family.link_active", name="family.tell_active")
 async def tell_active(session: AsyncSession, event: Event, parts: Parts) -> None:
-    await _tell_each_other(session, event, parts, "sms.family_link_active")
+    await _tell_each_other(session, event, parts, "family_link_active")
 
 
 @consumer("family.link_revoked", name="family.tell_revoked")
 async def tell_revoked(session: AsyncSession, event: Event, parts: Parts) -> None:
-    await _tell_each_other(session, event, parts, "sms.family_link_revoked")
+    await _tell_each_other(session, event, parts, "family_link_revoked")
 
 
 async def _tell_both(session: AsyncSession, event: Event, parts: Parts) -> None:

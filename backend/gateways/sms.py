@@ -1,10 +1,12 @@
-"""SMS: one interface; a development sender that writes to /dev/outbox; in production, a
-real gateway or none.
+"""SMS: mainland SMS are pre-approved templates (签名 + 模板 with short named variables), never
+free text. One interface (`SmsSender.send(phone, Sms)`); adapters for Alibaba Cloud SMS and
+Tencent Cloud SMS through their official SDKs; `Failover` tries them in order; a development
+sender writes what the template renders to /dev/outbox.
 
-Real gateways (Aliyun, Tencent Cloud SMS) are adapters behind `SmsSender` (not written yet).
-Production never uses the development outbox: without a gateway every send says it cannot
-(`SmsUnavailable`), and the caller tells the person so. No sender logs a message's text
-(a sign-in code in a log lets whoever reads it sign in as anyone).
+What each template says is `sms.<template>` in `content/locales`, and its code at each provider
+and its variables (in order, with their length limits) are in `content/sms/templates.json`.
+Production never uses the development outbox: without a provider the service does not start.
+No sender logs a message's text (a sign-in code in a log lets whoever reads it sign in as anyone).
 """
 
 from __future__ import annotations
@@ -12,43 +14,264 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from alibabacloud_dysmsapi20170525 import models as aliyun_models
+from alibabacloud_dysmsapi20170525.client import Client as AliyunClient
+from alibabacloud_tea_openapi import models as aliyun_openapi
+from alibabacloud_tea_util import models as aliyun_util
+from tencentcloud.common import credential as tencent_credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.sms.v20210111 import models as tencent_models
+from tencentcloud.sms.v20210111 import sms_client as tencent_sms
+
+from backend.content.catalog import Catalog
 from backend.db import utcnow
 from backend.phones import mask_phone
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Sms:
+    """Which template, with which variables, in whose language."""
+
+    template: str  # "login_code", "not_registered", "family_invited", ...
+    params: Mapping[str, str] = field(default_factory=dict)
+    locale: str | None = None
+
+
 class SmsSender(Protocol):
-    async def send(self, phone: str, text: str) -> None: ...
+    async def send(self, phone: str, sms: Sms) -> None: ...
 
 
 class SmsUnavailable(Exception):
-    """No gateway could take the message."""
+    """No provider took the message (refused, down or too slow, all of them)."""
 
 
-class NoSmsGateway:
-    """Production without a configured gateway: nothing leaves, and every caller is told."""
+class NumberCannotReceive(SmsUnavailable):
+    """The provider says this number cannot receive (invalid, blacklisted, limited for the
+    day): another provider or another try will not help."""
 
-    async def send(self, phone: str, text: str) -> None:
-        raise SmsUnavailable("no SMS gateway is configured")
+
+class SmsRefused(Exception):
+    """This provider did not take the message; the next one may."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str  # what the template renders: the outbox shows it, the provider sends its own copy
+    params: dict[str, str]  # the variables as sent (each cut to its limit)
+    ordered: list[str]  # the same, in the template's order (Tencent takes them by position)
+
+
+class Templates:
+    """`content/sms/templates.json`: per template, its variables (name: longest value) and its
+    code at each provider, per locale (a template is approved in one language)."""
+
+    def __init__(self, content_dir: Path, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.specs: dict[str, Any] = json.loads((content_dir / "sms" / "templates.json").read_text("utf-8"))[
+            "templates"
+        ]
+
+    def render(self, sms: Sms) -> Rendered:
+        spec = self.specs.get(sms.template)
+        if spec is None:
+            raise ValueError(f"no SMS template {sms.template!r} in content/sms/templates.json")
+        params = {}
+        for name, longest in spec["variables"].items():
+            value = str(sms.params.get(name, ""))
+            params[name] = value if len(value) <= longest else value[: longest - 1] + "…"
+        text = self.catalog.text(sms.locale, f"sms.{sms.template}", **params)
+        return Rendered(text, params, list(params.values()))
+
+    def code(self, provider: str, sms: Sms) -> str:
+        codes: dict[str, str] = self.specs[sms.template][provider]
+        return codes.get(sms.locale or "zh-CN") or codes["zh-CN"]
+
+
+def _endpoint(url: str) -> tuple[str, str]:
+    """ "https://dysmsapi.aliyuncs.com" -> ("https", "dysmsapi.aliyuncs.com"); a bare host is https."""
+    scheme, sep, host = url.partition("://")
+    return (scheme, host) if sep else ("https", url)
+
+
+# Provider answers that mean the number itself cannot receive (documented error codes).
+ALIYUN_CANNOT_RECEIVE = frozenset(
+    {
+        "isv.MOBILE_NUMBER_ILLEGAL",
+        "isv.BLACK_KEY_CONTROL_LIMIT",
+        "isv.DAY_LIMIT_CONTROL",
+        "isv.BUSINESS_LIMIT_CONTROL",
+        "isv.MOBILE_COUNT_OVER_LIMIT",
+    }
+)
+TENCENT_CANNOT_RECEIVE = frozenset(
+    {
+        "InvalidParameterValue.IncorrectPhoneNumber",
+        "FailedOperation.PhoneNumberInBlacklist",
+        "LimitExceeded.PhoneNumberDailyLimit",
+        "LimitExceeded.PhoneNumberOneHourLimit",
+        "LimitExceeded.PhoneNumberSameContentDailyLimit",
+        "LimitExceeded.PhoneNumberThirtySecondLimit",
+        "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber",
+    }
+)
+
+
+class AliyunSms:
+    """Alibaba Cloud SMS (dysmsapi 2017-05-25, SendSms) through its async SDK."""
+
+    name = "aliyun"
+
+    def __init__(
+        self,
+        templates: Templates,
+        *,
+        access_key_id: str,
+        access_key_secret: str,
+        sign_name: str,
+        endpoint: str,
+        timeout_s: float,
+    ) -> None:
+        protocol, host = _endpoint(endpoint)
+        ms = int(timeout_s * 1000)
+        self.client = AliyunClient(
+            aliyun_openapi.Config(
+                access_key_id=access_key_id,
+                access_key_secret=access_key_secret,
+                endpoint=host,
+                protocol=protocol,
+                connect_timeout=ms,
+                read_timeout=ms,
+            )
+        )
+        # No retries inside the SDK: the next provider is the retry.
+        self.runtime = aliyun_util.RuntimeOptions(connect_timeout=ms, read_timeout=ms, autoretry=False)
+        self.templates = templates
+        self.sign_name = sign_name
+
+    async def send(self, phone: str, sms: Sms) -> None:
+        rendered = self.templates.render(sms)
+        request = aliyun_models.SendSmsRequest(
+            phone_numbers=phone.removeprefix("+86"),
+            sign_name=self.sign_name,
+            template_code=self.templates.code(self.name, sms),
+            template_param=json.dumps(rendered.params, ensure_ascii=False),
+        )
+        try:
+            answer = await self.client.send_sms_with_options_async(request, self.runtime)
+        except Exception as exc:  # the SDK raises its own errors for HTTP failures and timeouts
+            raise SmsRefused(f"aliyun: {type(exc).__name__}") from exc
+        code = answer.body.code if answer.body is not None else None
+        if code == "OK":
+            log.info("sms via aliyun to %s (%s)", mask_phone(phone), sms.template)
+            return
+        if code in ALIYUN_CANNOT_RECEIVE:
+            raise NumberCannotReceive(f"aliyun: {code}")
+        raise SmsRefused(f"aliyun: {code}")
+
+
+class TencentSms:
+    """Tencent Cloud SMS (2021-01-11, SendSms) through its SDK, which is synchronous: it runs
+    in a thread, and a call that takes longer than the timeout counts as refused."""
+
+    name = "tencent"
+
+    def __init__(
+        self,
+        templates: Templates,
+        *,
+        secret_id: str,
+        secret_key: str,
+        sdk_app_id: str,
+        sign_name: str,
+        endpoint: str,
+        region: str,
+        timeout_s: float,
+    ) -> None:
+        protocol, host = _endpoint(endpoint)
+        profile = HttpProfile(endpoint=host, protocol=protocol, reqTimeout=max(1, int(timeout_s)))
+        self.client = tencent_sms.SmsClient(
+            tencent_credential.Credential(secret_id, secret_key), region, ClientProfile(httpProfile=profile)
+        )
+        self.templates = templates
+        self.sdk_app_id = sdk_app_id
+        self.sign_name = sign_name
+        self.timeout_s = timeout_s
+
+    async def send(self, phone: str, sms: Sms) -> None:
+        rendered = self.templates.render(sms)
+        request = tencent_models.SendSmsRequest()
+        request.PhoneNumberSet = [phone]
+        request.SmsSdkAppId = self.sdk_app_id
+        request.SignName = self.sign_name
+        request.TemplateId = self.templates.code(self.name, sms)
+        request.TemplateParamSet = rendered.ordered
+        try:
+            answer = await asyncio.wait_for(asyncio.to_thread(self.client.SendSms, request), self.timeout_s)
+        except TencentCloudSDKException as exc:
+            if exc.code in TENCENT_CANNOT_RECEIVE:
+                raise NumberCannotReceive(f"tencent: {exc.code}") from exc
+            raise SmsRefused(f"tencent: {exc.code}") from exc
+        except Exception as exc:  # timeouts, connection errors
+            raise SmsRefused(f"tencent: {type(exc).__name__}") from exc
+        status = answer.SendStatusSet[0] if answer.SendStatusSet else None
+        code = status.Code if status is not None else None
+        if code == "Ok":
+            log.info("sms via tencent to %s (%s)", mask_phone(phone), sms.template)
+            return
+        if code in TENCENT_CANNOT_RECEIVE:
+            raise NumberCannotReceive(f"tencent: {code}")
+        raise SmsRefused(f"tencent: {code}")
+
+
+class Failover:
+    """The providers in order: when one refuses or times out, the next sends. A number that
+    cannot receive is not tried again elsewhere."""
+
+    def __init__(self, providers: Sequence[SmsSender]) -> None:
+        self.providers = list(providers)
+
+    async def send(self, phone: str, sms: Sms) -> None:
+        refusals = []
+        for provider in self.providers:
+            try:
+                await provider.send(phone, sms)
+                return
+            except SmsRefused as exc:
+                log.warning("sms provider refused, trying the next: %s", exc)
+                refusals.append(str(exc))
+        raise SmsUnavailable("; ".join(refusals) or "no SMS provider")
 
 
 class DevOutboxSms:
-    """Appends each message to a JSON-lines file (shared by every process on the machine)."""
+    """Development only: appends what each template renders to a JSON-lines file (shared by
+    every process on the machine), served at /dev/outbox."""
 
-    def __init__(self, path: Path, keep: int = 500) -> None:
+    def __init__(self, path: Path, templates: Templates, keep: int = 500) -> None:
         self.path = path
+        self.templates = templates
         self.keep = keep
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = asyncio.Lock()
 
-    async def send(self, phone: str, text: str) -> None:
-        record = {"to": phone, "text": text, "at": utcnow().isoformat()}
-        log.info("sms (development outbox) to %s, %d characters", mask_phone(phone), len(text))
+    async def send(self, phone: str, sms: Sms) -> None:
+        rendered = self.templates.render(sms)
+        record = {
+            "to": phone,
+            "template": sms.template,
+            "params": rendered.params,
+            "text": rendered.text,
+            "at": utcnow().isoformat(),
+        }
+        log.info("sms (development outbox) to %s, %s", mask_phone(phone), sms.template)
         async with self._lock:
             await asyncio.to_thread(self._append, json.dumps(record, ensure_ascii=False))
 
@@ -56,7 +279,7 @@ class DevOutboxSms:
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(line + "\n")
 
-    def messages(self, to: str | None = None) -> list[dict[str, str]]:
+    def messages(self, to: str | None = None) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
         lines: Sequence[str] = self.path.read_text("utf-8").splitlines()[-self.keep :]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -52,6 +53,9 @@ class Notification(IdMixin, CreatedAtMixin, Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # By SMS it goes as this template with these variables ({"template", "params"}); without
+    # one, as the alarm or notice template with the title and the start of the body.
+    sms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # What it is about ("alert:12"), so answering that thing settles every message about it.
     ref: Mapped[str | None] = mapped_column(String(60))
     state: Mapped[NotificationState] = mapped_column(str_enum(NotificationState), default=NotificationState.PENDING)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.community.models import Person
 from backend.content.catalog import Catalog
 from backend.gateways.push import FcmChannel, PushMessage, PushResult
-from backend.gateways.sms import SmsSender
+from backend.gateways.sms import NumberCannotReceive, Sms, SmsSender
 from backend.notify import devices
 from backend.notify.models import Notification, Urgency
 
@@ -147,10 +147,22 @@ class SmsPath:
 
     async def _one(self, person: Person, n: Notification) -> Attempt:
         try:
-            await self.sms.send(person.phone, n.body)
+            await self.sms.send(person.phone, as_sms(n, person.locale))
+        except NumberCannotReceive as exc:  # not worth another try on this path
+            return Attempt("failed", f"cannot receive: {exc}")
         except Exception as exc:  # a gateway error is a failed attempt, then the next path
             return Attempt("failed", type(exc).__name__)
         return Attempt("delivered", "gateway accepted")
+
+
+def as_sms(n: Notification, locale: str) -> Sms:
+    """The template a notification goes as by SMS: its own, else the alarm or notice template
+    with the title and the start of the body (each provider caps a variable's length)."""
+    if n.sms:
+        return Sms(n.sms["template"], n.sms.get("params", {}), locale)
+    if n.urgency == Urgency.EMERGENCY:
+        return Sms("alarm", {"summary": n.body}, locale)
+    return Sms("notice", {"title": n.title, "summary": n.body}, locale)
 
 
 def build_paths(*, push: FcmChannel | None, sms: SmsSender, catalog: Catalog) -> dict[str, Path]:

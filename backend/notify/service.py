@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ from backend.community.models import Person
 from backend.config import Settings
 from backend.db import insert_returning, utcnow
 from backend.errors import NotFound
+from backend.gateways.sms import Sms
 from backend.live import person_channel
 from backend.notify import preferences
 from backend.notify.models import Delivery, Notification, NotificationState, Urgency
@@ -64,6 +66,11 @@ class Outgoing:
     data: dict[str, str] = field(default_factory=dict)
     urgency: Urgency = Urgency.NORMAL
     ref: str | None = None
+    sms: Sms | None = None  # the template it goes as by SMS (else alarm or notice)
+
+
+def _sms_hint(sms: Sms | None) -> dict[str, Any] | None:
+    return {"template": sms.template, "params": dict(sms.params)} if sms is not None else None
 
 
 async def send_many(session: AsyncSession, parts: Parts, outgoing: Sequence[Outgoing]) -> list[Notification]:
@@ -71,7 +78,7 @@ async def send_many(session: AsyncSession, parts: Parts, outgoing: Sequence[Outg
     together go through each path together (one push per phone)."""
     rows = [
         {"person_id": o.person.id, "kind": o.kind, "urgency": o.urgency, "title": o.title, "body": o.body}
-        | {"data": o.data, "ref": o.ref}
+        | {"data": o.data, "ref": o.ref, "sms": _sms_hint(o.sms)}
         for o in outgoing
     ]
     ns = await insert_returning(session, Notification, rows)
@@ -91,9 +98,10 @@ async def send(
     data: dict[str, str] | None = None,
     urgency: Urgency = Urgency.NORMAL,
     ref: str | None = None,
+    sms: Sms | None = None,
 ) -> Notification:
     """Store the message and send it on the first path that takes it."""
-    [n] = await send_many(session, parts, [Outgoing(person, kind, title, body, data or {}, urgency, ref)])
+    [n] = await send_many(session, parts, [Outgoing(person, kind, title, body, data or {}, urgency, ref, sms)])
     return n
 
 
@@ -105,9 +113,10 @@ async def tell(
     title: str,
     text: str,
     data: dict[str, str] | None = None,
+    sms: Sms | None = None,
 ) -> Notification:
     kind = (data or {}).get("kind", "general")
-    return await send(session, parts, person, kind=kind, title=title, body=text, data=data)
+    return await send(session, parts, person, kind=kind, title=title, body=text, data=data, sms=sms)
 
 
 async def advance(session: AsyncSession, parts: Parts, n: Notification, person: Person | None = None) -> None:

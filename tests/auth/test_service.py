@@ -18,7 +18,7 @@ from backend.config import REPO_ROOT, Settings
 from backend.content.catalog import catalog_for
 from backend.db import transaction, utcnow
 from backend.errors import RateLimited
-from backend.gateways.sms import DevOutboxSms
+from backend.gateways.sms import DevOutboxSms, Templates
 from backend.phones import InvalidPhone
 from backend.tokens import Tokens
 from tests.conftest import ELDER, STRANGER, Database
@@ -26,7 +26,8 @@ from tests.conftest import ELDER, STRANGER, Database
 
 @pytest.fixture
 def sms(tmp_path: Path) -> DevOutboxSms:
-    return DevOutboxSms(tmp_path / "outbox.jsonl")
+    content = REPO_ROOT / "content"
+    return DevOutboxSms(tmp_path / "outbox.jsonl", Templates(content, catalog_for(content)))
 
 
 @pytest.fixture

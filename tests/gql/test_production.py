@@ -3,8 +3,7 @@ and only the first-party clients' trusted documents."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -12,27 +11,40 @@ import pytest
 
 from backend.config import Env
 from backend.gql.extensions import document_hash
-from tests.conftest import ELDER, Api, Database, RecordingSms, document, make_settings, start_app
+from backend.runtime import NoSmsProvider, Runtime
+from tests.conftest import ELDER, Api, Database, document, make_settings, start_app
+from tests.notify.sms_standins import AliyunSmsStandIn, sms_settings
 
 
 @pytest.fixture
-async def prod(tmp_path: Path, db: Database) -> AsyncIterator[Api]:
+def aliyun() -> Iterator[AliyunSmsStandIn]:
+    with AliyunSmsStandIn() as standin:
+        yield standin
+
+
+class ProdApi(Api):
+    aliyun: AliyunSmsStandIn
+
+
+@pytest.fixture
+async def prod(tmp_path: Path, db: Database, aliyun: AliyunSmsStandIn) -> AsyncIterator[ProdApi]:
     from tests.conftest import load_demo
 
     await load_demo(db)
-    settings = make_settings(tmp_path, db.url, env=Env.PRODUCTION, jwt_secret="x" * 40)
-    app, rt = await start_app(settings, sms=RecordingSms())
+    settings = make_settings(tmp_path, db.url, env=Env.PRODUCTION, jwt_secret="x" * 40, **sms_settings(aliyun, None))
+    app, rt = await start_app(settings)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.8", 5000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Api(client, rt)
+        api = ProdApi(client, rt)
+        api.aliyun = aliyun
+        yield api
     await rt.close()
 
 
-async def sign_in(api: Api, phone: str = ELDER) -> str:
+async def sign_in(api: ProdApi, phone: str = ELDER) -> str:
     await api.op("app/RequestLoginCode", {"phone": phone})
-    code = re.search(r"\d{6}", api.runtime.sms.messages(phone)[0]["text"])
-    assert code
-    result = await api.op("app/SignIn", {"phone": phone, "code": code.group(0)})
+    [sent] = api.aliyun.to(phone)[-1:]
+    result = await api.op("app/SignIn", {"phone": phone, "code": sent["params"]["code"]})
     return result["data"]["signIn"]["accessToken"]
 
 
@@ -110,11 +122,21 @@ async def test_the_development_sms_outbox_does_not_exist(prod: Api) -> None:
     assert (await prod.client.get("/dev/outbox")).status_code == 404
 
 
-async def test_without_a_gateway_production_sends_nothing_and_says_so(tmp_path: Path, db: Database) -> None:
+async def test_production_without_an_sms_provider_does_not_start_and_says_why(tmp_path: Path, db: Database) -> None:
+    settings = make_settings(tmp_path, db.url, env=Env.PRODUCTION, jwt_secret="x" * 40)
+    with pytest.raises(NoSmsProvider, match="LINLI_SMS_PROVIDERS"):
+        Runtime.create(settings)
+    assert not (settings.var_dir / "dev-outbox.jsonl").exists()
+
+
+async def test_with_every_provider_down_production_sends_nothing_and_says_so(
+    tmp_path: Path, db: Database, aliyun: AliyunSmsStandIn
+) -> None:
     from tests.conftest import load_demo
 
     await load_demo(db)
-    settings = make_settings(tmp_path, db.url, env=Env.PRODUCTION, jwt_secret="x" * 40)
+    aliyun.down = True
+    settings = make_settings(tmp_path, db.url, env=Env.PRODUCTION, jwt_secret="x" * 40, **sms_settings(aliyun, None))
     app, rt = await start_app(settings)
     try:
         transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
@@ -129,10 +151,14 @@ async def test_without_a_gateway_production_sends_nothing_and_says_so(tmp_path: 
     assert not (settings.var_dir / "dev-outbox.jsonl").exists()
 
 
-async def test_metrics_answer_only_the_scraper_in_production(tmp_path: Path, db: Database) -> None:
+async def test_metrics_answer_only_the_scraper_in_production(
+    tmp_path: Path, db: Database, aliyun: AliyunSmsStandIn
+) -> None:
     for token, asked_with, status in ((None, None, 404), ("scrape-secret", None, 404), ("scrape-secret", "nope", 404)):
-        settings = make_settings(tmp_path, db.url, env=Env.PRODUCTION, jwt_secret="x" * 40, metrics_token=token)
-        app, rt = await start_app(settings, sms=RecordingSms())
+        settings = make_settings(
+            tmp_path, db.url, env=Env.PRODUCTION, jwt_secret="x" * 40, metrics_token=token, **sms_settings(aliyun, None)
+        )
+        app, rt = await start_app(settings)
         try:
             transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 5000))
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

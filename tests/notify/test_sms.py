@@ -1,0 +1,142 @@
+"""SMS through the providers' own SDKs, pointed at local stand-ins of their HTTP APIs: every
+message is an approved template with short variables, and the second provider sends when the
+first one fails."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from backend.config import REPO_ROOT
+from backend.content.catalog import catalog_for
+from backend.gateways.sms import Sms, Templates
+from tests.conftest import ELDER, Api, Database, make_settings, start_app
+from tests.notify.sms_standins import AliyunSmsStandIn, TencentSmsStandIn, sms_settings
+
+TEMPLATES = json.loads((REPO_ROOT / "content" / "sms" / "templates.json").read_text("utf-8"))["templates"]
+NEWCOMER = "+8613955550101"  # not registered: the invitation creates their account
+
+
+@pytest.fixture
+def aliyun() -> Iterator[AliyunSmsStandIn]:
+    with AliyunSmsStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def tencent() -> Iterator[TencentSmsStandIn]:
+    with TencentSmsStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+async def api(
+    tmp_path: Path, db: Database, people: dict[str, int], aliyun: AliyunSmsStandIn, tencent: TencentSmsStandIn
+) -> AsyncIterator[Api]:
+    settings = make_settings(tmp_path, db.url, **sms_settings(aliyun, tencent))
+    app, rt = await start_app(settings)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.21", 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Api(client, rt)
+    await rt.close()
+
+
+async def ask_code(api: Api, phone: str = ELDER) -> dict[str, Any]:
+    return (await api.op("app/RequestLoginCode", {"phone": phone}))["data"]["requestLoginCode"]
+
+
+async def test_a_sign_in_code_goes_as_the_login_template_with_the_code_variable(
+    api: Api, aliyun: AliyunSmsStandIn, tencent: TencentSmsStandIn
+) -> None:
+    assert (await ask_code(api))["__typename"] == "LoginCodeSent"
+
+    [sent] = aliyun.to(ELDER)
+    assert sent["template"] == TEMPLATES["login_code"]["aliyun"]["zh-CN"]
+    assert sent["sign"] == "邻里社区" and list(sent["params"]) == ["code"]
+    assert sent["phone"] == "13800000001"  # the mainland number as Aliyun takes it
+    signed_in = await api.op("app/SignIn", {"phone": ELDER, "code": sent["params"]["code"]})
+    assert signed_in["data"]["signIn"]["accessToken"]
+    assert tencent.sent == []  # the first provider took it
+
+
+async def test_the_first_provider_down_the_second_sends(
+    api: Api, aliyun: AliyunSmsStandIn, tencent: TencentSmsStandIn
+) -> None:
+    aliyun.down = True
+
+    assert (await ask_code(api))["__typename"] == "LoginCodeSent"
+
+    [sent] = tencent.to(ELDER)
+    assert sent["template"] == TEMPLATES["login_code"]["tencent"]["zh-CN"]
+    [code] = sent["params"]  # Tencent takes the variables by position
+    signed_in = await api.op("app/SignIn", {"phone": ELDER, "code": code})
+    assert signed_in["data"]["signIn"]["accessToken"]
+
+
+async def test_a_provider_too_slow_counts_as_down(
+    api: Api, aliyun: AliyunSmsStandIn, tencent: TencentSmsStandIn
+) -> None:
+    aliyun.slow_s = 2.5  # past the 1 s the settings give a provider
+
+    assert (await ask_code(api))["__typename"] == "LoginCodeSent"
+
+    assert len(tencent.to(ELDER)) == 1
+
+
+async def test_a_number_that_cannot_receive_is_not_tried_again_elsewhere(
+    api: Api, aliyun: AliyunSmsStandIn, tencent: TencentSmsStandIn
+) -> None:
+    answer = await ask_code(api, "+8613800009999")  # the stand-ins' invalid number
+
+    assert answer["code"] == "SMS_UNAVAILABLE"
+    assert aliyun.sent == [] and tencent.sent == []
+
+
+async def test_both_providers_down_the_asker_is_told(
+    api: Api, aliyun: AliyunSmsStandIn, tencent: TencentSmsStandIn
+) -> None:
+    aliyun.down = tencent.down = True
+
+    answer = await ask_code(api)
+
+    assert answer["code"] == "SMS_UNAVAILABLE" and "短信" in answer["message"]
+
+
+async def test_an_invitation_reaches_a_newcomer_as_its_own_template(
+    api: Api, aliyun: AliyunSmsStandIn, people: dict[str, int]
+) -> None:
+    await ask_code(api)
+    code = aliyun.to(ELDER)[-1]["params"]["code"]
+    token = (await api.op("app/SignIn", {"phone": ELDER, "code": code}))["data"]["signIn"]["accessToken"]
+    invited = await api.op(
+        "app/InviteFamilyMember",
+        {"input": {"phone": NEWCOMER, "relation": "外甥", "scopes": ["RECEIVE_ALERTS"]}},
+        token,
+    )
+    assert invited["data"]["inviteFamilyMember"]["status"] == "PENDING"
+
+    await api.settle()
+    [sent] = aliyun.to(NEWCOMER)
+    assert sent["template"] == TEMPLATES["family_invited"]["aliyun"]["zh-CN"]
+    assert sent["params"] == {"inviter": "黎文华", "elder": "黎文华", "relation": "外甥"}
+
+
+def test_every_template_renders_in_every_locale_within_its_limits() -> None:
+    """What each template says is in content/locales; a long value is cut to the variable's
+    limit, so the provider never refuses a message for its length."""
+    content = REPO_ROOT / "content"
+    templates = Templates(content, catalog_for(content))
+    for name, spec in TEMPLATES.items():
+        for locale in ("zh-CN", "yue", "ko"):
+            long_values = {variable: "长" * 80 for variable in spec["variables"]}
+            rendered = templates.render(Sms(name, long_values, locale))
+            assert "{" not in rendered.text, (name, locale, rendered.text)
+            for variable, longest in spec["variables"].items():
+                assert len(rendered.params[variable]) <= longest
+            assert templates.code("aliyun", Sms(name, {}, locale)).startswith("SMS_")
+            assert templates.code("tencent", Sms(name, {}, locale)).isdigit()
