@@ -123,7 +123,7 @@ _ABOUT = {"alertId": "alerts", "orderId": "orders", "bookingId": "bookings", "li
 
 async def _blank_what_others_were_told(session: AsyncSession, person: Person) -> None:
     """Others' notices about the person (an alarm with the elder's name and address, an order
-    to deliver, a link that ended) keep their delivery record; their text goes."""
+    to deliver, a link that ended) keep their delivery record; their text and SMS variables go."""
     pid = person.id
     theirs = {
         "alerts": select(Alert.id).where(Alert.person_id == pid),
@@ -141,7 +141,8 @@ async def _blank_what_others_were_told(session: AsyncSession, person: Person) ->
         if any(str((data or {}).get(key)) in ids[name] for key, name in _ABOUT.items())
     ]
     if about:
-        await session.execute(update(Notification).where(Notification.id.in_(about)).values(body=""))
+        # The SMS variables name the person too (an inviter, the other side of a link).
+        await session.execute(update(Notification).where(Notification.id.in_(about)).values(body="", sms=None))
 
 
 async def forget(session: AsyncSession, person_id: int) -> None:
