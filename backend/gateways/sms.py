@@ -125,6 +125,19 @@ TENCENT_CANNOT_RECEIVE = frozenset(
 )
 
 
+CANNOT_RECEIVE = {"aliyun": ALIYUN_CANNOT_RECEIVE, "tencent": TENCENT_CANNOT_RECEIVE}
+
+
+def _settle(provider: str, code: str | None, ok: str, phone: str, sms: Sms) -> None:
+    """What a provider's answer code means: taken, this number cannot receive, or refused."""
+    if code == ok:
+        log.info("sms via %s to %s (%s)", provider, mask_phone(phone), sms.template)
+        return
+    if code in CANNOT_RECEIVE[provider]:
+        raise NumberCannotReceive(f"{provider}: {code}")
+    raise SmsRefused(f"{provider}: {code}")
+
+
 class AliyunSms:
     """Alibaba Cloud SMS (dysmsapi 2017-05-25, SendSms) through its async SDK."""
 
@@ -169,13 +182,7 @@ class AliyunSms:
             answer = await self.client.send_sms_with_options_async(request, self.runtime)
         except Exception as exc:  # the SDK raises its own errors for HTTP failures and timeouts
             raise SmsRefused(f"aliyun: {type(exc).__name__}") from exc
-        code = answer.body.code if answer.body is not None else None
-        if code == "OK":
-            log.info("sms via aliyun to %s (%s)", mask_phone(phone), sms.template)
-            return
-        if code in ALIYUN_CANNOT_RECEIVE:
-            raise NumberCannotReceive(f"aliyun: {code}")
-        raise SmsRefused(f"aliyun: {code}")
+        _settle(self.name, answer.body.code if answer.body is not None else None, "OK", phone, sms)
 
 
 class TencentSms:
@@ -216,20 +223,14 @@ class TencentSms:
         request.TemplateParamSet = rendered.ordered
         try:
             answer = await asyncio.wait_for(asyncio.to_thread(self.client.SendSms, request), self.timeout_s)
-        except TencentCloudSDKException as exc:
+        except TencentCloudSDKException as exc:  # an error answer as a whole (not per number)
             if exc.code in TENCENT_CANNOT_RECEIVE:
                 raise NumberCannotReceive(f"tencent: {exc.code}") from exc
             raise SmsRefused(f"tencent: {exc.code}") from exc
         except Exception as exc:  # timeouts, connection errors
             raise SmsRefused(f"tencent: {type(exc).__name__}") from exc
         status = answer.SendStatusSet[0] if answer.SendStatusSet else None
-        code = status.Code if status is not None else None
-        if code == "Ok":
-            log.info("sms via tencent to %s (%s)", mask_phone(phone), sms.template)
-            return
-        if code in TENCENT_CANNOT_RECEIVE:
-            raise NumberCannotReceive(f"tencent: {code}")
-        raise SmsRefused(f"tencent: {code}")
+        _settle(self.name, status.Code if status is not None else None, "Ok", phone, sms)
 
 
 class Failover:

@@ -11,12 +11,14 @@ import json
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.standin_http import answer_json, serve
 
 PROJECT = "linli-test"
 
@@ -43,12 +45,7 @@ class FcmStandIn:
                 pass
 
             def _answer(self, status: int, body: dict[str, Any]) -> None:
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                answer_json(self, status, body)
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 length = int(self.headers.get("Content-Length", "0"))
@@ -87,13 +84,7 @@ class FcmStandIn:
                     n = len(standin.sent)
                 self._answer(200, {"name": f"projects/{PROJECT}/messages/{n}"})
 
-        class Server(ThreadingHTTPServer):
-            request_queue_size = 1024  # a 500-message batch connects all at once
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server, self.url, self.thread = serve(Handler)  # a 500-message batch connects all at once
 
     def __enter__(self) -> FcmStandIn:
         self.thread.start()

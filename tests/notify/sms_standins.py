@@ -18,9 +18,11 @@ import json
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.standin_http import answer_json, serve
 
 ACCESS_KEY_ID = "LTAI-standin"
 SECRET_ID = "AKID-standin"
@@ -44,23 +46,11 @@ class _StandIn:
                 if standin.slow_s:
                     time.sleep(standin.slow_s)
                 if standin.down:
-                    self._answer(503, {"Message": "stand-in is down"})
+                    answer_json(self, 503, {"Message": "stand-in is down"})
                     return
-                status, answer = standin.handle(self.path, dict(self.headers), body)
-                self._answer(status, answer)
+                answer_json(self, *standin.handle(self.path, dict(self.headers), body))
 
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server, self.url, self.thread = serve(Handler)
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         raise NotImplementedError
