@@ -71,8 +71,9 @@ class Rendered:
 
 
 class Templates:
-    """`content/sms/templates.json`: per template, its variables (name: longest value) and its
-    code at each provider, per locale (a template is approved in one language)."""
+    """`content/sms/templates.json`: per template, its variables (name: longest value), its
+    code at each provider per locale (a template is approved in one language), and the locale
+    key of its words (`sms.<template>` unless it names another)."""
 
     def __init__(self, content_dir: Path, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -88,7 +89,7 @@ class Templates:
         for name, longest in spec["variables"].items():
             value = str(sms.params.get(name, ""))
             params[name] = value if len(value) <= longest else value[: longest - 1] + "…"
-        text = self.catalog.text(sms.locale, f"sms.{sms.template}", **params)
+        text = self.catalog.text(sms.locale, spec.get("text", f"sms.{sms.template}"), **params)
         return Rendered(text, params, list(params.values()))
 
     def code(self, provider: str, sms: Sms) -> str:

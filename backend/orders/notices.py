@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.community import repository as community_repository
 from backend.community.models import Person
+from backend.gateways.sms import Sms
 from backend.notify import service as notify
 from backend.parts import Parts
 
@@ -39,16 +40,16 @@ class Notifier:
         self, session: AsyncSession, parts: Parts, people: Collection[int], row: Placed, key: str, **params: str
     ) -> None:
         for person in await community_repository.people_by_ids(session, sorted(people)):
-            text = parts.catalog.text(
-                person.locale, f"{self.room}.{key}", **await self.words(session, parts, row, person), **params
-            )
+            variables = {**await self.words(session, parts, row, person), **params}
             await notify.tell(
                 session,
                 parts,
                 person,
                 title=parts.catalog.text(person.locale, f"{self.room}.title"),
-                text=text,
+                text=parts.catalog.text(person.locale, f"{self.room}.{key}", **variables),
                 data={"kind": self.kind, self.id_field: str(row.id)},
+                # By SMS the same words, as the template of the same name (content/sms).
+                sms=Sms(f"{self.room}_{key}", variables, person.locale),
             )
 
     async def placed(self, session: AsyncSession, parts: Parts, row: Placed, *, for_you: str, to_staff: str) -> None:
