@@ -78,7 +78,7 @@ async def is_staff_for(
     theirs = await community_ids_of(session, person_id)
     if roles is None:
         return bool(actor.staff_community_ids & theirs)
-    return any(actor.roles_in(cid) & roles for cid in theirs)
+    return bool(staff_communities_of(actor, theirs, roles))
 
 
 def staff_communities_of(actor: Actor, community_ids: set[int], roles: frozenset[Role]) -> list[int]:
@@ -211,13 +211,18 @@ class Home:
     person: Person | None
 
 
+async def _subjects_home(session: AsyncSession, subject: Subject) -> Household:
+    """The home a TV box is paired with, or a caller's."""
+    household = await session.get(Household, subject.household_id) if subject.household_id else None
+    if household is None:
+        raise NotFound()
+    return household
+
+
 async def home_for(session: AsyncSession, subject: Subject, community_id: int | None) -> Home:
     actor = subject.signed_in
     if actor is None:
-        household = await session.get(Household, subject.household_id) if subject.household_id else None
-        if household is None:
-            raise NotFound()
-        return Home(household.community_id, None)
+        return Home((await _subjects_home(session, subject)).community_id, None)
     if community_id is not None:
         if community_id not in actor.community_ids:
             raise Forbidden()
@@ -247,9 +252,7 @@ async def alarm_raised_by(session: AsyncSession, subject: Subject, today: dt.dat
             raise NotFound()
         person = subject.actor.person
         return Raiser(person, found, subject.door, person.slow_speech)
-    household = await session.get(Household, subject.household_id) if subject.household_id else None
-    if household is None:
-        raise NotFound()
+    household = await _subjects_home(session, subject)
     people = (
         (await session.execute(select(Person).where(Person.household_id == household.id).order_by(Person.id)))
         .scalars()

@@ -17,7 +17,7 @@ from backend.notify import service as notify
 from backend.parts import Parts
 
 
-class Placed(Protocol):
+class Ordered(Protocol):
     """An order or a booking, as far as telling people about it goes."""
 
     id: int
@@ -37,7 +37,7 @@ class Notifier:
     staff: Callable[[AsyncSession, Parts, Any], Awaitable[set[int]]]
 
     async def tell(
-        self, session: AsyncSession, parts: Parts, people: Collection[int], row: Placed, key: str, **params: str
+        self, session: AsyncSession, parts: Parts, people: Collection[int], row: Ordered, key: str, **params: str
     ) -> None:
         for person in await community_repository.people_by_ids(session, sorted(people)):
             variables = {**await self.words(session, parts, row, person), **params}
@@ -52,7 +52,7 @@ class Notifier:
                 sms=Sms(f"{self.room}_{key}", variables, person.locale),
             )
 
-    async def placed(self, session: AsyncSession, parts: Parts, row: Placed, *, for_you: str, to_staff: str) -> None:
+    async def placed(self, session: AsyncSession, parts: Parts, row: Ordered, *, for_you: str, to_staff: str) -> None:
         """The elder hears who ordered for them (not when they ordered themselves); the staff
         hear there is something new."""
         if row.placed_by_id != row.beneficiary_id:
@@ -60,7 +60,7 @@ class Notifier:
             await self.tell(session, parts, {row.beneficiary_id}, row, for_you, by=by.name if by else "")
         await self.tell(session, parts, await self.staff(session, parts, row), row, to_staff)
 
-    async def cancelled(self, session: AsyncSession, parts: Parts, row: Placed, *, by_id: int, declined: bool) -> None:
+    async def cancelled(self, session: AsyncSession, parts: Parts, row: Ordered, *, by_id: int, declined: bool) -> None:
         """Everyone involved but whoever cancelled; an elder cancelling what family ordered for
         them is declining it, and says so."""
         by = await session.get(Person, by_id)
@@ -75,6 +75,6 @@ class Notifier:
             reason=row.cancel_reason or "-",
         )
 
-    async def progress(self, session: AsyncSession, parts: Parts, row: Placed, key: str, **params: str) -> None:
+    async def progress(self, session: AsyncSession, parts: Parts, row: Ordered, key: str, **params: str) -> None:
         """The elder and whoever ordered for them follow it to the door."""
         await self.tell(session, parts, {row.beneficiary_id, row.placed_by_id}, row, key, **params)

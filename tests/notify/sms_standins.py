@@ -18,6 +18,7 @@ import json
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -28,7 +29,7 @@ ACCESS_KEY_ID = "LTAI-standin"
 SECRET_ID = "AKID-standin"
 
 
-class _StandIn:
+class _StandIn(ABC):
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
         self.arrivals: list[float] = []
@@ -52,8 +53,9 @@ class _StandIn:
 
         self.server, self.url, self.thread = serve(Handler)
 
+    @abstractmethod
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
-        raise NotImplementedError
+        """(HTTP status, JSON answer) for one request, as the provider answers it."""
 
     def keep(self, message: dict[str, Any]) -> None:
         with self.lock:
