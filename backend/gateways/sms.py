@@ -47,7 +47,10 @@ class Sms:
 
 
 class SmsSender(Protocol):
-    async def send(self, phone: str, sms: Sms) -> None: ...
+    async def send(self, phone: str, sms: Sms) -> str | None:
+        """Hand the message over; the provider's reference of it ("aliyun-sms:<BizId>"), which
+        its delivery receipt names, or None where no receipt comes."""
+        ...
 
 
 class SmsUnavailable(Exception):
@@ -71,25 +74,25 @@ class Rendered:
 
 
 class Templates:
-    """`content/sms/templates.json`: per template, its variables (name: longest value), its
-    code at each provider per locale (a template is approved in one language), and the locale
-    key of its words (`sms.<template>` unless it names another)."""
+    """`content/<room>/templates.json` (`sms`, or `calls` for voice notification calls): per
+    template, its variables (name: longest value), its code at each provider per locale (a
+    template is approved in one language), and the locale key of its words (`<room>.<template>`
+    unless it names another)."""
 
-    def __init__(self, content_dir: Path, catalog: Catalog) -> None:
+    def __init__(self, content_dir: Path, catalog: Catalog, room: str = "sms") -> None:
         self.catalog = catalog
-        self.specs: dict[str, Any] = json.loads((content_dir / "sms" / "templates.json").read_text("utf-8"))[
-            "templates"
-        ]
+        self.room = room
+        self.specs: dict[str, Any] = json.loads((content_dir / room / "templates.json").read_text("utf-8"))["templates"]
 
     def render(self, sms: Sms) -> Rendered:
         spec = self.specs.get(sms.template)
         if spec is None:
-            raise ValueError(f"no SMS template {sms.template!r} in content/sms/templates.json")
+            raise ValueError(f"no template {sms.template!r} in content/{self.room}/templates.json")
         params = {}
         for name, longest in spec["variables"].items():
             value = str(sms.params.get(name, ""))
             params[name] = value if len(value) <= longest else value[: longest - 1] + "…"
-        text = self.catalog.text(sms.locale, spec.get("text", f"sms.{sms.template}"), **params)
+        text = self.catalog.text(sms.locale, spec.get("text", f"{self.room}.{sms.template}"), **params)
         return Rendered(text, params, list(params.values()))
 
     def code(self, provider: str, sms: Sms) -> str:
@@ -171,7 +174,7 @@ class AliyunSms:
         self.templates = templates
         self.sign_name = sign_name
 
-    async def send(self, phone: str, sms: Sms) -> None:
+    async def send(self, phone: str, sms: Sms) -> str | None:
         rendered = self.templates.render(sms)
         request = aliyun_models.SendSmsRequest(
             phone_numbers=phone.removeprefix("+86"),
@@ -184,6 +187,8 @@ class AliyunSms:
         except Exception as exc:  # the SDK raises its own errors for HTTP failures and timeouts
             raise SmsRefused(f"aliyun: {type(exc).__name__}") from exc
         _settle(self.name, answer.body.code if answer.body is not None else None, "OK", phone, sms)
+        biz_id = answer.body.biz_id if answer.body is not None else None
+        return f"aliyun-sms:{biz_id}" if biz_id else None
 
 
 class TencentSms:
@@ -214,7 +219,7 @@ class TencentSms:
         self.sign_name = sign_name
         self.timeout_s = timeout_s
 
-    async def send(self, phone: str, sms: Sms) -> None:
+    async def send(self, phone: str, sms: Sms) -> str | None:
         rendered = self.templates.render(sms)
         request = tencent_models.SendSmsRequest()
         request.PhoneNumberSet = [phone]
@@ -232,6 +237,7 @@ class TencentSms:
             raise SmsRefused(f"tencent: {type(exc).__name__}") from exc
         status = answer.SendStatusSet[0] if answer.SendStatusSet else None
         _settle(self.name, status.Code if status is not None else None, "Ok", phone, sms)
+        return f"tencent-sms:{status.SerialNo}" if status is not None and status.SerialNo else None
 
 
 class Failover:
@@ -241,12 +247,11 @@ class Failover:
     def __init__(self, providers: Sequence[SmsSender]) -> None:
         self.providers = list(providers)
 
-    async def send(self, phone: str, sms: Sms) -> None:
+    async def send(self, phone: str, sms: Sms) -> str | None:
         refusals = []
         for provider in self.providers:
             try:
-                await provider.send(phone, sms)
-                return
+                return await provider.send(phone, sms)
             except SmsRefused as exc:
                 log.warning("sms provider refused, trying the next: %s", exc)
                 refusals.append(str(exc))
@@ -264,7 +269,7 @@ class DevOutboxSms:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = asyncio.Lock()
 
-    async def send(self, phone: str, sms: Sms) -> None:
+    async def send(self, phone: str, sms: Sms) -> str | None:
         rendered = self.templates.render(sms)
         record = {
             "to": phone,
@@ -276,6 +281,7 @@ class DevOutboxSms:
         log.info("sms (development outbox) to %s, %s", mask_phone(phone), sms.template)
         async with self._lock:
             await asyncio.to_thread(self._append, json.dumps(record, ensure_ascii=False))
+        return None  # no receipts in development
 
     def _append(self, line: str) -> None:
         with self.path.open("a", encoding="utf-8") as fh:

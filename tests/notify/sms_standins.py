@@ -89,15 +89,32 @@ class AliyunSmsStandIn(_StandIn):
             return 200, {"Code": "isv.SMS_SIGNATURE_ILLEGAL", "Message": "no sign", "RequestId": request_id}
         if phone.endswith("9999"):
             return 200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "invalid number", "RequestId": request_id}
+        biz_id = f"{uuid.uuid4().int % 10**18}^0"
         self.keep(
             {
                 "phone": phone,
                 "sign": query["SignName"],
                 "template": query["TemplateCode"],
                 "params": json.loads(query.get("TemplateParam") or "{}"),
+                "biz_id": biz_id,
             }
         )
-        return 200, {"Code": "OK", "Message": "OK", "BizId": f"{len(self.sent)}^0", "RequestId": request_id}
+        return 200, {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": request_id}
+
+    @staticmethod
+    def receipt(message: dict[str, Any], *, received: bool, err_code: str = "DELIVERED") -> dict[str, Any]:
+        """The SmsReport record Alibaba Cloud pushes when the carrier reports back."""
+        return {
+            "phone_number": message["phone"],
+            "send_time": "2026-11-29 03:00:01",
+            "report_time": "2026-11-29 03:00:04",
+            "success": received,
+            "err_code": err_code if not received else "DELIVERED",
+            "err_msg": "用户接收成功" if received else "用户关机",
+            "sms_size": "1",
+            "biz_id": message["biz_id"],
+            "out_id": None,
+        }
 
 
 class TencentSmsStandIn(_StandIn):
@@ -110,6 +127,7 @@ class TencentSmsStandIn(_StandIn):
             return 200, _tencent_error("AuthFailure.SecretIdNotFound", "no such key", request_id)
         request = json.loads(body)
         [phone] = request["PhoneNumberSet"]
+        serial = f"2433:{uuid.uuid4().int % 10**12}"
         if phone.endswith("9999"):
             code = "InvalidParameterValue.IncorrectPhoneNumber"
         else:
@@ -121,12 +139,26 @@ class TencentSmsStandIn(_StandIn):
                     "template": request["TemplateId"],
                     "params": request.get("TemplateParamSet", []),
                     "app": request["SmsSdkAppId"],
+                    "sid": serial,
                 }
             )
-        status = {"SerialNo": f"2433:{uuid.uuid4().int % 10**12}", "PhoneNumber": phone, "Fee": 1, "Code": code}
+        status = {"SerialNo": serial, "PhoneNumber": phone, "Fee": 1, "Code": code}
         return 200, {
             "Response": {"SendStatusSet": [{**status, "Message": code, "IsoCode": "CN"}], "RequestId": request_id}
         }
+
+
+def tencent_receipt(message: dict[str, Any], *, received: bool) -> dict[str, Any]:
+    """The status record Tencent Cloud pushes when the carrier reports back."""
+    return {
+        "user_receive_time": "2026-11-29 03:00:04",
+        "nationcode": "86",
+        "mobile": message["phone"].removeprefix("+86"),
+        "report_status": "SUCCESS" if received else "FAIL",
+        "errmsg": "DELIVRD" if received else "MK:0001",
+        "description": "用户短信送达成功" if received else "用户手机关机",
+        "sid": message["sid"],
+    }
 
 
 def _tencent_error(code: str, message: str, request_id: str) -> dict[str, Any]:
