@@ -83,7 +83,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             except Exception as exc:
                 checks["redis"] = f"error: {type(exc).__name__}"
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+        # How each path can reach people, and how it has done lately: a path that is down is
+        # a warning for whoever watches, not a reason to take the service out of rotation.
+        paths = {name: path.health.state() for name, path in rt.paths.items()}
+        return JSONResponse({"ready": ok, "checks": checks, "paths": paths}, status_code=200 if ok else 503)
 
     if not settings.is_production:
         app.add_route("/metrics", metrics_endpoint, include_in_schema=False)

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     fcm_endpoint: str | None = None
     # The SDK waits 120 s by default; an alarm cannot.
     fcm_timeout_s: float = 5.0
+    # JPush (极光推送), for phones in mainland China; unset app key: no JPush.
+    jpush_app_key: str = ""
+    jpush_master_secret: str = ""
+    jpush_endpoint: str = "https://api.jpush.cn"
+    jpush_timeout_s: float = 3.0
 
     # SMS providers, tried in this order (LINLI_SMS_PROVIDERS=aliyun,tencent). None: the
     # development outbox, which production refuses (the service does not start).
@@ -71,6 +76,14 @@ class Settings(BaseSettings):
     tencent_sms_sign_name: str = ""
     tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com"
     tencent_sms_region: str = "ap-guangzhou"
+    # Voice notification calls (语音通知) through Alibaba Cloud (the same access key as its SMS):
+    # the number calls come from; unset, no calls.
+    aliyun_voice_show_number: str = ""
+    aliyun_voice_endpoint: str = "https://dyvmsapi.aliyuncs.com"
+    voice_call_timeout_s: float = 3.0
+    # The secret part of the URL providers push their reports to (call keys pressed); unset,
+    # reports are refused.
+    provider_callback_token: str = ""
 
     # Wearable SOS band vendors: {"vendor name": "shared secret"} (JSON in LINLI_SOS_VENDOR_SECRETS).
     sos_vendor_secrets: dict[str, str] = Field(default_factory=dict)

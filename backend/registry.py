@@ -38,6 +38,7 @@ from backend.family.gql import FamilyMutation, FamilyQuery, FamilySubscription
 from backend.health import errors as health_errors
 from backend.health import models as health_models
 from backend.health.gql import ProfileMutation, ProfileQuery
+from backend.notify import callbacks as notify_callbacks
 from backend.notify import models as notify_models
 from backend.notify import tasks as notify_tasks
 from backend.notify.gql import NotifyMutation, NotifyQuery, NotifySubscription
@@ -98,7 +99,15 @@ DOMAINS: tuple[Domain, ...] = (
         routes=sos_webhook.router,
     ),
     Domain("health", health_models, ProfileQuery, ProfileMutation, errors=health_errors.GRAPHQL_ERRORS),
-    Domain("notify", notify_models, NotifyQuery, NotifyMutation, NotifySubscription, tasks=notify_tasks),
+    Domain(
+        "notify",
+        notify_models,
+        NotifyQuery,
+        NotifyMutation,
+        NotifySubscription,
+        tasks=notify_tasks,
+        routes=notify_callbacks.router,
+    ),
     Domain(
         "wallet",
         wallet_models,

@@ -28,6 +28,8 @@ from backend.content.catalog import Catalog, catalog_for
 from backend.content.read_aloud import ReadAloud
 from backend.db import create_engine, session_factory
 from backend.emergency.desk import AlarmDesk
+from backend.gateways.calls import AliyunVoiceCalls, Caller
+from backend.gateways.jpush import JPushChannel, vendor_classes
 from backend.gateways.payments import DevPaymentGateway, PaymentGateway
 from backend.gateways.push import FcmChannel
 from backend.gateways.sms import AliyunSms, DevOutboxSms, Failover, SmsSender, Templates, TencentSms
@@ -86,6 +88,20 @@ def sms_sender(settings: Settings, catalog: Catalog) -> SmsSender:
     return DevOutboxSms(settings.var_dir / "dev-outbox.jsonl", templates)
 
 
+def voice_calls(settings: Settings, catalog: Catalog) -> Caller | None:
+    """Alibaba Cloud voice notification calls, when a number to call from is configured."""
+    if not settings.aliyun_voice_show_number:
+        return None
+    return AliyunVoiceCalls(
+        Templates(settings.content_dir, catalog, room="calls"),
+        access_key_id=settings.aliyun_access_key_id,
+        access_key_secret=settings.aliyun_access_key_secret,
+        show_number=settings.aliyun_voice_show_number,
+        endpoint=settings.aliyun_voice_endpoint,
+        timeout_s=settings.voice_call_timeout_s,
+    )
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -101,6 +117,7 @@ class Runtime:
     paths: dict[str, Path]  # delivery paths by name, each built with its sender
     redis: Any = None
     push: FcmChannel | None = None
+    jpush: JPushChannel | None = None
     payments: PaymentGateway | None = None  # online top-ups; none in production until an adapter exists
     transport: events.Transport | None = None
     job_runner: jobs.JobRunner | None = None
@@ -117,10 +134,22 @@ class Runtime:
         # Filled in once the parts exist: every session of these factories carries them.
         carried: dict[str, Any] = {}
         catalog = catalog_for(settings.content_dir)
+        sms_given = sms is not None
         sms = sms or sms_sender(settings, catalog)
         push = (
             FcmChannel(settings.fcm_credentials_file, endpoint=settings.fcm_endpoint, timeout_s=settings.fcm_timeout_s)
             if settings.fcm_credentials_file
+            else None
+        )
+        jpush = (
+            JPushChannel(
+                settings.jpush_app_key,
+                settings.jpush_master_secret,
+                classes=vendor_classes(settings.content_dir),
+                endpoint=settings.jpush_endpoint,
+                timeout_s=settings.jpush_timeout_s,
+            )
+            if settings.jpush_app_key
             else None
         )
         rt = cls(
@@ -131,7 +160,13 @@ class Runtime:
             tokens=Tokens(settings),
             catalog=catalog,
             sms=sms,
-            paths=build_paths(push=push, sms=sms, catalog=catalog),
+            paths=build_paths(
+                push={"fcm": push, "jpush": jpush},
+                sms=sms,
+                sms_via=",".join(settings.sms_providers) or ("custom" if sms_given else "development outbox"),
+                calls=voice_calls(settings, catalog),
+                catalog=catalog,
+            ),
             read_aloud=ReadAloud(settings),
             synthesizer=Synthesizer(
                 settings.tts_cache_dir, timeout_s=settings.tts_timeout_s, max_chars=settings.tts_max_chars
@@ -140,6 +175,7 @@ class Runtime:
             redis=redis,
             payments=None if settings.is_production else DevPaymentGateway(settings.var_dir / "dev-payments.jsonl"),
             push=push,
+            jpush=jpush,
         )
         carried[parts.KEY] = rt
         return rt
@@ -218,4 +254,6 @@ class Runtime:
         await self.alarm_desk.dispose()
         if self.push is not None:
             await self.push.aclose()
+        if self.jpush is not None:
+            await self.jpush.aclose()
         await asyncio.to_thread(self.synthesizer.close)

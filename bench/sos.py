@@ -1,9 +1,14 @@
 """1,000 elders press the emergency button at once, against the served app.
 
-For each press: the time to the stored answer, and the time until the first push for that
-alarm reaches the FCM stand-in; and how many alarms were lost (not stored, or nobody told).
-Embedded mode (one process, SQLite) and distributed mode (PostgreSQL + Redis, an api process
-and two workers). Prints the figures, then one JSON line.
+For each press: the time to the stored answer, and the time from the press to the first
+request for that alarm at each path's stand-in: FCM and JPush (the push names the alarm), the
+SMS gateway and the voice-call service (one SMS, or one call, per responder per round names
+only how many alarms: for those the time is when the gateway took it, from the delivery
+record). Each of the four grid workers has a different first path: an FCM phone, a JPush
+phone, SMS only, a call first. Also how many SMS the busiest responder got, and how many
+alarms were lost (not stored, or nobody told). Embedded mode (one process, SQLite) and
+distributed mode (PostgreSQL + Redis, an api process and two workers). Prints the figures,
+then one JSON line.
 
     ./dev bench sos [--elders 1000] [--mode embedded|distributed|both]
 """
@@ -24,7 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import PY, document, free_port, raw_post, report, wait_until_up  # noqa: E402
+from tests.notify.call_standin import SHOW_NUMBER, AliyunVoiceStandIn  # noqa: E402
 from tests.notify.fcm_standin import FcmStandIn  # noqa: E402
+from tests.notify.jpush_standin import APP_KEY, MASTER_SECRET, JPushStandIn  # noqa: E402
+from tests.notify.sms_standins import ACCESS_KEY_ID, AliyunSmsStandIn  # noqa: E402
 
 SECRET = "bench-secret-" + "x" * 32
 
@@ -40,7 +48,9 @@ from sqlalchemy import select
 from backend.config import Settings
 from backend.tokens import Tokens
 from backend.db import create_engine, session_factory, transaction
-from backend.community.models import Person, Household, Membership, Role, Device, DeviceKind
+from sqlalchemy import delete
+from backend.community.models import Person, Household, Membership, Role, Device, DeviceKind, Grid, GridAssignment, Community
+from backend.notify.models import NotificationSettings
 
 async def main(n):
     settings = Settings()
@@ -49,9 +59,20 @@ async def main(n):
     out = []
     async with transaction(session_factory(engine)) as s:
         households = list((await s.execute(select(Household))).scalars())
-        workers = (await s.execute(select(Membership.person_id).where(Membership.role == Role.GRID_WORKER))).scalars()
-        for pid in set(workers):
-            s.add(Device(kind=DeviceKind.APP, identifier=f"ok-worker-{pid}", person_id=pid, platform="android"))
+        by_phone = {p.phone: p for p in (await s.execute(select(Person))).scalars()}
+        # Each grid's worker is reached first on another path.
+        fcm, jpush, caller = by_phone["+8613700000001"], by_phone["+8613700000002"], by_phone["+8613700000003"]
+        s.add(Device(kind=DeviceKind.APP, identifier=f"ok-worker-{fcm.id}", person_id=fcm.id, platform="android", vendor="fcm"))
+        s.add(Device(kind=DeviceKind.APP, identifier=f"jp-worker-{jpush.id}", person_id=jpush.id, platform="android", vendor="jpush"))
+        s.add(NotificationSettings(person_id=caller.id, paths=["voice", "sms"]))
+        heping = (await s.execute(select(Community).where(Community.code == "heping"))).scalar_one()
+        grid2 = (await s.execute(select(Grid).where(Grid.code == "heping-g2"))).scalar_one()
+        texter = Person(name="短信网格员", phone="+8613799990001", birth_date=dt.date(1985, 1, 1))
+        s.add(texter)
+        await s.flush()
+        s.add(Membership(person_id=texter.id, community_id=heping.id, role=Role.GRID_WORKER))
+        await s.execute(delete(GridAssignment).where(GridAssignment.person_id == caller.id, GridAssignment.grid_id == grid2.id))
+        s.add(GridAssignment(person_id=texter.id, grid_id=grid2.id))
         people = []
         for i in range(n):
             h = households[i % len(households)]
@@ -66,6 +87,32 @@ async def main(n):
     json.dump(out, sys.stdout)
 
 asyncio.run(main(int(sys.argv[1])))
+"""
+
+
+DELIVERIES = r"""
+import asyncio, json, sys
+from sqlalchemy import select
+from backend.config import Settings
+from backend.db import create_engine, session_factory
+from backend.notify.models import Delivery, Notification
+
+async def main():
+    engine = create_engine(Settings().database_url)
+    first = {}
+    async with session_factory(engine)() as s:
+        rows = await s.execute(
+            select(Notification.ref, Delivery.path, Delivery.at)
+            .join(Notification, Notification.id == Delivery.notification_id)
+            .where(Delivery.result.in_(("sent", "delivered")), Notification.ref.like("alert:%"))
+        )
+        for ref, path, at in rows.all():
+            key = (ref.partition(":")[2], path)
+            first[key] = min(first.get(key, at.timestamp()), at.timestamp())
+    await engine.dispose()
+    json.dump([[a, p, t] for (a, p), t in first.items()], sys.stdout)
+
+asyncio.run(main())
 """
 
 
@@ -118,8 +165,24 @@ async def press_all(port: int, tokens: list[str]) -> tuple[dict[str, float], lis
     return pressed, latencies, failures
 
 
+def first_arrivals(arrivals: list[tuple[float, dict[str, str]]], pressed: dict[str, float]) -> dict[str, float]:
+    """Each alarm's first push at a stand-in: alert id -> when it arrived."""
+    found: dict[str, float] = {}
+    for at, data in sorted(arrivals, key=lambda a: a[0]):
+        for alert in alerts_in(data):
+            if alert in pressed and alert not in found:
+                found[alert] = at
+    return found
+
+
 def run_mode(mode: str, elders: int, pg_admin: str, redis_url: str) -> dict[str, float | int | str]:
-    with tempfile.TemporaryDirectory(prefix="linli-sos-") as tmp, FcmStandIn() as fcm:
+    with (
+        tempfile.TemporaryDirectory(prefix="linli-sos-") as tmp,
+        FcmStandIn() as fcm,
+        JPushStandIn() as jpush,
+        AliyunSmsStandIn() as sms,
+        AliyunVoiceStandIn() as calls,
+    ):
         port = free_port()
         env = {
             **os.environ,
@@ -129,6 +192,16 @@ def run_mode(mode: str, elders: int, pg_admin: str, redis_url: str) -> dict[str,
             "LINLI_JWT_SECRET": SECRET,
             "LINLI_FCM_CREDENTIALS_FILE": str(fcm.service_account(Path(tmp) / "sa.json")),
             "LINLI_FCM_ENDPOINT": fcm.url,
+            "LINLI_JPUSH_APP_KEY": APP_KEY,
+            "LINLI_JPUSH_MASTER_SECRET": MASTER_SECRET,
+            "LINLI_JPUSH_ENDPOINT": jpush.url,
+            "LINLI_SMS_PROVIDERS": "aliyun",
+            "LINLI_ALIYUN_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "LINLI_ALIYUN_ACCESS_KEY_SECRET": "bench-secret",
+            "LINLI_ALIYUN_SMS_SIGN_NAME": "邻里社区",
+            "LINLI_ALIYUN_SMS_ENDPOINT": sms.url,
+            "LINLI_ALIYUN_VOICE_SHOW_NUMBER": SHOW_NUMBER,
+            "LINLI_ALIYUN_VOICE_ENDPOINT": calls.url,
         }
         database = None
         if mode == "embedded":
@@ -157,17 +230,31 @@ def run_mode(mode: str, elders: int, pg_admin: str, redis_url: str) -> dict[str,
             time.sleep(1.0)  # workers subscribed
             pressed, answer_ms, failures = asyncio.run(press_all(port, tokens))
             deadline = time.time() + 120
-            first_push: dict[str, float] = {}
-            while time.time() < deadline and len(first_push) < len(pressed):
+            told: dict[str, dict[str, float]] = {}
+            while time.time() < deadline:
                 with fcm.lock:
-                    arrivals = list(fcm.arrivals)
-                for at, message in arrivals:
-                    for alert in alerts_in(message.get("data", {})):
-                        if alert in pressed and alert not in first_push:
-                            first_push[alert] = at
-                time.sleep(0.2)
-            push_ms = [(first_push[a] - pressed[a]) * 1000 for a in first_push]
-            lost = failures + (len(pressed) - len(first_push))
+                    fcm_arrivals = [(at, m.get("data", {})) for at, m in fcm.arrivals]
+                with jpush.lock:
+                    jpush_arrivals = [
+                        (at, p["notification"]["android"]["extras"])
+                        for at, p in zip(jpush.arrivals, jpush.pushes, strict=True)
+                    ]
+                firsts = [(a, p, t) for a, p, t in json.loads(run_cli(env, "-c", DELIVERIES))]
+                told = {
+                    "fcm": first_arrivals(fcm_arrivals, pressed),
+                    "jpush": first_arrivals(jpush_arrivals, pressed),
+                    "sms": {a: t for a, p, t in firsts if p == "sms" and a in pressed},
+                    "voice": {a: t for a, p, t in firsts if p == "voice" and a in pressed},
+                }
+                if len(set().union(*told.values())) >= len(pressed):
+                    break
+                time.sleep(1.0)
+            reached = set().union(*told.values())
+            lost = failures + (len(pressed) - len(reached))
+            with sms.lock:
+                per_phone: dict[str, int] = {}
+                for m in sms.sent:
+                    per_phone[m["phone"]] = per_phone.get(m["phone"], 0) + 1
         finally:
             for proc in procs:
                 proc.terminate()
@@ -177,15 +264,25 @@ def run_mode(mode: str, elders: int, pg_admin: str, redis_url: str) -> dict[str,
                 subprocess.run(
                     ["psql", pg_admin, "-qc", f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'], check=False
                 )  # noqa: S603, S607
-    return {
+    figures: dict[str, float | int | str] = {
         "mode": mode,
         "answer_p50_ms": percentile(answer_ms, 0.5),
         "answer_p99_ms": percentile(answer_ms, 0.99),
-        "push_p50_ms": percentile(push_ms, 0.5),
-        "push_p99_ms": percentile(push_ms, 0.99),
+    }
+    for path, firsts_of in told.items():
+        ms = [(at - pressed[a]) * 1000 for a, at in firsts_of.items()]
+        figures |= {
+            f"{path}_alarms": len(ms),
+            f"{path}_p50_ms": percentile(ms, 0.5),
+            f"{path}_p99_ms": percentile(ms, 0.99),
+        }
+    figures |= {
+        "sms_messages": sum(per_phone.values()),
+        "sms_to_busiest_responder": max(per_phone.values(), default=0),
         "stored": len(pressed),
         "lost": lost,
     }
+    return figures
 
 
 def main() -> None:
@@ -200,9 +297,14 @@ def main() -> None:
     modes = ["embedded", "distributed"] if args.mode == "both" else [args.mode]
     results = [run_mode(m, args.elders, args.pg, args.redis) for m in modes]
     for r in results:
+        paths = "; ".join(
+            f"{p} ({r[f'{p}_alarms']} alarms) p50 {r[f'{p}_p50_ms']} ms p99 {r[f'{p}_p99_ms']} ms"
+            for p in ("fcm", "jpush", "sms", "voice")
+        )
         print(
             f"{r['mode']:>11}: {args.elders} presses at once; answer p50 {r['answer_p50_ms']} ms p99 {r['answer_p99_ms']} ms;"
-            f" first push p50 {r['push_p50_ms']} ms p99 {r['push_p99_ms']} ms; stored {r['stored']}, lost {r['lost']}"
+            f" first request per path: {paths}; {r['sms_messages']} SMS, at most {r['sms_to_busiest_responder']}"
+            f" to one responder; stored {r['stored']}, lost {r['lost']}"
         )
     figures: dict[str, float | int] = {"elders": args.elders}
     for r in results:

@@ -10,9 +10,11 @@ from strawberry.types import Info
 
 from backend import clock
 from backend.access.subject import load_memberships
-from backend.community import screens, service
+from backend.community import duty, screens, service
 from backend.community.errors import CardInUseError
 from backend.community.models import Community, Household, Person, Role
+from backend.db import utcnow
+from backend.errors import NotFound
 from backend.family.gql import FamilyLinkView, links_connection
 from backend.gql.base import SpokenText, mutation, optional_id, parse_id
 from backend.gql.errors import InvalidInputError, NotFoundError
@@ -183,6 +185,52 @@ class HomeScreen:
 
 
 @strawberry.type
+class DutyDay:
+    weekday: int = strawberry.field(description="0 = Monday.")
+    person_ids: list[strawberry.ID]
+
+
+@strawberry.type
+class DutyException:
+    date: dt.date
+    person_id: strawberry.ID
+    on_duty: bool
+
+
+@strawberry.type
+class DutyShiftView:
+    name: str
+    starts: dt.time
+    ends: dt.time = strawberry.field(description="At or before `starts`: the shift runs past midnight.")
+    weekly: list[DutyDay]
+    exceptions: list[DutyException] = strawberry.field(description="From today on.")
+
+    @classmethod
+    def of(cls, s: duty.Shift) -> DutyShiftView:
+        return cls(
+            name=s.name,
+            starts=s.starts,
+            ends=s.ends,
+            weekly=[DutyDay(weekday=d, person_ids=[strawberry.ID(str(p)) for p in ps]) for d, ps in s.weekly.items()],
+            exceptions=[
+                DutyException(date=d, person_id=strawberry.ID(str(p)), on_duty=on) for d, p, on in s.exceptions
+            ],
+        )
+
+
+@strawberry.input
+class DutyDayInput:
+    weekday: int = strawberry.field(description="0 = Monday.")
+    person_ids: list[strawberry.ID]
+
+
+@strawberry.type
+class DutyRota:
+    shifts: list[DutyShiftView]
+    on_duty_now: list[strawberry.ID] = strawberry.field(description="Who is on duty at this moment.")
+
+
+@strawberry.type
 class CommunityQuery:
     @strawberry.field(description="The signed-in person.")
     def me(self, info: Info) -> Me:
@@ -231,11 +279,27 @@ class CommunityQuery:
         )
         return connection(rows, limit, key=lambda p: p.id, to_node=lambda p: PersonView(person=p, purpose="residents"))
 
+    @strawberry.field(permission_classes=[IsStaff], description="Staff: who is on duty when in my community.")
+    async def duty_rota(self, info: Info, community_id: strawberry.ID) -> DutyRota:
+        return await _rota(info, parse_id(community_id, "communityId"))
+
+
+async def _rota(info: Info, community_id: int) -> DutyRota:
+    ctx = info.context
+    if not ctx.require_actor().is_staff_of(community_id):
+        raise NotFound()
+    shifts = await duty.rota(ctx.session, community_id, clock.today(ctx.rt.settings.zone))
+    now = (await duty.on_duty(ctx.session, [community_id], utcnow()))[community_id]
+    return DutyRota(
+        shifts=[DutyShiftView.of(s) for s in shifts], on_duty_now=[strawberry.ID(str(p)) for p in sorted(now)]
+    )
+
 
 UpdateAccessibilityPayload = Annotated[
     Me | PersonView | InvalidInputError | NotFoundError, strawberry.union("UpdateAccessibilityPayload")
 ]
 FlagElderPayload = Annotated[PersonView | NotFoundError | InvalidInputError, strawberry.union("FlagElderPayload")]
+DutyRotaPayload = Annotated[DutyRota | NotFoundError | InvalidInputError, strawberry.union("DutyRotaPayload")]
 SetCommunityCardPayload = Annotated[
     PersonView | CardInUseError | NotFoundError | InvalidInputError, strawberry.union("SetCommunityCardPayload")
 ]
@@ -286,3 +350,57 @@ class CommunityMutation:
             ctx.session, ctx.require_actor(), person_id=parse_id(person_id, "personId"), number=card_number
         )
         return PersonView(person=person)
+
+    @mutation(
+        permissions=[IsStaff],
+        description="Admins and service centre: a shift's hours and who works it each weekday (replaces its weekly pattern).",
+    )
+    async def set_duty_shift(
+        self,
+        info: Info,
+        community_id: strawberry.ID,
+        name: str,
+        starts: dt.time,
+        ends: dt.time,
+        weekly: list[DutyDayInput],
+    ) -> DutyRotaPayload:
+        ctx = info.context
+        cid = parse_id(community_id, "communityId")
+        await duty.set_shift(
+            ctx.session,
+            ctx.require_actor(),
+            community_id=cid,
+            name=name,
+            starts=starts,
+            ends=ends,
+            weekly=[(d.weekday, [parse_id(p, "personIds") for p in d.person_ids]) for d in weekly],
+        )
+        await ctx.session.flush()
+        return await _rota(info, cid)
+
+    @mutation(
+        permissions=[IsStaff],
+        description="Admins and service centre: on one date, someone works a shift (onDuty) or has it off.",
+    )
+    async def set_duty_exception(
+        self,
+        info: Info,
+        community_id: strawberry.ID,
+        shift: str,
+        date: dt.date,
+        person_id: strawberry.ID,
+        on_duty: bool,
+    ) -> DutyRotaPayload:
+        ctx = info.context
+        cid = parse_id(community_id, "communityId")
+        await duty.set_exception(
+            ctx.session,
+            ctx.require_actor(),
+            community_id=cid,
+            shift_name=shift,
+            on_date=date,
+            person_id=parse_id(person_id, "personId"),
+            on=on_duty,
+        )
+        await ctx.session.flush()
+        return await _rota(info, cid)

@@ -150,3 +150,27 @@ class Device(IdMixin, CreatedAtMixin, Base):
     vendor: Mapped[str | None] = mapped_column(String(50))
     details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     last_seen_at: Mapped[dt.datetime | None]
+
+
+class DutyShift(IdMixin, Base):
+    """A shift of the community's duty rota (白班 08:00–20:00, 夜班 20:00–08:00): who is on
+    duty is told of an alarm first, before everyone else with the role."""
+
+    __tablename__ = "duty_shifts"
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+    community_id: Mapped[int] = mapped_column(IdType, ForeignKey("communities.id"), index=True)
+    name: Mapped[str] = mapped_column(String(20))
+    starts: Mapped[dt.time]
+    ends: Mapped[dt.time]  # at or before `starts`: the shift runs past midnight
+
+
+class DutyAssignment(IdMixin, Base):
+    """Who works a shift: every week on a weekday, or an exception for one date (a swap, a
+    day off). A shift belongs to the date it starts on."""
+
+    __tablename__ = "duty_assignments"
+    shift_id: Mapped[int] = mapped_column(IdType, ForeignKey("duty_shifts.id"), index=True)
+    person_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    weekday: Mapped[int | None]  # 0 = Monday: the weekly pattern
+    on_date: Mapped[dt.date | None]  # an exception for this date only
+    off: Mapped[bool] = mapped_column(default=False)  # with on_date: not on duty that day

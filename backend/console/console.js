@@ -107,6 +107,12 @@
     const age = alarm.elder.age != null ? ` · ${t("age", { age: alarm.elder.age })}` : "";
     h.textContent = `${alarm.elder.name}${age} · ${t("status." + alarm.status)}`;
     el.append(h);
+    if (alarm.unanswered) {
+      const p = document.createElement("p");
+      p.className = "unanswered";
+      p.textContent = t("unanswered");
+      el.append(p);
+    }
     if (alarm.callEmergencyServices) {
       const p = document.createElement("p");
       p.className = "call120";
@@ -135,8 +141,11 @@
     if (alarm.status === "OPEN") {
       actions.append(button(t("acknowledge"), () => act("AcknowledgeEmergency", variables, "acknowledgeEmergency"), "acknowledge"));
     }
-    if (alarm.status !== "EN_ROUTE") {
+    if (alarm.status !== "EN_ROUTE" && alarm.status !== "ARRIVED") {
       actions.append(button(t("en_route"), () => act("MarkEmergencyEnRoute", variables, "markEmergencyEnRoute"), "en-route"));
+    }
+    if (alarm.status !== "ARRIVED") {
+      actions.append(button(t("arrived"), () => act("MarkEmergencyArrived", variables, "markEmergencyArrived"), "arrived"));
     }
     const outcome = document.createElement("select");
     outcome.name = "outcome";

@@ -26,6 +26,7 @@ DOCUMENTS = (
     "staff/EmergencyUpdates",
     "staff/AcknowledgeEmergency",
     "staff/MarkEmergencyEnRoute",
+    "staff/MarkEmergencyArrived",
     "staff/ResolveEmergency",
 )
 

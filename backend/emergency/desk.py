@@ -27,7 +27,7 @@ from backend.access.subject import Actor, load_people
 from backend.config import Settings
 from backend.db import create_engine, session_factory, transaction
 from backend.emergency import service
-from backend.emergency.models import Alert, AlertSource
+from backend.emergency.models import AlertSource
 from backend.errors import InvalidInput
 from backend.tokens import AccessClaims
 
@@ -45,9 +45,9 @@ class SignedPress:
     idempotency_key: str | None = None
 
 
-# (alert, new, the caller when the press came signed) or None: the caller is not a resident
-# who may press (unknown, signed out everywhere, in no community); nothing was stored.
-Stored = tuple[Alert, bool, Actor | None] | None
+# (what the press did, the caller when the press came signed) or None: the caller is not a
+# resident who may press (unknown, signed out everywhere, in no community); nothing was stored.
+Stored = tuple[service.Pressed, Actor | None] | None
 
 
 @dataclass
@@ -67,23 +67,23 @@ class AlarmDesk:
         engine = create_engine(settings.database_url, pool_size=2)
         return cls(session_factory(engine, info=info), settings, engine=engine)
 
-    async def press(self, press: service.Press) -> tuple[Alert, bool]:
-        """Stored (with its events) when this returns: (alert, new)."""
+    async def press(self, press: service.Press) -> service.Pressed:
+        """Stored (with its events) when this returns."""
         service.check_key(press.idempotency_key)
         stored = await self._hand_in(press)
         assert stored is not None  # a known caller's press is stored or raises
-        return stored[0], stored[1]
+        return stored[0]
 
-    async def press_signed(self, press: SignedPress) -> tuple[Alert, bool, Actor] | None:
-        """Stored when this returns: (alert, new, who pressed); None if the token's holder
+    async def press_signed(self, press: SignedPress) -> tuple[service.Pressed, Actor] | None:
+        """Stored when this returns: (what it did, who pressed); None if the token's holder
         may not press here, with nothing stored."""
         service.check_key(press.idempotency_key)
         stored = await self._hand_in(press)
         if stored is None:
             return None
-        alert, new, actor = stored
+        pressed, actor = stored
         assert actor is not None
-        return alert, new, actor
+        return pressed, actor
 
     async def _hand_in(self, press: service.Press | SignedPress) -> Stored:
         stored: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
@@ -135,7 +135,7 @@ class AlarmDesk:
             if isinstance(result, InvalidInput):
                 stored.set_exception(result)
             else:
-                stored.set_result((*result, actor))
+                stored.set_result((result, actor))
 
     async def close(self) -> None:
         """Finish what was pressed before shutting down."""

@@ -22,6 +22,7 @@ from typing import Any
 from prometheus_client import Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.emergency import service
 from backend.emergency.desk import SignedPress
 from backend.emergency.models import AlertSource
 from backend.gql.extensions import document_hash
@@ -116,9 +117,10 @@ class FastPress:
             return None
         if stored is None:
             return None
-        alert, new, actor = stored
+        pressed, actor = stored
+        alert, new = pressed.alert, pressed.new
         locale = actor.person.locale
-        text = self.rt.catalog.text(locale, "emergency.raised_reply" if new else "emergency.again_reply")
+        text = service.reply_text(self.rt.catalog, locale, pressed)
         url = self.rt.read_aloud.url(text, locale=locale, slow=actor.person.slow_speech, shared=True)
         payload = {
             "data": {

@@ -48,6 +48,9 @@ class EscalationPolicy:
     en_route_timeout_seconds: int = strawberry.field(
         description="En route this long without arriving: treated as no responder, the next tier is told."
     )
+    repeat_every_seconds: int = strawberry.field(
+        description="After the last tier, every tier is told again this often until someone answers."
+    )
 
     @classmethod
     def of(cls, community_id: int, policy: Policy) -> EscalationPolicy:
@@ -63,6 +66,7 @@ class EscalationPolicy:
                 for t in policy.tiers
             ],
             en_route_timeout_seconds=policy.en_route_timeout_s,
+            repeat_every_seconds=policy.repeat_every_s,
         )
 
 
@@ -142,6 +146,20 @@ class EmergencyView:
     @strawberry.field
     def acknowledged_at(self) -> dt.datetime | None:
         return self.alert.acknowledged_at
+
+    @strawberry.field(description="When a responder reached the elder.")
+    def arrived_at(self) -> dt.datetime | None:
+        return self.alert.arrived_at
+
+    @strawberry.field(
+        description="Past the last tier and nobody has answered: every tier is told again until someone does."
+    )
+    def unanswered(self) -> bool:
+        return self.alert.status == AlertStatus.OPEN and self.alert.unanswered_at is not None
+
+    @strawberry.field
+    def unanswered_since(self) -> dt.datetime | None:
+        return self.alert.unanswered_at if self.unanswered() else None
 
     @strawberry.field
     def outcome(self) -> EmergencyOutcome | None:  # type: ignore[valid-type]
@@ -251,13 +269,13 @@ class EmergencyMutation:
         # Hand the request's connection back before waiting: a thousand presses at once must
         # not hold the pool while the desk needs a connection to store them.
         await ctx.close()
-        alert, new = await ctx.rt.alarm_desk.press(
+        pressed = await ctx.rt.alarm_desk.press(
             service.Press(raiser.person.id, raiser.person.household_id, raiser.community_id, source, idempotency_key)
         )
-        text = ctx.rt.catalog.text(ctx.locale, "emergency.raised_reply" if new else "emergency.again_reply")
+        text = service.reply_text(ctx.rt.catalog, ctx.locale, pressed)
         return EmergencyRaised(
-            emergency=EmergencyView(alert=alert),
-            new=new,
+            emergency=EmergencyView(alert=pressed.alert),
+            new=pressed.new,
             reply=SpokenText(
                 text=text, read_aloud_url=ctx.rt.read_aloud.url(text, locale=ctx.locale, slow=raiser.slow, shared=True)
             ),
@@ -265,7 +283,12 @@ class EmergencyMutation:
 
     @mutation(description="Who is told, and when, if an alarm is not answered (admins and service centre).")
     async def update_escalation_policy(
-        self, info: Info, community_id: strawberry.ID, tiers: list[EscalationTierInput], en_route_timeout_seconds: int
+        self,
+        info: Info,
+        community_id: strawberry.ID,
+        tiers: list[EscalationTierInput],
+        en_route_timeout_seconds: int,
+        repeat_every_seconds: int | None = None,
     ) -> EscalationPolicyPayload:
         ctx = info.context
         cid = parse_id(community_id, "communityId")
@@ -277,6 +300,7 @@ class EmergencyMutation:
                 (t.after_seconds, [ResponderGroup(g).value for g in t.notify], t.call_emergency_services) for t in tiers
             ],
             en_route_timeout_s=en_route_timeout_seconds,
+            repeat_every_s=repeat_every_seconds,
         )
         return EscalationPolicy.of(cid, policy)
 
@@ -299,6 +323,14 @@ class EmergencyMutation:
         ctx = info.context
         alert = await service.mark_en_route(
             ctx.session, ctx.require_actor(), settings=ctx.rt.settings, alert_id=parse_id(emergency_id, "emergencyId")
+        )
+        return EmergencyView(alert=alert)
+
+    @mutation(description="I am with the elder (stops the check on whether anyone arrived).")
+    async def mark_emergency_arrived(self, info: Info, emergency_id: strawberry.ID) -> EmergencyPayload:
+        ctx = info.context
+        alert = await service.mark_arrived(
+            ctx.session, ctx.require_actor(), alert_id=parse_id(emergency_id, "emergencyId")
         )
         return EmergencyView(alert=alert)
 

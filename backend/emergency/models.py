@@ -23,11 +23,12 @@ class AlertStatus(StrEnum):
     OPEN = "open"  # nobody has answered yet: escalation runs
     ACKNOWLEDGED = "acknowledged"
     EN_ROUTE = "en_route"
+    ARRIVED = "arrived"  # a responder is with the elder
     RESOLVED = "resolved"
     CANCELLED = "cancelled"
 
 
-LIVE_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED, AlertStatus.EN_ROUTE)
+LIVE_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED, AlertStatus.EN_ROUTE, AlertStatus.ARRIVED)
 
 
 class Outcome(StrEnum):
@@ -48,12 +49,18 @@ class Alert(IdMixin, Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     presses: Mapped[int] = mapped_column(default=1)
     tier: Mapped[int] = mapped_column(default=1)
+    # When responders were last told (a second press tells them again, once a minute at most).
+    notified_at: Mapped[dt.datetime | None]
+    # Past the last tier with nobody answering: repeated to every tier until someone does.
+    unanswered_at: Mapped[dt.datetime | None]
     call_emergency_services: Mapped[bool] = mapped_column(default=False)
     raised_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     acknowledged_at: Mapped[dt.datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
     en_route_at: Mapped[dt.datetime | None]
     en_route_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
+    arrived_at: Mapped[dt.datetime | None]
+    arrived_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
     closed_at: Mapped[dt.datetime | None]
     closed_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
     outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome))
@@ -80,5 +87,6 @@ class EscalationPolicy(Base):
     community_id: Mapped[int] = mapped_column(IdType, ForeignKey("communities.id"), primary_key=True)
     tiers: Mapped[list[dict[str, object]]] = mapped_column(JSON)
     en_route_timeout_s: Mapped[int]
+    repeat_every_s: Mapped[int | None]  # after the last tier; None: the default (5 minutes)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))

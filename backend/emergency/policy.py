@@ -30,6 +30,8 @@ GROUPS = tuple(g.value for g in ResponderGroup)
 MAX_TIERS = 5
 MAX_AFTER_S = 3600
 EN_ROUTE_TIMEOUT_S = (300, 7200)
+REPEAT_EVERY_S = (60, 3600)
+DEFAULT_REPEAT_EVERY_S = 300
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,23 @@ class Tier:
 class Policy:
     tiers: tuple[Tier, ...]
     en_route_timeout_s: int
+    # After the last tier, every tier is told again this often until someone answers.
+    repeat_every_s: int = DEFAULT_REPEAT_EVERY_S
+
+    @property
+    def last(self) -> Tier:
+        return self.tiers[-1]
 
     def tier(self, n: int) -> Tier | None:
         return next((t for t in self.tiers if t.tier == n), None)
+
+    def calls_emergency_services(self, n: int) -> bool:
+        tier = self.tier(n)
+        return tier is not None and tier.call_emergency_services
+
+    def groups_of(self, n: int) -> tuple[str, ...]:
+        tier = self.tier(n)
+        return tier.notify if tier is not None else ()
 
     def tiers_as_json(self) -> list[dict[str, Any]]:
         return [
@@ -60,17 +76,22 @@ class Policy:
         ]
 
 
-def from_json(tiers: Sequence[Mapping[str, Any]], en_route_timeout_s: int) -> Policy:
+def from_json(tiers: Sequence[Mapping[str, Any]], en_route_timeout_s: int, repeat_every_s: int | None = None) -> Policy:
     return Policy(
         tuple(
             Tier(int(t["tier"]), int(t["after_s"]), tuple(t["notify"]), bool(t.get("call_emergency_services", False)))
             for t in tiers
         ),
         int(en_route_timeout_s),
+        int(repeat_every_s or DEFAULT_REPEAT_EVERY_S),
     )
 
 
-def checked(steps: Sequence[tuple[int, Sequence[str], bool]], en_route_timeout_s: int) -> Policy:
+def checked(
+    steps: Sequence[tuple[int, Sequence[str], bool]],
+    en_route_timeout_s: int,
+    repeat_every_s: int = DEFAULT_REPEAT_EVERY_S,
+) -> Policy:
     """A policy staff asked for, as (after_s, groups, call 120/110) per tier in order, or
     InvalidInput naming what is wrong. An alarm must reach someone at once, every tier must
     tell someone, later tiers come later, and the last says to call 120/110."""
@@ -91,11 +112,13 @@ def checked(steps: Sequence[tuple[int, Sequence[str], bool]], en_route_timeout_s
     low, high = EN_ROUTE_TIMEOUT_S
     if not low <= en_route_timeout_s <= high:
         raise InvalidInput("enRouteTimeoutSeconds", field="enRouteTimeoutSeconds")
-    return Policy(tuple(tiers), en_route_timeout_s)
+    if not REPEAT_EVERY_S[0] <= repeat_every_s <= REPEAT_EVERY_S[1]:
+        raise InvalidInput("repeatEverySeconds", field="repeatEverySeconds")
+    return Policy(tuple(tiers), en_route_timeout_s, repeat_every_s)
 
 
 @cache
 def default_policy(content_dir: Path, community_code: str) -> Policy:
     path = content_dir / "emergency" / f"{community_code}.json"
     data = json.loads((path if path.exists() else content_dir / "emergency" / "policy.json").read_text("utf-8"))
-    return from_json(data["tiers"], data["en_route_timeout_s"])
+    return from_json(data["tiers"], data["en_route_timeout_s"], data.get("repeat_every_s"))

@@ -63,13 +63,14 @@ async def timeline(session: AsyncSession, alert_id: int) -> Sequence[AlertEvent]
 
 
 async def live_in_communities(session: AsyncSession, community_ids: Sequence[int], limit: int) -> Sequence[Alert]:
-    """Open alarms, the ones nobody has answered first, then the oldest first."""
+    """Live alarms: those nobody answered even after every tier first, then the others nobody
+    has answered, then the answered ones; the oldest first within each."""
     return (
         (
             await session.execute(
                 select(Alert)
                 .where(Alert.community_id.in_(community_ids), Alert.status.in_(LIVE_STATUSES))
-                .order_by(Alert.acknowledged_at.is_not(None), Alert.raised_at)
+                .order_by(Alert.acknowledged_at.is_not(None), Alert.unanswered_at.is_(None), Alert.raised_at)
                 .limit(limit)
             )
         )

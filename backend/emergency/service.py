@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import jobs
 from backend.access import rules
 from backend.access.subject import Actor
+from backend.community import duty
 from backend.community import repository as community_repository
-from backend.community.models import Community, Person, Role
+from backend.community.models import Community, Role
 from backend.config import Settings
+from backend.content.catalog import Catalog
 from backend.db import utcnow
 from backend.emergency import repository
 from backend.emergency.errors import AlertClosed
@@ -28,14 +30,18 @@ from backend.emergency.models import (
     EscalationPolicy,
     Outcome,
 )
-from backend.emergency.policy import Policy, checked, default_policy, from_json
+from backend.emergency.policy import DEFAULT_REPEAT_EVERY_S, Policy, checked, default_policy, from_json
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit, emit_many
 from backend.notify import service as notify
 
 ESCALATE = "emergency.escalate"
+REPEAT = "emergency.repeat"
 EN_ROUTE_CHECK = "emergency.en_route_check"
 MAX_NOTE = 500
+# A second press tells the responders again, but not more often than this: an elder pressing
+# in panic must not turn into a hundred calls to the same phone.
+RENOTIFY_EVERY_S = 60
 
 
 def _record(session: AsyncSession, alert: Alert, kind: str, actor_id: int | None = None, **detail: object) -> None:
@@ -50,6 +56,12 @@ def _step(alert: Alert, kind: str, actor_id: int | None = None, **detail: object
 def alert_ref(alert_id: int) -> str:
     """What the alarm's notifications are about: answering it stops chasing responders."""
     return f"alert:{alert_id}"
+
+
+def update_ref(alert_id: int) -> str:
+    """What news of an alarm (answered, on the way, resolved) is about: answering the alarm
+    must not stop that news from reaching people."""
+    return f"alert-update:{alert_id}"
 
 
 def escalate_key(alert_id: int) -> str:
@@ -69,13 +81,19 @@ async def policies_of(session: AsyncSession, settings: Settings, community_ids: 
     for a group of alarms in one query."""
     wanted = set(community_ids)
     rows = await session.execute(
-        select(Community.id, Community.code, EscalationPolicy.tiers, EscalationPolicy.en_route_timeout_s)
+        select(
+            Community.id,
+            Community.code,
+            EscalationPolicy.tiers,
+            EscalationPolicy.en_route_timeout_s,
+            EscalationPolicy.repeat_every_s,
+        )
         .outerjoin(EscalationPolicy, EscalationPolicy.community_id == Community.id)
         .where(Community.id.in_(wanted))
     )
     found = {
-        cid: from_json(tiers, timeout) if tiers is not None else default_policy(settings.content_dir, code)
-        for cid, code, tiers, timeout in rows
+        cid: from_json(tiers, timeout, repeat) if tiers is not None else default_policy(settings.content_dir, code)
+        for cid, code, tiers, timeout, repeat in rows
     }
     return {cid: found.get(cid) or default_policy(settings.content_dir, "") for cid in wanted}
 
@@ -90,37 +108,90 @@ async def set_policy(
     community_id: int,
     tiers: Sequence[tuple[int, Sequence[str], bool]],
     en_route_timeout_s: int,
+    repeat_every_s: int | None = None,
 ) -> Policy:
     """The community's admins and service centre decide who is told and when. It applies to
     the next escalation step of every alarm, open ones included; steps already due keep
     their time."""
     if not actor.roles_in(community_id) & POLICY_EDITORS:
         raise NotFound()
-    policy = checked(tiers, en_route_timeout_s)
+    policy = checked(tiers, en_route_timeout_s, repeat_every_s or DEFAULT_REPEAT_EVERY_S)
     row = await session.get(EscalationPolicy, community_id, with_for_update=True)
     if row is None:
         row = EscalationPolicy(community_id=community_id)
         session.add(row)
     row.tiers, row.en_route_timeout_s = policy.tiers_as_json(), policy.en_route_timeout_s
+    row.repeat_every_s = policy.repeat_every_s
     row.updated_at, row.updated_by_id = utcnow(), actor.id
     return policy
 
 
-def _next_tier_job(policy: Policy, alert: Alert, after: dt.datetime) -> tuple[dt.datetime, dict[str, int], str] | None:
-    """The escalation timer to the next tier, if there is one: (when, payload, key)."""
+def repeat_key(alert_id: int) -> str:
+    return f"alert:{alert_id}:repeat"
+
+
+def _when_unanswered(
+    policy: Policy, alert: Alert, after: dt.datetime
+) -> tuple[str, tuple[dt.datetime, dict[str, int], str]]:
+    """What happens if nobody answers: the next tier after its delay, or after the last tier
+    every tier again, every `repeat_every_s`. (kind, (when, payload, key))."""
     nxt = policy.tier(alert.tier + 1)
     current = policy.tier(alert.tier)
     if nxt is None:
-        return None
+        when = after + dt.timedelta(seconds=policy.repeat_every_s)
+        return REPEAT, (when, {"alert_id": alert.id}, repeat_key(alert.id))
     delay = nxt.after_s - (current.after_s if current else 0)
-    return after + dt.timedelta(seconds=max(0, delay)), {"alert_id": alert.id, "tier": nxt.tier}, escalate_key(alert.id)
+    payload = {"alert_id": alert.id, "tier": nxt.tier}
+    return ESCALATE, (after + dt.timedelta(seconds=max(0, delay)), payload, escalate_key(alert.id))
 
 
-async def _schedule_next_tier(session: AsyncSession, policy: Policy, alert: Alert, after: dt.datetime) -> None:
-    job = _next_tier_job(policy, alert, after)
-    if job is not None:
-        run_at, payload, key = job
-        await jobs.schedule(session, ESCALATE, run_at, payload, key=key)
+async def _schedule_next(session: AsyncSession, policy: Policy, alert: Alert, after: dt.datetime) -> None:
+    kind, (run_at, payload, key) = _when_unanswered(policy, alert, after)
+    await jobs.schedule(session, kind, run_at, payload, key=key)
+
+
+async def _cancel_chasing(session: AsyncSession, alert: Alert) -> None:
+    """Someone answered: no next tier, no repeat, no more messages about the alarm itself."""
+    await jobs.cancel(session, escalate_key(alert.id))
+    await jobs.cancel(session, repeat_key(alert.id))
+    await notify.settle(session, alert_ref(alert.id))
+
+
+class Place(Protocol):
+    """Where an alarm is, which decides who answers it: a stored alarm or a press."""
+
+    @property
+    def person_id(self) -> int: ...
+    @property
+    def household_id(self) -> int | None: ...
+    @property
+    def community_id(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Told:
+    """Who is told of an alarm, by responder group (in the tier's order)."""
+
+    by_group: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def ids(self) -> list[int]:
+        return list(dict.fromkeys(p for people in self.by_group.values() for p in people))
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(g for g, people in self.by_group.items() if people)
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """What one press did, for the reply: words that say only what happened."""
+
+    alert: Alert
+    new: bool
+    told: tuple[str, ...] = ()  # the groups told (or being told) by this press, or earlier
+    again: bool = False  # someone was told again because of this press
+    responder: str | None = None  # who answered, when someone has
 
 
 @dataclass(frozen=True)
@@ -142,13 +213,14 @@ def check_key(key: str | None) -> None:
 
 async def trigger_many(
     session: AsyncSession, *, settings: Settings, presses: Sequence[Press]
-) -> list[tuple[Alert, bool] | InvalidInput]:
+) -> list[Pressed | InvalidInput]:
     """Store the alarms (and the events to tell people) of presses that arrived together, in
     the caller's transaction, before anyone is answered: a few statements for the whole group
     rather than a few per press.
 
-    Per press: (alert, new), or the error for that press alone. A replayed request returns
-    the same alarm; a second press while an alarm is open joins it and raises its urgency."""
+    Per press: what it did, or the error for that press alone. A replayed request returns the
+    same alarm; a second press while an alarm is open joins it, raises its urgency and tells
+    the responders again (once a minute at most)."""
     keys = {p.idempotency_key for p in presses if p.idempotency_key is not None}
     replays = {a.idempotency_key: a for a in await repository.by_idempotency_keys(session, keys)}
     person_ids = sorted({p.person_id for p in presses})
@@ -165,6 +237,10 @@ async def trigger_many(
             seen_keys.add(press.idempotency_key)
         if press.person_id not in live:
             creators.setdefault(press.person_id, press)
+    policies = await policies_of(
+        session, settings, {p.community_id for p in creators.values()} | {a.community_id for a in live.values()}
+    )
+    first = await _first_tiers(session, policies, list(creators.values()), now)
     raised = await repository.insert_alerts(
         session,
         [
@@ -175,59 +251,128 @@ async def trigger_many(
                 "source": p.source,
                 "idempotency_key": p.idempotency_key,
                 "raised_at": now,
+                "notified_at": now,
+                "tier": first[p.person_id][0],
+                "call_emergency_services": policies[p.community_id].calls_emergency_services(first[p.person_id][0]),
+                "unanswered_at": None if first[p.person_id][1].ids else now,
             }
             for p in creators.values()
         ],
     )
     live.update((a.person_id, a) for a in raised)
-    results: list[tuple[Alert, bool] | InvalidInput] = []
+    results: list[Pressed | InvalidInput] = []
     again: list[tuple[Alert, Press]] = []
+    looked_up: list[tuple[int, Alert]] = []  # (index into results, alert): replies name who was told
     for press in presses:
         replay = replays.get(press.idempotency_key) if press.idempotency_key is not None else None
         if replay is not None:
-            same_person = replay.person_id == press.person_id
-            results.append((replay, False) if same_person else InvalidInput("idempotencyKey", field="idempotencyKey"))
+            if replay.person_id != press.person_id:
+                results.append(InvalidInput("idempotencyKey", field="idempotencyKey"))
+            else:
+                looked_up.append((len(results), replay))
+                results.append(Pressed(replay, False))
             continue
         alert = live[press.person_id]
         if creators.get(press.person_id) is press:
-            results.append((alert, True))
+            results.append(Pressed(alert, True, first[press.person_id][1].groups))
         else:
             alert.presses += 1
             again.append((alert, press))
-            results.append((alert, False))
+            looked_up.append((len(results), alert))
+            results.append(Pressed(alert, False))
         if press.idempotency_key is not None:
             replays[press.idempotency_key] = alert
-    policies = await policies_of(session, settings, {a.community_id for a in raised}) if raised else {}
-    timeline = [_step(a, "raised", a.person_id, source=a.source.value) for a in raised]
+    renotified = await _press_again(session, policies, [a for _, a in looked_up], {a.id for a, _ in again}, now)
+    for i, alert in looked_up:
+        pressed = renotified[alert.id]
+        results[i] = Pressed(alert, False, pressed.told, pressed.again, pressed.responder)
+    timeline = [
+        _step(a, "raised", a.person_id, source=a.source.value, told=list(first[a.person_id][1].groups)) for a in raised
+    ]
     timeline += [_step(a, "pressed_again", p.person_id, source=p.source.value, presses=a.presses) for a, p in again]
     await repository.add_steps(session, timeline)
-    await emit_many(session, "emergency.raised", [{"alert_id": a.id, "tier": 1} for a in raised])
+    await emit_many(
+        session,
+        "emergency.raised",
+        [{"alert_id": a.id, "tier": a.tier, "to": first[a.person_id][1].ids, "why": "raised"} for a in raised],
+    )
     await emit_many(session, "emergency.pressed_again", [{"alert_id": a.id} for a, _ in again])
-    timers = [_next_tier_job(policies[a.community_id], a, now) for a in raised]
-    await jobs.schedule_new(session, ESCALATE, [t for t in timers if t is not None])
+    timers: dict[str, list[tuple[dt.datetime, dict[str, int], str]]] = {}
+    for a in raised:
+        kind, timer = _when_unanswered(policies[a.community_id], a, now)
+        timers.setdefault(kind, []).append(timer)
+    for kind, due in timers.items():
+        await jobs.schedule_new(session, kind, due)
     return results
 
 
-async def trigger(
-    session: AsyncSession,
-    *,
-    settings: Settings,
-    person: Person,
-    source: AlertSource,
-    idempotency_key: str | None = None,
-    community_id: int,
-) -> tuple[Alert, bool]:
-    """One press in the caller's transaction (the group path with a group of one)."""
-    press = Press(person.id, person.household_id, community_id, source, idempotency_key)
-    check_key(press.idempotency_key)
-    [result] = await trigger_many(session, settings=settings, presses=[press])
-    if isinstance(result, InvalidInput):
-        raise result
-    return result
+async def _first_tiers(
+    session: AsyncSession, policies: dict[int, Policy], presses: Sequence[Press], at: dt.datetime
+) -> dict[int, tuple[int, Told]]:
+    """Each new alarm's first tier that has someone to tell (a tier with nobody in it is
+    skipped, not waited out), and who: by person. Nobody in any tier: the last tier, nobody."""
+    found: dict[int, tuple[int, Told]] = {}
+    pending = list(presses)
+    n = 1
+    while pending:
+        asks = [(p, policies[p.community_id].tier(n)) for p in pending]
+        for p, tier in asks:
+            if tier is None:  # past the last tier: nobody anywhere
+                found[p.person_id] = (policies[p.community_id].last.tier, Told())
+        asks_here = [(p, tier) for p, tier in asks if tier is not None]
+        told = await responders_many(session, [(p, tier.notify) for p, tier in asks_here], on_duty_at=at)
+        pending = []
+        for (p, _tier), who in zip(asks_here, told, strict=True):
+            if who.ids:
+                found[p.person_id] = (n, who)
+            else:
+                pending.append(p)
+        n += 1
+    return found
+
+
+async def _press_again(
+    session: AsyncSession, policies: dict[int, Policy], alerts: Sequence[Alert], pressed: set[int], now: dt.datetime
+) -> dict[int, Pressed]:
+    """For presses on an alarm already raised (and replays): who has been told, and, for a
+    fresh press, tell them again unless they were told less than a minute ago. On an answered
+    alarm that is the person who answered."""
+    found: dict[int, Pressed] = {}
+    unique = list(dict.fromkeys(alerts))
+    answered = {a.id: a.arrived_by_id or a.en_route_by_id or a.acknowledged_by_id for a in unique}
+    waiting = [a for a in unique if answered[a.id] is None]
+    told = await responders_many(
+        session, [(a, policies[a.community_id].groups_of(a.tier)) for a in waiting], on_duty_at=now
+    )
+    names = {
+        p.id: p.name
+        for p in await community_repository.people_by_ids(session, [r for r in answered.values() if r is not None])
+    }
+    told_by_alert = {a.id: who for a, who in zip(waiting, told, strict=True)}
+    events: list[dict[str, Any]] = []
+    due = now - dt.timedelta(seconds=RENOTIFY_EVERY_S)
+    for alert in unique:
+        responder_id, who = answered[alert.id], told_by_alert.get(alert.id)
+        to = who.ids if who is not None else [responder_id] if responder_id is not None else []
+        again = (
+            alert.id in pressed
+            and alert.status in LIVE_STATUSES
+            and bool(to)
+            and (alert.notified_at is None or alert.notified_at <= due)
+        )
+        if again:
+            alert.notified_at = now
+            events.append({"alert_id": alert.id, "tier": alert.tier, "to": to, "why": "again"})
+        responder = names.get(responder_id) if responder_id is not None else None
+        found[alert.id] = Pressed(alert, False, who.groups if who is not None else (), again, responder)
+    await emit_many(session, "emergency.renotify", events)
+    return found
 
 
 async def escalate(session: AsyncSession, *, settings: Settings, alert_id: int, tier: int) -> None:
-    """Nobody answered in time: tell the next tier, and schedule the one after."""
+    """Nobody answered in time: tell the next tier, and schedule what comes after. Staff of
+    the tier who are on duty come first; those the tier before held back (off duty) are told
+    now, since the people on duty did not answer."""
     alert = await repository.get(session, alert_id, for_update=True)
     if alert is None or alert.status != AlertStatus.OPEN or alert.tier >= tier:
         return  # answered meanwhile, or this step already ran
@@ -235,25 +380,58 @@ async def escalate(session: AsyncSession, *, settings: Settings, alert_id: int, 
     step = policy.tier(tier)
     if step is None:
         return
-    alert.tier = tier
+    previous = policy.tier(alert.tier)
+    now = utcnow()
+    alert.tier, alert.notified_at = tier, now
     if step.call_emergency_services:
         alert.call_emergency_services = True
+    [told] = await responders_many(session, [(alert, step.notify)], on_duty_at=now)
+    to = told.ids
+    if previous is not None:
+        [held_back] = await responders_many(session, [(alert, previous.notify)])
+        already = (await notify.told_about(session, [alert_ref(alert.id)]))[alert_ref(alert.id)]
+        to += [p for p in held_back.ids if p not in already and p not in to]
     _record(session, alert, "escalated", tier=tier, call_emergency_services=alert.call_emergency_services)
-    emit(session, "emergency.escalated", {"alert_id": alert.id, "tier": tier})
-    await _schedule_next_tier(session, policy, alert, utcnow())
+    emit(session, "emergency.escalated", {"alert_id": alert.id, "tier": tier, "to": to, "why": "escalated"})
+    await _schedule_next(session, policy, alert, now)
+
+
+async def repeat(session: AsyncSession, *, settings: Settings, alert_id: int) -> None:
+    """Past the last tier and still nobody: every tier is told again, everyone with the role
+    (on duty or not), and again after `repeat_every_s` until someone answers."""
+    alert = await repository.get(session, alert_id, for_update=True)
+    if alert is None or alert.status != AlertStatus.OPEN:
+        return
+    policy = await policy_of(session, settings, alert)
+    now = utcnow()
+    if alert.unanswered_at is None:
+        alert.unanswered_at = now
+    alert.notified_at = now
+    groups = tuple(dict.fromkeys(g for t in policy.tiers for g in t.notify))
+    [told] = await responders_many(session, [(alert, groups)])
+    _record(session, alert, "repeated", people=len(told.ids))
+    emit(session, "emergency.repeated", {"alert_id": alert.id, "tier": alert.tier, "to": told.ids, "why": "repeat"})
+    await jobs.schedule(
+        session,
+        REPEAT,
+        now + dt.timedelta(seconds=policy.repeat_every_s),
+        {"alert_id": alert.id},
+        key=repeat_key(alert.id),
+    )
 
 
 async def en_route_overdue(session: AsyncSession, *, settings: Settings, alert_id: int) -> None:
     """En route for too long without arriving: treated as no responder."""
     alert = await repository.get(session, alert_id, for_update=True)
     if alert is None or alert.status != AlertStatus.EN_ROUTE:
-        return
+        return  # arrived, or closed
     alert.status = AlertStatus.OPEN
     _record(session, alert, "en_route_overdue")
     policy = await policy_of(session, settings, alert)
-    next_tier = alert.tier + 1 if policy.tier(alert.tier + 1) else alert.tier
-    alert.tier = next_tier - 1  # escalate() moves it to next_tier and tells them
-    await escalate(session, settings=settings, alert_id=alert.id, tier=next_tier)
+    if policy.tier(alert.tier + 1) is None:
+        await repeat(session, settings=settings, alert_id=alert.id)  # already at the last tier
+        return
+    await escalate(session, settings=settings, alert_id=alert.id, tier=alert.tier + 1)
 
 
 async def can_respond(session: AsyncSession, actor: Actor, alert: Alert) -> bool:
@@ -277,8 +455,7 @@ async def acknowledge(session: AsyncSession, actor: Actor, *, alert_id: int) -> 
         alert.acknowledged_at, alert.acknowledged_by_id = utcnow(), actor.id
     if alert.status == AlertStatus.OPEN:
         alert.status = AlertStatus.ACKNOWLEDGED
-    await jobs.cancel(session, escalate_key(alert.id))
-    await notify.settle(session, alert_ref(alert.id))
+    await _cancel_chasing(session, alert)
     _record(session, alert, "acknowledged", actor.id)
     emit(session, "emergency.updated", {"alert_id": alert.id, "change": "acknowledged", "by": actor.id})
     return alert
@@ -286,12 +463,13 @@ async def acknowledge(session: AsyncSession, actor: Actor, *, alert_id: int) -> 
 
 async def mark_en_route(session: AsyncSession, actor: Actor, *, settings: Settings, alert_id: int) -> Alert:
     alert = await _for_responder(session, actor, alert_id)
+    if alert.status == AlertStatus.ARRIVED:
+        return alert  # someone is already there
     now = utcnow()
     if alert.acknowledged_at is None:
         alert.acknowledged_at, alert.acknowledged_by_id = now, actor.id
     alert.status, alert.en_route_at, alert.en_route_by_id = AlertStatus.EN_ROUTE, now, actor.id
-    await jobs.cancel(session, escalate_key(alert.id))
-    await notify.settle(session, alert_ref(alert.id))
+    await _cancel_chasing(session, alert)
     policy = await policy_of(session, settings, alert)
     await jobs.schedule(
         session,
@@ -305,6 +483,20 @@ async def mark_en_route(session: AsyncSession, actor: Actor, *, settings: Settin
     return alert
 
 
+async def mark_arrived(session: AsyncSession, actor: Actor, *, alert_id: int) -> Alert:
+    """A responder is with the elder: the en-route check stops here, not at resolution."""
+    alert = await _for_responder(session, actor, alert_id)
+    now = utcnow()
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by_id = now, actor.id
+    alert.status, alert.arrived_at, alert.arrived_by_id = AlertStatus.ARRIVED, now, actor.id
+    await _cancel_chasing(session, alert)
+    await jobs.cancel(session, en_route_key(alert.id))
+    _record(session, alert, "arrived", actor.id)
+    emit(session, "emergency.updated", {"alert_id": alert.id, "change": "arrived", "by": actor.id})
+    return alert
+
+
 async def _close(
     session: AsyncSession, alert: Alert, actor: Actor, status: AlertStatus, outcome: Outcome, note: str | None
 ) -> Alert:
@@ -312,11 +504,14 @@ async def _close(
         raise InvalidInput("note", field="note")
     alert.status, alert.outcome, alert.note = status, outcome, note
     alert.closed_at, alert.closed_by_id = utcnow(), actor.id
-    await jobs.cancel(session, escalate_key(alert.id))
+    await _cancel_chasing(session, alert)
     await jobs.cancel(session, en_route_key(alert.id))
-    await notify.settle(session, alert_ref(alert.id))
     _record(session, alert, status.value, actor.id, outcome=outcome.value)
-    emit(session, "emergency.updated", {"alert_id": alert.id, "change": status.value, "by": actor.id})
+    emit(
+        session,
+        "emergency.updated",
+        {"alert_id": alert.id, "change": status.value, "by": actor.id, "outcome": outcome.value},
+    )
     return alert
 
 
@@ -335,10 +530,6 @@ async def cancel(session: AsyncSession, actor: Actor, *, alert_id: int) -> Alert
     return await _close(session, alert, actor, AlertStatus.CANCELLED, Outcome.FALSE_ALARM, None)
 
 
-async def responders(session: AsyncSession, alert: Alert, groups: tuple[str, ...]) -> list[int]:
-    return (await responders_many(session, [(alert, groups)]))[0]
-
-
 _ROLE_GROUPS = {
     "community_staff": Role.GRID_WORKER,
     "service_centre": Role.SERVICE_CENTRE,
@@ -346,30 +537,61 @@ _ROLE_GROUPS = {
 }
 
 
-async def responders_many(session: AsyncSession, asks: Sequence[tuple[Alert, tuple[str, ...]]]) -> list[list[int]]:
-    """Who to tell about each alarm (the elder never), with a few queries for all of them."""
+async def responders_many(
+    session: AsyncSession, asks: Sequence[tuple[Place, tuple[str, ...]]], *, on_duty_at: dt.datetime | None = None
+) -> list[Told]:
+    """Who to tell about each alarm (the elder never), by group, with a few queries for all
+    of them. With `on_duty_at`, a staff group goes to those of it on the duty rota then, and
+    to all of it only when none of it is on duty."""
     households = {a.household_id for a, groups in asks if "grid_worker" in groups and a.household_id is not None}
     workers = await repository.grid_workers_of_households(session, households) if households else {}
     elders = {a.person_id for a, groups in asks if "family" in groups}
     families = await rules.families_receiving_alerts(session, elders) if elders else {}
+    staffed = {a.community_id for a, groups in asks if set(groups) & set(_ROLE_GROUPS)}
+    on_duty = await duty.on_duty(session, staffed, on_duty_at) if on_duty_at is not None and staffed else {}
     by_role: dict[tuple[int, str], list[int]] = {}
-    found: list[list[int]] = []
+    found: list[Told] = []
     for alert, groups in asks:
-        people: list[int] = []
+        told: dict[str, list[int]] = {}
         for group in groups:
+            people: list[int] = []
             if group == "grid_worker" and alert.household_id is not None:
-                people += workers.get(alert.household_id, [])
+                people = workers.get(alert.household_id, [])
             elif group == "family":
-                people += families.get(alert.person_id, [])
+                people = families.get(alert.person_id, [])
             elif group in _ROLE_GROUPS:
                 key = (alert.community_id, group)
                 if key not in by_role:
                     by_role[key] = await community_repository.with_role(
                         session, alert.community_id, [_ROLE_GROUPS[group]]
                     )
-                people += by_role[key]
-        found.append(list(dict.fromkeys(p for p in people if p != alert.person_id)))
+                people = by_role[key]
+                working = on_duty.get(alert.community_id, set())
+                people = [p for p in people if p in working] or people
+            told[group] = [p for p in people if p != alert.person_id]
+        found.append(Told(told))
     return found
+
+
+def reply_text(catalog: Catalog, locale: str, pressed: Pressed) -> str:
+    """What the elder hears after pressing: who was told, by role, and "again" only when
+    someone was told again."""
+    if pressed.responder is not None:
+        coming = pressed.alert.status in (AlertStatus.EN_ROUTE, AlertStatus.ARRIVED)
+        key = "emergency.reply.coming" if coming else "emergency.reply.answered"
+        return catalog.text(locale, key + ("_again" if pressed.again else ""), responder=pressed.responder)
+    if not pressed.told:
+        return catalog.text(locale, "emergency.reply.nobody")
+    names = [catalog.text(locale, f"emergency.group.{g}") for g in pressed.told]
+    who = names[-1]
+    if len(names) > 1:
+        who = (
+            catalog.text(locale, "emergency.group.join").join(names[:-1])
+            + catalog.text(locale, "emergency.group.and")
+            + who
+        )
+    key = "told" if pressed.new else "told_again" if pressed.again else "waiting"
+    return catalog.text(locale, f"emergency.reply.{key}", who=who)
 
 
 async def visible_alert(session: AsyncSession, actor: Actor, alert_id: int) -> Alert:

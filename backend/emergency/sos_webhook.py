@@ -57,11 +57,11 @@ def router(rt: Parts) -> APIRouter:
             if community_id is None:
                 return refuse("SOS", 404, "device wearer has no community", vendor=vendor)
         # Stored by the alarm desk (its own transaction, grouped with other presses).
-        alert, new = await rt.alarm_desk.press(
+        pressed = await rt.alarm_desk.press(
             service.Press(
                 person.id, person.household_id, community_id, AlertSource.BAND, f"band:{vendor}:{event_id}"[:100]
             )
         )
-        return JSONResponse({"accepted": True, "alert_id": alert.id, "new": new})
+        return JSONResponse({"accepted": True, "alert_id": pressed.alert.id, "new": pressed.new})
 
     return api

@@ -10,13 +10,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import clock, jobs, live
+from backend.access import rules
 from backend.community import repository as community
 from backend.community.models import Household, Person
 from backend.content.catalog import Catalog
 from backend.db import utcnow
 from backend.emergency import repository, service
-from backend.emergency.models import Alert, AlertStatus
+from backend.emergency.models import LIVE_STATUSES, Alert, AlertStatus
 from backend.events import Event, consumer, group_consumer
+from backend.gateways.sms import Sms
 from backend.jobs import JobRun
 from backend.live import person_channel
 from backend.notify import service as notify
@@ -32,6 +34,11 @@ async def run_escalation(session: AsyncSession, run: JobRun, parts: Parts) -> No
         alert_id=int(run.payload["alert_id"]),
         tier=int(run.payload["tier"]),
     )
+
+
+@jobs.job_handler(service.REPEAT)
+async def run_repeat(session: AsyncSession, run: JobRun, parts: Parts) -> None:
+    await service.repeat(session, settings=parts.settings, alert_id=int(run.payload["alert_id"]))
 
 
 @jobs.job_handler(service.EN_ROUTE_CHECK)
@@ -52,65 +59,81 @@ def community_channel(community_id: int) -> str:
 
 
 def _alarm_text(
-    alert: Alert, elder: Person, household: Household | None, locale: str, catalog: Catalog, tz: ZoneInfo
+    why: str,
+    alert: Alert,
+    elder: Person,
+    household: Household | None,
+    locale: str,
+    catalog: Catalog,
+    tz: ZoneInfo,
 ) -> str:
     params = {
         "name": elder.name,
         "age": elder.age(clock.today(tz)) or "",
         "address": household.address if household else "",
         "minutes": max(1, int((utcnow() - alert.raised_at).total_seconds() // 60)),
+        "presses": alert.presses,
     }
+    if why == "again":
+        return catalog.text(locale, "emergency.again_body", **params)
+    if why == "repeat":
+        return catalog.text(locale, "emergency.unanswered_body", **params)
     if alert.call_emergency_services:
         return catalog.text(locale, "emergency.call_120_body", **params)
-    if alert.tier > 1:
+    if why == "escalated":
         return catalog.text(locale, "emergency.escalated_body", **params)
     return catalog.text(locale, "emergency.alarm_body", **params)
 
 
 async def _notify_tiers(session: AsyncSession, group: list[Event], parts: Parts) -> None:
-    """Tell each alarm's tier, for all the alarms raised (or escalated) together: a handful of
-    queries and one round of pushes for the group, each responder's phone getting one push."""
+    """Tell the people each event names (a tier raised or escalated to, a second press, a
+    repeat after the last tier), for all the alarms of the group together: a handful of
+    queries and one round of pushes, each responder's phone getting one push."""
     alerts = await repository.get_many(session, {int(ev.payload["alert_id"]) for ev in group})
-    policies = await service.policies_of(session, parts.settings, {a.community_id for a in alerts.values()})
-    asks: list[tuple[Alert, tuple[str, ...]]] = []
+    asks: list[tuple[Alert, str, list[int]]] = []
     for ev in group:
         alert = alerts.get(int(ev.payload["alert_id"]))
-        if alert is None or alert.status != AlertStatus.OPEN:
+        if alert is None or alert.status not in LIVE_STATUSES:
+            continue
+        why = str(ev.payload.get("why", "raised"))
+        if alert.status != AlertStatus.OPEN and why != "again":
             continue  # answered before anyone needed telling
-        step = policies[alert.community_id].tier(int(ev.payload.get("tier", alert.tier)))
-        if step is not None:
-            asks.append((alert, step.notify))
+        asks.append((alert, why, [int(p) for p in ev.payload.get("to", [])]))
     if not asks:
         return
-    told = await service.responders_many(session, asks)
-    elders = {p.id: p for p in await community.people_by_ids(session, list({a.person_id for a, _ in asks}))}
-    home_ids = list({a.household_id for a, _ in asks if a.household_id is not None})
+    elders = {p.id: p for p in await community.people_by_ids(session, list({a.person_id for a, _, _ in asks}))}
+    home_ids = list({a.household_id for a, _, _ in asks if a.household_id is not None})
     homes = {h.id: h for h in await community.households_by_ids(session, home_ids)}
-    people = {p.id: p for p in await community.people_by_ids(session, list({p for ids in told for p in ids}))}
+    people = {p.id: p for p in await community.people_by_ids(session, list({p for _, _, ids in asks for p in ids}))}
     outgoing: list[notify.Outgoing] = []
-    for (alert, _groups), person_ids in zip(asks, told, strict=True):
+    for alert, why, person_ids in asks:
         elder = elders.get(alert.person_id)
         if elder is None:
             continue
         home = homes.get(alert.household_id) if alert.household_id is not None else None
+        # A second press on an answered alarm goes to the one who answered, as news, not as
+        # an alarm to chase (it is answered).
+        answered = alert.status != AlertStatus.OPEN
         for person_id in person_ids:
             person = people.get(person_id)
             if person is None:
                 continue
+            body = _alarm_text(why, alert, elder, home, person.locale, parts.catalog, parts.settings.zone)
             # Stored with its delivery record; the first path now, the next after 10 s unconfirmed.
             outgoing.append(
                 notify.Outgoing(
                     person,
                     kind="emergency",
                     title=parts.catalog.text(person.locale, "emergency.alarm_title"),
-                    body=_alarm_text(alert, elder, home, person.locale, parts.catalog, parts.settings.zone),
+                    body=body,
                     data={"kind": "emergency", "alertId": str(alert.id), "tier": str(alert.tier)},
-                    urgency=Urgency.EMERGENCY,
-                    ref=service.alert_ref(alert.id),
+                    urgency=Urgency.PROMPT if answered else Urgency.EMERGENCY,
+                    ref=service.update_ref(alert.id) if answered else service.alert_ref(alert.id),
+                    sms=Sms("alarm", {"summary": body}),
                 )
             )
     await notify.send_many(session, parts, outgoing)
-    for alert, person_ids in zip((a for a, _ in asks), told, strict=True):
+    for alert, _why, person_ids in asks:
         _tell_live(session, alert, person_ids)
 
 
@@ -121,33 +144,78 @@ def _tell_live(session: AsyncSession, alert: Alert, person_ids: Sequence[int]) -
     live.after_commit(session, [(channel, message) for channel in channels])
 
 
-for _topic in ("emergency.raised", "emergency.escalated"):
+for _topic in ("emergency.raised", "emergency.escalated", "emergency.renotify", "emergency.repeated"):
     group_consumer(_topic, name=f"emergency.notify.{_topic}")(_notify_tiers)
 
 
 @consumer("emergency.pressed_again", name="emergency.live.pressed_again")
-@consumer("emergency.updated", name="emergency.live.updated")
+async def show_second_press(session: AsyncSession, event: Event, parts: Parts) -> None:
+    """Open apps and consoles see the press count rise."""
+    alert = await repository.get(session, int(event.payload["alert_id"]))
+    if alert is not None:
+        told = (await notify.told_about(session, [service.alert_ref(alert.id)]))[service.alert_ref(alert.id)]
+        _tell_live(session, alert, [alert.person_id, *told])
+
+
+@consumer("emergency.updated", name="emergency.story.updated")
 async def tell_everyone_involved(session: AsyncSession, event: Event, parts: Parts) -> None:
-    """Every change reaches the elder and everyone told so far, live; the elder also in words."""
+    """Every step of the alarm (answered, on the way, arrived, resolved, cancelled) reaches the
+    elder, family receiving alerts and everyone told of the alarm, on their own paths; the one
+    who took the step knows already."""
     alert = await repository.get(session, int(event.payload["alert_id"]))
     if alert is None:
         return
     elder = await session.get(Person, alert.person_id)
     if elder is None:
         return
-    policy = await service.policy_of(session, parts.settings, alert)
-    groups = tuple(g for t in policy.tiers if t.tier <= alert.tier for g in t.notify)
-    involved = await service.responders(session, alert, groups)
-    _tell_live(session, alert, [alert.person_id, *involved])
-    change = event.payload.get("change")
-    if change in ("acknowledged", "en_route", "resolved"):
-        by = await session.get(Person, int(event.payload["by"]))
-        text = parts.catalog.text(elder.locale, f"emergency.{change}", responder=by.name if by else "")
-        await notify.tell(
-            session,
-            parts,
-            elder,
-            title=parts.catalog.text(elder.locale, "emergency.update_title"),
-            text=text,
-            data={"kind": "emergency", "alertId": str(alert.id)},
+    change = str(event.payload["change"])
+    by_id = int(event.payload["by"])
+    ref = service.alert_ref(alert.id)
+    told = (await notify.told_about(session, [ref]))[ref]
+    family = await rules.family_receiving_alerts(session, alert.person_id)
+    involved = [p for p in dict.fromkeys([*family, *sorted(told)]) if p not in (by_id, alert.person_id)]
+    _tell_live(session, alert, [alert.person_id, *involved, by_id])
+    people = {p.id: p for p in await community.people_by_ids(session, [by_id, *involved])}
+    by = people.get(by_id)
+    responder = by.name if by else ""
+    outcome = str(event.payload.get("outcome", ""))
+    data = {"kind": "emergency", "alertId": str(alert.id), "change": change}
+    outgoing: list[notify.Outgoing] = []
+    if by_id != alert.person_id:
+        text = parts.catalog.text(elder.locale, f"emergency.{change}", responder=responder)
+        title = parts.catalog.text(elder.locale, "emergency.update_title")
+        outgoing.append(
+            notify.Outgoing(elder, "emergency", title, text, data, Urgency.PROMPT, service.update_ref(alert.id))
         )
+    for person_id in involved:
+        person = people.get(person_id)
+        if person is None:
+            continue
+        words = _update_words(parts.catalog, person.locale, change, responder=responder, outcome=outcome)
+        text = (
+            parts.catalog.text(person.locale, "emergency.cancelled", name=elder.name)
+            if change == "cancelled"
+            else parts.catalog.text(person.locale, "emergency.responders_update", name=elder.name, status=words)
+        )
+        outgoing.append(
+            notify.Outgoing(
+                person,
+                "emergency",
+                parts.catalog.text(person.locale, "emergency.update_title"),
+                text,
+                data,
+                Urgency.PROMPT,
+                service.update_ref(alert.id),
+                Sms("alarm_update", {"name": elder.name, "status": words}),
+            )
+        )
+    await notify.send_many(session, parts, outgoing)
+
+
+def _update_words(catalog: Catalog, locale: str, change: str, *, responder: str, outcome: str) -> str:
+    """The step in a few words ("张网格正在赶往", "已处理：送医")."""
+    if change == "resolved" and outcome:
+        return catalog.text(
+            locale, "emergency.update.resolved", outcome=catalog.text(locale, f"emergency.outcome.{outcome}")
+        )
+    return catalog.text(locale, f"emergency.update.{change}", responder=responder)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncGenerator
+from enum import StrEnum
 from typing import Annotated
 
 import strawberry
@@ -21,10 +22,19 @@ from backend.notify import devices, preferences, reminders, service
 from backend.notify.models import Delivery, Notification, NotificationSettings, Reminder, Urgency
 
 
+class PushServiceName(StrEnum):
+    FCM = "fcm"  # phones outside the mainland
+    JPUSH = "jpush"  # phones in mainland China (through the vendor's own channel)
+
+
+PushService = strawberry.enum(PushServiceName, name="PushService")
+
+
 @strawberry.type
 class PushDevice:
     token: str
     platform: str
+    service: PushService  # type: ignore[valid-type]
 
 
 @strawberry.type
@@ -173,11 +183,26 @@ class NotifyQuery:
 
 @strawberry.type
 class NotifyMutation:
-    @mutation(description="This phone's push token (android, ios or harmony); call again when it changes.")
-    async def register_push_device(self, info: Info, token: str, platform: str) -> RegisterPushDevicePayload:
+    @mutation(
+        description="This phone's push token (android, ios or harmony) and the service that issued it "
+        "(JPush's registration id in mainland China, FCM's token elsewhere); call again when it changes."
+    )
+    async def register_push_device(
+        self,
+        info: Info,
+        token: str,
+        platform: str,
+        service: PushService = PushServiceName.FCM,  # type: ignore[valid-type]
+    ) -> RegisterPushDevicePayload:
         ctx = info.context
-        device = await devices.register(ctx.session, ctx.require_actor(), token=token, platform=platform)
-        return PushDevice(token=device.identifier, platform=device.platform or platform)
+        device = await devices.register(
+            ctx.session, ctx.require_actor(), token=token, platform=platform, service=PushServiceName(service).value
+        )
+        return PushDevice(
+            token=device.identifier,
+            platform=device.platform or platform,
+            service=PushServiceName(device.vendor or "fcm"),
+        )
 
     @mutation(description="Stop pushing to this phone (signing out, or notifications turned off).")
     async def unregister_push_device(self, info: Info, token: str) -> PushDeviceRemoved:

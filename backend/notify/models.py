@@ -18,6 +18,9 @@ DEFAULT_PATHS = ("push", "sms")
 
 class Urgency(StrEnum):
     NORMAL = "normal"
+    # About an alarm under way (answered, on the way, resolved): someone woken by the alarm
+    # must hear how it ends, so it ignores quiet hours, but takes only the person's own paths.
+    PROMPT = "prompt"
     EMERGENCY = "emergency"  # ignores quiet hours; every path is tried until one is confirmed
 
 
@@ -75,6 +78,8 @@ class Delivery(IdMixin, Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     result: Mapped[str] = mapped_column(String(20))  # sent, delivered, failed, unavailable, held
     detail: Mapped[str | None] = mapped_column(String(200))
+    # The provider's id of what it took (a voice call's call id), so its report finds this.
+    provider_ref: Mapped[str | None] = mapped_column(String(64), index=True)
     confirmed_at: Mapped[dt.datetime | None]
 
 

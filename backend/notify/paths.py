@@ -1,7 +1,7 @@
 """The paths a message can take to a person, behind one interface.
 
-push (FCM) and sms are here, each built with its sender by the composition root
-(`build_paths`); the TV channel and the voice line add theirs there. A path says what
+push (FCM, JPush), sms and voice (notification calls) are here, each built with its sender
+by the composition root (`build_paths`); the TV channel adds its own there. A path says what
 happened: `sent` (handed over, awaiting the device's confirmation), `delivered` (handed over
 to something that cannot confirm, such as an SMS gateway), `failed` or `unavailable` (the
 person has no way in on this path).
@@ -9,16 +9,22 @@ person has no way in on this path).
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
-from collections.abc import Sequence
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.community.models import Person
 from backend.content.catalog import Catalog
-from backend.gateways.push import FcmChannel, PushMessage, PushResult
+from backend.gateways.calls import Caller
+from backend.gateways.push import PushMessage, PushResult
 from backend.gateways.sms import NumberCannotReceive, Sms, SmsSender
 from backend.notify import devices
 from backend.notify.models import Notification, Urgency
@@ -28,10 +34,54 @@ from backend.notify.models import Notification, Urgency
 class Attempt:
     result: str  # sent | delivered | failed | unavailable
     detail: str | None = None
+    provider_ref: str | None = None  # what the provider's report will name it by
+
+
+ATTEMPTS = Counter(
+    "linli_delivery_attempts_total", "Attempts to deliver a message, by path and result", ["path", "result"]
+)
+LAST_SUCCESS = Gauge("linli_path_last_success_timestamp_seconds", "When a path last took a message", ["path"])
+RECENT_WINDOW_S = 600
+
+
+class PathHealth:
+    """What a path has done lately in this process, for /readyz and /metrics: whether it is
+    configured, when it last took a message, and how many attempts failed in the last 10
+    minutes (an unreachable person, "unavailable", is not the path's failure)."""
+
+    def __init__(self, name: str, configured: str | None) -> None:
+        self.name = name
+        self.configured = configured  # how it is set up ("aliyun,tencent"), or None: not configured
+        self.last_success: float | None = None
+        self.failures: deque[float] = deque(maxlen=10_000)
+
+    def record(self, attempts: Sequence[Attempt]) -> None:
+        now = time.time()
+        for attempt in attempts:
+            ATTEMPTS.labels(self.name, attempt.result).inc()
+            if attempt.result in ("sent", "delivered"):
+                self.last_success = now
+                LAST_SUCCESS.labels(self.name).set(now)
+            elif attempt.result == "failed":
+                self.failures.append(now)
+
+    def state(self) -> dict[str, object]:
+        cutoff = time.time() - RECENT_WINDOW_S
+        while self.failures and self.failures[0] < cutoff:
+            self.failures.popleft()
+        return {
+            "configured": self.configured is not None,
+            "via": self.configured,
+            "lastSuccessAt": dt.datetime.fromtimestamp(self.last_success, dt.UTC).isoformat()
+            if self.last_success
+            else None,
+            "recentFailures": len(self.failures),
+        }
 
 
 class Path(Protocol):
     name: str
+    health: PathHealth
 
     async def deliver_many(self, session: AsyncSession, items: Sequence[tuple[Person, Notification]]) -> list[Attempt]:
         """One attempt per (person, message), in order. Messages that go out together (a
@@ -88,38 +138,59 @@ def bundle(ns: Sequence[Notification], locale: str, catalog: Catalog) -> tuple[s
     return title, body, data
 
 
+class PushChannel(Protocol):
+    async def send(self, messages: Sequence[PushMessage], *, max_retries: int | None = None) -> list[PushResult]: ...
+
+
 class PushPath:
+    """Pushes to a person's phones, each through the service that reaches it (FCM outside the
+    mainland, JPush inside it)."""
+
     name = "push"
 
-    def __init__(self, channel: FcmChannel | None, catalog: Catalog) -> None:
-        self.channel = channel  # None: push is not configured here
+    def __init__(self, channels: Mapping[str, PushChannel | None], catalog: Catalog) -> None:
+        self.channels = {name: channel for name, channel in channels.items() if channel is not None}
         self.catalog = catalog
+        self.health = PathHealth(self.name, ",".join(self.channels) or None)
 
     async def deliver_many(self, session: AsyncSession, items: Sequence[tuple[Person, Notification]]) -> list[Attempt]:
-        channel = self.channel
-        if channel is None:
+        if not self.channels:
             return [Attempt("unavailable", "push not configured")] * len(items)
         tokens = await devices.tokens_of(session, list({person.id for person, _ in items}))
         # One push per phone and urgency, carrying every message for it.
-        per_phone: dict[tuple[str, bool], list[int]] = {}
+        per_phone: dict[tuple[str, str, bool], list[int]] = {}
         for i, (person, n) in enumerate(items):
-            for token in tokens.get(person.id, []):
-                per_phone.setdefault((token, n.urgency == Urgency.EMERGENCY), []).append(i)
-        pushes = []
-        for (token, emergency), indexes in per_phone.items():
+            for token, service in tokens.get(person.id, []):
+                if service in self.channels:
+                    per_phone.setdefault((service, token, n.urgency == Urgency.EMERGENCY), []).append(i)
+        pushes: list[tuple[str, PushMessage, list[int]]] = []
+        for (service, token, emergency), indexes in per_phone.items():
             messages = [items[i][1] for i in indexes]
             for title, body, data, chunk in bundles(messages, items[indexes[0]][0].locale, self.catalog):
                 message = PushMessage(token=token, title=title, body=body, data=data, emergency=emergency)
-                pushes.append((message, [indexes[c] for c in chunk]))
+                pushes.append((service, message, [indexes[c] for c in chunk]))
         # The ladder is the retry: a refused alarm push hands over to the next path at once
-        # rather than waiting out FCM's backoff (and, here, inside the caller's transaction).
+        # rather than waiting out the service's backoff (and, here, inside the caller's
+        # transaction). The services are asked at the same time.
+        batches = [
+            (
+                service,
+                emergency,
+                [(m, indexes) for s, m, indexes in pushes if s == service and m.emergency == emergency],
+            )
+            for service in self.channels
+            for emergency in (True, False)
+        ]
+        batches = [(service, emergency, picked) for service, emergency, picked in batches if picked]
+        answers = await asyncio.gather(
+            *(
+                self.channels[service].send([m for m, _ in picked], max_retries=0 if emergency else 1)
+                for service, emergency, picked in batches
+            )
+        )
         phones: list[list[PushResult]] = [[] for _ in items]
         unregistered: list[str] = []
-        for emergency in (True, False):
-            picked = [(m, indexes) for m, indexes in pushes if m.emergency == emergency]
-            if not picked:
-                continue
-            sent = await channel.send([m for m, _ in picked], max_retries=0 if emergency else 1)
+        for (_service, _emergency, picked), sent in zip(batches, answers, strict=True):
             for (_message, indexes), result in zip(picked, sent, strict=True):
                 for i in indexes:
                     phones[i].append(result)
@@ -139,20 +210,37 @@ def _push_attempt(results: list[PushResult]) -> Attempt:
 class SmsPath:
     name = "sms"
 
-    def __init__(self, sms: SmsSender) -> None:
+    def __init__(self, sms: SmsSender, via: str) -> None:
         self.sms = sms
+        self.health = PathHealth(self.name, via)
 
     async def deliver_many(self, session: AsyncSession, items: Sequence[tuple[Person, Notification]]) -> list[Attempt]:
-        return [await self._one(person, n) for person, n in items]
+        """One SMS per person per round: a grid worker with a thousand alarms at once gets one
+        SMS that says how many and where to look, not a thousand."""
+        per_person: dict[int, list[int]] = {}
+        for i, (person, _) in enumerate(items):
+            per_person.setdefault(person.id, []).append(i)
+        attempts: list[Attempt] = [Attempt("failed")] * len(items)
+        for indexes in per_person.values():
+            person = items[indexes[0]][0]
+            ns = [items[i][1] for i in indexes]
+            attempt = await self._one(
+                person, as_sms(ns[0], person.locale) if len(ns) == 1 else as_one_sms(ns, person.locale)
+            )
+            for i in indexes:
+                attempts[i] = (
+                    attempt if len(ns) == 1 else Attempt(attempt.result, f"{attempt.detail} ({len(ns)} in one)")
+                )
+        return attempts
 
-    async def _one(self, person: Person, n: Notification) -> Attempt:
+    async def _one(self, person: Person, sms: Sms) -> Attempt:
         try:
-            await self.sms.send(person.phone, as_sms(n, person.locale))
+            ref = await self.sms.send(person.phone, sms)
         except NumberCannotReceive as exc:  # not worth another try on this path
             return Attempt("failed", f"cannot receive: {exc}")
         except Exception as exc:  # a gateway error is a failed attempt, then the next path
             return Attempt("failed", type(exc).__name__)
-        return Attempt("delivered", "gateway accepted")
+        return Attempt("delivered", "gateway accepted", provider_ref=ref)
 
 
 def as_sms(n: Notification, locale: str) -> Sms:
@@ -165,7 +253,57 @@ def as_sms(n: Notification, locale: str) -> Sms:
     return Sms("notice", {"title": n.title, "summary": n.body}, locale)
 
 
-def build_paths(*, push: FcmChannel | None, sms: SmsSender, catalog: Catalog) -> dict[str, Path]:
-    """The delivery paths by name, each with its sender."""
-    paths: list[Path] = [PushPath(push, catalog), SmsPath(sms)]
+def as_one_sms(ns: Sequence[Notification], locale: str) -> Sms:
+    """Several messages for one person in one SMS: how many, and where to read them."""
+    urgent = any(n.urgency == Urgency.EMERGENCY for n in ns)
+    return Sms("alarm_many" if urgent else "notice_many", {"count": str(len(ns))}, locale)
+
+
+class VoicePath:
+    """A phone call that speaks the alarm and asks to press 1 (for people whose phone did not
+    confirm). Only alarms ring a phone; one call per person per round however many alarms."""
+
+    name = "voice"
+
+    def __init__(self, caller: Caller | None) -> None:
+        self.caller = caller
+        self.health = PathHealth(self.name, "aliyun" if caller is not None else None)
+
+    async def deliver_many(self, session: AsyncSession, items: Sequence[tuple[Person, Notification]]) -> list[Attempt]:
+        caller = self.caller
+        if caller is None:
+            return [Attempt("unavailable", "voice calls not configured")] * len(items)
+        attempts = [Attempt("unavailable", "calls are for alarms")] * len(items)
+        per_person: dict[int, list[int]] = {}
+        for i, (person, n) in enumerate(items):
+            if n.urgency == Urgency.EMERGENCY:
+                per_person.setdefault(person.id, []).append(i)
+        calls = []
+        for indexes in per_person.values():
+            person = items[indexes[0]][0]
+            first = items[indexes[0]][1]
+            message = (
+                Sms("alarm", {"summary": first.body}, person.locale)
+                if len(indexes) == 1
+                else Sms("alarm_many", {"count": str(len(indexes))}, person.locale)
+            )
+            calls.append((indexes, caller.call(person.phone, message, out_id=str(first.id))))
+        answers = await asyncio.gather(*(c for _, c in calls), return_exceptions=True)
+        for (indexes, _), answer in zip(calls, answers, strict=True):
+            attempt = (
+                Attempt("failed", type(answer).__name__)
+                if isinstance(answer, BaseException)
+                else Attempt("sent", "call placed", provider_ref=f"aliyun-call:{answer}")
+            )
+            for i in indexes:
+                attempts[i] = attempt
+        return attempts
+
+
+def build_paths(
+    *, push: Mapping[str, PushChannel | None], sms: SmsSender, sms_via: str, calls: Caller | None, catalog: Catalog
+) -> dict[str, Path]:
+    """The delivery paths by name, each with its sender (`push`: the push services by name;
+    `sms_via`: which SMS providers, for the health report)."""
+    paths: list[Path] = [PushPath(push, catalog), SmsPath(sms, sms_via), VoicePath(calls)]
     return {path.name: path for path in paths}

@@ -13,6 +13,10 @@ from backend.db import utcnow
 from backend.errors import InvalidInput
 from backend.notify.models import DEFAULT_PATHS, PATHS, NotificationSettings, Urgency
 
+# The paths that carry everyday messages: a call rings only for alarms and the TV channel has
+# no messages yet, so a choice without one of these would leave everyday messages nowhere.
+EVERYDAY_PATHS = frozenset({"push", "sms"})
+
 
 async def settings_of(session: AsyncSession, person_id: int) -> NotificationSettings:
     return (await settings_of_many(session, [person_id]))[person_id]
@@ -37,6 +41,8 @@ async def update(
     if paths is not None:
         if not paths or len(set(paths)) != len(paths) or any(p not in PATHS for p in paths):
             raise InvalidInput(f"paths: {'/'.join(PATHS)}", field="paths")
+        if not set(paths) & EVERYDAY_PATHS:
+            raise InvalidInput("paths: push or sms for everyday messages", field="paths")
     if (quiet_start is None) != (quiet_end is None) or (quiet_start is not None and quiet_start == quiet_end):
         raise InvalidInput("quietHours", field="quietHours")
     row = await session.get(NotificationSettings, person_id, with_for_update=True)

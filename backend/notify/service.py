@@ -141,7 +141,7 @@ async def advance_many(
     for person, n in items:
         if n.state not in OPEN_STATES:
             continue
-        if n.urgency != Urgency.EMERGENCY:
+        if n.urgency == Urgency.NORMAL:
             held_until = preferences.quiet_until(prefs[person.id], now, settings.zone)
             if held_until is not None:
                 if n.state != NotificationState.HELD:
@@ -168,6 +168,8 @@ async def advance_many(
                 if path
                 else [Attempt("unavailable", "not connected")] * len(group)
             )
+            if path:
+                path.health.record(attempts)
             for (person, n, ladder), attempt in zip(group, attempts, strict=True):
                 deliveries.append(_delivery(n, name, attempt, utcnow()))
                 if attempt.result not in ("sent", "delivered"):
@@ -193,7 +195,14 @@ async def advance_many(
 
 
 def _delivery(n: Notification, path: str, attempt: Attempt, at: dt.datetime) -> dict[str, object]:
-    return {"notification_id": n.id, "path": path, "result": attempt.result, "detail": attempt.detail, "at": at}
+    return {
+        "notification_id": n.id,
+        "path": path,
+        "result": attempt.result,
+        "detail": attempt.detail,
+        "provider_ref": attempt.provider_ref,
+        "at": at,
+    }
 
 
 def _end_of_ladder(n: Notification) -> None:
@@ -241,17 +250,64 @@ async def confirm(session: AsyncSession, actor: Actor, notification_id: int) -> 
     n = await session.get(Notification, notification_id, with_for_update=True)
     if n is None or n.person_id != actor.id:
         raise NotFound()
-    now = utcnow()
     last = await _last_attempt(session, n.id)
+    await _arrived(session, n, last, "app")
+    return n
+
+
+async def confirm_by_provider(session: AsyncSession, provider_ref: str) -> int:
+    """The provider reports the person took it (pressed 1 on the call): every message the
+    attempt carried arrived, as if tapped in the app. How many were confirmed."""
+    attempts = list(
+        (
+            await session.scalars(select(Delivery).where(Delivery.provider_ref == provider_ref).order_by(Delivery.id))
+        ).all()
+    )
+    for attempt in attempts:
+        n = await session.get(Notification, attempt.notification_id, with_for_update=True)
+        if n is not None:
+            await _arrived(session, n, attempt, attempt.path)
+    return len(attempts)
+
+
+async def sms_receipt(session: AsyncSession, parts: Parts, provider_ref: str, *, received: bool, detail: str) -> int:
+    """The SMS gateway's delivery receipt: the phone received it, or it did not (off, out of
+    service, refused by the carrier). A message that did not arrive goes on to the next path at
+    once, without waiting out its confirmation time. How many attempts the receipt named."""
+    attempts = list(
+        (
+            await session.scalars(select(Delivery).where(Delivery.provider_ref == provider_ref).order_by(Delivery.id))
+        ).all()
+    )
+    for attempt in attempts:
+        if attempt.result != "delivered":
+            continue  # already settled by an earlier receipt
+        attempt.detail = f"receipt: {detail}"[:200]
+        if received:
+            continue
+        attempt.result = "failed"
+        n = await session.get(Notification, attempt.notification_id, with_for_update=True)
+        if n is None or n.read_at is not None:
+            continue
+        if n.delivered_by == "sms" and n.state in (NotificationState.DELIVERED, NotificationState.PENDING):
+            # What the gateway took did not arrive: it counts as not delivered (yet).
+            n.state, n.delivered_at, n.delivered_by = NotificationState.PENDING, None, None
+        if n.state == NotificationState.PENDING and not (n.ref and not await _still_needed(session, n.ref)):
+            await jobs.cancel(session, next_path_key(n.id))
+            await advance(session, parts, n)
+    return len(attempts)
+
+
+async def _arrived(session: AsyncSession, n: Notification, last: Delivery | None, by: str) -> None:
+    now = utcnow()
     if last is not None and last.confirmed_at is None:
         last.confirmed_at = now
     if n.state in (NotificationState.PENDING, NotificationState.HELD):
         n.state = NotificationState.DELIVERED
-        n.delivered_at, n.delivered_by = n.delivered_at or now, last.path if last else "app"
+        n.delivered_at, n.delivered_by = n.delivered_at or now, last.path if last else by
         await jobs.cancel(session, next_path_key(n.id))
     if n.read_at is None:
         n.read_at = now
-    return n
 
 
 async def settle(session: AsyncSession, ref: str) -> int:
@@ -269,6 +325,18 @@ async def settle(session: AsyncSession, ref: str) -> int:
     for notification_id in ids:
         await jobs.cancel(session, next_path_key(notification_id))
     return len(ids)
+
+
+async def told_about(session: AsyncSession, refs: Sequence[str]) -> dict[str, set[int]]:
+    """Who has been sent anything about each of `refs` (whatever became of it)."""
+    found: dict[str, set[int]] = {ref: set() for ref in refs}
+    if refs:
+        rows = await session.execute(
+            select(Notification.ref, Notification.person_id).where(Notification.ref.in_(list(refs))).distinct()
+        )
+        for ref, person_id in rows.all():
+            found[str(ref)].add(person_id)
+    return found
 
 
 async def record_about(session: AsyncSession, ref: str) -> list[tuple[Delivery, int]]:

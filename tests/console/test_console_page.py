@@ -8,8 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
+from sqlalchemy import update
 
-from tests.conftest import ELDER, GRID_WORKER, Served
+from backend.db import utcnow
+from backend.emergency.models import Alert
+from tests.conftest import ELDER, GRID_WORKER, Database, Served
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium on this machine runs as root without a GPU or a network beyond localhost.
@@ -82,3 +85,26 @@ async def test_the_console_is_for_staff_only(served: Served, browser: Browser) -
     await enter_code_on_page(page, served, ELDER)
     await expect(page.locator("#message")).to_have_text("此页面仅供社区工作人员使用。")
     await expect(page.locator("#sign-in")).to_be_visible()
+
+
+async def test_an_alarm_nobody_answered_says_so_and_a_responder_can_say_she_arrived(
+    served: Served, browser: Browser, db: Database
+) -> None:
+    elder = await served.sign_in(ELDER)
+    raised = await served.op("app/TriggerEmergency", {}, elder)
+    alert_id = raised["data"]["triggerEmergency"]["emergency"]["id"]
+    # Every tier was told and the repeats began (what the escalation jobs do over 5 minutes).
+    async with db.factory() as session, session.begin():
+        await session.execute(update(Alert).where(Alert.id == int(alert_id)).values(unanswered_at=utcnow(), tier=3))
+    page = await browser.new_page()
+    await enter_code_on_page(page, served, GRID_WORKER)
+    alarm = page.locator(f".alarm[data-id='{alert_id}']")
+    await expect(alarm.locator(".unanswered")).to_have_text("无人应答：已通知到最后一级，正在重复通知所有人")
+
+    await alarm.locator("button[name=en-route]").click()
+    await expect(alarm).to_have_attribute("data-status", "EN_ROUTE")
+    await expect(alarm.locator(".unanswered")).to_have_count(0)
+    await alarm.locator("button[name=arrived]").click()
+    await expect(alarm).to_have_attribute("data-status", "ARRIVED")
+    await expect(alarm).to_contain_text("已到达")
+    await expect(alarm.locator("button[name=en-route]")).to_have_count(0)

@@ -40,7 +40,7 @@ async def run_escalation_now(api: Api, db: Database) -> None:
 async def test_one_press_stores_the_alarm_answers_in_plain_words_and_tells_tier_one(api: Api) -> None:
     raised = await press(api)
     assert raised["__typename"] == "EmergencyRaised" and raised["new"] is True
-    assert raised["reply"]["text"] == "已通知您的家人和网格员，请保持电话畅通。"
+    assert raised["reply"]["text"] == "已通知网格员和您的家人，请保持电话畅通。"
     assert raised["reply"]["readAloudUrl"].endswith(".wav")
     assert raised["emergency"]["status"] == "OPEN"
     await api.settle()
@@ -69,7 +69,8 @@ async def test_a_second_press_joins_the_open_alarm_and_a_replay_returns_it(api: 
     again = await press(api, key="press-0002-abcdef")
     assert again["new"] is False and again["emergency"]["id"] == first["emergency"]["id"]
     assert again["emergency"]["presses"] == 2
-    assert again["reply"]["text"].startswith("已再次通知")
+    # Within the minute: nobody is told again, and the reply says so.
+    assert again["reply"]["text"] == "刚才已通知网格员和您的家人，正在等他们回应，请保持电话畅通。"
 
 
 async def test_unanswered_alarms_escalate_and_finally_say_call_120(api: Api, db: Database) -> None:

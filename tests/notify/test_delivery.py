@@ -102,8 +102,12 @@ async def test_answering_the_alarm_stops_chasing_the_other_responders(
     await api.settle()
     await run_due_jobs(api, db, (NEXT_PATH,))
     assert not any("紧急按钮" in t for t in await sms_to(api, FAMILY))
-    (alarm,) = [n for n in await my_notifications(api, FAMILY) if n["kind"] == "emergency"]
+    mine = [n for n in await my_notifications(api, FAMILY) if n["kind"] == "emergency"]
+    (alarm,) = [n for n in mine if "按了紧急按钮" in n["text"]]
     assert alarm["state"] == "settled"
+    # The news that it was answered is not an alarm: it is not settled, it reached him.
+    (news,) = [n for n in mine if n is not alarm]
+    assert news["title"] == "紧急呼叫进展" and "已由" in news["text"] and news["state"] != "settled"
 
 
 async def test_quiet_hours_hold_everyday_messages_but_never_an_alarm(api: Api, db: Database) -> None:

@@ -21,6 +21,7 @@ async def test_a_family_member_with_the_app_is_told_by_push_not_sms(api: Api, st
         "__typename": "PushDevice",
         "token": "ok-phone-of-son",
         "platform": "android",
+        "service": "FCM",  # unless the app says it is a JPush registration id
     }
     elder = await api.sign_in(ELDER)
     links = (await api.op("app/FamilyLinks", {}, elder))["data"]["familyLinks"]["nodes"]

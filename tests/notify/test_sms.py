@@ -15,10 +15,11 @@ import pytest
 from backend.config import REPO_ROOT
 from backend.content.catalog import catalog_for
 from backend.gateways.sms import Sms, Templates
-from tests.conftest import ELDER, Api, Database, make_settings, start_app
-from tests.notify.sms_standins import AliyunSmsStandIn, TencentSmsStandIn, sms_settings
+from tests.conftest import ELDER, GRID_WORKER, Api, Database, make_settings, start_app
+from tests.notify.sms_standins import AliyunSmsStandIn, TencentSmsStandIn, sms_settings, tencent_receipt
 
 TEMPLATES = json.loads((REPO_ROOT / "content" / "sms" / "templates.json").read_text("utf-8"))["templates"]
+TOKEN = "cb-2b7c90e4a1f35d68"
 NEWCOMER = "+8613955550101"  # not registered: the invitation creates their account
 
 
@@ -38,7 +39,7 @@ def tencent() -> Iterator[TencentSmsStandIn]:
 async def api(
     tmp_path: Path, db: Database, people: dict[str, int], aliyun: AliyunSmsStandIn, tencent: TencentSmsStandIn
 ) -> AsyncIterator[Api]:
-    settings = make_settings(tmp_path, db.url, **sms_settings(aliyun, tencent))
+    settings = make_settings(tmp_path, db.url, **sms_settings(aliyun, tencent), provider_callback_token=TOKEN)
     app, rt = await start_app(settings)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.21", 5000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -140,3 +141,29 @@ def test_every_template_renders_in_every_locale_within_its_limits() -> None:
                 assert len(rendered.params[variable]) <= longest
             assert templates.code("aliyun", Sms(name, {}, locale)).startswith("SMS_")
             assert templates.code("tencent", Sms(name, {}, locale)).isdigit()
+
+
+async def test_a_receipt_that_the_phone_never_got_the_alarm_is_on_its_record(
+    api: Api, aliyun: AliyunSmsStandIn, tencent: TencentSmsStandIn
+) -> None:
+    """Alibaba Cloud is down, Tencent Cloud sends; its receipt says the worker's phone did not
+    get it. With no other path here (no app, no calls), the record says nobody was reached."""
+    aliyun.down = True
+
+    async def signed_in(phone: str) -> str:
+        await ask_code(api, phone)
+        code = tencent.to(phone)[-1]["params"][0]
+        result = await api.op("app/SignIn", {"phone": phone, "code": code})
+        return str(result["data"]["signIn"]["accessToken"])
+
+    await api.op("app/TriggerEmergency", {}, await signed_in(ELDER))
+    await api.settle()
+    (alarm_sms,) = [m for m in tencent.to(GRID_WORKER) if "黎文华" in m["params"][0]]
+    answer = await api.client.post(f"/callbacks/tencent/sms/{TOKEN}", json=[tencent_receipt(alarm_sms, received=False)])
+    assert answer.json() == {"result": 0, "errmsg": "OK"}
+    await api.settle()
+    worker = await signed_in(GRID_WORKER)
+    nodes = (await api.op("app/Notifications", {"first": 5}, worker))["data"]["notifications"]["nodes"]
+    (alarm,) = [n for n in nodes if n["kind"] == "emergency"]
+    assert alarm["state"] == "failed"
+    assert ("sms", "failed", "receipt: MK:0001") in [(d["path"], d["result"], d["detail"]) for d in alarm["deliveries"]]
