@@ -80,6 +80,8 @@ async def policies_of(session: AsyncSession, settings: Settings, community_ids: 
     """The escalation policy of each community (its staff's, else the default from content/),
     for a group of alarms in one query."""
     wanted = set(community_ids)
+    if not wanted:
+        return {}
     rows = await session.execute(
         select(
             Community.id,
@@ -339,15 +341,19 @@ async def _press_again(
     alarm that is the person who answered."""
     found: dict[int, Pressed] = {}
     unique = list(dict.fromkeys(alerts))
+    if not unique:
+        return found  # a burst of first presses: nothing to look up
     answered = {a.id: a.arrived_by_id or a.en_route_by_id or a.acknowledged_by_id for a in unique}
     waiting = [a for a in unique if answered[a.id] is None]
     told = await responders_many(
         session, [(a, policies[a.community_id].groups_of(a.tier)) for a in waiting], on_duty_at=now
     )
-    names = {
-        p.id: p.name
-        for p in await community_repository.people_by_ids(session, [r for r in answered.values() if r is not None])
-    }
+    responder_ids = [r for r in answered.values() if r is not None]
+    names = (
+        {p.id: p.name for p in await community_repository.people_by_ids(session, responder_ids)}
+        if responder_ids
+        else {}
+    )
     told_by_alert = {a.id: who for a, who in zip(waiting, told, strict=True)}
     events: list[dict[str, Any]] = []
     due = now - dt.timedelta(seconds=RENOTIFY_EVERY_S)
