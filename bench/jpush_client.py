@@ -76,7 +76,7 @@ def arrivals_of(standin: JPushStandIn, tag: str) -> list[float]:
     with standin.lock:
         return [
             at
-            for at, p in zip(standin.arrivals, standin.pushes, strict=True)
+            for at, p in zip(standin.arrivals, standin.sent, strict=True)
             if p["audience"]["registration_id"][0].startswith(tag)
         ]
 

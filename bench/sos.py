@@ -237,7 +237,7 @@ def run_mode(mode: str, elders: int, pg_admin: str, redis_url: str) -> dict[str,
                 with jpush.lock:
                     jpush_arrivals = [
                         (at, p["notification"]["android"]["extras"])
-                        for at, p in zip(jpush.arrivals, jpush.pushes, strict=True)
+                        for at, p in zip(jpush.arrivals, jpush.sent, strict=True)
                     ]
                 firsts = [(a, p, t) for a, p, t in json.loads(run_cli(env, "-c", DELIVERIES))]
                 told = {

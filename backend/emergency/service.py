@@ -417,13 +417,7 @@ async def repeat(session: AsyncSession, *, settings: Settings, alert_id: int) ->
     [told] = await responders_many(session, [(alert, groups)])
     _record(session, alert, "repeated", people=len(told.ids))
     emit(session, "emergency.repeated", {"alert_id": alert.id, "tier": alert.tier, "to": told.ids, "why": "repeat"})
-    await jobs.schedule(
-        session,
-        REPEAT,
-        now + dt.timedelta(seconds=policy.repeat_every_s),
-        {"alert_id": alert.id},
-        key=repeat_key(alert.id),
-    )
+    await _schedule_next(session, policy, alert, now)  # past the last tier: the next repeat
 
 
 async def en_route_overdue(session: AsyncSession, *, settings: Settings, alert_id: int) -> None:

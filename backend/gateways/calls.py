@@ -15,10 +15,9 @@ from typing import Protocol
 
 from alibabacloud_dyvmsapi20170525 import models as vms_models
 from alibabacloud_dyvmsapi20170525.client import Client as VmsClient
-from alibabacloud_tea_openapi import utils_models as openapi_models
 from darabonba.runtime import RuntimeOptions
 
-from backend.gateways.sms import Sms, Templates, _endpoint
+from backend.gateways.sms import Sms, Templates, aliyun_config
 from backend.phones import mask_phone
 
 log = logging.getLogger(__name__)
@@ -50,18 +49,8 @@ class AliyunVoiceCalls:
         timeout_s: float,
         key_wait_s: float = 15.0,
     ) -> None:
-        protocol, host = _endpoint(endpoint)
         ms = int(timeout_s * 1000)
-        self.client = VmsClient(
-            openapi_models.Config(
-                access_key_id=access_key_id,
-                access_key_secret=access_key_secret,
-                endpoint=host,
-                protocol=protocol,
-                connect_timeout=ms,
-                read_timeout=ms,
-            )
-        )
+        self.client = VmsClient(aliyun_config(access_key_id, access_key_secret, endpoint, timeout_s))
         # No retry inside the SDK: an unanswered alarm is repeated by its escalation.
         self.runtime = RuntimeOptions(connect_timeout=ms, read_timeout=ms, autoretry=False)
         self.templates = templates

@@ -106,6 +106,21 @@ def _endpoint(url: str) -> tuple[str, str]:
     return (scheme, host) if sep else ("https", url)
 
 
+def aliyun_config(access_key_id: str, access_key_secret: str, endpoint: str, timeout_s: float) -> Any:
+    """An Alibaba Cloud SDK client's settings (SMS and voice calls share them): the endpoint
+    as configured, and the timeout on connecting and on reading."""
+    protocol, host = _endpoint(endpoint)
+    ms = int(timeout_s * 1000)
+    return aliyun_openapi.Config(
+        access_key_id=access_key_id,
+        access_key_secret=access_key_secret,
+        endpoint=host,
+        protocol=protocol,
+        connect_timeout=ms,
+        read_timeout=ms,
+    )
+
+
 # Provider answers that mean the number itself cannot receive (documented error codes).
 ALIYUN_CANNOT_RECEIVE = frozenset(
     {
@@ -157,18 +172,8 @@ class AliyunSms:
         endpoint: str,
         timeout_s: float,
     ) -> None:
-        protocol, host = _endpoint(endpoint)
         ms = int(timeout_s * 1000)
-        self.client = AliyunClient(
-            aliyun_openapi.Config(
-                access_key_id=access_key_id,
-                access_key_secret=access_key_secret,
-                endpoint=host,
-                protocol=protocol,
-                connect_timeout=ms,
-                read_timeout=ms,
-            )
-        )
+        self.client = AliyunClient(aliyun_config(access_key_id, access_key_secret, endpoint, timeout_s))
         # No retries inside the SDK: the next provider is the retry.
         self.runtime = aliyun_util.RuntimeOptions(connect_timeout=ms, read_timeout=ms, autoretry=False)
         self.templates = templates

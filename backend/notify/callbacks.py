@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -46,6 +47,24 @@ async def _records(token: str, expected: str, request: Request) -> list[dict[str
     return [r for r in records if isinstance(r, dict)]
 
 
+def _aliyun_receipt(r: dict[str, Any]) -> tuple[str, bool, str] | None:
+    """An SmsReport record as (the attempt's reference, received, what the carrier said)."""
+    if not r.get("biz_id"):
+        return None
+    received = r.get("success") in (True, "true")
+    return f"aliyun-sms:{r['biz_id']}", received, str(r.get("err_code") or ("DELIVERED" if received else "FAILED"))
+
+
+def _tencent_receipt(r: dict[str, Any]) -> tuple[str, bool, str] | None:
+    if not r.get("sid"):
+        return None
+    return (
+        f"tencent-sms:{r['sid']}",
+        r.get("report_status") == "SUCCESS",
+        str(r.get("errmsg") or r.get("report_status")),
+    )
+
+
 def router(rt: Parts) -> APIRouter:
     api = APIRouter()
 
@@ -62,32 +81,24 @@ def router(rt: Parts) -> APIRouter:
         log.info("voice call reports", extra={"reports": len(records), "confirmed": confirmed})
         return JSONResponse(ALIYUN_OK)
 
-    @api.post("/callbacks/aliyun/sms/{token}", include_in_schema=False)
-    async def aliyun_sms_receipts(token: str, request: Request) -> JSONResponse:
+    async def receipts(
+        token: str, request: Request, read: Callable[[dict[str, Any]], tuple[str, bool, str] | None], ok: dict[str, Any]
+    ) -> JSONResponse:
         records = await _records(token, rt.settings.provider_callback_token, request)
         if isinstance(records, JSONResponse):
             return records
         async with transaction(rt.factory) as session:
-            for r in records:
-                if r.get("biz_id"):
-                    received = r.get("success") in (True, "true")
-                    detail = str(r.get("err_code") or ("DELIVERED" if received else "FAILED"))
-                    await service.sms_receipt(
-                        session, rt, f"aliyun-sms:{r['biz_id']}", received=received, detail=detail
-                    )
-        return JSONResponse(ALIYUN_OK)
+            for found in filter(None, map(read, records)):
+                ref, received, detail = found
+                await service.sms_receipt(session, rt, ref, received=received, detail=detail)
+        return JSONResponse(ok)
+
+    @api.post("/callbacks/aliyun/sms/{token}", include_in_schema=False)
+    async def aliyun_sms_receipts(token: str, request: Request) -> JSONResponse:
+        return await receipts(token, request, _aliyun_receipt, ALIYUN_OK)
 
     @api.post("/callbacks/tencent/sms/{token}", include_in_schema=False)
     async def tencent_sms_receipts(token: str, request: Request) -> JSONResponse:
-        records = await _records(token, rt.settings.provider_callback_token, request)
-        if isinstance(records, JSONResponse):
-            return records
-        async with transaction(rt.factory) as session:
-            for r in records:
-                if r.get("sid"):
-                    received = r.get("report_status") == "SUCCESS"
-                    detail = str(r.get("errmsg") or r.get("report_status") or "")
-                    await service.sms_receipt(session, rt, f"tencent-sms:{r['sid']}", received=received, detail=detail)
-        return JSONResponse(TENCENT_OK)
+        return await receipts(token, request, _tencent_receipt, TENCENT_OK)
 
     return api
