@@ -15,7 +15,7 @@ import re
 import shutil
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -384,13 +384,22 @@ async def start_app(settings: Settings, *, sms: Any = None) -> tuple[Any, Any]:
     return app, rt
 
 
+@asynccontextmanager
+async def in_process(
+    settings: Settings, client_ip: str = "203.0.113.7", make: Callable[[httpx.AsyncClient, Any], Api] = Api
+) -> AsyncIterator[Api]:
+    """The app with these settings, started in this process and talked to over ASGI."""
+    app, rt = await start_app(settings)
+    transport = httpx.ASGITransport(app=app, client=(client_ip, 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield make(client, rt)
+    await rt.close()
+
+
 @pytest.fixture
 async def api(settings: Settings, people: dict[str, int]) -> AsyncIterator[Api]:
-    app, rt = await start_app(settings)
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Api(client, rt)
-    await rt.close()
+    async with in_process(settings) as api:
+        yield api
 
 
 def free_port() -> int:

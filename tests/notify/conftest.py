@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import Api, Database, make_settings, start_app
+from tests.conftest import Api, Database, in_process, make_settings
 from tests.notify.fcm_standin import FcmStandIn
 
 
@@ -23,8 +22,5 @@ async def api(tmp_path: Path, db: Database, people: dict[str, int], standin: Fcm
     settings = make_settings(
         tmp_path, db.url, fcm_credentials_file=standin.service_account(tmp_path / "sa.json"), fcm_endpoint=standin.url
     )
-    app, rt = await start_app(settings)
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Api(client, rt)
-    await rt.close()
+    async with in_process(settings, "203.0.113.9") as api:
+        yield api

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from backend.notify.service import NEXT_PATH
-from tests.conftest import ELDER, FAMILY, GRID_WORKER, Api, Database, make_settings, run_due_jobs, start_app
+from tests.conftest import ELDER, FAMILY, GRID_WORKER, Api, Database, in_process, make_settings, run_due_jobs
 from tests.notify.call_standin import SHOW_NUMBER, AliyunVoiceStandIn
 from tests.notify.sms_standins import AliyunSmsStandIn, sms_settings
 
@@ -55,11 +55,8 @@ async def api(
         aliyun_voice_endpoint=calls.url,
         provider_callback_token=TOKEN,
     )
-    app, rt = await start_app(settings)
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield SmsGatewayApi(client, rt, sms)
-    await rt.close()
+    async with in_process(settings, "203.0.113.9", lambda client, rt: SmsGatewayApi(client, rt, sms)) as api:
+        yield api
 
 
 def alarms_by_sms(sms: AliyunSmsStandIn, phone: str) -> list[dict[str, Any]]:

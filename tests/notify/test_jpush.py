@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import ELDER, FAMILY, GRID_WORKER, Api, Database, make_settings, start_app
+from tests.conftest import ELDER, FAMILY, GRID_WORKER, Api, Database, in_process, make_settings
 from tests.notify.jpush_standin import APP_KEY, MASTER_SECRET, JPushStandIn
 
 
@@ -25,11 +24,8 @@ async def api(tmp_path: Path, db: Database, people: dict[str, int], jpush: JPush
     settings = make_settings(
         tmp_path, db.url, jpush_app_key=APP_KEY, jpush_master_secret=MASTER_SECRET, jpush_endpoint=jpush.url
     )
-    app, rt = await start_app(settings)
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Api(client, rt)
-    await rt.close()
+    async with in_process(settings, "203.0.113.9") as api:
+        yield api
 
 
 async def register(api: Api, phone: str, registration_id: str) -> dict[str, object]:

@@ -9,13 +9,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from backend.config import REPO_ROOT
 from backend.content.catalog import catalog_for
 from backend.gateways.sms import Sms, Templates
-from tests.conftest import ELDER, GRID_WORKER, Api, Database, make_settings, start_app
+from tests.conftest import ELDER, GRID_WORKER, Api, Database, in_process, make_settings
 from tests.notify.sms_standins import AliyunSmsStandIn, TencentSmsStandIn, sms_settings, tencent_receipt
 
 TEMPLATES = json.loads((REPO_ROOT / "content" / "sms" / "templates.json").read_text("utf-8"))["templates"]
@@ -40,11 +39,8 @@ async def api(
     tmp_path: Path, db: Database, people: dict[str, int], aliyun: AliyunSmsStandIn, tencent: TencentSmsStandIn
 ) -> AsyncIterator[Api]:
     settings = make_settings(tmp_path, db.url, **sms_settings(aliyun, tencent), provider_callback_token=TOKEN)
-    app, rt = await start_app(settings)
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.21", 5000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Api(client, rt)
-    await rt.close()
+    async with in_process(settings, "203.0.113.21") as api:
+        yield api
 
 
 async def ask_code(api: Api, phone: str = ELDER) -> dict[str, Any]:
