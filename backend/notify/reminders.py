@@ -19,6 +19,7 @@ from backend.access.subject import Actor
 from backend.community.models import Person
 from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
+from backend.gateways.sms import Sms
 from backend.notify import service
 from backend.notify.models import Reminder
 from backend.parts import Parts
@@ -116,6 +117,7 @@ async def due(session: AsyncSession, parts: Parts, reminder_id: int) -> None:
         body=reminder.text,
         data={"kind": "reminder", "reminderId": str(reminder.id)},
         ref=reminder_key(reminder.id),
+        sms=Sms("reminder", {"text": reminder.text}),
     )
     reminder.last_sent_at = utcnow()
     if not reminder.daily:

@@ -11,6 +11,7 @@ from backend import clock, jobs
 from backend.community.models import Person
 from backend.db import utcnow
 from backend.events import Event, consumer
+from backend.gateways.sms import Sms
 from backend.jobs import JobRun
 from backend.notify import service as notify
 from backend.parts import Parts
@@ -36,10 +37,16 @@ async def tell_topped_up(session: AsyncSession, event: Event, parts: Parts) -> N
     by = await session.get(Person, tx.by_id) if tx.by_id is not None else None
     catalog = parts.catalog
     params = {"amount": yuan(tx.amount), "balance": yuan(wallet.balance)}
+    own = by is None or by.id == person.id
     text = (
         catalog.text(person.locale, "wallet.topped_up_self", **params)
-        if by is None or by.id == person.id
-        else catalog.text(person.locale, "wallet.topped_up", by=by.name, **params)
+        if own
+        else catalog.text(person.locale, "wallet.topped_up", by=by.name if by else "", **params)
+    )
+    sms = (
+        Sms("wallet_topped_up_self", params)
+        if own
+        else Sms("wallet_topped_up", {"by": by.name if by else "", **params})
     )
     await notify.tell(
         session,
@@ -48,6 +55,7 @@ async def tell_topped_up(session: AsyncSession, event: Event, parts: Parts) -> N
         title=catalog.text(person.locale, "wallet.topped_up_title"),
         text=text,
         data={"kind": "wallet", "transactionId": str(tx.id)},
+        sms=sms,
     )
 
 

@@ -192,7 +192,7 @@ async def test_a_daily_medicine_reminder_comes_every_morning_at_eight(api: Api, 
     listed = (await api.op("app/Reminders", {}, elder))["data"]["reminders"]
     assert [r["text"] for r in listed] == ["该吃降压药了"]
     await run_due_jobs(api, db, (DUE,))  # eight o'clock
-    assert "该吃降压药了" in await api.last_sms(ELDER)  # the elder has no app: SMS
+    assert await api.last_sms(ELDER) == "【邻里】提醒：该吃降压药了"  # no app: SMS, its own template
     (told,) = [n for n in await my_notifications(api, ELDER) if n["kind"] == "reminder"]
     assert told["title"] == "提醒" and told["readAloudUrl"].endswith(".wav")
     (again,) = (await api.op("app/Reminders", {}, elder))["data"]["reminders"]
