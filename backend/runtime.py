@@ -125,8 +125,9 @@ class Runtime:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    def create(cls, settings: Settings, *, sms: SmsSender | None = None) -> Runtime:
-        """`sms`: a gateway adapter; unset, the development outbox (never in production)."""
+    def create(cls, settings: Settings) -> Runtime:
+        """Every part, built from the settings (the SMS providers, or the development outbox,
+        never in production)."""
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         redis = None
         if settings.redis_url:
@@ -134,8 +135,7 @@ class Runtime:
         # Filled in once the parts exist: every session of these factories carries them.
         carried: dict[str, Any] = {}
         catalog = catalog_for(settings.content_dir)
-        sms_given = sms is not None
-        sms = sms or sms_sender(settings, catalog)
+        sms = sms_sender(settings, catalog)
         push = (
             FcmChannel(settings.fcm_credentials_file, endpoint=settings.fcm_endpoint, timeout_s=settings.fcm_timeout_s)
             if settings.fcm_credentials_file
@@ -163,7 +163,6 @@ class Runtime:
             paths=build_paths(
                 push={"fcm": push, "jpush": jpush},
                 sms=sms,
-                sms_via=",".join(settings.sms_providers) or ("custom" if sms_given else "development outbox"),
                 calls=voice_calls(settings, catalog),
                 catalog=catalog,
             ),

@@ -374,11 +374,11 @@ async def run_due_jobs(api: Api, db: Database, kinds: tuple[str, ...] | None = N
     await api.settle()
 
 
-async def start_app(settings: Settings, *, sms: Any = None) -> tuple[Any, Any]:
+async def start_app(settings: Settings) -> tuple[Any, Any]:
     from backend.app import create_app
     from backend.runtime import Runtime
 
-    rt = Runtime.create(settings, sms=sms)
+    rt = Runtime.create(settings)
     app = create_app(settings, runtime=rt)
     await rt.start(workers=True)
     return app, rt

@@ -129,7 +129,9 @@ async def _notify_tiers(session: AsyncSession, group: list[Event], parts: Parts)
                     data={"kind": "emergency", "alertId": str(alert.id), "tier": str(alert.tier)},
                     urgency=Urgency.PROMPT if answered else Urgency.EMERGENCY,
                     ref=service.update_ref(alert.id) if answered else service.alert_ref(alert.id),
-                    sms=Sms("alarm", {"summary": body}),
+                    # An alarm goes as the alarm template anyway; news to the one who answered
+                    # is still about an alarm.
+                    sms=Sms("alarm", {"summary": body}) if answered else None,
                 )
             )
     await notify.send_many(session, parts, outgoing)

@@ -30,8 +30,11 @@ class CallRefused(Exception):
 
 
 class Caller(Protocol):
+    name: str  # which provider, for the path's health report
+
     async def call(self, phone: str, message: Sms, out_id: str) -> str:
-        """Place the call; the provider's call id. `out_id` comes back in the call report."""
+        """Place the call; the provider's reference of it ("aliyun-call:<CallId>"), which its
+        call report names. `out_id` comes back in the report too."""
         ...
 
 
@@ -80,4 +83,4 @@ class AliyunVoiceCalls:
         if body is None or body.code != "OK" or not body.call_id:
             raise CallRefused(f"aliyun: {body.code if body is not None else None}")
         log.info("voice call to %s (%s)", mask_phone(phone), message.template)
-        return str(body.call_id)
+        return f"aliyun-call:{body.call_id}"

@@ -47,6 +47,8 @@ class Sms:
 
 
 class SmsSender(Protocol):
+    name: str  # which provider(s), for the path's health report
+
     async def send(self, phone: str, sms: Sms) -> str | None:
         """Hand the message over; the provider's reference of it ("aliyun-sms:<BizId>"), which
         its delivery receipt names, or None where no receipt comes."""
@@ -251,6 +253,7 @@ class Failover:
 
     def __init__(self, providers: Sequence[SmsSender]) -> None:
         self.providers = list(providers)
+        self.name = ",".join(p.name for p in self.providers)
 
     async def send(self, phone: str, sms: Sms) -> str | None:
         refusals = []
@@ -266,6 +269,8 @@ class Failover:
 class DevOutboxSms:
     """Development only: appends what each template renders to a JSON-lines file (shared by
     every process on the machine), served at /dev/outbox."""
+
+    name = "development outbox"
 
     def __init__(self, path: Path, templates: Templates, keep: int = 500) -> None:
         self.path = path

@@ -207,40 +207,53 @@ def _push_attempt(results: list[PushResult]) -> Attempt:
     return Attempt("failed", ",".join(sorted({r.error or "?" for r in results})))
 
 
+def per_person(items: Sequence[tuple[Person, Notification]], *, only: Urgency | None = None) -> list[list[int]]:
+    """The items' indexes, grouped by person (of `only` that urgency): one SMS or one call per
+    person per round, however many messages."""
+    found: dict[int, list[int]] = {}
+    for i, (person, n) in enumerate(items):
+        if only is None or n.urgency == only:
+            found.setdefault(person.id, []).append(i)
+    return list(found.values())
+
+
+def in_words(ns: Sequence[Notification], locale: str) -> Sms:
+    """What one SMS or call says for a person's messages of a round: the message itself, or
+    how many there are."""
+    return as_sms(ns[0], locale) if len(ns) == 1 else as_one_sms(ns, locale)
+
+
 class SmsPath:
     name = "sms"
+    CONCURRENCY = 20  # gateway requests in flight at once
 
-    def __init__(self, sms: SmsSender, via: str) -> None:
+    def __init__(self, sms: SmsSender) -> None:
         self.sms = sms
-        self.health = PathHealth(self.name, via)
+        self.health = PathHealth(self.name, sms.name)
+        self._slots = asyncio.Semaphore(self.CONCURRENCY)
 
     async def deliver_many(self, session: AsyncSession, items: Sequence[tuple[Person, Notification]]) -> list[Attempt]:
         """One SMS per person per round: a grid worker with a thousand alarms at once gets one
-        SMS that says how many and where to look, not a thousand."""
-        per_person: dict[int, list[int]] = {}
-        for i, (person, _) in enumerate(items):
-            per_person.setdefault(person.id, []).append(i)
+        SMS that says how many and where to look, not a thousand. People are texted at the
+        same time, not one after the other."""
+        groups = per_person(items)
+        sent = await asyncio.gather(*(self._one(items[g[0]][0], [items[i][1] for i in g]) for g in groups))
         attempts: list[Attempt] = [Attempt("failed")] * len(items)
-        for indexes in per_person.values():
-            person = items[indexes[0]][0]
-            ns = [items[i][1] for i in indexes]
-            attempt = await self._one(
-                person, as_sms(ns[0], person.locale) if len(ns) == 1 else as_one_sms(ns, person.locale)
-            )
+        for indexes, attempt in zip(groups, sent, strict=True):
             for i in indexes:
-                attempts[i] = (
-                    attempt if len(ns) == 1 else Attempt(attempt.result, f"{attempt.detail} ({len(ns)} in one)")
-                )
+                attempts[i] = attempt
         return attempts
 
-    async def _one(self, person: Person, sms: Sms) -> Attempt:
+    async def _one(self, person: Person, ns: Sequence[Notification]) -> Attempt:
+        bundled = f" ({len(ns)} in one)" if len(ns) > 1 else ""
         try:
-            ref = await self.sms.send(person.phone, sms)
+            async with self._slots:
+                ref = await self.sms.send(person.phone, in_words(ns, person.locale))
         except NumberCannotReceive as exc:  # not worth another try on this path
-            return Attempt("failed", f"cannot receive: {exc}")
+            return Attempt("failed", f"cannot receive: {exc}{bundled}")
         except Exception as exc:  # a gateway error is a failed attempt, then the next path
-            return Attempt("failed", type(exc).__name__)
-        return Attempt("delivered", "gateway accepted", provider_ref=ref)
+            return Attempt("failed", f"{type(exc).__name__}{bundled}")
+        return Attempt("delivered", f"gateway accepted{bundled}", provider_ref=ref)
 
 
 def as_sms(n: Notification, locale: str) -> Sms:
@@ -267,33 +280,25 @@ class VoicePath:
 
     def __init__(self, caller: Caller | None) -> None:
         self.caller = caller
-        self.health = PathHealth(self.name, "aliyun" if caller is not None else None)
+        self.health = PathHealth(self.name, caller.name if caller is not None else None)
 
     async def deliver_many(self, session: AsyncSession, items: Sequence[tuple[Person, Notification]]) -> list[Attempt]:
         caller = self.caller
         if caller is None:
             return [Attempt("unavailable", "voice calls not configured")] * len(items)
         attempts = [Attempt("unavailable", "calls are for alarms")] * len(items)
-        per_person: dict[int, list[int]] = {}
-        for i, (person, n) in enumerate(items):
-            if n.urgency == Urgency.EMERGENCY:
-                per_person.setdefault(person.id, []).append(i)
+        groups = per_person(items, only=Urgency.EMERGENCY)
         calls = []
-        for indexes in per_person.values():
-            person = items[indexes[0]][0]
-            first = items[indexes[0]][1]
-            message = (
-                Sms("alarm", {"summary": first.body}, person.locale)
-                if len(indexes) == 1
-                else Sms("alarm_many", {"count": str(len(indexes))}, person.locale)
-            )
-            calls.append((indexes, caller.call(person.phone, message, out_id=str(first.id))))
-        answers = await asyncio.gather(*(c for _, c in calls), return_exceptions=True)
-        for (indexes, _), answer in zip(calls, answers, strict=True):
+        for indexes in groups:
+            person, first = items[indexes[0]]
+            message = in_words([items[i][1] for i in indexes], person.locale)
+            calls.append(caller.call(person.phone, message, out_id=str(first.id)))
+        answers = await asyncio.gather(*calls, return_exceptions=True)
+        for indexes, answer in zip(groups, answers, strict=True):
             attempt = (
                 Attempt("failed", type(answer).__name__)
                 if isinstance(answer, BaseException)
-                else Attempt("sent", "call placed", provider_ref=f"aliyun-call:{answer}")
+                else Attempt("sent", "call placed", provider_ref=answer)
             )
             for i in indexes:
                 attempts[i] = attempt
@@ -301,9 +306,8 @@ class VoicePath:
 
 
 def build_paths(
-    *, push: Mapping[str, PushChannel | None], sms: SmsSender, sms_via: str, calls: Caller | None, catalog: Catalog
+    *, push: Mapping[str, PushChannel | None], sms: SmsSender, calls: Caller | None, catalog: Catalog
 ) -> dict[str, Path]:
-    """The delivery paths by name, each with its sender (`push`: the push services by name;
-    `sms_via`: which SMS providers, for the health report)."""
-    paths: list[Path] = [PushPath(push, catalog), SmsPath(sms, sms_via), VoicePath(calls)]
+    """The delivery paths by name, each with its sender (`push`: the push services by name)."""
+    paths: list[Path] = [PushPath(push, catalog), SmsPath(sms), VoicePath(calls)]
     return {path.name: path for path in paths}

@@ -258,11 +258,7 @@ async def confirm(session: AsyncSession, actor: Actor, notification_id: int) -> 
 async def confirm_by_provider(session: AsyncSession, provider_ref: str) -> int:
     """The provider reports the person took it (pressed 1 on the call): every message the
     attempt carried arrived, as if tapped in the app. How many were confirmed."""
-    attempts = list(
-        (
-            await session.scalars(select(Delivery).where(Delivery.provider_ref == provider_ref).order_by(Delivery.id))
-        ).all()
-    )
+    attempts = await _attempts_by_ref(session, provider_ref)
     for attempt in attempts:
         n = await session.get(Notification, attempt.notification_id, with_for_update=True)
         if n is not None:
@@ -274,11 +270,7 @@ async def sms_receipt(session: AsyncSession, parts: Parts, provider_ref: str, *,
     """The SMS gateway's delivery receipt: the phone received it, or it did not (off, out of
     service, refused by the carrier). A message that did not arrive goes on to the next path at
     once, without waiting out its confirmation time. How many attempts the receipt named."""
-    attempts = list(
-        (
-            await session.scalars(select(Delivery).where(Delivery.provider_ref == provider_ref).order_by(Delivery.id))
-        ).all()
-    )
+    attempts = await _attempts_by_ref(session, provider_ref)
     for attempt in attempts:
         if attempt.result != "delivered":
             continue  # already settled by an earlier receipt
@@ -296,6 +288,12 @@ async def sms_receipt(session: AsyncSession, parts: Parts, provider_ref: str, *,
             await jobs.cancel(session, next_path_key(n.id))
             await advance(session, parts, n)
     return len(attempts)
+
+
+async def _attempts_by_ref(session: AsyncSession, provider_ref: str) -> list[Delivery]:
+    """The attempts a provider's report names (one SMS or call may have carried several)."""
+    query = select(Delivery).where(Delivery.provider_ref == provider_ref).order_by(Delivery.id)
+    return list((await session.scalars(query)).all())
 
 
 async def _arrived(session: AsyncSession, n: Notification, last: Delivery | None, by: str) -> None:
