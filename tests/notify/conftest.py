@@ -9,6 +9,20 @@ import pytest
 
 from tests.conftest import Api, Database, in_process, make_settings
 from tests.notify.fcm_standin import FcmStandIn
+from tests.notify.sms_standins import AliyunSmsStandIn, TencentSmsStandIn
+
+
+@pytest.fixture
+def aliyun() -> Iterator[AliyunSmsStandIn]:
+    """Alibaba Cloud SMS, for the tests that send through a provider's SDK."""
+    with AliyunSmsStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def tencent() -> Iterator[TencentSmsStandIn]:
+    with TencentSmsStandIn() as standin:
+        yield standin
 
 
 @pytest.fixture

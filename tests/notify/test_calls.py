@@ -21,9 +21,9 @@ TOKEN = "cb-7f3a9e2c51d04b8f"
 class SmsGatewayApi(Api):
     """Signs in with the code the SMS gateway stand-in received (there is no outbox here)."""
 
-    def __init__(self, client: httpx.AsyncClient, runtime: Any, sms: AliyunSmsStandIn) -> None:
+    def __init__(self, client: httpx.AsyncClient, runtime: Any, aliyun: AliyunSmsStandIn) -> None:
         super().__init__(client, runtime)
-        self.sms = sms
+        self.sms = aliyun
 
     async def login_code(self, phone: str) -> str:
         codes = [m["params"]["code"] for m in self.sms.to(phone) if "code" in m["params"]]
@@ -38,29 +38,23 @@ def calls() -> Iterator[AliyunVoiceStandIn]:
 
 
 @pytest.fixture
-def sms() -> Iterator[AliyunSmsStandIn]:
-    with AliyunSmsStandIn() as s:
-        yield s
-
-
-@pytest.fixture
 async def api(
-    tmp_path: Path, db: Database, people: dict[str, int], calls: AliyunVoiceStandIn, sms: AliyunSmsStandIn
+    tmp_path: Path, db: Database, people: dict[str, int], calls: AliyunVoiceStandIn, aliyun: AliyunSmsStandIn
 ) -> AsyncIterator[Api]:
     settings = make_settings(
         tmp_path,
         db.url,
-        **sms_settings(sms, None),
+        **sms_settings(aliyun, None),
         aliyun_voice_show_number=SHOW_NUMBER,
         aliyun_voice_endpoint=calls.url,
         provider_callback_token=TOKEN,
     )
-    async with in_process(settings, "203.0.113.9", lambda client, rt: SmsGatewayApi(client, rt, sms)) as api:
+    async with in_process(settings, "203.0.113.9", lambda client, rt: SmsGatewayApi(client, rt, aliyun)) as api:
         yield api
 
 
-def alarms_by_sms(sms: AliyunSmsStandIn, phone: str) -> list[dict[str, Any]]:
-    return [m for m in sms.to(phone) if "summary" in m["params"]]
+def alarms_by_sms(aliyun: AliyunSmsStandIn, phone: str) -> list[dict[str, Any]]:
+    return [m for m in aliyun.to(phone) if "summary" in m["params"]]
 
 
 async def alarm_of(api: Api, phone: str) -> dict[str, Any]:
@@ -70,7 +64,7 @@ async def alarm_of(api: Api, phone: str) -> dict[str, Any]:
 
 
 async def test_a_responder_who_presses_1_on_the_call_stops_the_fallback(
-    api: Api, db: Database, calls: AliyunVoiceStandIn, sms: AliyunSmsStandIn
+    api: Api, db: Database, calls: AliyunVoiceStandIn, aliyun: AliyunSmsStandIn
 ) -> None:
     worker = await api.sign_in(GRID_WORKER)
     saved = await api.op("app/UpdateNotificationSettings", {"paths": ["voice", "sms"]}, worker)
@@ -84,16 +78,16 @@ async def test_a_responder_who_presses_1_on_the_call_stops_the_fallback(
     answer = await api.client.post(f"/callbacks/aliyun/voice/{TOKEN}", json=[report])
     assert answer.json() == {"code": 0, "msg": "OK"}
     await run_due_jobs(api, db, (NEXT_PATH,))  # the 10 s pass: nothing more for her
-    assert alarms_by_sms(sms, GRID_WORKER) == []
+    assert alarms_by_sms(aliyun, GRID_WORKER) == []
     alarm = await alarm_of(api, GRID_WORKER)
     assert alarm["state"] == "delivered" and alarm["deliveredBy"] == "voice"
     assert [(d["path"], d["result"], bool(d["confirmedAt"])) for d in alarm["deliveries"]] == [("voice", "sent", True)]
     # Her son did not confirm anything: SMS first (his default), then the call after 10 s.
-    assert len(alarms_by_sms(sms, FAMILY)) == 1 and calls.to(FAMILY) != []
+    assert len(alarms_by_sms(aliyun, FAMILY)) == 1 and calls.to(FAMILY) != []
 
 
 async def test_a_call_nobody_answers_with_1_confirms_nothing(
-    api: Api, db: Database, calls: AliyunVoiceStandIn, sms: AliyunSmsStandIn
+    api: Api, db: Database, calls: AliyunVoiceStandIn, aliyun: AliyunSmsStandIn
 ) -> None:
     worker = await api.sign_in(GRID_WORKER)
     await api.op("app/UpdateNotificationSettings", {"paths": ["voice", "sms"]}, worker)
@@ -104,7 +98,7 @@ async def test_a_call_nobody_answers_with_1_confirms_nothing(
     assert refused.status_code == 404
     await api.client.post(f"/callbacks/aliyun/voice/{TOKEN}", json=[calls.report(call, "")])
     await run_due_jobs(api, db, (NEXT_PATH,))
-    assert len(alarms_by_sms(sms, GRID_WORKER)) == 1  # not confirmed: the SMS went after the wait
+    assert len(alarms_by_sms(aliyun, GRID_WORKER)) == 1  # not confirmed: the SMS went after the wait
     alarm = await alarm_of(api, GRID_WORKER)
     assert [(d["path"], d["result"]) for d in alarm["deliveries"]] == [
         ("voice", "sent"),
@@ -123,14 +117,14 @@ async def test_settings_that_list_only_paths_everyday_messages_cannot_take_are_r
 
 
 async def test_an_sms_receipt_that_says_not_received_calls_at_once(
-    api: Api, calls: AliyunVoiceStandIn, sms: AliyunSmsStandIn
+    api: Api, calls: AliyunVoiceStandIn, aliyun: AliyunSmsStandIn
 ) -> None:
     """The worker's phone is off: the carrier's receipt comes back failed, and the call does
     not wait out the 10 s the SMS was given."""
     await api.op("app/TriggerEmergency", {}, await api.sign_in(ELDER))
     await api.settle()
-    (worker_sms,) = alarms_by_sms(sms, GRID_WORKER)
-    (son_sms,) = alarms_by_sms(sms, FAMILY)
+    (worker_sms,) = alarms_by_sms(aliyun, GRID_WORKER)
+    (son_sms,) = alarms_by_sms(aliyun, FAMILY)
     assert calls.to(GRID_WORKER) == []
     receipts = [
         AliyunSmsStandIn.receipt(worker_sms, received=False, err_code="MN:0001"),
@@ -157,7 +151,7 @@ async def test_an_sms_receipt_that_says_not_received_calls_at_once(
 
 
 async def test_readiness_and_metrics_show_each_paths_state(
-    api: Api, calls: AliyunVoiceStandIn, sms: AliyunSmsStandIn
+    api: Api, calls: AliyunVoiceStandIn, aliyun: AliyunSmsStandIn
 ) -> None:
     paths = (await api.client.get("/readyz")).json()["paths"]
     assert paths["push"] == {"configured": False, "via": None, "lastSuccessAt": None, "recentFailures": 0}
@@ -168,7 +162,7 @@ async def test_readiness_and_metrics_show_each_paths_state(
     paths = (await api.client.get("/readyz")).json()["paths"]
     assert paths["sms"]["lastSuccessAt"] is not None and paths["sms"]["recentFailures"] == 0
     other_elder = await api.sign_in("+8613800000002")
-    sms.down = True  # the only SMS provider here: the next SMS fails
+    aliyun.down = True  # the only SMS provider here: the next SMS fails
     await api.op("app/TriggerEmergency", {}, other_elder)
     await api.settle()
     ready = await api.client.get("/readyz")

@@ -5,7 +5,7 @@ first one fails."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +20,6 @@ from tests.notify.sms_standins import AliyunSmsStandIn, TencentSmsStandIn, sms_s
 TEMPLATES = json.loads((REPO_ROOT / "content" / "sms" / "templates.json").read_text("utf-8"))["templates"]
 TOKEN = "cb-2b7c90e4a1f35d68"
 NEWCOMER = "+8613955550101"  # not registered: the invitation creates their account
-
-
-@pytest.fixture
-def aliyun() -> Iterator[AliyunSmsStandIn]:
-    with AliyunSmsStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
-def tencent() -> Iterator[TencentSmsStandIn]:
-    with TencentSmsStandIn() as standin:
-        yield standin
 
 
 @pytest.fixture
