@@ -1,9 +1,11 @@
 """Text to speech: pyttsx3 driving espeak-ng, in a worker process with a time limit.
 
 pyttsx3 initialises espeak-ng once per process and can hang, so synthesis never runs in
-the serving process: a long-lived worker (speech.tts_worker) takes one job at a time over a pipe; a
-job that overruns the limit kills the worker (a fresh one starts on the next job). WAVs
-are cached by (text, voice, rate), so a text is synthesised once.
+the serving process: long-lived workers (speech.tts_worker) each take one job at a time over a
+pipe; a job that overruns the limit kills its worker (a fresh one starts on the next job).
+WAVs are cached by (text, voice, rate), so a text is synthesised once. The phone line plays
+8 kHz audio: `line_pcm` converts a cached WAV once with sox, whose filter keeps the words
+clear (a plain sample-rate change would fold the high voice into the band).
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import asyncio
 import hashlib
 import json
 import logging
+import queue
 import re
 import select
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -51,13 +53,49 @@ def cache_key(text: str, voice: str, rate: int) -> str:
     return hashlib.sha256(f"{voice}\x1f{rate}\x1f{text}".encode()).hexdigest()
 
 
+LINE_RATE = 8000  # the phone line: signed 16-bit little-endian mono at 8 kHz
+
+
+class _Worker:
+    """One speech worker process, used by one job at a time."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+
+    def ensure(self) -> subprocess.Popen[str]:
+        if self.proc is None or self.proc.poll() is not None:
+            self.kill()
+            self.proc = subprocess.Popen(  # noqa: S603 - our own module, no shell
+                [sys.executable, "-m", "speech.tts_worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+                bufsize=1,
+            )
+        return self.proc
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait(timeout=5)
+            for stream in (self.proc.stdin, self.proc.stdout):
+                if stream is not None:
+                    stream.close()
+        self.proc = None
+
+
 class Synthesizer:
-    def __init__(self, cache_dir: Path, *, timeout_s: float = 10.0, max_chars: int = 300) -> None:
+    def __init__(self, cache_dir: Path, *, timeout_s: float = 10.0, max_chars: int = 300, workers: int = 1) -> None:
         self.cache_dir = cache_dir
         self.timeout_s = timeout_s
         self.max_chars = max_chars
-        self._proc: subprocess.Popen[str] | None = None
-        self._lock = threading.Lock()
+        self._all = [_Worker() for _ in range(max(1, workers))]
+        self._free: queue.Queue[_Worker] = queue.Queue()
+        for worker in self._all:
+            self._free.put(worker)
         cache_dir.mkdir(parents=True, exist_ok=True)
 
     def path_for(self, text: str, voice: str, rate: int) -> Path:
@@ -72,57 +110,61 @@ class Synthesizer:
             return path
         return await asyncio.to_thread(self._synthesize, text, voice, rate, path)
 
+    async def line_pcm(self, text: str, voice: str, rate: int) -> bytes:
+        """The text spoken as the phone line plays it (8 kHz signed 16-bit mono, no header)."""
+        wav = await self.wav(text, voice, rate)
+        pcm = wav.with_suffix(".slin8k")
+        if not pcm.exists():
+            tmp = pcm.with_suffix(f".{id(pcm)}.tmp")
+            proc = await asyncio.create_subprocess_exec(
+                "sox", str(wav), "-t", "raw", "-r", str(LINE_RATE), "-e", "signed", "-b", "16", "-c", "1", str(tmp),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            try:
+                code = await asyncio.wait_for(proc.wait(), self.timeout_s)
+            except TimeoutError:
+                proc.kill()
+                raise TtsTimeout("sox did not convert in time") from None
+            if code != 0:
+                tmp.unlink(missing_ok=True)
+                raise TtsError(f"sox exited {code}")
+            tmp.replace(pcm)
+        return await asyncio.to_thread(pcm.read_bytes)
+
     def _synthesize(self, text: str, voice: str, rate: int, path: Path) -> Path:
-        with self._lock:  # one job at a time per worker
+        worker = self._free.get()  # one job at a time per worker
+        try:
             if path.exists():
                 return path
-            proc = self._ensure_worker()
-            assert proc.stdin is not None and proc.stdout is not None
-            try:
-                job = {"text": text, "voice": voice, "rate": rate, "path": str(path)}
-                proc.stdin.write(json.dumps(job, ensure_ascii=False) + "\n")
-                proc.stdin.flush()
-            except OSError as exc:
-                self._kill_worker()
-                raise TtsError("speech worker is gone") from exc
-            ready, _, _ = select.select([proc.stdout], [], [], self.timeout_s)
-            if not ready:
-                log.error("speech synthesis timed out; restarting the worker")
-                self._kill_worker()
-                raise TtsTimeout(f"no audio within {self.timeout_s}s")
-            line = proc.stdout.readline()
-            if not line:
-                self._kill_worker()
-                raise TtsError("speech worker died")
-            answer = json.loads(line)
-            if not answer.get("ok"):
-                raise TtsError(answer.get("error", "synthesis failed"))
-            return path
+            return self._run(worker, text, voice, rate, path)
+        finally:
+            self._free.put(worker)
 
-    def _ensure_worker(self) -> subprocess.Popen[str]:
-        if self._proc is None or self._proc.poll() is not None:
-            self._kill_worker()
-            self._proc = subprocess.Popen(  # noqa: S603 - our own module, no shell
-                [sys.executable, "-m", "speech.tts_worker"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-                encoding="utf-8",
-                bufsize=1,
-            )
-        return self._proc
-
-    def _kill_worker(self) -> None:
-        if self._proc is not None:
-            if self._proc.poll() is None:
-                self._proc.kill()
-            self._proc.wait(timeout=5)
-            for stream in (self._proc.stdin, self._proc.stdout):
-                if stream is not None:
-                    stream.close()
-        self._proc = None
+    def _run(self, worker: _Worker, text: str, voice: str, rate: int, path: Path) -> Path:
+        proc = worker.ensure()
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            job = {"text": text, "voice": voice, "rate": rate, "path": str(path)}
+            proc.stdin.write(json.dumps(job, ensure_ascii=False) + "\n")
+            proc.stdin.flush()
+        except OSError as exc:
+            worker.kill()
+            raise TtsError("speech worker is gone") from exc
+        ready, _, _ = select.select([proc.stdout], [], [], self.timeout_s)
+        if not ready:
+            log.error("speech synthesis timed out; restarting the worker")
+            worker.kill()
+            raise TtsTimeout(f"no audio within {self.timeout_s}s")
+        line = proc.stdout.readline()
+        if not line:
+            worker.kill()
+            raise TtsError("speech worker died")
+        answer = json.loads(line)
+        if not answer.get("ok"):
+            raise TtsError(answer.get("error", "synthesis failed"))
+        return path
 
     def close(self) -> None:
-        with self._lock:
-            self._kill_worker()
+        for worker in self._all:
+            worker.kill()
