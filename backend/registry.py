@@ -43,6 +43,8 @@ from backend.notify import models as notify_models
 from backend.notify import tasks as notify_tasks
 from backend.notify.gql import NotifyMutation, NotifyQuery, NotifySubscription
 from backend.parts import Parts
+from backend.phone import models as phone_models
+from backend.phone.gql import PhoneMutation, PhoneQuery
 from backend.privacy import gql as privacy_gql
 from backend.privacy import models as privacy_models
 from backend.privacy import tasks as privacy_tasks
@@ -134,6 +136,7 @@ DOMAINS: tuple[Domain, ...] = (
         errors=commerce_errors.GRAPHQL_ERRORS,
         tasks=commerce_tasks,
     ),
+    Domain("phone", phone_models, PhoneQuery, PhoneMutation),
     Domain(
         "privacy",
         privacy_models,

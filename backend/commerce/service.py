@@ -54,6 +54,8 @@ class Meal:
     order_before: str  # local time: "10:00"
     open: bool
     dishes: list[Dish]
+    delivers: bool = True
+    pick_up: bool = True
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,8 @@ async def today_menu(
                     order_before=f"{cutoff:%H:%M}",
                     open=now.time() < cutoff,
                     dishes=[Dish(d.code, d.name(locale), d.price_fen, left[d.code]) for d in dishes],
+                    delivers=merchant.delivery,
+                    pick_up=merchant.pickup,
                 )
             )
     return meals

@@ -573,6 +573,16 @@ async def responders_many(
     return found
 
 
+async def as_it_stands(session: AsyncSession, settings: Settings, alert_id: int) -> Pressed | None:
+    """An alarm as the one who raised it hears it now, without pressing again: who has been
+    told, or who answered (the phone line reads each change to a caller who stays on)."""
+    alert = await repository.get(session, alert_id)
+    if alert is None:
+        return None
+    policies = await policies_of(session, settings, {alert.community_id})
+    return (await _press_again(session, policies, [alert], set(), utcnow()))[alert.id]
+
+
 def reply_text(catalog: Catalog, locale: str, pressed: Pressed) -> str:
     """What the elder hears after pressing: who was told, by role, and "again" only when
     someone was told again."""

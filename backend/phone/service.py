@@ -1,0 +1,273 @@
+"""The phone line's rules: a call registered by the exchange before its audio arrives, the
+caller known by the number it registered (never by anything the audio stream claims), each
+turn stored for the staff, and call-back requests open until someone marks them done."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import live
+from backend.access.rules import family_receiving_alerts, home_community_id, require_staff_of
+from backend.access.subject import Actor, load_memberships
+from backend.auth.service import person_for_caller
+from backend.community import repository as community_repository
+from backend.community.models import Community, Person, Role
+from backend.content.catalog import DEFAULT_LOCALE
+from backend.db import utcnow
+from backend.errors import InvalidInput, NotFound
+from backend.gateways.sms import Sms
+from backend.notify import service as notify
+from backend.notify.models import Urgency
+from backend.parts import Parts
+from backend.phone.models import CallbackFor, CallbackRequest, Direction, PhoneCall, PhoneCallEvent
+from backend.phones import mask_phone, normalize_caller_id
+
+# The audio must follow the exchange's registration within this long; a registration nobody
+# connected to is worthless after it.
+REGISTRATION_TTL_S = 120
+CALL_REF = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+MAX_EVENT_BYTES = 4000
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is on the line, as the exchange registered them: a known person (with their roles),
+    or only a number; and the community whose line was called (or the caller's own)."""
+
+    call: PhoneCall
+    actor: Actor | None
+    community: Community | None
+
+    @property
+    def person(self) -> Person | None:
+        return self.actor.person if self.actor is not None else None
+
+
+def check_call_ref(call_ref: str) -> str:
+    if not CALL_REF.fullmatch(call_ref or ""):
+        raise InvalidInput("callId", field="callId")
+    return call_ref
+
+
+async def _community_called(session: AsyncSession, called: str | None) -> Community | None:
+    number = normalize_caller_id(called or "")
+    if number is None:
+        return None
+    return (
+        (await session.execute(select(Community).where(Community.service_phone == number).order_by(Community.id)))
+        .scalars()
+        .first()
+    )
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    call_ref: str,
+    bridge: str,
+    caller: str,
+    called: str | None,
+    direction: Direction = Direction.IN,
+    person_id: int | None = None,
+    message_ref: str | None = None,
+    message: dict[str, Any] | None = None,
+) -> PhoneCall:
+    """The exchange says a call is coming: from which number, to which line. A call id seen
+    before is refused (a replay cannot take over a call)."""
+    check_call_ref(call_ref)
+    existing = await session.scalar(select(PhoneCall.id).where(PhoneCall.call_ref == call_ref))
+    if existing is not None:
+        raise InvalidInput("callId", field="callId")
+    number = normalize_caller_id(caller)
+    # A mobile, or a landline registered as the person's phone-line device.
+    person = (
+        await session.get(Person, person_id)
+        if person_id is not None
+        else await person_for_caller(session, caller_id=number)
+        if number is not None
+        else None
+    )
+    if person is not None and person.deleted_at is not None:
+        person = None
+    community = await _community_called(session, called)
+    if community is None and person is not None:
+        community_id = home_community_id(Actor(person, await load_memberships(session, person.id)))
+        community = await session.get(Community, community_id) if community_id is not None else None
+    call = PhoneCall(
+        call_ref=call_ref,
+        bridge=bridge,
+        direction=direction,
+        caller=number,
+        caller_masked=mask_phone(number) if number else "****",
+        person_id=person.id if person is not None else None,
+        community_id=community.id if community is not None else None,
+        locale=person.locale if person is not None else DEFAULT_LOCALE,
+        message_ref=message_ref,
+        message=message,
+    )
+    session.add(call)
+    await session.flush()
+    return call
+
+
+async def begin(session: AsyncSession, call_ref: str) -> Caller | None:
+    """The audio of a registered call has arrived: who is calling. None for a call nobody
+    registered, one already begun, or a registration gone stale."""
+    call = (
+        await session.execute(select(PhoneCall).where(PhoneCall.call_ref == call_ref).with_for_update())
+    ).scalar_one_or_none()
+    if call is None or call.started_at is not None:
+        return None
+    now = utcnow()
+    if now - call.registered_at > dt.timedelta(seconds=REGISTRATION_TTL_S):
+        return None
+    call.started_at = now
+    person = await session.get(Person, call.person_id) if call.person_id is not None else None
+    actor = Actor(person, await load_memberships(session, person.id)) if person is not None else None
+    community = await session.get(Community, call.community_id) if call.community_id is not None else None
+    return Caller(call, actor, community)
+
+
+async def record(session: AsyncSession, call_id: int, events: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """Turns of a call, for the staff to read; a turn's detail is bounded."""
+    for kind, detail in events:
+        if len(repr(detail)) > MAX_EVENT_BYTES:
+            detail = {"truncated": True, "question": detail.get("question")}
+        session.add(PhoneCallEvent(call_id=call_id, kind=kind, detail=detail))
+
+
+async def end(session: AsyncSession, call_id: int, outcome: str) -> None:
+    """The call is over: how it ended; its number is not kept."""
+    call = await session.get(PhoneCall, call_id)
+    if call is not None and call.ended_at is None:
+        call.ended_at, call.outcome, call.caller = utcnow(), outcome[:30], None
+
+
+ALARM = "alarm"  # a caller nobody knows asked for help: the service centre rings back at once
+
+
+def callback_ref(request_id: int) -> str:
+    return f"callback:{request_id}"
+
+
+def callbacks_channel(community_id: int) -> str:
+    return f"community:{community_id}:callbacks"
+
+
+async def ask_callback(
+    session: AsyncSession,
+    parts: Parts,
+    *,
+    call: PhoneCall,
+    person: Person | None,
+    community_id: int,
+    asked_of: CallbackFor,
+    reason: str,
+) -> CallbackRequest:
+    """Someone should ring this caller back: family receiving the elder's alerts (when asked
+    and there are any), else the service centre of the community. They get a notice with the
+    number; the request stays open in the console until someone marks it done."""
+    if call.caller is None:
+        raise NotFound()
+    family = await family_receiving_alerts(session, person.id) if person is not None else []
+    if asked_of == CallbackFor.FAMILY and not family:
+        asked_of = CallbackFor.CENTRE
+    request = CallbackRequest(
+        community_id=community_id,
+        person_id=person.id if person is not None else None,
+        phone=call.caller,
+        asked_of=asked_of,
+        reason=reason,
+        call_id=call.id,
+    )
+    session.add(request)
+    await session.flush()
+    to_ids = (
+        family
+        if asked_of == CallbackFor.FAMILY
+        else await community_repository.with_role(session, community_id, [Role.SERVICE_CENTRE])
+    )
+    people = await community_repository.people_by_ids(session, sorted(set(to_ids)))
+    catalog = parts.catalog
+    name = person.name if person is not None else None
+    await notify.send_many(
+        session,
+        parts,
+        [
+            notify.Outgoing(
+                p,
+                kind="callback",
+                title=catalog.text(p.locale, "phone.callback_title"),
+                body=catalog.text(
+                    p.locale,
+                    f"phone.callback_{reason}" if name or reason == ALARM else "phone.callback_unknown",
+                    name=name or "",
+                    phone=request.phone,
+                ),
+                data={"kind": "callback", "callbackId": str(request.id)},
+                # An unknown number asking for help is an alarm: it is chased like one.
+                urgency=Urgency.EMERGENCY if reason == ALARM else Urgency.PROMPT,
+                ref=callback_ref(request.id),
+                sms=Sms("callback", {"name": name or mask_phone(request.phone), "phone": request.phone}),
+            )
+            for p in people
+        ],
+    )
+    live.after_commit(session, [(callbacks_channel(community_id), {"kind": "callback", "id": request.id})])
+    return request
+
+
+async def open_callbacks(session: AsyncSession, actor: Actor, community_id: int) -> list[CallbackRequest]:
+    """Staff: the requests nobody has marked done, oldest first."""
+    require_staff_of(actor, community_id)
+    rows = await session.execute(
+        select(CallbackRequest)
+        .where(CallbackRequest.community_id == community_id, CallbackRequest.done_at.is_(None))
+        .order_by(CallbackRequest.id)
+    )
+    return list(rows.scalars())
+
+
+async def mark_callback_done(session: AsyncSession, actor: Actor, request_id: int) -> CallbackRequest:
+    """Staff of its community: the caller was rung back. Marking it twice changes nothing."""
+    request = await session.get(CallbackRequest, request_id, with_for_update=True)
+    if request is None or not actor.is_staff_of(request.community_id):
+        raise NotFound()
+    if request.done_at is None:
+        request.done_at, request.done_by_id = utcnow(), actor.id
+        await notify.settle(session, callback_ref(request.id))
+        live.after_commit(session, [(callbacks_channel(request.community_id), {"kind": "callback", "id": request.id})])
+    return request
+
+
+async def recent_calls(
+    session: AsyncSession, actor: Actor, community_id: int, *, limit: int
+) -> list[tuple[PhoneCall, list[PhoneCallEvent]]]:
+    """Staff: the community's latest calls, each with its turns (the pipeline's run)."""
+    require_staff_of(actor, community_id)
+    calls = list(
+        (
+            await session.execute(
+                select(PhoneCall)
+                .where(PhoneCall.community_id == community_id)
+                .order_by(PhoneCall.id.desc())
+                .limit(limit)
+            )
+        ).scalars()
+    )
+    if not calls:
+        return []
+    rows = await session.execute(
+        select(PhoneCallEvent).where(PhoneCallEvent.call_id.in_([c.id for c in calls])).order_by(PhoneCallEvent.id)
+    )
+    by_call: dict[int, list[PhoneCallEvent]] = {}
+    for event in rows.scalars():
+        by_call.setdefault(event.call_id, []).append(event)
+    return [(c, by_call.get(c.id, [])) for c in calls]
