@@ -27,20 +27,24 @@ from backend.observability import (
 from backend.phones import normalize_phone
 from backend.registry import DOMAINS
 from backend.runtime import Runtime
+from voice.line import VoiceLine
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or get_settings()
     quiet_value_loggers()
     rt = runtime or Runtime.create(settings)
+    line = VoiceLine(rt, rt.synthesizer)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await ensure_migrated(rt.engine)
         await rt.start(workers=settings.run_workers_in_api)
+        await line.start()
         try:
             yield
         finally:
+            await line.stop()
             if runtime is None:
                 await rt.close()
             else:
@@ -55,10 +59,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = rt
     app.state.settings = settings
+    app.state.voice_line = line
 
     app.include_router(graphql_router(settings), prefix="/graphql")
     app.include_router(read_aloud.router(rt.read_aloud, rt.synthesizer))
     app.include_router(console_page.router(rt.catalog, settings.operations_dir))
+    app.include_router(line.router())
     for domain in DOMAINS:
         if domain.routes is not None:
             app.include_router(domain.routes(rt))

@@ -121,6 +121,29 @@ class Settings(BaseSettings):
     tts_max_chars: int = 300
     tts_rate_normal: int = 165
     tts_rate_slow: int = 120
+    # Speech worker processes: the phone line speaks on many calls at once.
+    tts_workers: int = 2
+    # The phone line (docs/voice.md). The secret the exchange signs each call's numbers with;
+    # unset, the line takes no calls.
+    voice_secret: str = ""
+    # Asterisk's AudioSocket connects here; unset port: no AudioSocket server.
+    voice_audiosocket_host: str = "127.0.0.1"
+    voice_audiosocket_port: int | None = None
+    # More calls than this at once hear "busy" (each takes a recognizer and a share of the cores).
+    voice_max_calls: int = 20
+    voice_recognition_threads: int = 2
+    # Nothing heard this long after a question: asked again, then goodbye and a call back.
+    voice_silence_s: float = 8.0
+    voice_max_call_s: float = 1800.0
+    # End of speech: this much silence after a whole phrase, else the longer pause (elders
+    # pause mid-phrase).
+    voice_end_quick_ms: int = 300
+    voice_end_ms: int = 1200
+    # Speak the packs' fixed prompts once at start, so the first callers do not wait for them.
+    voice_prewarm: bool = True
+    # The Mandarin Vosk model's directory (vosk-model-small-cn-0.22, docs/voice.md); unset, the
+    # Mandarin line is answered by the keypad.
+    vosk_model_zh_cn: Path | None = None
 
     # A message not confirmed on one path within this long goes out on the person's next path.
     # 10 s for alarms (FCM does not reach mainland China); longer for everyday messages.

@@ -168,7 +168,10 @@ class Runtime:
             ),
             read_aloud=ReadAloud(settings),
             synthesizer=Synthesizer(
-                settings.tts_cache_dir, timeout_s=settings.tts_timeout_s, max_chars=settings.tts_max_chars
+                settings.tts_cache_dir,
+                timeout_s=settings.tts_timeout_s,
+                max_chars=settings.tts_max_chars,
+                workers=settings.tts_workers,
             ),
             live=LiveFanout(redis, settings.redis_prefix),
             redis=redis,

@@ -1,0 +1,99 @@
+"""What the phone line does, through the same services as every other door: each action is
+one transaction of its own, with the process's parts handed down."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from backend.access.subject import Actor
+from backend.auth import service as auth
+from backend.commerce import service as commerce
+from backend.commerce.models import Fulfilment, Order
+from backend.community.models import Person
+from backend.db import transaction
+from backend.emergency import service as emergency
+from backend.emergency.models import AlertSource
+from backend.parts import Parts
+from backend.phone import service as phone
+from backend.phone.models import CallbackFor, CallbackRequest
+from backend.wallet.payments import PayFrom
+
+
+@dataclass(frozen=True)
+class Actions:
+    parts: Parts
+
+    async def begin(self, call_ref: str) -> phone.Caller | None:
+        async with transaction(self.parts.factory) as session:
+            return await phone.begin(session, call_ref)
+
+    async def record(self, call_id: int, events: Sequence[dict[str, Any]]) -> None:
+        async with transaction(self.parts.factory) as session:
+            await phone.record(session, call_id, [(str(e.get("kind", "turn")), e) for e in events])
+
+    async def end(self, call_id: int, outcome: str) -> None:
+        async with transaction(self.parts.factory) as session:
+            await phone.end(session, call_id, outcome)
+
+    async def menu(self, actor: Actor, locale: str) -> list[commerce.Meal]:
+        async with transaction(self.parts.factory) as session:
+            return await commerce.today_menu(
+                session, self.parts.settings, actor, None, texts=self.parts.catalog, locale=locale
+            )
+
+    async def order_meal(
+        self, actor: Actor, *, product_code: str, quantity: int, fulfilment: Fulfilment, key: str
+    ) -> Order:
+        """Paid from the caller's own wallet, their subsidies first (wallet.payments)."""
+        async with transaction(self.parts.factory) as session:
+            order, _new = await commerce.place(
+                session,
+                self.parts.settings,
+                actor,
+                person_id=None,
+                lines=[(product_code, quantity)],
+                fulfilment=fulfilment,
+                idempotency_key=key,
+                pay_from=PayFrom.BENEFICIARY,
+            )
+            return order
+
+    async def check_pin(self, person_id: int, pin: str) -> bool | None:
+        """True: right; False: wrong; None: locked (or none set). A wrong PIN counts even though
+        nothing else happens, so it is its own transaction."""
+        async with transaction(self.parts.factory) as session:
+            person = await session.get(Person, person_id, with_for_update=True)
+            if person is None or person.voice_pin_hash is None or person.voice_pin_failures >= auth.MAX_PIN_FAILURES:
+                return None
+            return auth.verify_voice_pin(person, pin)
+
+    async def raise_alarm(self, caller: phone.Caller, key: str) -> emergency.Pressed:
+        """Through the alarm desk, like every door: stored when this returns."""
+        assert caller.actor is not None and caller.community is not None
+        person = caller.actor.person
+        return await self.parts.alarm_desk.press(
+            emergency.Press(person.id, person.household_id, caller.community.id, AlertSource.VOICE, key)
+        )
+
+    async def alarm_now(self, alert_id: int) -> emergency.Pressed | None:
+        async with transaction(self.parts.factory) as session:
+            return await emergency.as_it_stands(session, self.parts.settings, alert_id)
+
+    async def ask_callback(self, caller: phone.Caller, asked_of: CallbackFor, reason: str) -> CallbackRequest | None:
+        """None when there is no number to ring back, or no community to ask."""
+        if caller.call.caller is None or caller.community is None:
+            return None
+        async with transaction(self.parts.factory) as session:
+            call = await session.get(type(caller.call), caller.call.id)
+            assert call is not None
+            return await phone.ask_callback(
+                session,
+                self.parts,
+                call=call,
+                person=caller.person,
+                community_id=caller.community.id,
+                asked_of=asked_of,
+                reason=reason,
+            )

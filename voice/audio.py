@@ -1,0 +1,81 @@
+"""Telephone audio: 8 kHz signed 16-bit little-endian mono in 20 ms frames (320 bytes), μ-law
+for the media stream, and where a caller's speech starts and ends."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+if sys.version_info >= (3, 13):
+    import audioop  # audioop-lts
+else:
+    import audioop
+
+RATE = 8000
+FRAME_BYTES = 320  # 20 ms of slin16 at 8 kHz
+FRAME_MS = 20
+SILENT_FRAME = b"\x00" * FRAME_BYTES
+
+
+def ulaw_to_pcm(data: bytes) -> bytes:
+    return audioop.ulaw2lin(data, 2)
+
+
+def pcm_to_ulaw(pcm: bytes) -> bytes:
+    return audioop.lin2ulaw(pcm, 2)
+
+
+def level(frame: bytes) -> int:
+    """Loudness of a frame (RMS of its samples)."""
+    return int(audioop.rms(frame, 2)) if len(frame) >= 2 else 0
+
+
+def frames(pcm: bytes) -> list[bytes]:
+    """Whole 20 ms frames, the last padded with silence."""
+    pcm = pcm[: len(pcm) - len(pcm) % 2]
+    pcm += b"\x00" * (-len(pcm) % FRAME_BYTES)
+    return [pcm[i : i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES)]
+
+
+@dataclass
+class Endpointer:
+    """Speech and its end, from frame loudness. Elders speak slowly and pause mid-phrase:
+    the end of speech waits `long_ms` of silence, unless what was heard so far is already a
+    whole phrase the question expects, when `quick_ms` is enough."""
+
+    quick_ms: int = 300
+    long_ms: int = 1200
+    start_frames: int = 3  # this many loud frames in a row: speech has begun
+    min_level: int = 250
+    floor: float = 60.0  # the line's noise, learnt from quiet frames
+    speaking: bool = False
+    silence_ms: int = 0
+    _loud_run: int = 0
+
+    def threshold(self) -> float:
+        return max(self.min_level, self.floor * 4)
+
+    def quiet_level(self) -> float:
+        """Below this a frame holds nothing of the speech (line noise at most)."""
+        return max(30.0, self.floor * 2)
+
+    def hear(self, frame: bytes) -> bool:
+        """Feed one frame; True when speech has just begun."""
+        loud = level(frame) > self.threshold()
+        if not loud and not self.speaking:
+            self.floor = 0.95 * self.floor + 0.05 * level(frame)
+        if self.speaking:
+            self.silence_ms = 0 if loud else self.silence_ms + FRAME_MS
+            return False
+        self._loud_run = self._loud_run + 1 if loud else 0
+        if self._loud_run >= self.start_frames:
+            self.speaking, self.silence_ms, self._loud_run = True, 0, 0
+            return True
+        return False
+
+    def ended(self, whole_phrase: bool) -> bool:
+        """Has the speech ended? `whole_phrase`: what was heard so far is a complete answer."""
+        return self.speaking and self.silence_ms >= (self.quick_ms if whole_phrase else self.long_ms)
+
+    def reset(self) -> None:
+        self.speaking, self.silence_ms, self._loud_run = False, 0, 0

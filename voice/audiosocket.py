@@ -1,0 +1,167 @@
+"""Asterisk's AudioSocket: a TCP stream of messages, each a 3-byte header (kind, big-endian
+payload length) and its payload. Kinds: 0x00 hang-up, 0x01 the call's UUID (16 bytes, first),
+0x03 a DTMF digit (one ASCII byte, Asterisk 20+), 0x10 audio (slin16, 8 kHz mono, 20 ms =
+320 bytes), 0xff an error. We answer with 0x10 frames, paced at real time by the conversation.
+
+Bad input closes this one connection and nothing else: an unknown kind, a payload longer than
+any real message, audio of an odd length, audio arriving much faster than real time, no UUID
+first, a UUID the exchange never registered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from voice.audio import FRAME_BYTES, RATE
+from voice.conversation import Audio, Hangup, Incoming, Key
+
+log = logging.getLogger(__name__)
+
+HANGUP, UUID, DTMF, AUDIO, ERROR = 0x00, 0x01, 0x03, 0x10, 0xFF
+MAX_PAYLOAD = 4 * FRAME_BYTES  # Asterisk sends 20 ms frames; a few at once is the most
+FIRST_MESSAGE_S = 5.0
+# Audio may arrive in bursts, but not faster than this many seconds ahead of real time.
+AHEAD_ALLOWED_S = 2.0
+QUEUE_FRAMES = 500  # 10 s of audio waiting for the conversation: beyond it the call is stuck
+
+
+class ProtocolError(Exception):
+    pass
+
+
+def message(kind: int, payload: bytes = b"") -> bytes:
+    return struct.pack(">BH", kind, len(payload)) + payload
+
+
+async def read_message(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    header = await reader.readexactly(3)
+    kind, length = struct.unpack(">BH", header)
+    if kind not in (HANGUP, UUID, DTMF, AUDIO, ERROR):
+        raise ProtocolError(f"unknown kind {kind:#04x}")
+    if length > MAX_PAYLOAD:
+        raise ProtocolError(f"payload of {length} bytes")
+    return kind, await reader.readexactly(length)
+
+
+class AudioSocketLine:
+    """One call's AudioSocket connection as the conversation's Line."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._incoming: asyncio.Queue[Incoming] = asyncio.Queue(maxsize=QUEUE_FRAMES)
+        self._task: asyncio.Task[None] | None = None
+        self.closed = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        began = time.monotonic()
+        audio_bytes = 0
+        try:
+            while True:
+                kind, payload = await read_message(self._reader)
+                if kind in (HANGUP, ERROR):
+                    break
+                if kind == DTMF:
+                    digit = payload.decode("ascii", "replace")[:1]
+                    if digit in "0123456789*#":
+                        await self._put(Key(digit))
+                elif kind == AUDIO:
+                    if len(payload) % 2:
+                        raise ProtocolError("audio of odd length")
+                    audio_bytes += len(payload)
+                    ahead = audio_bytes / (2 * RATE) - (time.monotonic() - began)
+                    if ahead > AHEAD_ALLOWED_S:
+                        raise ProtocolError("audio faster than real time")
+                    await self._put(Audio(payload))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        except ProtocolError as exc:
+            log.warning("audiosocket call refused: %s", exc)
+        finally:
+            self.closed = True
+            self._drop_audio()
+            if self._incoming.full():
+                _drain(self._incoming)
+            self._incoming.put_nowait(Hangup())
+
+    async def _put(self, event: Incoming) -> None:
+        if self._incoming.full():
+            if isinstance(event, Audio):
+                return  # the conversation is behind: old audio is worth less than keeping up
+            self._drop_audio()
+        await self._incoming.put(event)
+
+    def _drop_audio(self) -> None:
+        kept = [e for e in _drain(self._incoming) if not isinstance(e, Audio)]
+        for e in kept:
+            self._incoming.put_nowait(e)
+
+    async def receive(self) -> Incoming:
+        return await self._incoming.get()
+
+    async def send(self, frame: bytes) -> None:
+        if self.closed:
+            return
+        self._writer.write(message(AUDIO, frame))
+        await self._writer.drain()
+
+    async def clear(self) -> None:
+        """Nothing is buffered at the far end: we stopped sending, the prompt stopped."""
+
+    async def mark(self) -> None:
+        """AudioSocket has no marks: frames are played as they arrive."""
+
+    async def close(self) -> None:
+        if not self.closed:
+            try:
+                self._writer.write(message(HANGUP))
+                await self._writer.drain()
+            except ConnectionError:
+                pass
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._writer.close()
+        try:
+            await self._writer.wait_closed()
+        except ConnectionError:
+            pass
+
+
+def _drain(queue: asyncio.Queue[Incoming]) -> list[Incoming]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
+
+
+Handler = Callable[[str, AudioSocketLine], Awaitable[None]]
+
+
+async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handle: Handler) -> None:
+    """One connection: the call's UUID first, then the call."""
+    line = AudioSocketLine(reader, writer)
+    try:
+        kind, payload = await asyncio.wait_for(read_message(reader), FIRST_MESSAGE_S)
+        if kind != UUID or len(payload) != 16:
+            raise ProtocolError("the first message is not the call's UUID")
+        call_ref = str(uuid.UUID(bytes=payload))
+    except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, ProtocolError) as exc:
+        log.warning("audiosocket connection refused: %s", exc)
+        await line.close()
+        return
+    line.start()
+    try:
+        await handle(call_ref, line)
+    except asyncio.CancelledError:
+        pass  # the line is shutting down; the call's own record says so
+    finally:
+        await line.close()

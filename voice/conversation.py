@@ -1,0 +1,423 @@
+"""One call's conversation, as a pipeline of named stages: audio in → end of speech →
+recognition → intent → action → reply text → speech → audio out. Each stage of each turn is
+timed, and each turn is stored for the staff to read (the phrase heard, never the audio).
+
+The dialog asks questions (`ask`) and says things (`say`); this module plays the words,
+listens to keys and speech meanwhile (a key or speech stops the prompt: barge-in), decides
+when the caller has finished speaking, and matches what was heard to one whole phrase.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from speech.stt import Recognizer
+from voice.audio import FRAME_MS, Endpointer, frames, level
+from voice.packs import ALARM, PERSON, REPEAT, SLOWER, Pack
+
+log = logging.getLogger(__name__)
+
+PREROLL_FRAMES = 10  # speech starts before it is loud enough to be sure: keep up to 200 ms of it
+FEED_FRAMES = 5  # feed the recognizer 100 ms at a time
+MAX_TRIES = 3  # not understood this often: the question gives up
+
+
+@dataclass(frozen=True)
+class Audio:
+    pcm: bytes  # one frame or more of slin16 at 8 kHz
+
+
+@dataclass(frozen=True)
+class Key:
+    digit: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    pass
+
+
+Incoming = Audio | Key | Hangup
+
+
+class Line(Protocol):
+    """A bridge's side of one call."""
+
+    async def receive(self) -> Incoming: ...
+
+    async def send(self, frame: bytes) -> None:
+        """One 20 ms frame of slin16 at 8 kHz; the conversation paces them."""
+
+    async def clear(self) -> None:
+        """Stop what the far end may still be playing (barge-in)."""
+
+    async def mark(self) -> None:
+        """A prompt has been sent whole (the media stream tells the gateway; AudioSocket has no need)."""
+
+
+class HungUp(Exception):
+    pass
+
+
+class Interrupted(Exception):
+    """The caller asked for the alarm or a person, whatever the question was."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(answer)
+        self.answer = answer
+
+
+class Silent(Exception):
+    """Nothing heard twice in a row: the dialog says goodbye and arranges a call back."""
+
+
+class TooLong(Exception):
+    """The call has lasted longer than a call may."""
+
+
+@dataclass(frozen=True)
+class Question:
+    kind: str  # which of the pack's `listen` sets the answers come from
+    prompt: str
+    keys: Mapping[str, str]  # digit -> answer
+    extra: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # answer -> phrases of its own
+    digits: int = 1  # more than 1: collect digits (a PIN); 9 and 0 are digits then
+
+
+@dataclass(frozen=True)
+class Answer:
+    value: str
+    by: str  # "key" or "speech"
+    heard: str | None = None
+
+
+Speak = Callable[[str, bool], Awaitable[bytes]]  # (text, slow) -> slin16 8 kHz
+
+
+def sentences(text: str) -> list[str]:
+    """Speech in pieces: the first is spoken while the rest are synthesised."""
+    parts = [p.strip() for p in re.split(r"(?<=[。！？!?；;.])\s*", text)]
+    return [p for p in parts if p]
+
+
+class Conversation:
+    def __init__(
+        self,
+        line: Line,
+        pack: Pack,
+        speak: Speak,
+        *,
+        recognizer: Recognizer | None,
+        executor: Executor,
+        record: Callable[[dict[str, Any]], None],
+        slow: bool = False,
+        silence_s: float = 8.0,
+        max_call_s: float = 1800.0,
+        endpointer: Callable[[], Endpointer] = Endpointer,
+    ) -> None:
+        self.line = line
+        self.pack = pack
+        self._speak = speak
+        self.recognizer = recognizer
+        self.executor = executor
+        self._record = record
+        self.slow = slow
+        self.silence_s = silence_s
+        self.max_call_s = max_call_s
+        self._new_endpointer = endpointer
+        self.started = time.monotonic()
+        self._player: asyncio.Task[None] | None = None
+        self._pending: list[str] = []  # said, not yet spoken: goes before the next question
+        self._turn: dict[str, Any] | None = None  # answered, waiting for its reply's first audio
+        self._answered_at: float | None = None
+        self._grammar: list[str] | None = None
+
+    # --- saying -------------------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        """Words to speak before the next question (or before hanging up)."""
+        self._pending.append(text)
+
+    async def finish(self) -> None:
+        """Speak what is left and wait until it has been heard (keys meanwhile: 9 still alarms)."""
+        if self._pending:
+            self._start_playing(" ".join(self._pending))
+            self._pending = []
+        while self._player is not None and not self._player.done():
+            event = await self._receive(wait_s=0.2)
+            if isinstance(event, Key) and event.digit == "9":
+                await self._stop_playing()
+                raise Interrupted(ALARM)
+        self._flush_turn()
+
+    def _start_playing(self, text: str) -> None:
+        self._player = asyncio.create_task(self._play(text, self.slow))
+
+    async def _play(self, text: str, slow: bool) -> None:
+        pieces = [asyncio.ensure_future(self._speak(s, slow)) for s in sentences(text)]
+        began = time.monotonic()
+        try:
+            next_at = None
+            for i, piece in enumerate(pieces):
+                pcm = await piece
+                if i == 0 and self._turn is not None:
+                    self._turn["stages"]["speech_ms"] = _ms(time.monotonic() - began)
+                for frame in frames(pcm):
+                    now = time.monotonic()
+                    if next_at is None:
+                        next_at = now
+                        self._first_audio()
+                    elif next_at > now:
+                        await asyncio.sleep(next_at - now)
+                    await self.line.send(frame)
+                    next_at += FRAME_MS / 1000
+            await self.line.mark()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the line could not speak")
+        finally:
+            for piece in pieces:
+                piece.cancel()
+
+    def _first_audio(self) -> None:
+        if self._turn is not None and self._answered_at is not None:
+            self._turn["stages"]["first_audio_ms"] = _ms(time.monotonic() - self._answered_at)
+        self._flush_turn()
+
+    async def _stop_playing(self) -> None:
+        if self._player is not None and not self._player.done():
+            self._player.cancel()
+            await asyncio.gather(self._player, return_exceptions=True)
+            await self.line.clear()
+        self._player = None
+
+    def _playing(self) -> bool:
+        return self._player is not None and not self._player.done()
+
+    # --- turns --------------------------------------------------------------------------
+
+    def acted(self, name: str, seconds: float) -> None:
+        """The dialog's action for the last answer took this long (the pipeline's action stage)."""
+        if self._turn is not None:
+            self._turn["stages"]["action_ms"] = _ms(seconds)
+            self._turn["action"] = name
+
+    def _flush_turn(self) -> None:
+        if self._turn is not None:
+            self._record(self._turn)
+        self._turn, self._answered_at = None, None
+
+    def _answered(self, question: Question, answer: Answer, stages: dict[str, int], ended_at: float) -> None:
+        self._flush_turn()
+        self._turn = {
+            "kind": "turn",
+            "question": question.kind,
+            "by": answer.by,
+            "heard": answer.heard,
+            "answer": answer.value if question.digits == 1 else "digits",  # never a PIN
+            "stages": stages,
+        }
+        self._answered_at = ended_at
+
+    # --- listening ----------------------------------------------------------------------
+
+    async def _receive(self, wait_s: float | None = None) -> Incoming | None:
+        if time.monotonic() - self.started > self.max_call_s:
+            raise TooLong()
+        try:
+            event = await asyncio.wait_for(self.line.receive(), wait_s)
+        except TimeoutError:
+            return None
+        if isinstance(event, Hangup):
+            raise HungUp()
+        return event
+
+    async def ask(self, question: Question) -> Answer | None:
+        """The caller's answer; None when it was not understood after a few tries (the
+        dialog goes back a step). Raises Interrupted (alarm, person), Silent, HungUp, TooLong."""
+        tries = silences = 0
+        prompt = question.prompt
+        while True:
+            self._start_playing(" ".join([*self._pending, prompt]))
+            self._pending = []
+            result = await self._listen(question)
+            if isinstance(result, Answer):
+                if result.value in (ALARM, PERSON) and question.digits == 1:
+                    raise Interrupted(result.value)
+                if result.value == REPEAT:
+                    continue
+                if result.value == SLOWER:
+                    self.slow = True
+                    continue
+                return result
+            if result == "silence":
+                silences += 1
+                if silences >= 2:
+                    raise Silent()
+                self._pending.append(self.pack.say("still_there"))
+                continue
+            tries += 1
+            self._flush_turn()
+            self._record({"kind": "turn", "question": question.kind, "by": "speech", "heard": result, "answer": None})
+            if tries >= MAX_TRIES:
+                return None
+            self._pending.append(self.pack.say("not_understood"))
+
+    async def _listen(self, question: Question) -> Answer | str:
+        """An answer, "silence", or what was heard that is no answer ("" for nothing)."""
+        answers = self.pack.answers(question.kind, question.extra) if self.recognizer is not None else {}
+        if answers and self.recognizer is not None:
+            grammar = self.pack.grammar(answers)
+            if grammar != self._grammar:
+                await asyncio.get_running_loop().run_in_executor(self.executor, self.recognizer.listen_for, grammar)
+                self._grammar = grammar
+        endpointer = self._new_endpointer()
+        preroll: collections.deque[bytes] = collections.deque(maxlen=PREROLL_FRAMES)
+        unfed: list[bytes] = []
+        heard_so_far = ""
+        digits = ""
+        quiet_since: float | None = None
+        last_loud = 0.0
+        while True:
+            event = await self._receive(wait_s=1.0)
+            now = time.monotonic()
+            if not self._playing() and not endpointer.speaking:
+                quiet_since = quiet_since or now
+                if now - quiet_since > self.silence_s:
+                    return "silence"
+            else:
+                quiet_since = None
+            if event is None:
+                continue
+            if isinstance(event, Key):
+                await self._stop_playing()
+                if question.digits > 1 and event.digit.isdigit():
+                    digits += event.digit
+                    if len(digits) < question.digits:
+                        continue
+                    answer = Answer(digits, "key")
+                elif event.digit == "*":
+                    answer = Answer(REPEAT, "key")
+                elif event.digit == "#":
+                    answer = Answer(SLOWER, "key")
+                elif event.digit == "9":
+                    answer = Answer(ALARM, "key")
+                elif event.digit == "0":
+                    answer = Answer(PERSON, "key")
+                elif event.digit in question.keys:
+                    answer = Answer(question.keys[event.digit], "key")
+                else:
+                    return f"key {event.digit}"
+                self._answered(question, answer, {}, now)
+                return answer
+            if not answers or not isinstance(event, Audio):
+                continue
+            for frame in frames(event.pcm):
+                began = endpointer.hear(frame)
+                if not endpointer.speaking:
+                    preroll.append(frame)
+                    continue
+                if began:
+                    await self._stop_playing()  # barge-in: the caller is talking
+                    # From the first frame with any sound: silence before the words throws
+                    # the small models off (tried: "예" after 100 ms of silence came back empty).
+                    kept = list(preroll)
+                    while kept and level(kept[0]) <= endpointer.quiet_level():
+                        kept.pop(0)
+                    unfed = [*kept, frame]
+                    preroll.clear()
+                else:
+                    unfed.append(frame)
+                if endpointer.silence_ms == 0:
+                    last_loud = now
+                if len(unfed) >= FEED_FRAMES:
+                    heard_so_far = await self._feed(b"".join(unfed))
+                    unfed = []
+                if endpointer.ended(whole_phrase=heard_so_far in answers):
+                    return await self._heard(question, answers, b"".join(unfed), endpointer, last_loud)
+
+    async def _feed(self, pcm: bytes) -> str:
+        assert self.recognizer is not None
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self.recognizer.accept, pcm)
+
+    async def _heard(
+        self, question: Question, answers: dict[str, str], tail: bytes, endpointer: Endpointer, last_loud: float
+    ) -> Answer | str:
+        assert self.recognizer is not None
+        ended = time.monotonic()
+        recognizer = self.recognizer
+
+        def finish() -> Any:
+            if tail:
+                recognizer.accept(tail)
+            return recognizer.finish()
+
+        heard = await asyncio.get_running_loop().run_in_executor(self.executor, finish)
+        recognized = time.monotonic()
+        answer = answers.get(heard.text)  # one whole phrase, or nothing
+        stages = {
+            "end_of_speech_ms": endpointer.silence_ms,
+            "recognition_ms": _ms(recognized - ended),
+            "intent_ms": _ms(time.monotonic() - recognized),
+        }
+        if answer is None:
+            return heard.text
+        # The reply is timed from where the caller stopped talking, not from when we were sure.
+        self._answered(question, Answer(answer, "speech", heard.text), stages, last_loud + FRAME_MS / 1000)
+        if self._turn is not None:
+            self._turn["confidence"] = round(heard.confidence, 3)
+        return Answer(answer, "speech", heard.text)
+
+    async def hold(self, news: asyncio.Queue[str], quiet_s: float) -> tuple[str, str | None]:
+        """Keep the caller on the line, speaking what was said meanwhile: ("news", words) when
+        something happened, ("key", digit) when they pressed one, ("quiet", None) after
+        `quiet_s` of nothing. Silence never ends this: the caller may be unable to speak."""
+        if self._pending and not self._playing():
+            self._start_playing(" ".join(self._pending))
+            self._pending = []
+        waiting = asyncio.ensure_future(news.get())
+        deadline = time.monotonic() + quiet_s
+        try:
+            while True:
+                if waiting.done():
+                    return "news", waiting.result()
+                event = await self._receive_or(waiting, wait_s=max(0.0, deadline - time.monotonic()))
+                if isinstance(event, Key):
+                    await self._stop_playing()
+                    self._record({"kind": "turn", "question": "hold", "by": "key", "answer": event.digit})
+                    return "key", event.digit
+                if event is None and not waiting.done() and time.monotonic() >= deadline:
+                    if self._playing():
+                        deadline = time.monotonic() + quiet_s
+                        continue
+                    return "quiet", None
+        finally:
+            if not waiting.done():
+                waiting.cancel()
+
+    async def _receive_or(self, other: asyncio.Future[Any], wait_s: float) -> Incoming | None:
+        """The next thing from the line, or None when `other` finished first or time ran out."""
+        receiving = asyncio.ensure_future(self._receive())
+        done, _ = await asyncio.wait({receiving, other}, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED)
+        if receiving in done:
+            return receiving.result()
+        receiving.cancel()
+        await asyncio.gather(receiving, return_exceptions=True)
+        return None
+
+    async def close(self) -> None:
+        await self._stop_playing()
+        self._flush_turn()
+
+
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)

@@ -1,0 +1,318 @@
+"""What a caller can do on the line, whatever their language (the pack has the words): raise
+the alarm and stay on to hear what happens, order today's meal, ask for a person to call back.
+An unknown number may raise the alarm and ask for a call back; anything that touches a
+person's data needs a known number."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from backend.commerce.models import Fulfilment
+from backend.commerce.service import Meal
+from backend.content.catalog import Catalog
+from backend.emergency import service as emergency
+from backend.emergency.models import LIVE_STATUSES, AlertStatus
+from backend.errors import DomainError
+from backend.gql.errors import message_for
+from backend.phone.models import CallbackFor
+from backend.phone.service import ALARM as UNKNOWN_ALARM
+from backend.phone.service import Caller
+from voice.actions import Actions
+from voice.conversation import Conversation, Interrupted, Question, Silent
+from voice.packs import ALARM, Pack
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+YES_NO = {"1": "yes", "2": "no"}
+MENU_KEYS = {"1": "meal", "2": "book", "3": "orders", "4": "notices"}
+MAX_CHOICES = 8  # dishes read out and chosen by one key
+MAX_PIN_TRIES = 3
+
+
+class Dialog:
+    def __init__(
+        self,
+        conv: Conversation,
+        actions: Actions,
+        caller: Caller,
+        pack: Pack,
+        catalog: Catalog,
+        *,
+        updates: asyncio.Queue[dict[str, Any]] | None = None,
+        hold_reassure_s: float = 30.0,
+    ) -> None:
+        self.conv = conv
+        self.actions = actions
+        self.caller = caller
+        self.pack = pack
+        self.catalog = catalog
+        self.locale = pack.locale
+        # The caller's live channel, listened to from the start of the call: an alarm's news
+        # as it happens, none missed between the press and the listening.
+        self._updates = updates
+        self.hold_reassure_s = hold_reassure_s
+        self._orders = 0
+
+    @property
+    def known(self) -> bool:
+        return self.caller.actor is not None
+
+    async def act(self, name: str, work: Awaitable[T]) -> T:
+        """The pipeline's action stage, timed on the turn that asked for it."""
+        began = time.monotonic()
+        try:
+            return await work
+        finally:
+            self.conv.acted(name, time.monotonic() - began)
+
+    async def run(self) -> str:
+        """Until the caller is done: how the call ended ("goodbye", "alarm", ...). HungUp and
+        TooLong pass through to the line."""
+        person = self.caller.person
+        self.conv.say(
+            self.pack.say("welcome", name=person.name) if person is not None else self.pack.say("welcome_unknown")
+        )
+        while True:
+            try:
+                if await self._menu():
+                    self.conv.say(self.pack.say("goodbye"))
+                    await self.conv.finish()
+                    return "goodbye"
+            except Interrupted as wanted:
+                if wanted.answer == ALARM:
+                    return await self._alarm()
+                await self._callback(asked=True)
+            except Silent:
+                await self._callback(asked=False)
+                self.conv.say(self.pack.say("goodbye_silent"))
+                await self.conv.finish()
+                return "silent"
+
+    async def _menu(self) -> bool:
+        """One trip through the menu; True when the caller is done."""
+        prompt = self.pack.say("menu" if self.known else "menu_unknown")
+        answer = await self.conv.ask(Question("menu", prompt, MENU_KEYS if self.known else {}))
+        if answer is None:
+            return False
+        if not self.known:
+            self.conv.say(self.pack.say("needs_known_number"))
+            return False
+        if answer.value == "meal":
+            await self._meal()
+        else:
+            self.conv.say(self.pack.say("needs_known_number"))
+        more = await self.conv.ask(Question("yes_no", self.pack.say("anything_else"), YES_NO))
+        return more is not None and more.value == "no"
+
+    # --- the alarm ----------------------------------------------------------------------
+
+    async def _alarm(self) -> str:
+        """Raise it, say who was told, and stay on the line saying each change as it happens.
+        Silence never ends this call: the caller may not be able to speak."""
+        if not self.known:
+            request = await self.act("alarm", self.actions.ask_callback(self.caller, CallbackFor.CENTRE, UNKNOWN_ALARM))
+            if request is None:
+                self.conv.say(self.pack.say("alarm_failed"))
+                await self.conv.finish()
+                return "alarm_failed"
+            self.conv.say(self.pack.say("callback_made", who=self.pack.say("callback_centre")))
+            self.conv.say(self.pack.say("alarm_stay"))
+            await self._hold(None)
+            return "alarm"
+        try:
+            pressed = await self.act("alarm", self.actions.raise_alarm(self.caller, self._key("alarm")))
+        except Exception:
+            log.exception("the alarm could not be stored")
+            self.conv.say(self.pack.say("alarm_failed"))
+            await self.conv.finish()
+            return "alarm_failed"
+        self.conv.say(emergency.reply_text(self.catalog, self.locale, pressed))
+        self.conv.say(self.pack.say("alarm_stay"))
+        await self._hold(pressed)
+        return "alarm"
+
+    async def _hold(self, pressed: emergency.Pressed | None) -> None:
+        """Until the caller hangs up: news of the alarm as it comes; 9 presses again, * repeats."""
+        last = emergency.reply_text(self.catalog, self.locale, pressed) if pressed is not None else None
+        news: asyncio.Queue[str] = asyncio.Queue()
+        watcher = asyncio.create_task(self._watch(pressed, news)) if pressed is not None else None
+        try:
+            while True:
+                kind, value = await self.conv.hold(news, self.hold_reassure_s)
+                if kind == "news" and value is not None:
+                    last = value
+                    self.conv.say(value)
+                elif kind == "key" and value == "9" and pressed is not None:
+                    pressed = await self.act("alarm", self.actions.raise_alarm(self.caller, self._key("alarm")))
+                    last = emergency.reply_text(self.catalog, self.locale, pressed)
+                    self.conv.say(last)
+                elif kind == "key" and value == "*" and last is not None:
+                    self.conv.say(last)
+                elif kind == "quiet":
+                    self.conv.say(self.pack.say("alarm_stay"))
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                await asyncio.gather(watcher, return_exceptions=True)
+
+    async def _watch(self, pressed: emergency.Pressed, news: asyncio.Queue[str]) -> None:
+        """Each change of the alarm, in the caller's words, when it differs from the last said."""
+        if self._updates is None:
+            return
+        said = emergency.reply_text(self.catalog, self.locale, pressed)
+        while True:
+            message = await self._updates.get()
+            if message.get("kind") != "emergency" or message.get("alert_id") != pressed.alert.id:
+                continue
+            now = await self.actions.alarm_now(pressed.alert.id)
+            if now is None:
+                continue
+            words = (
+                emergency.reply_text(self.catalog, self.locale, now)
+                if now.alert.status in LIVE_STATUSES
+                else self.catalog.text(self.locale, f"emergency.update.{now.alert.status.value}", outcome="")
+                if now.alert.status != AlertStatus.RESOLVED
+                else self.catalog.text(self.locale, "emergency.resolved")
+            )
+            if words != said:
+                said = words
+                await news.put(words)
+
+    # --- call back ----------------------------------------------------------------------
+
+    async def _callback(self, *, asked: bool) -> None:
+        """Family (when the caller wants them and has any) or the service centre rings back."""
+        asked_of = CallbackFor.CENTRE
+        if asked and self.known:
+            who = await self.conv.ask(Question("who", self.pack.say("who"), {"1": "family", "2": "centre"}))
+            if who is None:
+                return
+            asked_of = CallbackFor(who.value)
+        request = await self.act(
+            "callback", self.actions.ask_callback(self.caller, asked_of, "asked" if asked else "silent")
+        )
+        if request is None:
+            self.conv.say(self.pack.say("trouble"))
+            return
+        if asked_of == CallbackFor.FAMILY and request.asked_of != CallbackFor.FAMILY:
+            self.conv.say(self.pack.say("callback_no_family"))
+        elif asked:
+            self.conv.say(self.pack.say("callback_made", who=self.pack.say(f"callback_{request.asked_of.value}")))
+
+    # --- today's meal -------------------------------------------------------------------
+
+    async def _meal(self) -> None:
+        actor = self.caller.actor
+        assert actor is not None
+        meals = await self.act("menu", self.actions.menu(actor, self.locale))
+        words, choices = self._menu_words(meals)
+        if not choices:
+            self.conv.say(" ".join([*words, self.pack.say("meal_none")]) if not words else " ".join(words))
+            return
+        keys = {str(n): str(n) for n in range(1, len(choices) + 1)}
+        picked = None
+        while picked is None:
+            answer = await self.conv.ask(Question("number", " ".join([*words, self.pack.say("meal_choose")]), keys))
+            if answer is None:
+                return
+            if answer.value in keys:
+                picked = choices[int(answer.value) - 1]
+            else:
+                self.conv.say(self.pack.say("not_understood"))
+        meal, dish = picked
+        quantity = await self.conv.ask(
+            Question("quantity", self.pack.say("quantity"), {str(n): str(n) for n in range(1, 10)})
+        )
+        if quantity is None:
+            return
+        how = Fulfilment.DELIVERY if meal.delivers else Fulfilment.PICKUP
+        if meal.delivers and meal.pick_up:
+            answer = await self.conv.ask(
+                Question("fulfilment", self.pack.say("fulfilment"), {"1": "delivery", "2": "pickup"})
+            )
+            if answer is None:
+                return
+            how = Fulfilment(answer.value)
+        count = int(quantity.value)
+        what = self.catalog.text(self.locale, "commerce.line", name=dish.name, quantity=count)
+        total = self._money(dish.price_fen * count)
+        sure = await self.conv.ask(
+            Question(
+                "yes_no",
+                self.pack.say("confirm_order", what=what, how=self.pack.say(how.value), total=total),
+                YES_NO,
+            )
+        )
+        if sure is None or sure.value != "yes":
+            self.conv.say(self.pack.say("not_ordered"))
+            return
+        if not await self._pin():
+            return
+        try:
+            order = await self.act(
+                "order_meal",
+                self.actions.order_meal(
+                    actor, product_code=dish.product_code, quantity=count, fulfilment=how, key=self._key("meal")
+                ),
+            )
+        except DomainError as error:
+            self.conv.say(message_for(error, self.locale, self.catalog))
+            return
+        self.conv.say(self.pack.say("ordered", what=what, total=self._money(order.total_fen)))
+
+    def _menu_words(self, meals: list[Meal]) -> tuple[list[str], list[tuple[Meal, Any]]]:
+        words: list[str] = []
+        choices: list[tuple[Meal, Any]] = []
+        for meal in meals:
+            if not meal.open:
+                words.append(self.pack.say("meal_closed", meal=meal.meal_name, before=meal.order_before))
+                continue
+            words.append(
+                self.pack.say(
+                    "meal_heading", merchant=meal.merchant_name, meal=meal.meal_name, before=meal.order_before
+                )
+            )
+            for dish in meal.dishes:
+                if len(choices) >= MAX_CHOICES:
+                    break
+                if dish.portions_left <= 0:
+                    continue
+                choices.append((meal, dish))
+                words.append(
+                    self.pack.say("meal_dish", n=len(choices), name=dish.name, price=self._money(dish.price_fen))
+                )
+        return words, choices
+
+    async def _pin(self) -> bool:
+        """A payment asks the 4-digit PIN when the person has one."""
+        person = self.caller.person
+        assert person is not None
+        if person.voice_pin_hash is None:
+            return True
+        for _ in range(MAX_PIN_TRIES):
+            answer = await self.conv.ask(Question("pin", self.pack.say("pin"), {}, digits=4))
+            if answer is None:
+                return False
+            ok = await self.act("check_pin", self.actions.check_pin(person.id, answer.value))
+            if ok:
+                return True
+            if ok is None:
+                self.conv.say(self.pack.say("pin_locked"))
+                return False
+            self.conv.say(self.pack.say("pin_wrong"))
+        self.conv.say(self.pack.say("not_ordered"))
+        return False
+
+    def _money(self, fen: int) -> str:
+        yuan = f"{fen // 100}" if fen % 100 == 0 else f"{fen / 100:.2f}"
+        return self.catalog.text(self.locale, "commerce.total_money", yuan=yuan)
+
+    def _key(self, what: str) -> str:
+        """An idempotency key per thing done on this call: a retried step does it once."""
+        self._orders += 1
+        return f"voice:{self.caller.call.call_ref}:{what}:{self._orders}"[:100]

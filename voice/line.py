@@ -1,0 +1,278 @@
+"""The phone line: its doors (Asterisk AudioSocket, the media stream, the exchange's call
+registration), the speech engines it shares between calls, and each call from its first frame
+to its last. A broken call never affects another: each runs on its own, bounded in time, and
+a failure ends that call with an apology."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from fastapi import APIRouter, Form, WebSocket
+from fastapi.responses import JSONResponse
+
+from backend.db import transaction
+from backend.errors import InvalidInput
+from backend.live import person_channel
+from backend.parts import Parts
+from backend.phone import service as phone
+from speech.stt import Recognizer, SpeechModels
+from speech.tts import Synthesizer, voice_for
+from voice import signing
+from voice.actions import Actions
+from voice.audio import Endpointer
+from voice.audiosocket import AudioSocketLine, serve_connection
+from voice.conversation import Conversation, HungUp, Interrupted, Line, TooLong
+from voice.dialog import Dialog
+from voice.media_stream import StreamLine, serve_stream
+from voice.packs import Pack, load_packs, model_paths
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOCALE = "zh-CN"
+UPDATES_KEPT = 100
+_PARAM = re.compile(r"\{\w+\}")
+
+
+class VoiceLine:
+    def __init__(
+        self,
+        parts: Parts,
+        synthesizer: Synthesizer,
+        *,
+        packs: dict[str, Pack] | None = None,
+        models: SpeechModels | None = None,
+    ) -> None:
+        self.parts = parts
+        self.settings = parts.settings
+        self.synthesizer = synthesizer
+        self.packs = packs or load_packs(self.settings.content_dir)
+        self.models = models or SpeechModels(
+            model_paths(self.packs, {"vosk_model_zh_cn": self.settings.vosk_model_zh_cn})
+        )
+        self.executor = ThreadPoolExecutor(self.settings.voice_recognition_threads, thread_name_prefix="vosk")
+        self.actions = Actions(parts)
+        self.active = 0
+        self._calls: set[asyncio.Task[Any]] = set()
+        self._server: asyncio.Server | None = None
+        self._prewarm: asyncio.Task[None] | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the recognition models (once, shared by every call), open AudioSocket."""
+        loop = asyncio.get_running_loop()
+        for locale in self.packs:
+            if self.models.has(locale):
+                await loop.run_in_executor(self.executor, self.models.model, locale)
+        port = self.settings.voice_audiosocket_port
+        if port is not None:
+            self._server = await asyncio.start_server(
+                lambda r, w: serve_connection(r, w, self._audiosocket_call), self.settings.voice_audiosocket_host, port
+            )
+        if self.settings.voice_prewarm:
+            self._prewarm = asyncio.create_task(self._speak_fixed_prompts())
+
+    @property
+    def port(self) -> int | None:
+        """Where AudioSocket listens (the port given, or the one picked for port 0)."""
+        if self._server is None or not self._server.sockets:
+            return None
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._calls):
+            task.cancel()
+        await asyncio.gather(*self._calls, return_exceptions=True)
+        if self._prewarm is not None:
+            self._prewarm.cancel()
+            await asyncio.gather(self._prewarm, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _speak_fixed_prompts(self) -> None:
+        rates = (self.settings.tts_rate_normal, self.settings.tts_rate_slow)
+        for pack in self.packs.values():
+            for text in pack.prompts.values():
+                if _PARAM.search(text):
+                    continue
+                for rate in rates:
+                    try:
+                        await self.synthesizer.line_pcm(text, voice_for(pack.locale), rate)
+                    except Exception:
+                        log.warning("a prompt could not be spoken in advance", exc_info=True)
+
+    # --- doors --------------------------------------------------------------------------
+
+    def router(self) -> APIRouter:
+        router = APIRouter()
+
+        @router.post("/voice/calls", include_in_schema=False)
+        async def register(
+            uuid: str = Form(max_length=64),
+            caller: str = Form("", max_length=20),
+            called: str = Form("", max_length=20),
+            ts: str = Form(max_length=12),
+            sig: str = Form(max_length=64),
+        ) -> JSONResponse:
+            """The Asterisk dialplan registers a call before bridging its audio (docs/voice.md)."""
+            why = signing.refusal(self.settings.voice_secret, uuid, caller, called, ts, sig)
+            if why is not None:
+                log.warning("call registration refused: %s", why)
+                return JSONResponse({"accepted": False, "error": why}, status_code=403)
+            try:
+                async with transaction(self.parts.factory) as session:
+                    await phone.register(session, call_ref=uuid, bridge="audiosocket", caller=caller, called=called)
+            except InvalidInput:
+                return JSONResponse({"accepted": False, "error": "call id"}, status_code=400)
+            return JSONResponse({"accepted": True})
+
+        @router.websocket("/voice/stream")
+        async def stream(ws: WebSocket) -> None:
+            await serve_stream(ws, self._stream_call)
+
+        return router
+
+    async def _audiosocket_call(self, call_ref: str, line: AudioSocketLine) -> None:
+        await self.handle(call_ref, line)
+
+    async def _stream_call(self, start: dict[str, Any], line: StreamLine) -> None:
+        found = start.get("customParameters")
+        params: dict[str, Any] = found if isinstance(found, dict) else {}
+        call_ref = str(start.get("callSid", ""))
+        caller, called = str(params.get("caller", "")), str(params.get("called", ""))
+        why = signing.refusal(
+            self.settings.voice_secret, call_ref, caller, called, str(params.get("ts", "")), str(params.get("sig", ""))
+        )
+        if why is not None:
+            log.warning("media stream refused: %s", why)
+            return
+        try:
+            async with transaction(self.parts.factory) as session:
+                await phone.register(session, call_ref=call_ref, bridge="stream", caller=caller, called=called)
+        except InvalidInput:
+            log.warning("media stream refused: a call id seen before or malformed")
+            return
+        await self.handle(call_ref, line)
+
+    # --- one call -----------------------------------------------------------------------
+
+    async def handle(self, call_ref: str, line: Line) -> str | None:
+        """The call from its first frame to its last: how it ended, or None if it was refused."""
+        caller = await self.actions.begin(call_ref)
+        if caller is None:
+            log.warning("a call nobody registered was refused")
+            return None
+        task = asyncio.current_task()
+        assert task is not None
+        self._calls.add(task)
+        self.active += 1
+        pack = self.packs.get(caller.call.locale) or self.packs[DEFAULT_LOCALE]
+        turns: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        writer = asyncio.create_task(self._write_turns(caller.call.id, turns))
+        updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=UPDATES_KEPT)
+        listener = (
+            asyncio.create_task(self._listen(person_channel(caller.person.id), updates))
+            if caller.person is not None
+            else None
+        )
+        outcome = "error"
+        conv: Conversation | None = None
+        try:
+            conv = Conversation(
+                line,
+                pack,
+                self._speaker(pack.locale),
+                recognizer=await self._recognizer(pack),
+                executor=self.executor,
+                record=turns.put_nowait,
+                slow=caller.person.slow_speech if caller.person is not None else False,
+                silence_s=self.settings.voice_silence_s,
+                max_call_s=self.settings.voice_max_call_s,
+                endpointer=lambda: Endpointer(
+                    quick_ms=self.settings.voice_end_quick_ms, long_ms=self.settings.voice_end_ms
+                ),
+            )
+            if self.active > self.settings.voice_max_calls:
+                conv.say(pack.say("busy"))
+                await conv.finish()
+                outcome = "busy"
+            else:
+                dialog = Dialog(conv, self.actions, caller, pack, self.parts.catalog, updates=updates)
+                outcome = await dialog.run()
+        except HungUp:
+            outcome = "hung_up"
+        except TooLong:
+            outcome = "too_long"
+            await self._last_words(conv, pack.say("goodbye"))
+        except asyncio.CancelledError:
+            outcome = "shutdown"
+            raise
+        except Exception:
+            log.exception("a call failed")
+            await self._last_words(conv, pack.say("trouble"))
+        finally:
+            self.active -= 1
+            self._calls.discard(task)
+            if listener is not None:
+                listener.cancel()
+            if conv is not None:
+                await conv.close()
+            turns.put_nowait(None)
+            await asyncio.gather(writer, return_exceptions=True)
+            await asyncio.shield(self.actions.end(caller.call.id, outcome))
+        return outcome
+
+    async def _last_words(self, conv: Conversation | None, text: str) -> None:
+        if conv is None:
+            return
+        try:
+            conv.say(text)
+            await asyncio.wait_for(conv.finish(), 15)
+        except (HungUp, TooLong, Interrupted, TimeoutError):
+            pass
+
+    def _speaker(self, locale: str) -> Any:
+        voice = voice_for(locale)
+
+        async def speak(text: str, slow: bool) -> bytes:
+            rate = self.settings.tts_rate_slow if slow else self.settings.tts_rate_normal
+            return await self.synthesizer.line_pcm(text, voice, rate)
+
+        return speak
+
+    async def _recognizer(self, pack: Pack) -> Recognizer | None:
+        if not self.models.has(pack.locale):
+            return None  # the keypad leads (docs/voice.md)
+        grammar = pack.grammar(pack.answers("menu"))
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, self.models.recognizer, pack.locale, 8000, grammar
+        )
+
+    async def _write_turns(self, call_id: int, turns: asyncio.Queue[dict[str, Any] | None]) -> None:
+        """Each turn stored as it happens (a call cut off mid-way still has its record)."""
+        done = False
+        while not done:
+            batch = [await turns.get()]
+            while not turns.empty():
+                batch.append(turns.get_nowait())
+            done = None in batch
+            events = [t for t in batch if t is not None]
+            if events:
+                try:
+                    await self.actions.record(call_id, events)
+                except Exception:
+                    log.exception("a call's turns could not be stored")
+
+    async def _listen(self, channel: str, updates: asyncio.Queue[dict[str, Any]]) -> None:
+        async for message in self.parts.live.subscribe(channel):
+            if updates.full():
+                updates.get_nowait()
+            updates.put_nowait(message)
