@@ -77,14 +77,15 @@ class _Worker:
         return self.proc
 
     def kill(self) -> None:
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait(timeout=5)
-            for stream in (self.proc.stdin, self.proc.stdout):
+        # Taken first: closing the synthesizer may kill a worker another thread is using.
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=5)
+            for stream in (proc.stdin, proc.stdout):
                 if stream is not None:
                     stream.close()
-        self.proc = None
 
 
 class Synthesizer:

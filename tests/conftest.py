@@ -411,9 +411,10 @@ def free_port() -> int:
 class Served(Api):
     """The API client, talking to the app over a real socket, and the address a browser uses."""
 
-    def __init__(self, base: str, client: httpx.AsyncClient, runtime: Any) -> None:
+    def __init__(self, base: str, client: httpx.AsyncClient, runtime: Any, app: Any = None) -> None:
         super().__init__(client, runtime)
         self.base = base
+        self.app = app
 
 
 @asynccontextmanager
@@ -428,7 +429,7 @@ async def serve(settings: Settings) -> AsyncIterator[Served]:
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=20) as client:
-            yield Served(base, client, rt)
+            yield Served(base, client, rt, app)
     finally:
         server.should_exit = True
         await task
