@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from speech.stt import Recognizer
-from voice.audio import FRAME_MS, Endpointer, frames, level
+from voice.audio import FRAME_MS, Endpointer, frames, from_first_sound
 from voice.packs import ALARM, PERSON, REPEAT, SLOWER, Pack
 
 log = logging.getLogger(__name__)
@@ -328,12 +328,7 @@ class Conversation:
                     continue
                 if began:
                     await self._stop_playing()  # barge-in: the caller is talking
-                    # From the first frame with any sound: silence before the words throws
-                    # the small models off (tried: "예" after 100 ms of silence came back empty).
-                    kept = list(preroll)
-                    while kept and level(kept[0]) <= endpointer.quiet_level():
-                        kept.pop(0)
-                    unfed = [*kept, frame]
+                    unfed = from_first_sound([*preroll, frame], endpointer.quiet_level())
                     preroll.clear()
                 else:
                     unfed.append(frame)

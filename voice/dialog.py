@@ -6,10 +6,12 @@ person's data needs a known number."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from backend.commerce.models import Fulfilment
 from backend.commerce.service import Meal
@@ -32,6 +34,11 @@ YES_NO = {"1": "yes", "2": "no"}
 MENU_KEYS = {"1": "meal", "2": "book", "3": "orders", "4": "notices"}
 MAX_CHOICES = 8  # dishes read out and chosen by one key
 MAX_PIN_TRIES = 3
+MAX_SLOTS = 5  # the next open times read aloud
+
+
+class NotChosen(Exception):
+    """Nothing understood after a few tries: back to the menu."""
 
 
 class Dialog:
@@ -45,6 +52,7 @@ class Dialog:
         *,
         updates: asyncio.Queue[dict[str, Any]] | None = None,
         hold_reassure_s: float = 30.0,
+        zone: ZoneInfo | None = None,
     ) -> None:
         self.conv = conv
         self.actions = actions
@@ -56,6 +64,7 @@ class Dialog:
         # as it happens, none missed between the press and the listening.
         self._updates = updates
         self.hold_reassure_s = hold_reassure_s
+        self.zone = zone or ZoneInfo("Asia/Shanghai")
         self._orders = 0
 
     @property
@@ -102,10 +111,16 @@ class Dialog:
         if not self.known:
             self.conv.say(self.pack.say("needs_known_number"))
             return False
-        if answer.value == "meal":
-            await self._meal()
-        else:
-            self.conv.say(self.pack.say("needs_known_number"))
+        flows: dict[str, Callable[[], Awaitable[None]]] = {
+            "meal": self._meal,
+            "book": self._book,
+            "orders": self._orders_today,
+            "notices": self._notices,
+        }
+        try:
+            await flows[answer.value]()
+        except NotChosen:
+            return False
         more = await self.conv.ask(Question("yes_no", self.pack.say("anything_else"), YES_NO))
         return more is not None and more.value == "no"
 
@@ -214,17 +229,7 @@ class Dialog:
         if not choices:
             self.conv.say(" ".join([*words, self.pack.say("meal_none")]) if not words else " ".join(words))
             return
-        keys = {str(n): str(n) for n in range(1, len(choices) + 1)}
-        picked = None
-        while picked is None:
-            answer = await self.conv.ask(Question("number", " ".join([*words, self.pack.say("meal_choose")]), keys))
-            if answer is None:
-                return
-            if answer.value in keys:
-                picked = choices[int(answer.value) - 1]
-            else:
-                self.conv.say(self.pack.say("not_understood"))
-        meal, dish = picked
+        meal, dish = choices[await self._choose(" ".join([*words, self.pack.say("meal_choose")]), len(choices))]
         quantity = await self.conv.ask(
             Question("quantity", self.pack.say("quantity"), {str(n): str(n) for n in range(1, 10)})
         )
@@ -264,6 +269,121 @@ class Dialog:
             self.conv.say(message_for(error, self.locale, self.catalog))
             return
         self.conv.say(self.pack.say("ordered", what=what, total=self._money(order.total_fen)))
+
+    # --- a home service -----------------------------------------------------------------
+
+    async def _book(self) -> None:
+        """Which service, the next open times read aloud, confirm, the PIN, booked."""
+        actor = self.caller.actor
+        assert actor is not None
+        offerings = (await self.act("offerings", self.actions.offerings(actor)))[:MAX_CHOICES]
+        if not offerings:
+            self.conv.say(self.pack.say("book_none"))
+            return
+        words = [
+            self.pack.say("book_item", n=n, name=o.name(self.locale), price=self._money(o.price_fen))
+            for n, o in enumerate(offerings, 1)
+        ]
+        offering = offerings[await self._choose(" ".join([*words, self.pack.say("book_choose")]), len(offerings))]
+        slots = (await self.act("slots", self.actions.open_slots(actor, offering.code)))[:MAX_SLOTS]
+        what = offering.name(self.locale)
+        if not slots:
+            self.conv.say(self.pack.say("slot_none", name=what))
+            return
+        words = [self.pack.say("slot_item", n=n, when=self._when(s)) for n, s in enumerate(slots, 1)]
+        slot = slots[await self._choose(" ".join([*words, self.pack.say("slot_choose")]), len(slots))]
+        when = self._when(slot)
+        sure = await self.conv.ask(
+            Question(
+                "yes_no",
+                self.pack.say("confirm_booking", what=what, when=when, total=self._money(offering.price_fen)),
+                YES_NO,
+            )
+        )
+        if sure is None or sure.value != "yes" or not await self._pin():
+            self.conv.say(self.pack.say("not_booked"))
+            return
+        try:
+            await self.act(
+                "book",
+                self.actions.book(actor, offering_code=offering.code, slot_start=slot, key=self._key("book")),
+            )
+        except DomainError as error:
+            self.conv.say(message_for(error, self.locale, self.catalog))
+            return
+        self.conv.say(self.pack.say("booked", what=what, when=when))
+
+    async def _choose(self, prompt: str, count: int) -> int:
+        """An index into `count` things read out with numbers; NotChosen if none was."""
+        keys = {str(n): str(n) for n in range(1, count + 1)}
+        while True:
+            answer = await self.conv.ask(Question("number", prompt, keys))
+            if answer is None:
+                raise NotChosen()
+            if answer.value in keys:
+                return int(answer.value) - 1
+            self.conv.say(self.pack.say("not_understood"))
+
+    # --- today's orders and bookings ----------------------------------------------------
+
+    async def _orders_today(self) -> None:
+        """Each order and booking with where it stands; what family ordered may be declined."""
+        actor = self.caller.actor
+        assert actor is not None
+        items = await self.act("todays", self.actions.todays(actor, self.locale))
+        if not items:
+            self.conv.say(self.pack.say("orders_none"))
+            return
+        for item in items:
+            status = self.pack.say(f"status_{item.status}")
+            what = (
+                item.what
+                if item.when is None
+                else self.pack.say("booked_for", what=item.what, when=self._when(item.when))
+            )
+            if not item.declinable or item.by is None:
+                self.conv.say(self.pack.say("order_line", what=what, status=status))
+                continue
+            answer = await self.conv.ask(
+                Question(
+                    "yes_no",
+                    self.pack.say("by_family", by=item.by, what=what, status=status),
+                    {"1": "yes", "2": "no"},
+                )
+            )
+            if answer is not None and answer.value == "no":
+                try:
+                    await self.act("decline", self.actions.decline(actor, item))
+                except DomainError as error:
+                    self.conv.say(message_for(error, self.locale, self.catalog))
+                    continue
+                self.conv.say(self.pack.say("declined", by=item.by))
+
+    # --- notices ------------------------------------------------------------------------
+
+    async def _notices(self) -> None:
+        """New messages read out one by one; 1 confirms (its fallback stops), 2 goes on."""
+        actor = self.caller.actor
+        assert actor is not None
+        notices = await self.act("notices", self.actions.notices(actor.id))
+        if not notices:
+            self.conv.say(self.pack.say("notices_none"))
+            return
+        for n in notices:
+            answer = await self.conv.ask(
+                Question("yes_no", self.pack.say("notice", title=n.title, body=n.body), {"1": "yes", "2": "no"})
+            )
+            if answer is None:
+                return
+            if answer.value == "yes":
+                await self.act("confirm_notice", self.actions.confirm_notice(actor, n.id))
+                self.conv.say(self.pack.say("notice_confirmed"))
+        self.conv.say(self.pack.say("notices_end"))
+
+    def _when(self, at: dt.datetime) -> str:
+        local = at.astimezone(self.zone)
+        key = "when" if local.minute == 0 else "when_minutes"
+        return self.pack.say(key, month=local.month, day=local.day, hour=local.hour, minute=local.minute)
 
     def _menu_words(self, meals: list[Meal]) -> tuple[list[str], list[tuple[Meal, Any]]]:
         words: list[str] = []

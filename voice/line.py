@@ -205,7 +205,9 @@ class VoiceLine:
                 await conv.finish()
                 outcome = "busy"
             else:
-                dialog = Dialog(conv, self.actions, caller, pack, self.parts.catalog, updates=updates)
+                dialog = Dialog(
+                    conv, self.actions, caller, pack, self.parts.catalog, updates=updates, zone=self.settings.zone
+                )
                 outcome = await dialog.run()
         except HungUp:
             outcome = "hung_up"

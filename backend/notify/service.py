@@ -245,13 +245,14 @@ async def _last_attempt(session: AsyncSession, notification_id: int) -> Delivery
     ).scalar_one_or_none()
 
 
-async def confirm(session: AsyncSession, actor: Actor, notification_id: int) -> Notification:
-    """The phone showed it (or the person opened it): it arrived, stop trying other paths."""
+async def confirm(session: AsyncSession, actor: Actor, notification_id: int, *, by: str = "app") -> Notification:
+    """The phone showed it (or the person opened it, or heard it on the phone line and pressed
+    1): it arrived, stop trying other paths."""
     n = await session.get(Notification, notification_id, with_for_update=True)
     if n is None or n.person_id != actor.id:
         raise NotFound()
     last = await _last_attempt(session, n.id)
-    await _arrived(session, n, last, "app")
+    await _arrived(session, n, last, by)
     return n
 
 
@@ -346,6 +347,12 @@ async def record_about(session: AsyncSession, ref: str) -> list[tuple[Delivery, 
         .order_by(Delivery.at, Delivery.id)
     )
     return [(d, person_id) for d, person_id in rows.all()]
+
+
+async def unread(session: AsyncSession, person_id: int, *, limit: int) -> list[Notification]:
+    """Messages the person has not read yet, newest first (the phone line reads them out)."""
+    query = select(Notification).where(Notification.person_id == person_id, Notification.read_at.is_(None))
+    return list((await session.execute(query.order_by(Notification.id.desc()).limit(limit))).scalars())
 
 
 async def page(session: AsyncSession, person_id: int, *, before_id: int | None, limit: int) -> list[Notification]:

@@ -7,6 +7,8 @@ import audioop
 import functools
 import subprocess
 
+from voice.audio import from_first_sound
+
 LINE_RATE = 8000
 FRAME = 320  # 20 ms of 8 kHz signed 16-bit audio
 VOICES = {"ko": "ko", "zh-CN": "cmn", "yue": "yue"}
@@ -46,7 +48,8 @@ def speech_seconds(pcm: bytes, threshold: int = 300) -> float:
 
 
 def as_the_line_hears(pcm: bytes) -> list[bytes]:
-    """The words as the line's recognizer gets them: from the first frame with any sound in
-    it, to the pause that ends them, 100 ms at a time."""
-    audio = trimmed(pcm) + b"\x00" * 8000
+    """The words as the line's recognizer gets them (voice.audio.from_first_sound, after some
+    silence on the line), then the pause that ends them, 100 ms at a time."""
+    frames = from_first_sound([b"\x00" * FRAME] * 10 + frames_of(trimmed(pcm)), quiet=30)
+    audio = b"".join(frames) + b"\x00" * 8000
     return [audio[i : i + 1600] for i in range(0, len(audio), 1600)]
