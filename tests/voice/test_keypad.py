@@ -1,0 +1,129 @@
+"""The same flows by keypad, in Mandarin, over a gateway's media stream (μ-law in JSON
+events): every question can be answered with the keys, and a key stops the prompt."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from backend.commerce.models import Fulfilment, Order, OrderItem, OrderStatus
+from backend.db import transaction
+from backend.notify import service as notify
+from backend.notify.models import Notification, NotificationState
+from backend.services.models import Booking
+from tests.voice.conftest import ELDER, SON, Phone
+
+pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+
+
+async def fill(phone: Phone, who: str, amount: int) -> None:
+    result = await phone.api.op(
+        "app/TopUpWallet",
+        {"amountFen": amount, "method": "ONLINE", "idempotencyKey": uuid.uuid4().hex},
+        await phone.api.sign_in(who),
+    )
+    assert result["data"]["topUpWallet"]["__typename"] == "WalletToppedUp", result
+
+
+async def balance(phone: Phone, who: str) -> int:
+    result = await phone.api.op("app/Wallet", {}, await phone.api.sign_in(who))
+    return int(result["data"]["wallet"]["balanceFen"])
+
+
+async def rows(phone: Phone, model: Any, **where: Any) -> list[Any]:
+    async with phone.db.factory() as session:
+        query = select(model).filter_by(**where).order_by(model.id)
+        return list((await session.execute(query)).scalars())
+
+
+async def test_an_elder_orders_lunch_and_books_a_bath_with_the_keys_alone(phone: Phone) -> None:
+    # Given an elder with money in her wallet, who speaks Mandarin (no Mandarin model here)
+    elder_id = phone.people[ELDER]
+    await fill(phone, ELDER, 10000)
+    call = await phone.stream(ELDER)
+    welcome = await call.hear_for(1.5)
+    assert welcome.speech_s > 1.0
+
+    # When she presses 1 for a meal over the greeting, 2 for the soft lunch, 2 portions, 2 to
+    # pick it up, and 1 to confirm
+    for key in "12221":
+        await call.press(key)
+        await call.hear_for(1.0)
+    # Then it is ordered and paid, and the line said so over the stream
+    [order] = await rows(phone, Order, beneficiary_id=elder_id)
+    [item] = await rows(phone, OrderItem, order_id=order.id)
+    assert (item.product_code, item.quantity, order.fulfilment) == ("lunch-set-soft", 2, Fulfilment.PICKUP)
+    assert any(kind == "clear" for _, kind in call.events)  # keys stopped the gateway's playback
+
+    # When she goes back to the menu and books the first home service at its first open time
+    for key in "12111":
+        await call.press(key)
+        await call.hear_for(1.0)
+    # Then the booking is made, and paid with the order from her wallet
+    [booking] = await rows(phone, Booking, beneficiary_id=elder_id)
+    assert booking.offering_code == "bath-at-home"
+    assert await balance(phone, ELDER) == 10000 - order.total_fen - booking.price_fen
+    await call.hang_up()
+
+
+async def test_she_declines_what_her_son_ordered_and_his_money_comes_back(phone: Phone) -> None:
+    # Given her son in Shanghai ordered her dinner, paid from his wallet
+    elder_id = phone.people[ELDER]
+    await fill(phone, SON, 3000)
+    token = await phone.api.sign_in(SON)
+    result = await phone.api.op(
+        "app/PlaceOrder",
+        {
+            "personId": str(elder_id),
+            "items": [{"productCode": "dinner-noodles", "quantity": 1}],
+            "fulfilment": "DELIVERY",
+            "payFrom": "ME",
+            "idempotencyKey": uuid.uuid4().hex,
+        },
+        token,
+    )
+    assert result["data"]["placeOrder"]["__typename"] == "CommerceOrder", result
+    assert await balance(phone, SON) == 3000 - 800
+
+    # When she calls, presses 3 to hear today's orders, and 2: she does not need it
+    call = await phone.stream(ELDER)
+    await call.hear_for(1.0)
+    await call.press("3")
+    offer = await call.hear(quiet_s=1.0)
+    assert offer.speech_s > 2.0
+    await call.press("2")
+    await call.hear_for(1.0)
+
+    # Then the order is cancelled as declined, and the money is back in his wallet
+    [order] = await rows(phone, Order, beneficiary_id=elder_id)
+    assert order.status == OrderStatus.CANCELLED and order.cancelled_by_id == elder_id
+    assert await balance(phone, SON) == 3000
+    await call.hang_up()
+
+
+async def test_new_notices_are_read_out_and_a_confirmed_one_stops_its_fallback(phone: Phone) -> None:
+    # Given a notice for her that no path has confirmed yet
+    elder_id = phone.people[ELDER]
+    async with transaction(phone.db.factory) as session:
+        from backend.community.models import Person
+
+        person = await session.get(Person, elder_id)
+        assert person is not None
+        sent = await notify.tell(
+            session, phone.api.runtime, person, title="停水通知", text="明天上午9点到12点停水，请提前储水。"
+        )
+    # When she presses 4 and, having heard it, 1
+    call = await phone.stream(ELDER)
+    await call.hear_for(1.0)
+    await call.press("4")
+    notice = await call.hear(quiet_s=1.0)
+    assert notice.speech_s > 3.0  # the notice itself, read out
+    await call.press("1")
+    await call.hear_for(1.0)
+    # Then it counts as delivered, by phone, and no other path will carry it
+    [n] = await rows(phone, Notification, id=sent.id)
+    assert n.state == NotificationState.DELIVERED and n.read_at is not None
+    await call.hang_up()
