@@ -141,6 +141,16 @@ class Settings(BaseSettings):
     voice_end_ms: int = 1200
     # Speak the packs' fixed prompts once at start, so the first callers do not wait for them.
     voice_prewarm: bool = True
+    # Calling out through the community's own exchange (Asterisk AMI, docs/voice.md): unset
+    # host, no calls through it (a provider's voice notifications may still ring for alarms).
+    ami_host: str = ""
+    ami_port: int = 5038
+    ami_username: str = ""
+    ami_secret: str = ""
+    ami_channel: str = "PJSIP/{number}@linli-trunk"  # how the exchange dials a number
+    ami_context: str = "linli-out"  # the dialplan context that bridges the answered call to the line
+    ami_caller_id: str = ""  # the number people see: the community's line
+    ami_timeout_s: float = 3.0
     # The Mandarin Vosk model's directory (vosk-model-small-cn-0.22, docs/voice.md); unset, the
     # Mandarin line is answered by the keypad.
     vosk_model_zh_cn: Path | None = None

@@ -28,6 +28,7 @@ from backend.content.catalog import Catalog, catalog_for
 from backend.content.read_aloud import ReadAloud
 from backend.db import create_engine, session_factory
 from backend.emergency.desk import AlarmDesk
+from backend.gateways.ami import AmiOriginator
 from backend.gateways.calls import AliyunVoiceCalls, Caller
 from backend.gateways.jpush import JPushChannel, vendor_classes
 from backend.gateways.payments import DevPaymentGateway, PaymentGateway
@@ -35,6 +36,7 @@ from backend.gateways.push import FcmChannel
 from backend.gateways.sms import AliyunSms, DevOutboxSms, Failover, SmsSender, Templates, TencentSms
 from backend.live import LiveFanout
 from backend.notify.paths import Path, build_paths
+from backend.phone.calling import LineCaller
 from backend.tokens import Tokens
 from speech.tts import Synthesizer
 
@@ -89,7 +91,21 @@ def sms_sender(settings: Settings, catalog: Catalog) -> SmsSender:
 
 
 def voice_calls(settings: Settings, catalog: Catalog) -> Caller | None:
-    """Alibaba Cloud voice notification calls, when a number to call from is configured."""
+    """The community's own exchange when it is configured (it can say any message), else
+    Alibaba Cloud voice notification calls when a number to call from is configured."""
+    if settings.ami_host:
+        return LineCaller(
+            AmiOriginator(
+                host=settings.ami_host,
+                port=settings.ami_port,
+                username=settings.ami_username,
+                secret=settings.ami_secret,
+                channel=settings.ami_channel,
+                context=settings.ami_context,
+                caller_id=settings.ami_caller_id,
+                timeout_s=settings.ami_timeout_s,
+            ),
+        )
     if not settings.aliyun_voice_show_number:
         return None
     return AliyunVoiceCalls(
@@ -250,6 +266,9 @@ class Runtime:
 
     async def close(self) -> None:
         await self.stop()
+        caller = getattr(self.paths.get("voice"), "caller", None)
+        if isinstance(caller, LineCaller):
+            caller.originator.close()
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()

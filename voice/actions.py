@@ -206,3 +206,8 @@ class Actions:
         """Heard and confirmed on the line: it arrived, its fallback stops."""
         async with transaction(self.parts.factory) as session:
             await notify.confirm(session, actor, notification_id, by="phone")
+
+    async def confirm_message(self, message_ref: str) -> int:
+        """The person pressed 1 on a call out: every message the call carried arrived."""
+        async with transaction(self.parts.factory) as session:
+            return await notify.confirm_by_provider(session, message_ref)

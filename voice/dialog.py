@@ -20,7 +20,7 @@ from backend.emergency import service as emergency
 from backend.emergency.models import LIVE_STATUSES, AlertStatus
 from backend.errors import DomainError
 from backend.gql.errors import message_for
-from backend.phone.models import CallbackFor
+from backend.phone.models import CallbackFor, Direction
 from backend.phone.service import ALARM as UNKNOWN_ALARM
 from backend.phone.service import Caller
 from voice.actions import Actions
@@ -83,12 +83,20 @@ class Dialog:
         """Until the caller is done: how the call ended ("goodbye", "alarm", ...). HungUp and
         TooLong pass through to the line."""
         person = self.caller.person
-        self.conv.say(
-            self.pack.say("welcome", name=person.name) if person is not None else self.pack.say("welcome_unknown")
-        )
+        calling_out = self.caller.call.direction == Direction.OUT
+        if not calling_out:
+            self.conv.say(
+                self.pack.say("welcome", name=person.name) if person is not None else self.pack.say("welcome_unknown")
+            )
         while True:
             try:
-                if await self._menu():
+                if calling_out:
+                    calling_out = False
+                    if await self._message():
+                        self.conv.say(self.pack.say("goodbye"))
+                        await self.conv.finish()
+                        return "goodbye"
+                elif await self._menu():
                     self.conv.say(self.pack.say("goodbye"))
                     await self.conv.finish()
                     return "goodbye"
@@ -123,6 +131,17 @@ class Dialog:
             return False
         more = await self.conv.ask(Question("yes_no", self.pack.say("anything_else"), YES_NO))
         return more is not None and more.value == "no"
+
+    async def _message(self) -> bool:
+        """A call out: the message first, 1 confirms it (its other paths stop); True when the
+        person is then done."""
+        text = str((self.caller.call.message or {}).get("text", ""))
+        heard = await self.conv.ask(Question("yes_no", self.pack.say("message", text=text), {"1": "yes"}))
+        if heard is not None and heard.value == "yes" and self.caller.call.message_ref is not None:
+            await self.act("confirm_message", self.actions.confirm_message(self.caller.call.message_ref))
+            self.conv.say(self.pack.say("message_confirmed"))
+        more = await self.conv.ask(Question("yes_no", self.pack.say("anything_else"), YES_NO))
+        return more is None or more.value == "no"
 
     # --- the alarm ----------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LOCALE = "zh-CN"
 UPDATES_KEPT = 100
+REGISTRATION_WAITS = 20  # 2 s
 _PARAM = re.compile(r"\{\w+\}")
 
 
@@ -167,6 +168,12 @@ class VoiceLine:
     async def handle(self, call_ref: str, line: Line) -> str | None:
         """The call from its first frame to its last: how it ended, or None if it was refused."""
         caller = await self.actions.begin(call_ref)
+        for _ in range(REGISTRATION_WAITS):
+            if caller is not None:
+                break
+            # A call out may be answered before the transaction that registered it commits.
+            await asyncio.sleep(0.1)
+            caller = await self.actions.begin(call_ref)
         if caller is None:
             log.warning("a call nobody registered was refused")
             return None

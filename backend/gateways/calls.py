@@ -16,6 +16,7 @@ from typing import Protocol
 from alibabacloud_dyvmsapi20170525 import models as vms_models
 from alibabacloud_dyvmsapi20170525.client import Client as VmsClient
 from darabonba.runtime import RuntimeOptions
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.gateways.sms import Sms, Templates, aliyun_config
 from backend.phones import mask_phone
@@ -31,15 +32,21 @@ class CallRefused(Exception):
 
 class Caller(Protocol):
     name: str  # which provider, for the path's health report
+    # Whether it can say any message (the community's own line) or only approved alarm
+    # templates (a provider's voice notification): only the first carries everyday messages.
+    every_message: bool
 
-    async def call(self, phone: str, message: Sms, out_id: str) -> str:
+    async def call(self, phone: str, message: Sms, out_id: str, *, spoken: str, session: AsyncSession) -> str:
         """Place the call; the provider's reference of it ("aliyun-call:<CallId>"), which its
-        call report names. `out_id` comes back in the report too."""
+        call report names. `out_id` comes back in the report too. `message` is the approved
+        template; `spoken` the messages in plain words, for a line that may say them; `session`
+        the delivery's own (what a caller records commits with the attempt)."""
         ...
 
 
 class AliyunVoiceCalls:
     name = "aliyun"
+    every_message = False
 
     def __init__(
         self,
@@ -60,7 +67,9 @@ class AliyunVoiceCalls:
         self.show_number = show_number
         self.key_wait_ms = int(key_wait_s * 1000)
 
-    async def call(self, phone: str, message: Sms, out_id: str) -> str:
+    async def call(
+        self, phone: str, message: Sms, out_id: str, *, spoken: str = "", session: AsyncSession | None = None
+    ) -> str:
         rendered = self.templates.render(message)
         confirmed = Sms("confirmed", {}, message.locale)
         request = vms_models.IvrCallRequest(

@@ -273,8 +273,10 @@ def as_one_sms(ns: Sequence[Notification], locale: str) -> Sms:
 
 
 class VoicePath:
-    """A phone call that speaks the alarm and asks to press 1 (for people whose phone did not
-    confirm). Only alarms ring a phone; one call per person per round however many alarms."""
+    """A phone call that speaks the message and asks to press 1 (for people whose phone did not
+    confirm, or whose phone is a landline). Through a provider's templates only alarms ring a
+    phone; through the community's own line every message may. One call per person per round
+    however many messages."""
 
     name = "voice"
 
@@ -287,12 +289,17 @@ class VoicePath:
         if caller is None:
             return [Attempt("unavailable", "voice calls not configured")] * len(items)
         attempts = [Attempt("unavailable", "calls are for alarms")] * len(items)
-        groups = per_person(items, only=Urgency.EMERGENCY)
+        groups = per_person(items, only=None if caller.every_message else Urgency.EMERGENCY)
         calls = []
         for indexes in groups:
             person, first = items[indexes[0]]
-            message = in_words([items[i][1] for i in indexes], person.locale)
-            calls.append(caller.call(person.phone, message, out_id=str(first.id)))
+            ns = [items[i][1] for i in indexes]
+            spoken = " ".join(f"{n.title}: {n.body}" for n in ns)
+            calls.append(
+                caller.call(
+                    person.phone, in_words(ns, person.locale), out_id=str(first.id), spoken=spoken, session=session
+                )
+            )
         answers = await asyncio.gather(*calls, return_exceptions=True)
         for indexes, answer in zip(groups, answers, strict=True):
             attempt = (

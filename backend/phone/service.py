@@ -144,10 +144,10 @@ async def record(session: AsyncSession, call_id: int, events: Sequence[tuple[str
 
 
 async def end(session: AsyncSession, call_id: int, outcome: str) -> None:
-    """The call is over: how it ended; its number is not kept."""
+    """The call is over: how it ended; its number (and a call out's words) are not kept."""
     call = await session.get(PhoneCall, call_id)
     if call is not None and call.ended_at is None:
-        call.ended_at, call.outcome, call.caller = utcnow(), outcome[:30], None
+        call.ended_at, call.outcome, call.caller, call.message = utcnow(), outcome[:30], None, None
 
 
 ALARM = "alarm"  # a caller nobody knows asked for help: the service centre rings back at once
