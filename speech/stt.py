@@ -86,20 +86,19 @@ class Recognizer:
         # the utterance is all of them, up to our own end of speech.
         self._done: list[dict[str, Any]] = []
 
-    def listen_for(self, phrases: list[str]) -> None:
-        """A new grammar for the next utterance (the dialog moved on)."""
-        self._rec.SetGrammar(json.dumps(phrases, ensure_ascii=False))
+    def listen_for(self, phrases: list[str] | None) -> None:
+        """Start afresh (what was heard but not finished is dropped), with a new grammar if
+        given. Vosk aborts the whole process when a grammar is set on a recognizer in the
+        middle of an utterance, so it is reset first."""
         self._rec.Reset()
+        if phrases is not None:
+            self._rec.SetGrammar(json.dumps(phrases, ensure_ascii=False))
         self._done = []
 
-    def accept(self, pcm: bytes) -> str:
-        """Feed audio (signed 16-bit little-endian mono at the recognizer's rate); the words so far."""
+    def accept(self, pcm: bytes) -> None:
+        """Feed audio (signed 16-bit little-endian mono at the recognizer's rate)."""
         if self._rec.AcceptWaveform(pcm):
             self._done.append(json.loads(self._rec.Result()))
-            partial = ""
-        else:
-            partial = json.loads(self._rec.PartialResult()).get("partial", "")
-        return " ".join(t for t in [*(str(d.get("text", "")) for d in self._done), str(partial)] if t)
 
     def finish(self) -> Heard:
         """What was said since the last finish: the whole utterance, with its confidence."""

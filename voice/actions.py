@@ -59,7 +59,7 @@ class Actions:
             await phone.end(session, call_id, outcome)
 
     async def menu(self, actor: Actor, locale: str) -> list[commerce.Meal]:
-        async with transaction(self.parts.factory) as session:
+        async with self.parts.factory() as session:  # reads only: no write turn
             return await commerce.today_menu(
                 session, self.parts.settings, actor, None, texts=self.parts.catalog, locale=locale
             )
@@ -99,7 +99,7 @@ class Actions:
         )
 
     async def alarm_now(self, alert_id: int) -> emergency.Pressed | None:
-        async with transaction(self.parts.factory) as session:
+        async with self.parts.factory() as session:  # reads only: no write turn
             return await emergency.as_it_stands(session, self.parts.settings, alert_id)
 
     async def ask_callback(self, caller: phone.Caller, asked_of: CallbackFor, reason: str) -> CallbackRequest | None:
@@ -127,7 +127,7 @@ class Actions:
             dt.datetime.now(settings.zone).date(), dt.time(), tzinfo=settings.zone
         ).astimezone(dt.UTC)
         found: list[Ordered] = []
-        async with transaction(self.parts.factory) as session:
+        async with self.parts.factory() as session:  # reads only: no write turn
             for order, items in reversed(await commerce.orders_of(session, actor, person_id=None)):
                 if order.status == OrderStatus.CANCELLED or (
                     order.status == OrderStatus.DELIVERED and order.created_at < start_of_day
@@ -173,11 +173,11 @@ class Actions:
                 await services.cancel(session, actor, booking_id=item.id, reason=None)
 
     async def offerings(self, actor: Actor) -> list[Offering]:
-        async with transaction(self.parts.factory) as session:
+        async with self.parts.factory() as session:  # reads only: no write turn
             return (await services.offerings_for(session, self.parts.settings, actor, None))[1]
 
     async def open_slots(self, actor: Actor, offering_code: str) -> list[dt.datetime]:
-        async with transaction(self.parts.factory) as session:
+        async with self.parts.factory() as session:  # reads only: no write turn
             slots = await services.available_slots(
                 session, self.parts.settings, actor, offering_code=offering_code, person_id=None
             )
@@ -199,7 +199,7 @@ class Actions:
             return booking
 
     async def notices(self, person_id: int) -> list[Notification]:
-        async with transaction(self.parts.factory) as session:
+        async with self.parts.factory() as session:  # reads only: no write turn
             return await notify.unread(session, person_id, limit=MAX_NOTICES)
 
     async def confirm_notice(self, actor: Actor, notification_id: int) -> None:

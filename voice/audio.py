@@ -53,8 +53,9 @@ def from_first_sound(frames: list[bytes], quiet: float) -> list[bytes]:
 @dataclass
 class Endpointer:
     """Speech and its end, from frame loudness. Elders speak slowly and pause mid-phrase:
-    the end of speech waits `long_ms` of silence, unless what was heard so far is already a
-    whole phrase the question expects, when `quick_ms` is enough."""
+    after `quick_ms` of silence the conversation looks at what was said, and takes it if it
+    is a whole phrase the question expects; otherwise the speech has ended only after
+    `long_ms`."""
 
     quick_ms: int = 300
     long_ms: int = 1200
@@ -86,9 +87,9 @@ class Endpointer:
             return True
         return False
 
-    def ended(self, whole_phrase: bool) -> bool:
-        """Has the speech ended? `whole_phrase`: what was heard so far is a complete answer."""
-        return self.speaking and self.silence_ms >= (self.quick_ms if whole_phrase else self.long_ms)
+    def ended(self) -> bool:
+        """Has the speech ended, whatever was said?"""
+        return self.speaking and self.silence_ms >= self.long_ms
 
     def reset(self) -> None:
         self.speaking, self.silence_ms, self._loud_run = False, 0, 0

@@ -57,12 +57,14 @@ class AudioSocketLine:
         self._incoming: asyncio.Queue[Incoming] = asyncio.Queue(maxsize=QUEUE_FRAMES)
         self._task: asyncio.Task[None] | None = None
         self.closed = False
+        # Real time counts from the connection: audio sent while we were busy answering it is
+        # not a caller running ahead.
+        self._began = time.monotonic()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
-        began = time.monotonic()
         audio_bytes = 0
         try:
             while True:
@@ -77,7 +79,7 @@ class AudioSocketLine:
                     if len(payload) % 2:
                         raise ProtocolError("audio of odd length")
                     audio_bytes += len(payload)
-                    ahead = audio_bytes / (2 * RATE) - (time.monotonic() - began)
+                    ahead = audio_bytes / (2 * RATE) - (time.monotonic() - self._began)
                     if ahead > AHEAD_ALLOWED_S:
                         raise ProtocolError("audio faster than real time")
                     await self._put(Audio(payload))
@@ -106,6 +108,9 @@ class AudioSocketLine:
 
     async def receive(self) -> Incoming:
         return await self._incoming.get()
+
+    def poll(self) -> Incoming | None:
+        return None if self._incoming.empty() else self._incoming.get_nowait()
 
     async def send(self, frame: bytes) -> None:
         if self.closed:

@@ -19,7 +19,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from speech.stt import Recognizer
+from speech.stt import Heard, Recognizer
 from voice.audio import FRAME_MS, Endpointer, frames, from_first_sound
 from voice.packs import ALARM, PERSON, REPEAT, SLOWER, Pack
 
@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 PREROLL_FRAMES = 10  # speech starts before it is loud enough to be sure: keep up to 200 ms of it
 FEED_FRAMES = 5  # feed the recognizer 100 ms at a time
 MAX_TRIES = 3  # not understood this often: the question gives up
+# Frames sent per wake-up: paced at real time 60 ms at a time (one wake-up per 20 ms frame
+# cost each call 50 wake-ups a second); a barge-in still stops the prompt within 60 ms.
+SEND_FRAMES = 3
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ class Line(Protocol):
     """A bridge's side of one call."""
 
     async def receive(self) -> Incoming: ...
+
+    def poll(self) -> Incoming | None:
+        """What has arrived already, without waiting (most frames are there when asked for)."""
 
     async def send(self, frame: bytes) -> None:
         """One 20 ms frame of slin16 at 8 kHz; the conversation paces them."""
@@ -139,6 +145,8 @@ class Conversation:
         self._turn: dict[str, Any] | None = None  # answered, waiting for its reply's first audio
         self._answered_at: float | None = None
         self._grammar: list[str] | None = None
+        self._recognition_s = 0.0
+        self._unfinished = False  # audio fed since the recognizer last finished an utterance
 
     # --- saying -------------------------------------------------------------------------
 
@@ -170,15 +178,18 @@ class Conversation:
                 pcm = await piece
                 if i == 0 and self._turn is not None:
                     self._turn["stages"]["speech_ms"] = _ms(time.monotonic() - began)
-                for frame in frames(pcm):
+                pcm_frames = frames(pcm)
+                for start in range(0, len(pcm_frames), SEND_FRAMES):
                     now = time.monotonic()
                     if next_at is None:
                         next_at = now
                         self._first_audio()
                     elif next_at > now:
                         await asyncio.sleep(next_at - now)
-                    await self.line.send(frame)
-                    next_at += FRAME_MS / 1000
+                    batch = pcm_frames[start : start + SEND_FRAMES]
+                    for frame in batch:
+                        await self.line.send(frame)
+                    next_at += len(batch) * FRAME_MS / 1000
             await self.line.mark()
         except asyncio.CancelledError:
             raise
@@ -233,10 +244,12 @@ class Conversation:
     async def _receive(self, wait_s: float | None = None) -> Incoming | None:
         if time.monotonic() - self.started > self.max_call_s:
             raise TooLong()
-        try:
-            event = await asyncio.wait_for(self.line.receive(), wait_s)
-        except TimeoutError:
-            return None
+        event = self.line.poll()
+        if event is None:
+            try:
+                event = await asyncio.wait_for(self.line.receive(), wait_s)
+            except TimeoutError:
+                return None
         if isinstance(event, Hangup):
             raise HungUp()
         return event
@@ -277,13 +290,16 @@ class Conversation:
         answers = self.pack.answers(question.kind, question.extra) if self.recognizer is not None else {}
         if answers and self.recognizer is not None:
             grammar = self.pack.grammar(answers)
-            if grammar != self._grammar:
-                await asyncio.get_running_loop().run_in_executor(self.executor, self.recognizer.listen_for, grammar)
-                self._grammar = grammar
+            if grammar != self._grammar or self._unfinished:
+                # A key may have cut an utterance short: what it had heard goes.
+                new = grammar if grammar != self._grammar else None
+                await asyncio.get_running_loop().run_in_executor(self.executor, self.recognizer.listen_for, new)
+                self._grammar, self._unfinished = grammar, False
         endpointer = self._new_endpointer()
         preroll: collections.deque[bytes] = collections.deque(maxlen=PREROLL_FRAMES)
         unfed: list[bytes] = []
-        heard_so_far = ""
+        utterance: list[bytes] = []  # since the speech began: heard again if they go on after a pause
+        tentative: Heard | None = None  # what a pause heard, until the caller goes on
         digits = ""
         quiet_since: float | None = None
         last_loud = 0.0
@@ -329,40 +345,57 @@ class Conversation:
                 if began:
                     await self._stop_playing()  # barge-in: the caller is talking
                     unfed = from_first_sound([*preroll, frame], endpointer.quiet_level())
+                    utterance = list(unfed)
                     preroll.clear()
                 else:
                     unfed.append(frame)
+                    utterance.append(frame)
                 if endpointer.silence_ms == 0:
                     last_loud = now
+                    if tentative is not None:
+                        # They went on after a pause: the recognizer was finished, so it hears
+                        # the whole utterance again (cheap: recognition runs at 3% of real time).
+                        tentative, unfed = None, list(utterance)
                 if len(unfed) >= FEED_FRAMES:
-                    heard_so_far = await self._feed(b"".join(unfed))
+                    await self._feed(b"".join(unfed))
                     unfed = []
-                if endpointer.ended(whole_phrase=heard_so_far in answers):
-                    return await self._heard(question, answers, b"".join(unfed), endpointer, last_loud)
+                if endpointer.silence_ms >= endpointer.quick_ms and tentative is None:
+                    # A pause long enough after a whole phrase: what was it? If not a whole
+                    # phrase yet, wait for the longer pause (an elder mid-phrase), keeping this.
+                    tentative = await self._finish(b"".join(unfed))
+                    unfed = []
+                    if tentative.text in answers or not _could_go_on(tentative.text, answers):
+                        return self._heard(question, answers, tentative, endpointer, last_loud)
+                if endpointer.ended() and tentative is not None:
+                    return self._heard(question, answers, tentative, endpointer, last_loud)
 
-    async def _feed(self, pcm: bytes) -> str:
+    async def _feed(self, pcm: bytes) -> None:
         assert self.recognizer is not None
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self.recognizer.accept, pcm)
+        self._unfinished = True
+        await asyncio.get_running_loop().run_in_executor(self.executor, self.recognizer.accept, pcm)
 
-    async def _heard(
-        self, question: Question, answers: dict[str, str], tail: bytes, endpointer: Endpointer, last_loud: float
-    ) -> Answer | str:
-        assert self.recognizer is not None
-        ended = time.monotonic()
+    async def _finish(self, tail: bytes) -> Heard:
         recognizer = self.recognizer
+        assert recognizer is not None
 
-        def finish() -> Any:
+        def finish() -> Heard:
             if tail:
                 recognizer.accept(tail)
             return recognizer.finish()
 
+        began = time.monotonic()
         heard = await asyncio.get_running_loop().run_in_executor(self.executor, finish)
-        recognized = time.monotonic()
+        self._recognition_s = time.monotonic() - began
+        self._unfinished = False
+        return heard
+
+    def _heard(
+        self, question: Question, answers: dict[str, str], heard: Heard, endpointer: Endpointer, last_loud: float
+    ) -> Answer | str:
         answer = answers.get(heard.text)  # one whole phrase, or nothing
         stages = {
             "end_of_speech_ms": endpointer.silence_ms,
-            "recognition_ms": _ms(recognized - ended),
-            "intent_ms": _ms(time.monotonic() - recognized),
+            "recognition_ms": _ms(self._recognition_s),
         }
         if answer is None:
             return heard.text
@@ -412,6 +445,14 @@ class Conversation:
     async def close(self) -> None:
         await self._stop_playing()
         self._flush_turn()
+
+
+def _could_go_on(text: str, phrases: Mapping[str, str]) -> bool:
+    """Could more words make this a phrase? Only then is a pause worth waiting out; otherwise
+    what was said (or a sound with no words in it) is no answer, and the caller hears so at
+    once rather than after the long pause."""
+    words = text.split()
+    return bool(words) and any(p.split()[: len(words)] == words and len(p.split()) > len(words) for p in phrases)
 
 
 def _ms(seconds: float) -> int:

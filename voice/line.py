@@ -6,6 +6,7 @@ a failure ends that call with an apology."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ from voice import signing
 from voice.actions import Actions
 from voice.audio import Endpointer
 from voice.audiosocket import AudioSocketLine, serve_connection
-from voice.conversation import Conversation, HungUp, Interrupted, Line, TooLong
+from voice.conversation import Conversation, HungUp, Interrupted, Line, TooLong, sentences
 from voice.dialog import Dialog
 from voice.media_stream import StreamLine, serve_stream
 from voice.packs import Pack, load_packs, model_paths
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 DEFAULT_LOCALE = "zh-CN"
 UPDATES_KEPT = 100
 REGISTRATION_WAITS = 20  # 2 s
+SPOKEN_KEPT_BYTES = 64 * 1024 * 1024  # about 35 minutes of prompts at 8 kHz
 _PARAM = re.compile(r"\{\w+\}")
 
 
@@ -60,6 +62,8 @@ class VoiceLine:
         self._calls: set[asyncio.Task[Any]] = set()
         self._server: asyncio.Server | None = None
         self._prewarm: asyncio.Task[None] | None = None
+        self._spoken: collections.OrderedDict[tuple[str, str, int], bytes] = collections.OrderedDict()
+        self._spoken_bytes = 0
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -101,12 +105,12 @@ class VoiceLine:
     async def _speak_fixed_prompts(self) -> None:
         rates = (self.settings.tts_rate_normal, self.settings.tts_rate_slow)
         for pack in self.packs.values():
-            for text in pack.prompts.values():
-                if _PARAM.search(text):
-                    continue
+            # In the pieces the conversation speaks them in.
+            for text in {s for t in pack.prompts.values() for s in sentences(t) if not _PARAM.search(s)}:
                 for rate in rates:
                     try:
-                        await self.synthesizer.line_pcm(text, voice_for(pack.locale), rate)
+                        pcm = await self.synthesizer.line_pcm(text, voice_for(pack.locale), rate)
+                        self._remember((text, voice_for(pack.locale), rate), pcm)
                     except Exception:
                         log.warning("a prompt could not be spoken in advance", exc_info=True)
 
@@ -253,9 +257,24 @@ class VoiceLine:
 
         async def speak(text: str, slow: bool) -> bytes:
             rate = self.settings.tts_rate_slow if slow else self.settings.tts_rate_normal
-            return await self.synthesizer.line_pcm(text, voice, rate)
+            key = (text, voice, rate)
+            pcm = self._spoken.get(key)
+            if pcm is None:
+                pcm = await self.synthesizer.line_pcm(text, voice, rate)
+                self._remember(key, pcm)
+            else:
+                self._spoken.move_to_end(key)
+            return pcm
 
         return speak
+
+    def _remember(self, key: tuple[str, str, int], pcm: bytes) -> None:
+        """The prompts most spoken stay in memory (the menu is said on every call)."""
+        self._spoken[key] = pcm
+        self._spoken_bytes += len(pcm)
+        while self._spoken_bytes > SPOKEN_KEPT_BYTES and self._spoken:
+            _, dropped = self._spoken.popitem(last=False)
+            self._spoken_bytes -= len(dropped)
 
     async def _recognizer(self, pack: Pack) -> Recognizer | None:
         if not self.models.has(pack.locale):

@@ -74,6 +74,9 @@ class StreamLine:
     async def receive(self) -> Incoming:
         return await self._incoming.get()
 
+    def poll(self) -> Incoming | None:
+        return None if self._incoming.empty() else self._incoming.get_nowait()
+
     async def send(self, frame: bytes) -> None:
         if self.closed:
             return

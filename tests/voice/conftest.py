@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -7,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from backend.community.models import Person
 from backend.db import transaction
+from backend.phone.models import PhoneCallEvent
 from tests.conftest import Database, Served, make_settings, serve
-from tests.voice.phone import SECRET, AudioSocketCall, StreamCall, register
+from tests.voice.phone import SECRET, AudioSocketCall, Call, StreamCall, register
 from voice.line import VoiceLine
 
 ELDER = "+8613800000001"  # 黎文华, 幸福社区, slow speech; her son 秦磊燕 receives her alerts
@@ -42,6 +45,28 @@ class Phone:
     async def stream(self, caller: str, *, called: str = XINGFU_LINE, locale: str = "zh-CN") -> StreamCall:
         """Over a gateway's media stream."""
         return await StreamCall.dial(self.api.base, "CA" + uuid.uuid4().hex, caller, called, locale=locale)
+
+    async def speak_until_understood(self, call: Call, text: str, *, tries: int = 3) -> None:
+        """Say it, and again if the line did not understand (as a caller does when asked
+        again): the small Korean model mishears espeak-ng now and then."""
+        for _ in range(tries):
+            seen = await self._turns()
+            await call.say(text)
+            deadline = time.monotonic() + 10
+            while await self._turns() == seen:
+                assert time.monotonic() < deadline, "the line recorded no turn for what was said"
+                await asyncio.sleep(0.05)
+            async with self.db.factory() as session:
+                last = (
+                    await session.execute(select(PhoneCallEvent).order_by(PhoneCallEvent.id.desc()).limit(1))
+                ).scalar_one()
+            if last.detail.get("heard") == text and last.detail.get("answer") is not None:
+                return
+        raise AssertionError(f"{text!r} was not understood in {tries} tries")
+
+    async def _turns(self) -> int:
+        async with self.db.factory() as session:
+            return int(await session.scalar(select(func.count()).select_from(PhoneCallEvent)) or 0)
 
     async def set_person(self, phone: str, **values: Any) -> None:
         async with transaction(self.db.factory) as session:

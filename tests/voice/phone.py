@@ -78,6 +78,12 @@ class Call(abc.ABC):
 
     async def _send_audio(self) -> None:
         """A frame every 20 ms, as a phone line does: the caller's words, else silence."""
+        try:
+            await self._send_frames()
+        except ConnectionError:
+            self.hung_up_by_line = True
+
+    async def _send_frames(self) -> None:
         next_at = time.monotonic()
         while True:
             frame, spoke = SILENCE, False
@@ -95,6 +101,8 @@ class Call(abc.ABC):
         for frame in frames_of(trimmed(speak(text, self.locale, rate))):
             self._out.put_nowait(frame)
         while self.speech_ended_at is None:
+            if self.hung_up_by_line:
+                raise ConnectionError("the line hung up")
             await asyncio.sleep(0.01)
 
     def heard_since(self, since: float) -> Reply:

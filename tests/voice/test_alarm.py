@@ -59,7 +59,7 @@ async def test_the_korean_alarm_words_over_the_menu_raise_the_alarm(phone: Phone
     await phone.set_person(ELDER, locale="ko")
     call = await phone.call(ELDER)
     await call.hear_for(2.0)
-    await call.say("빨리 와 주세요")
+    await phone.speak_until_understood(call, "빨리 와 주세요")
     reply = await call.hear(quiet_s=1.5)
     from backend.phone.models import PhoneCallEvent
 

@@ -53,14 +53,14 @@ async def test_a_korean_caller_orders_todays_lunch_by_speaking_and_pays_with_her
     call = await phone.call(ELDER)
     greeting = await call.hear_for(2.0)
     assert greeting.speech_s > 1.0  # the welcome is speech, not silence
-    await call.say("오늘 메뉴")
+    await phone.speak_until_understood(call, "오늘 메뉴")
     menu = await call.hear_for(2.0)
     assert menu.speech_s > 1.0
     # she picks the first dish by key, says yes to one portion, to delivery and to the price
     await call.press("1")
     for _ in range(3):
         await call.hear_for(1.0)
-        await call.say("예")
+        await phone.speak_until_understood(call, "예")
     # then keys her PIN when asked
     await call.hear_for(1.0)
     assert not await orders_of(phone.db, elder_id)  # nothing is bought before the PIN
@@ -83,7 +83,7 @@ async def test_a_korean_caller_orders_todays_lunch_by_speaking_and_pays_with_her
     await phone.line.stop()  # the call's record is written out
     record, turns = await turns_of(phone.db, elder_id)
     assert record.outcome == "goodbye" and record.caller is None  # the number is not kept
-    heard = [t.detail.get("heard") for t in turns if t.detail.get("by") == "speech"]
+    heard = [t.detail["heard"] for t in turns if t.detail.get("by") == "speech" and t.detail.get("answer")]
     assert heard == ["오늘 메뉴", "예", "예", "예"]
     first = next(t for t in turns if t.detail.get("heard") == "오늘 메뉴")
     assert {"end_of_speech_ms", "recognition_ms", "action_ms", "first_audio_ms"} <= set(first.detail["stages"])
