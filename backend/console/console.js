@@ -95,7 +95,7 @@
   async function act(name, variables, resultKey) {
     const data = await gql(name, variables);
     const result = data[resultKey];
-    if (result && result.__typename !== "Emergency") throw new Error(result.message);
+    if (result && "code" in result) throw new Error(result.message); // a UserError
   }
 
   function card(alarm) {
@@ -168,6 +168,24 @@
     return el;
   }
 
+  function callbackCard(request) {
+    const el = document.createElement("article");
+    el.className = `callback ${request.reason}`;
+    el.dataset.id = request.id;
+    const h = document.createElement("h3");
+    h.textContent = `${request.personName || t("callback_unknown_caller")} ${request.phone}`;
+    el.append(h);
+    const dl = document.createElement("dl");
+    field(dl, t("requested_at"), new Date(request.requestedAt).toLocaleString("zh-CN"));
+    field(dl, t(`callback_reasons.${request.reason}`), t(`callback_asked_of.${request.askedOf}`));
+    el.append(dl);
+    const actions = document.createElement("div");
+    actions.className = "actions";
+    actions.append(button(t("callback_done"), () => act("MarkCallbackDone", { id: request.id }, "markCallbackDone"), "done"));
+    el.append(actions);
+    return el;
+  }
+
   let refreshing = null;
   async function refresh() {
     if (!token) return;
@@ -183,7 +201,18 @@
           p.textContent = t("no_alarms");
           list.append(p);
         }
-        const open = data.openEmergencies.filter((a) => a.status === "OPEN").length;
+        const requests = (await gql("CallbackRequests")).callbackRequests;
+        const callbacks = $("callback-list");
+        callbacks.replaceChildren(...requests.map(callbackCard));
+        if (!requests.length) {
+          const p = document.createElement("p");
+          p.textContent = t("no_callbacks");
+          callbacks.append(p);
+        }
+        // An unknown number asking for help sounds like an alarm until someone rings back.
+        const open =
+          data.openEmergencies.filter((a) => a.status === "OPEN").length +
+          requests.filter((r) => r.reason === "alarm").length;
         sound(open > 0, open);
       } catch (error) {
         if (error.code === "UNAUTHENTICATED") return signOut();
@@ -226,6 +255,7 @@
   function showSignedIn() {
     $("sign-in").hidden = true;
     $("alarms").hidden = false;
+    $("callbacks").hidden = false;
     $("sign-out").hidden = false;
     connect();
     refresh();
@@ -239,6 +269,7 @@
     sound(false, 0);
     $("sign-in").hidden = false;
     $("alarms").hidden = true;
+    $("callbacks").hidden = true;
     $("sign-out").hidden = true;
     $("connection").textContent = "";
     say(reason || "");

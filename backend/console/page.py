@@ -1,4 +1,4 @@
-"""/console: the grid workers' page for open alarms.
+"""/console: the grid workers' page for open alarms and the phone line's call-back requests.
 
 One plain HTML page with a small script, no build step: it signs in with a phone code,
 lists open alarms (unanswered first), follows them live over the same GraphQL subscription
@@ -28,6 +28,8 @@ DOCUMENTS = (
     "staff/MarkEmergencyEnRoute",
     "staff/MarkEmergencyArrived",
     "staff/ResolveEmergency",
+    "staff/CallbackRequests",
+    "staff/MarkCallbackDone",
 )
 
 

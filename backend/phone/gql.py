@@ -64,18 +64,22 @@ class CallbackRequestView:
     id: strawberry.ID
     phone: str = strawberry.field(description="The number to ring back (kept for this purpose only).")
     person_id: strawberry.ID | None
+    person_name: str | None = strawberry.field(description="Who rang, when the number is someone's.")
     asked_of: CallbackAskedOf  # type: ignore[valid-type]
-    reason: str = strawberry.field(description="asked: the caller pressed 0; silent: the line heard nothing.")
+    reason: str = strawberry.field(
+        description="asked: the caller pressed 0; silent: the line heard nothing; alarm: a number nobody knows asked for help."
+    )
     requested_at: dt.datetime
     done_at: dt.datetime | None
     done_by_id: strawberry.ID | None
 
     @classmethod
-    def of(cls, r: CallbackRequest) -> CallbackRequestView:
+    def of(cls, r: CallbackRequest, person_name: str | None = None) -> CallbackRequestView:
         return cls(
             id=strawberry.ID(str(r.id)),
             phone=r.phone,
             person_id=strawberry.ID(str(r.person_id)) if r.person_id is not None else None,
+            person_name=person_name,
             asked_of=r.asked_of,
             reason=r.reason,
             requested_at=r.requested_at,
@@ -99,11 +103,17 @@ class PhoneQuery:
         )
         return [PhoneCallView.of(call, events) for call, events in found]
 
-    @strawberry.field(permission_classes=[IsStaff], description="Staff: call-back requests nobody has marked done.")
-    async def callback_requests(self, info: Info, community_id: strawberry.ID) -> list[CallbackRequestView]:
+    @strawberry.field(
+        permission_classes=[IsStaff],
+        description="Staff: call-back requests nobody has marked done, in one community or all I serve.",
+    )
+    async def callback_requests(
+        self, info: Info, community_id: strawberry.ID | None = None
+    ) -> list[CallbackRequestView]:
         ctx = info.context
-        found = await service.open_callbacks(ctx.session, ctx.require_actor(), parse_id(community_id, "communityId"))
-        return [CallbackRequestView.of(r) for r in found]
+        cid = parse_id(community_id, "communityId") if community_id is not None else None
+        found = await service.open_callbacks(ctx.session, ctx.require_actor(), cid)
+        return [CallbackRequestView.of(r, name) for r, name in found]
 
 
 @strawberry.type

@@ -224,15 +224,23 @@ async def ask_callback(
     return request
 
 
-async def open_callbacks(session: AsyncSession, actor: Actor, community_id: int) -> list[CallbackRequest]:
-    """Staff: the requests nobody has marked done, oldest first."""
-    require_staff_of(actor, community_id)
+async def open_callbacks(
+    session: AsyncSession, actor: Actor, community_id: int | None
+) -> list[tuple[CallbackRequest, str | None]]:
+    """Staff: the requests nobody has marked done (in one community, or every one they serve),
+    with the caller's name when known: an unknown number asking for help first, then oldest
+    first."""
+    if community_id is not None:
+        require_staff_of(actor, community_id)
+    ids = [community_id] if community_id is not None else sorted(actor.staff_community_ids)
     rows = await session.execute(
-        select(CallbackRequest)
-        .where(CallbackRequest.community_id == community_id, CallbackRequest.done_at.is_(None))
+        select(CallbackRequest, Person.name)
+        .outerjoin(Person, Person.id == CallbackRequest.person_id)
+        .where(CallbackRequest.community_id.in_(ids), CallbackRequest.done_at.is_(None))
         .order_by(CallbackRequest.id)
     )
-    return list(rows.scalars())
+    found = [(request, name) for request, name in rows.all()]
+    return sorted(found, key=lambda rn: rn[0].reason != ALARM)
 
 
 async def mark_callback_done(session: AsyncSession, actor: Actor, request_id: int) -> CallbackRequest:

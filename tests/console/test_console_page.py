@@ -108,3 +108,27 @@ async def test_an_alarm_nobody_answered_says_so_and_a_responder_can_say_she_arri
     await expect(alarm).to_have_attribute("data-status", "ARRIVED")
     await expect(alarm).to_contain_text("已到达")
     await expect(alarm.locator("button[name=en-route]")).to_have_count(0)
+
+
+async def test_call_back_requests_are_listed_an_unknown_callers_call_for_help_sounds_and_done_clears_it(
+    served: Served, browser: Browser, db: Database
+) -> None:
+    from backend.db import transaction
+    from backend.phone.models import CallbackFor, CallbackRequest
+
+    async with transaction(db.factory) as session:
+        session.add(
+            CallbackRequest(
+                community_id=1, person_id=None, phone="+8613312345678", asked_of=CallbackFor.CENTRE, reason="alarm"
+            )
+        )
+    page = await browser.new_page()
+    await enter_code_on_page(page, served, GRID_WORKER)
+    request = page.locator(".callback.alarm")
+    await expect(request).to_contain_text("+8613312345678")
+    await expect(request).to_contain_text("紧急求助：未登记号码，请马上回电")
+    await expect(page.locator("body")).to_have_attribute("data-sounding", "yes")
+    await request.locator("button[name=done]").click()
+    await expect(request).to_have_count(0)
+    await expect(page.locator("#callbacks")).to_contain_text("没有待回的电话")
+    await expect(page.locator("body")).to_have_attribute("data-sounding", "no")
