@@ -248,7 +248,8 @@ class Dialog:
         if not choices:
             self.conv.say(" ".join([*words, self.pack.say("meal_none")]) if not words else " ".join(words))
             return
-        meal, dish = choices[await self._choose(" ".join([*words, self.pack.say("meal_choose")]), len(choices))]
+        names = {str(n): dish.spoken_as for n, (_, dish) in enumerate(choices, 1) if dish.spoken_as}
+        meal, dish = choices[await self._choose(" ".join([*words, self.pack.say("meal_choose")]), len(choices), names)]
         quantity = await self.conv.ask(
             Question("quantity", self.pack.say("quantity"), {str(n): str(n) for n in range(1, 10)})
         )
@@ -332,11 +333,12 @@ class Dialog:
             return
         self.conv.say(self.pack.say("booked", what=what, when=when))
 
-    async def _choose(self, prompt: str, count: int) -> int:
-        """An index into `count` things read out with numbers; NotChosen if none was."""
+    async def _choose(self, prompt: str, count: int, names: dict[str, tuple[str, ...]] | None = None) -> int:
+        """An index into `count` things read out with numbers (or said by `names`, per
+        number); NotChosen if none was."""
         keys = {str(n): str(n) for n in range(1, count + 1)}
         while True:
-            answer = await self.conv.ask(Question("number", prompt, keys))
+            answer = await self.conv.ask(Question("number", prompt, keys, extra=names or {}))
             if answer is None:
                 raise NotChosen()
             if answer.value in keys:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -38,12 +38,18 @@ class Product:
     stock: int  # goods: what the shelf starts with
     units: dict[str, str]  # goods: how one is counted (a bag, a box), per locale
     points_price: int | None = None  # 积分 for one, where the community lets points buy it
+    # What a caller may say to choose it on the phone line, per locale (short, in the words
+    # the recognition model knows); none: chosen by its number.
+    spoken: dict[str, list[str]] = field(default_factory=dict)
 
     def name(self, locale: str) -> str:
         return self.names.get(locale) or self.names["zh-CN"]
 
     def unit(self, locale: str) -> str:
         return self.units.get(locale) or self.units.get("zh-CN", "")
+
+    def spoken_as(self, locale: str) -> tuple[str, ...]:
+        return tuple(self.spoken.get(locale, ()))
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,7 @@ def commerce_catalog(content_dir: Path) -> CommerceCatalog:
             stock=int(p.get("stock", 0)),
             points_price=int(p["points_price"]) if p.get("points_price") else None,
             units=p.get("unit", {}),
+            spoken=p.get("spoken", {}),
         )
         for p in data["products"]
     }

@@ -56,7 +56,7 @@ class MenuMeal:
             meal_name=meal.meal_name,
             order_before=meal.order_before,
             open=meal.open,
-            dishes=[MenuDish(**vars(d)) for d in meal.dishes],
+            dishes=[MenuDish(d.product_code, d.name, d.price_fen, d.portions_left) for d in meal.dishes],
         )
 
 

@@ -44,6 +44,7 @@ class Dish:
     name: str
     price_fen: int
     portions_left: int
+    spoken_as: tuple[str, ...] = ()  # what a caller may say to choose it
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,9 @@ async def today_menu(
                     meal_name=texts.text(locale, f"commerce.meal_{meal}"),
                     order_before=f"{cutoff:%H:%M}",
                     open=now.time() < cutoff,
-                    dishes=[Dish(d.code, d.name(locale), d.price_fen, left[d.code]) for d in dishes],
+                    dishes=[
+                        Dish(d.code, d.name(locale), d.price_fen, left[d.code], d.spoken_as(locale)) for d in dishes
+                    ],
                     delivers=merchant.delivery,
                     pick_up=merchant.pickup,
                 )
