@@ -56,7 +56,10 @@ class MenuMeal:
             meal_name=meal.meal_name,
             order_before=meal.order_before,
             open=meal.open,
-            dishes=[MenuDish(d.product_code, d.name, d.price_fen, d.portions_left) for d in meal.dishes],
+            dishes=[
+                MenuDish(product_code=d.product_code, name=d.name, price_fen=d.price_fen, portions_left=d.portions_left)
+                for d in meal.dishes
+            ],
         )
 
 
