@@ -1,7 +1,7 @@
 """Simulated calls on the voice line, against the served app, over AudioSocket.
 
 Each call is a Korean-speaking elder: espeak-ng's recorded utterances, sent at real-time
-pacing, go round the menu ("주문 내역" → the orders, "예" → back to the menu) while the
+pacing, go round the menu ("주문 내역" → the orders, "네" → back to the menu) while the
 line answers; the caller listens a little, then talks over the rest (barge-in). Measured for
 every utterance: from the end of the caller's speech (the last spoken frame sent) to the
 first frame of the reply. Steps of more and more calls at once, until the reply's p99 passes
@@ -92,7 +92,7 @@ async def talker(call: AudioSocketCall, until: float, latencies: list[float], mi
 
 async def _talk(call: AudioSocketCall, until: float, latencies: list[float], missed: list[int]) -> None:
     await call.hear_for(1.0)
-    phrases = ["주문 내역", "예"]
+    phrases = ["주문 내역", "네"]
     i = 0
     while time.monotonic() < until:
         await call.say(phrases[i % 2])

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from voice.audio import FRAME_BYTES, RATE
-from voice.conversation import Audio, Hangup, Incoming, Key
+from voice.conversation import Audio, Inbox, Incoming, Key
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,6 @@ MAX_PAYLOAD = 4 * FRAME_BYTES  # Asterisk sends 20 ms frames; a few at once is t
 FIRST_MESSAGE_S = 5.0
 # Audio may arrive in bursts, but not faster than this many seconds ahead of real time.
 AHEAD_ALLOWED_S = 2.0
-QUEUE_FRAMES = 500  # 10 s of audio waiting for the conversation: beyond it the call is stuck
 
 
 class ProtocolError(Exception):
@@ -54,7 +53,7 @@ class AudioSocketLine:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
-        self._incoming: asyncio.Queue[Incoming] = asyncio.Queue(maxsize=QUEUE_FRAMES)
+        self.inbox = Inbox()
         self._task: asyncio.Task[None] | None = None
         self.closed = False
         # Real time counts from the connection: audio sent while we were busy answering it is
@@ -74,7 +73,7 @@ class AudioSocketLine:
                 if kind == DTMF:
                     digit = payload.decode("ascii", "replace")[:1]
                     if digit in "0123456789*#":
-                        await self._put(Key(digit))
+                        self.inbox.put(Key(digit))
                 elif kind == AUDIO:
                     if len(payload) % 2:
                         raise ProtocolError("audio of odd length")
@@ -82,35 +81,20 @@ class AudioSocketLine:
                     ahead = audio_bytes / (2 * RATE) - (time.monotonic() - self._began)
                     if ahead > AHEAD_ALLOWED_S:
                         raise ProtocolError("audio faster than real time")
-                    await self._put(Audio(payload))
+                    self.inbox.put(Audio(payload))
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         except ProtocolError as exc:
             log.warning("audiosocket call refused: %s", exc)
         finally:
             self.closed = True
-            self._drop_audio()
-            if self._incoming.full():
-                _drain(self._incoming)
-            self._incoming.put_nowait(Hangup())
-
-    async def _put(self, event: Incoming) -> None:
-        if self._incoming.full():
-            if isinstance(event, Audio):
-                return  # the conversation is behind: old audio is worth less than keeping up
-            self._drop_audio()
-        await self._incoming.put(event)
-
-    def _drop_audio(self) -> None:
-        kept = [e for e in _drain(self._incoming) if not isinstance(e, Audio)]
-        for e in kept:
-            self._incoming.put_nowait(e)
+            self.inbox.hang_up()
 
     async def receive(self) -> Incoming:
-        return await self._incoming.get()
+        return await self.inbox.receive()
 
     def poll(self) -> Incoming | None:
-        return None if self._incoming.empty() else self._incoming.get_nowait()
+        return self.inbox.poll()
 
     async def send(self, frame: bytes) -> None:
         if self.closed:
@@ -139,13 +123,6 @@ class AudioSocketLine:
             await self._writer.wait_closed()
         except ConnectionError:
             pass
-
-
-def _drain(queue: asyncio.Queue[Incoming]) -> list[Incoming]:
-    items = []
-    while not queue.empty():
-        items.append(queue.get_nowait())
-    return items
 
 
 Handler = Callable[[str, AudioSocketLine], Awaitable[None]]

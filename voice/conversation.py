@@ -69,6 +69,42 @@ class Line(Protocol):
         """A prompt has been sent whole (the media stream tells the gateway; AudioSocket has no need)."""
 
 
+class Inbox:
+    """What a bridge has received for the conversation, bounded: a conversation that falls
+    behind loses old audio, never a key or the hang-up, and never grows memory."""
+
+    def __init__(self, size: int = 500) -> None:  # 500 frames: 10 s of audio
+        self._queue: asyncio.Queue[Incoming] = asyncio.Queue(maxsize=size)
+
+    def put(self, event: Incoming) -> None:
+        if self._queue.full():
+            if isinstance(event, Audio):
+                return  # old audio is worth less than keeping up
+            self._keep_only_keys()
+        self._queue.put_nowait(event)
+
+    def hang_up(self) -> None:
+        self._keep_only_keys()
+        if self._queue.full():
+            self._queue.get_nowait()
+        self._queue.put_nowait(Hangup())
+
+    def _keep_only_keys(self) -> None:
+        kept = []
+        while not self._queue.empty():
+            event = self._queue.get_nowait()
+            if not isinstance(event, Audio):
+                kept.append(event)
+        for event in kept:
+            self._queue.put_nowait(event)
+
+    async def receive(self) -> Incoming:
+        return await self._queue.get()
+
+    def poll(self) -> Incoming | None:
+        return None if self._queue.empty() else self._queue.get_nowait()
+
+
 class HungUp(Exception):
     pass
 

@@ -20,13 +20,12 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from voice.audio import pcm_to_ulaw, ulaw_to_pcm
-from voice.conversation import Audio, Hangup, Incoming, Key
+from voice.conversation import Audio, Inbox, Incoming, Key
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 16 * 1024  # a media message carries a few frames; nothing real is larger
 MAX_MEDIA_BYTES = 4 * 160  # μ-law: 160 bytes per 20 ms
-QUEUE_EVENTS = 500
 START_WITHIN_S = 5.0
 
 
@@ -38,7 +37,7 @@ class StreamLine:
     def __init__(self, ws: WebSocket, stream_sid: str) -> None:
         self.ws = ws
         self.stream_sid = stream_sid
-        self._incoming: asyncio.Queue[Incoming] = asyncio.Queue(maxsize=QUEUE_EVENTS)
+        self.inbox = Inbox()
         self._task: asyncio.Task[None] | None = None
         self._marks = 0
         self.closed = False
@@ -53,12 +52,12 @@ class StreamLine:
                 kind = event.get("event")
                 if kind == "media":
                     payload = _payload(event)
-                    if payload is not None and not self._incoming.full():
-                        await self._incoming.put(Audio(ulaw_to_pcm(payload)))
+                    if payload is not None:
+                        self.inbox.put(Audio(ulaw_to_pcm(payload)))
                 elif kind == "dtmf":
                     digit = str((event.get("dtmf") or {}).get("digit", ""))[:1]
                     if digit and digit in "0123456789*#":
-                        await self._incoming.put(Key(digit))
+                        self.inbox.put(Key(digit))
                 elif kind == "stop":
                     break
         except (WebSocketDisconnect, RuntimeError):
@@ -67,15 +66,13 @@ class StreamLine:
             log.warning("media stream closed: %s", exc)
         finally:
             self.closed = True
-            while self._incoming.full():
-                self._incoming.get_nowait()
-            self._incoming.put_nowait(Hangup())
+            self.inbox.hang_up()
 
     async def receive(self) -> Incoming:
-        return await self._incoming.get()
+        return await self.inbox.receive()
 
     def poll(self) -> Incoming | None:
-        return None if self._incoming.empty() else self._incoming.get_nowait()
+        return self.inbox.poll()
 
     async def send(self, frame: bytes) -> None:
         if self.closed:

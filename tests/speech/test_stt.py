@@ -35,12 +35,12 @@ pack = packs["ko"]
 recognizer = SpeechModels(model_paths(packs, {})).recognizer("ko", 8000, pack.grammar(pack.answers("menu")))
 recognizer.accept(speak("오늘 메뉴")[:8000])
 recognizer.listen_for(pack.grammar(pack.answers("yes_no")))
-recognizer.accept(speak("예") + bytes(8000))
+recognizer.accept(speak("네") + bytes(8000))
 print(recognizer.finish().text)
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-500:]
-    assert done.stdout.strip() == "예"
+    assert done.stdout.strip() == "네"
 
 
 def test_an_elder_pausing_mid_phrase_is_heard_as_one_utterance() -> None:

@@ -73,9 +73,14 @@ class Phone:
             await session.execute(update(Person).where(Person.id == self.people[phone]).values(**values))
 
 
+def settings_with_line(tmp_path: Path, db: Database, **more: Any) -> Any:
+    """Test settings with the line open: signed calls, AudioSocket on a free port."""
+    return make_settings(tmp_path, db.url, voice_secret=SECRET, voice_audiosocket_port=0, voice_prewarm=False, **more)
+
+
 @pytest.fixture
 def line_settings(tmp_path: Path, db: Database) -> Any:
-    return make_settings(tmp_path, db.url, voice_secret=SECRET, voice_audiosocket_port=0, voice_prewarm=False)
+    return settings_with_line(tmp_path, db)
 
 
 @pytest.fixture

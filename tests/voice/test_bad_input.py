@@ -14,8 +14,7 @@ import websockets
 from sqlalchemy import select
 
 from backend.phone.models import PhoneCall
-from tests.conftest import make_settings
-from tests.voice.conftest import ELDER, XINGFU_LINE, Phone
+from tests.voice.conftest import ELDER, XINGFU_LINE, Phone, settings_with_line
 from tests.voice.phone import SECRET, register
 from voice.signing import sign
 
@@ -119,15 +118,7 @@ async def test_broken_connections_are_closed_and_a_good_call_goes_on(phone: Phon
 
 @pytest.fixture
 def line_settings(tmp_path, db):  # type: ignore[no-untyped-def]
-    return make_settings(
-        tmp_path,
-        db.url,
-        voice_secret=SECRET,
-        voice_audiosocket_port=0,
-        voice_prewarm=False,
-        voice_max_calls=1,
-        voice_max_call_s=40.0,
-    )
+    return settings_with_line(tmp_path, db, voice_max_calls=1, voice_max_call_s=40.0)
 
 
 async def test_more_calls_than_the_line_takes_hear_busy_and_a_call_that_never_ends_is_ended(phone: Phone) -> None:

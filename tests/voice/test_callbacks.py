@@ -9,9 +9,7 @@ from sqlalchemy import select
 
 from backend.notify.models import Notification, NotificationState
 from backend.phone.models import CallbackFor, CallbackRequest, PhoneCall
-from tests.conftest import make_settings
-from tests.voice.conftest import ELDER, SERVICE_CENTRE, SON, Phone
-from tests.voice.phone import SECRET
+from tests.voice.conftest import ELDER, SERVICE_CENTRE, SON, Phone, settings_with_line
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
@@ -58,14 +56,7 @@ async def test_key_0_asks_her_son_to_ring_back_and_the_console_lists_it_until_do
 
 @pytest.fixture
 def line_settings(tmp_path, db):  # type: ignore[no-untyped-def]
-    return make_settings(
-        tmp_path,
-        db.url,
-        voice_secret=SECRET,
-        voice_audiosocket_port=0,
-        voice_prewarm=False,
-        voice_silence_s=1.0,
-    )
+    return settings_with_line(tmp_path, db, voice_silence_s=1.0)
 
 
 async def test_a_silent_caller_is_asked_once_more_then_told_we_will_call_back(phone: Phone) -> None:

@@ -17,10 +17,10 @@ from backend.db import transaction
 from backend.notify import service as notify
 from backend.notify.models import Delivery, Notification, NotificationSettings, NotificationState
 from backend.phone.models import Direction, PhoneCall
-from tests.conftest import Database, make_settings
+from tests.conftest import Database
 from tests.voice.ami_standin import AmiStandIn
-from tests.voice.conftest import ELDER, XINGFU_LINE, Phone
-from tests.voice.phone import SECRET, AudioSocketCall
+from tests.voice.conftest import ELDER, XINGFU_LINE, Phone, settings_with_line
+from tests.voice.phone import AudioSocketCall
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
@@ -35,12 +35,9 @@ async def exchange() -> AsyncIterator[tuple[AmiStandIn, int]]:
 
 @pytest.fixture
 def line_settings(tmp_path: Path, db: Database, exchange: tuple[AmiStandIn, int]) -> Any:
-    return make_settings(
+    return settings_with_line(
         tmp_path,
-        db.url,
-        voice_secret=SECRET,
-        voice_audiosocket_port=0,
-        voice_prewarm=False,
+        db,
         ami_host="127.0.0.1",
         ami_port=exchange[1],
         ami_username="linli",

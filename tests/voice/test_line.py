@@ -60,7 +60,7 @@ async def test_a_korean_caller_orders_todays_lunch_by_speaking_and_pays_with_her
     await call.press("1")
     for _ in range(3):
         await call.hear_for(1.0)
-        await phone.speak_until_understood(call, "예")
+        await phone.speak_until_understood(call, "네")
     # then keys her PIN when asked
     await call.hear_for(1.0)
     assert not await orders_of(phone.db, elder_id)  # nothing is bought before the PIN
@@ -84,7 +84,7 @@ async def test_a_korean_caller_orders_todays_lunch_by_speaking_and_pays_with_her
     record, turns = await turns_of(phone.db, elder_id)
     assert record.outcome == "goodbye" and record.caller is None  # the number is not kept
     heard = [t.detail["heard"] for t in turns if t.detail.get("by") == "speech" and t.detail.get("answer")]
-    assert heard == ["오늘 메뉴", "예", "예", "예"]
+    assert heard == ["오늘 메뉴", "네", "네", "네"]
     first = next(t for t in turns if t.detail.get("heard") == "오늘 메뉴")
     assert {"end_of_speech_ms", "recognition_ms", "action_ms", "first_audio_ms"} <= set(first.detail["stages"])
     assert first.detail["action"] == "menu"
