@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from voice.audio import FRAME_BYTES, RATE
-from voice.conversation import Audio, Inbox, Incoming, Key
+from voice.conversation import Audio, BridgedLine
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +47,16 @@ async def read_message(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return kind, await reader.readexactly(length)
 
 
-class AudioSocketLine:
+class AudioSocketLine(BridgedLine):
     """One call's AudioSocket connection as the conversation's Line."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        super().__init__()
         self._reader = reader
         self._writer = writer
-        self.inbox = Inbox()
-        self._task: asyncio.Task[None] | None = None
-        self.closed = False
         # Real time counts from the connection: audio sent while we were busy answering it is
         # not a caller running ahead.
         self._began = time.monotonic()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
         audio_bytes = 0
@@ -71,9 +66,7 @@ class AudioSocketLine:
                 if kind in (HANGUP, ERROR):
                     break
                 if kind == DTMF:
-                    digit = payload.decode("ascii", "replace")[:1]
-                    if digit in "0123456789*#":
-                        self.inbox.put(Key(digit))
+                    self.key(payload.decode("ascii", "replace"))
                 elif kind == AUDIO:
                     if len(payload) % 2:
                         raise ProtocolError("audio of odd length")
@@ -86,15 +79,6 @@ class AudioSocketLine:
             pass
         except ProtocolError as exc:
             log.warning("audiosocket call refused: %s", exc)
-        finally:
-            self.closed = True
-            self.inbox.hang_up()
-
-    async def receive(self) -> Incoming:
-        return await self.inbox.receive()
-
-    def poll(self) -> Incoming | None:
-        return self.inbox.poll()
 
     async def send(self, frame: bytes) -> None:
         if self.closed:
@@ -115,9 +99,7 @@ class AudioSocketLine:
                 await self._writer.drain()
             except ConnectionError:
                 pass
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self.stop_reading()
         self._writer.close()
         try:
             await self._writer.wait_closed()
@@ -125,7 +107,7 @@ class AudioSocketLine:
             pass
 
 
-Handler = Callable[[str, AudioSocketLine], Awaitable[None]]
+Handler = Callable[[str, AudioSocketLine], Awaitable[object]]
 
 
 async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handle: Handler) -> None:

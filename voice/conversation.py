@@ -9,6 +9,7 @@ when the caller has finished speaking, and matches what was heard to one whole p
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import collections
 import logging
@@ -105,6 +106,50 @@ class Inbox:
         return None if self._queue.empty() else self._queue.get_nowait()
 
 
+KEYS = "0123456789*#"
+
+
+class BridgedLine(abc.ABC):
+    """What both bridges share: a task of their own reads the exchange's messages into the
+    inbox; whatever ends the reading (a hang-up, a broken connection, bad input) hangs up."""
+
+    def __init__(self) -> None:
+        self.inbox = Inbox()
+        self.closed = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._reading())
+
+    async def _reading(self) -> None:
+        try:
+            await self._read()
+        finally:
+            self.closed = True
+            self.inbox.hang_up()
+
+    @abc.abstractmethod
+    async def _read(self) -> None:
+        """Put what arrives into the inbox until the call ends."""
+
+    def key(self, raw: str) -> None:
+        """A keypad digit as the exchange sent it; anything else is not a key."""
+        digit = raw[:1]
+        if digit and digit in KEYS:
+            self.inbox.put(Key(digit))
+
+    async def receive(self) -> Incoming:
+        return await self.inbox.receive()
+
+    def poll(self) -> Incoming | None:
+        return self.inbox.poll()
+
+    async def stop_reading(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
 class HungUp(Exception):
     pass
 
@@ -181,7 +226,6 @@ class Conversation:
         self._turn: dict[str, Any] | None = None  # answered, waiting for its reply's first audio
         self._answered_at: float | None = None
         self._grammar: list[str] | None = None
-        self._recognition_s = 0.0
         self._unfinished = False  # audio fed since the recognizer last finished an utterance
 
     # --- saying -------------------------------------------------------------------------
@@ -195,7 +239,7 @@ class Conversation:
         if self._pending:
             self._start_playing(" ".join(self._pending))
             self._pending = []
-        while self._player is not None and not self._player.done():
+        while self._playing():
             event = await self._receive(wait_s=0.2)
             if isinstance(event, Key) and event.digit == "9":
                 await self._stop_playing()
@@ -227,8 +271,6 @@ class Conversation:
                         await self.line.send(frame)
                     next_at += len(batch) * FRAME_MS / 1000
             await self.line.mark()
-        except asyncio.CancelledError:
-            raise
         except Exception:
             log.exception("the line could not speak")
         finally:
@@ -241,7 +283,7 @@ class Conversation:
         self._flush_turn()
 
     async def _stop_playing(self) -> None:
-        if self._player is not None and not self._player.done():
+        if self._player is not None and self._playing():
             self._player.cancel()
             await asyncio.gather(self._player, return_exceptions=True)
             await self.line.clear()
@@ -335,7 +377,7 @@ class Conversation:
         preroll: collections.deque[bytes] = collections.deque(maxlen=PREROLL_FRAMES)
         unfed: list[bytes] = []
         utterance: list[bytes] = []  # since the speech began: heard again if they go on after a pause
-        tentative: Heard | None = None  # what a pause heard, until the caller goes on
+        tentative: tuple[Heard, float] | None = None  # what a pause heard (and how long that took)
         digits = ""
         quiet_since: float | None = None
         last_loud = 0.0
@@ -400,17 +442,19 @@ class Conversation:
                     # phrase yet, wait for the longer pause (an elder mid-phrase), keeping this.
                     tentative = await self._finish(b"".join(unfed))
                     unfed = []
-                    if tentative.text in answers or not _could_go_on(tentative.text, answers):
-                        return self._heard(question, answers, tentative, endpointer, last_loud)
+                    text = tentative[0].text
+                    if text in answers or not _could_go_on(text, answers):
+                        return self._heard(question, answers, *tentative, endpointer.silence_ms, last_loud)
                 if endpointer.ended() and tentative is not None:
-                    return self._heard(question, answers, tentative, endpointer, last_loud)
+                    return self._heard(question, answers, *tentative, endpointer.silence_ms, last_loud)
 
     async def _feed(self, pcm: bytes) -> None:
         assert self.recognizer is not None
         self._unfinished = True
         await asyncio.get_running_loop().run_in_executor(self.executor, self.recognizer.accept, pcm)
 
-    async def _finish(self, tail: bytes) -> Heard:
+    async def _finish(self, tail: bytes) -> tuple[Heard, float]:
+        """What the utterance was, and how long recognizing its end took."""
         recognizer = self.recognizer
         assert recognizer is not None
 
@@ -421,25 +465,28 @@ class Conversation:
 
         began = time.monotonic()
         heard = await asyncio.get_running_loop().run_in_executor(self.executor, finish)
-        self._recognition_s = time.monotonic() - began
         self._unfinished = False
-        return heard
+        return heard, time.monotonic() - began
 
     def _heard(
-        self, question: Question, answers: dict[str, str], heard: Heard, endpointer: Endpointer, last_loud: float
+        self,
+        question: Question,
+        answers: dict[str, str],
+        heard: Heard,
+        recognition_s: float,
+        silence_ms: int,
+        last_loud: float,
     ) -> Answer | str:
-        answer = answers.get(heard.text)  # one whole phrase, or nothing
-        stages = {
-            "end_of_speech_ms": endpointer.silence_ms,
-            "recognition_ms": _ms(self._recognition_s),
-        }
-        if answer is None:
+        value = answers.get(heard.text)  # one whole phrase, or nothing
+        if value is None:
             return heard.text
+        answer = Answer(value, "speech", heard.text)
+        stages = {"end_of_speech_ms": silence_ms, "recognition_ms": _ms(recognition_s)}
         # The reply is timed from where the caller stopped talking, not from when we were sure.
-        self._answered(question, Answer(answer, "speech", heard.text), stages, last_loud + FRAME_MS / 1000)
+        self._answered(question, answer, stages, last_loud + FRAME_MS / 1000)
         if self._turn is not None:
             self._turn["confidence"] = round(heard.confidence, 3)
-        return Answer(answer, "speech", heard.text)
+        return answer
 
     async def hold(self, news: asyncio.Queue[str], quiet_s: float) -> tuple[str, str | None]:
         """Keep the caller on the line, speaking what was said meanwhile: ("news", words) when

@@ -65,7 +65,7 @@ class Dialog:
         self._updates = updates
         self.hold_reassure_s = hold_reassure_s
         self.zone = zone or ZoneInfo("Asia/Shanghai")
-        self._orders = 0
+        self._steps = 0  # things done on this call, each with a key of its own
 
     @property
     def known(self) -> bool:
@@ -455,5 +455,5 @@ class Dialog:
 
     def _key(self, what: str) -> str:
         """An idempotency key per thing done on this call: a retried step does it once."""
-        self._orders += 1
-        return f"voice:{self.caller.call.call_ref}:{what}:{self._orders}"[:100]
+        self._steps += 1
+        return f"voice:{self.caller.call.call_ref}:{what}:{self._steps}"[:100]

@@ -25,7 +25,7 @@ from speech.tts import Synthesizer, voice_for
 from voice import signing
 from voice.actions import Actions
 from voice.audio import Endpointer
-from voice.audiosocket import AudioSocketLine, serve_connection
+from voice.audiosocket import serve_connection
 from voice.conversation import Conversation, HungUp, Interrupted, Line, TooLong, sentences
 from voice.dialog import Dialog
 from voice.media_stream import StreamLine, serve_stream
@@ -76,7 +76,7 @@ class VoiceLine:
         port = self.settings.voice_audiosocket_port
         if port is not None:
             self._server = await asyncio.start_server(
-                lambda r, w: serve_connection(r, w, self._audiosocket_call), self.settings.voice_audiosocket_host, port
+                lambda r, w: serve_connection(r, w, self.handle), self.settings.voice_audiosocket_host, port
             )
         if self.settings.voice_prewarm:
             self._prewarm = asyncio.create_task(self._speak_fixed_prompts())
@@ -144,9 +144,6 @@ class VoiceLine:
             await serve_stream(ws, self._stream_call)
 
         return router
-
-    async def _audiosocket_call(self, call_ref: str, line: AudioSocketLine) -> None:
-        await self.handle(call_ref, line)
 
     async def _stream_call(self, start: dict[str, Any], line: StreamLine) -> None:
         found = start.get("customParameters")

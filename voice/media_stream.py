@@ -20,7 +20,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from voice.audio import pcm_to_ulaw, ulaw_to_pcm
-from voice.conversation import Audio, Inbox, Incoming, Key
+from voice.conversation import Audio, BridgedLine
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +33,12 @@ class StreamRefused(Exception):
     pass
 
 
-class StreamLine:
+class StreamLine(BridgedLine):
     def __init__(self, ws: WebSocket, stream_sid: str) -> None:
+        super().__init__()
         self.ws = ws
         self.stream_sid = stream_sid
-        self.inbox = Inbox()
-        self._task: asyncio.Task[None] | None = None
         self._marks = 0
-        self.closed = False
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
         try:
@@ -55,24 +50,13 @@ class StreamLine:
                     if payload is not None:
                         self.inbox.put(Audio(ulaw_to_pcm(payload)))
                 elif kind == "dtmf":
-                    digit = str((event.get("dtmf") or {}).get("digit", ""))[:1]
-                    if digit and digit in "0123456789*#":
-                        self.inbox.put(Key(digit))
+                    self.key(str((event.get("dtmf") or {}).get("digit", "")))
                 elif kind == "stop":
                     break
         except (WebSocketDisconnect, RuntimeError):
             pass
         except StreamRefused as exc:
             log.warning("media stream closed: %s", exc)
-        finally:
-            self.closed = True
-            self.inbox.hang_up()
-
-    async def receive(self) -> Incoming:
-        return await self.inbox.receive()
-
-    def poll(self) -> Incoming | None:
-        return self.inbox.poll()
 
     async def send(self, frame: bytes) -> None:
         if self.closed:
@@ -96,9 +80,7 @@ class StreamLine:
             self.closed = True
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self.stop_reading()
         try:
             await self.ws.close()
         except RuntimeError:
@@ -132,7 +114,7 @@ def _payload(event: dict[str, Any]) -> bytes | None:
 
 
 Start = dict[str, Any]
-Handler = Callable[[Start, StreamLine], Awaitable[None]]
+Handler = Callable[[Start, StreamLine], Awaitable[object]]
 
 
 async def serve_stream(ws: WebSocket, handle: Handler) -> None:
