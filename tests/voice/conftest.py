@@ -68,6 +68,19 @@ class Phone:
         async with self.db.factory() as session:
             return int(await session.scalar(select(func.count()).select_from(PhoneCallEvent)) or 0)
 
+    async def top_up(self, who: str, amount_fen: int) -> None:
+        """Money into someone's wallet, as they would top it up in the app."""
+        result = await self.api.op(
+            "app/TopUpWallet",
+            {"amountFen": amount_fen, "method": "ONLINE", "idempotencyKey": uuid.uuid4().hex},
+            await self.api.sign_in(who),
+        )
+        assert result["data"]["topUpWallet"]["__typename"] == "WalletToppedUp", result
+
+    async def balance(self, who: str) -> int:
+        result = await self.api.op("app/Wallet", {}, await self.api.sign_in(who))
+        return int(result["data"]["wallet"]["balanceFen"])
+
     async def set_person(self, phone: str, **values: Any) -> None:
         async with transaction(self.db.factory) as session:
             await session.execute(update(Person).where(Person.id == self.people[phone]).values(**values))

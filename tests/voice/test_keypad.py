@@ -19,20 +19,6 @@ from tests.voice.conftest import ELDER, SON, Phone
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
 
-async def fill(phone: Phone, who: str, amount: int) -> None:
-    result = await phone.api.op(
-        "app/TopUpWallet",
-        {"amountFen": amount, "method": "ONLINE", "idempotencyKey": uuid.uuid4().hex},
-        await phone.api.sign_in(who),
-    )
-    assert result["data"]["topUpWallet"]["__typename"] == "WalletToppedUp", result
-
-
-async def balance(phone: Phone, who: str) -> int:
-    result = await phone.api.op("app/Wallet", {}, await phone.api.sign_in(who))
-    return int(result["data"]["wallet"]["balanceFen"])
-
-
 async def rows(phone: Phone, model: Any, **where: Any) -> list[Any]:
     async with phone.db.factory() as session:
         query = select(model).filter_by(**where).order_by(model.id)
@@ -42,7 +28,7 @@ async def rows(phone: Phone, model: Any, **where: Any) -> list[Any]:
 async def test_an_elder_orders_lunch_and_books_a_bath_with_the_keys_alone(phone: Phone) -> None:
     # Given an elder with money in her wallet, who speaks Mandarin (no Mandarin model here)
     elder_id = phone.people[ELDER]
-    await fill(phone, ELDER, 10000)
+    await phone.top_up(ELDER, 10000)
     call = await phone.stream(ELDER)
     welcome = await call.hear_for(1.5)
     assert welcome.speech_s > 1.0
@@ -65,14 +51,14 @@ async def test_an_elder_orders_lunch_and_books_a_bath_with_the_keys_alone(phone:
     # Then the booking is made, and paid with the order from her wallet
     [booking] = await rows(phone, Booking, beneficiary_id=elder_id)
     assert booking.offering_code == "bath-at-home"
-    assert await balance(phone, ELDER) == 10000 - order.total_fen - booking.price_fen
+    assert await phone.balance(ELDER) == 10000 - order.total_fen - booking.price_fen
     await call.hang_up()
 
 
 async def test_she_declines_what_her_son_ordered_and_his_money_comes_back(phone: Phone) -> None:
     # Given her son in Shanghai ordered her dinner, paid from his wallet
     elder_id = phone.people[ELDER]
-    await fill(phone, SON, 3000)
+    await phone.top_up(SON, 3000)
     token = await phone.api.sign_in(SON)
     result = await phone.api.op(
         "app/PlaceOrder",
@@ -86,7 +72,7 @@ async def test_she_declines_what_her_son_ordered_and_his_money_comes_back(phone:
         token,
     )
     assert result["data"]["placeOrder"]["__typename"] == "CommerceOrder", result
-    assert await balance(phone, SON) == 3000 - 800
+    assert await phone.balance(SON) == 3000 - 800
 
     # When she calls, presses 3 to hear today's orders, and 2: she does not need it
     call = await phone.stream(ELDER)
@@ -100,7 +86,7 @@ async def test_she_declines_what_her_son_ordered_and_his_money_comes_back(phone:
     # Then the order is cancelled as declined, and the money is back in his wallet
     [order] = await rows(phone, Order, beneficiary_id=elder_id)
     assert order.status == OrderStatus.CANCELLED and order.cancelled_by_id == elder_id
-    assert await balance(phone, SON) == 3000
+    assert await phone.balance(SON) == 3000
     await call.hang_up()
 
 

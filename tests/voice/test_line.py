@@ -5,7 +5,6 @@ database, and what comes back is real speech."""
 from __future__ import annotations
 
 import time
-import uuid
 
 from sqlalchemy import select
 
@@ -47,7 +46,7 @@ async def test_a_korean_caller_orders_todays_lunch_by_speaking_and_pays_with_her
         person = await session.get(Person, elder_id)
         assert person is not None
         await set_voice_pin(session, Actor(person, await load_memberships(session, elder_id)), pin="2468")
-    await fill(phone, ELDER, 5000)
+    await phone.top_up(ELDER, 5000)
 
     # When she calls and, talking over the long menu, asks for today's meals
     call = await phone.call(ELDER)
@@ -73,7 +72,7 @@ async def test_a_korean_caller_orders_todays_lunch_by_speaking_and_pays_with_her
     [(order, items)] = await orders_of(phone.db, elder_id)
     assert [(i.product_code, i.quantity) for i in items] == [("lunch-set-a", 1)]
     assert order.fulfilment == Fulfilment.DELIVERY and order.placed_by_id == elder_id
-    assert await balance(phone, ELDER) == 5000 - order.total_fen
+    assert await phone.balance(ELDER) == 5000 - order.total_fen
 
     # And when she is done the line says goodbye and hangs up
     await call.press("2")
@@ -89,17 +88,3 @@ async def test_a_korean_caller_orders_todays_lunch_by_speaking_and_pays_with_her
     assert {"end_of_speech_ms", "recognition_ms", "action_ms", "first_audio_ms"} <= set(first.detail["stages"])
     assert first.detail["action"] == "menu"
     assert all("2468" not in str(t.detail) for t in turns)  # never the PIN
-
-
-async def fill(phone: Phone, person_phone: str, amount: int) -> None:
-    result = await phone.api.op(
-        "app/TopUpWallet",
-        {"amountFen": amount, "method": "ONLINE", "idempotencyKey": uuid.uuid4().hex},
-        await phone.api.sign_in(person_phone),
-    )
-    assert result["data"]["topUpWallet"]["__typename"] == "WalletToppedUp", result
-
-
-async def balance(phone: Phone, person_phone: str) -> int:
-    result = await phone.api.op("app/Wallet", {}, await phone.api.sign_in(person_phone))
-    return int(result["data"]["wallet"]["balanceFen"])
