@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.bulletin.models import Announcement, Audience, CommunityEvent, Contact, ContactKind, EventKind, NoticeKind
 from backend.community.models import (
     Building,
     Community,
@@ -130,5 +132,54 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> dict[str, in
             {"kind": DeviceKind(d["kind"]), "identifier": d["identifier"]},
             {"vendor": d.get("vendor"), "person_id": people[d["person"]].id if d.get("person") else None},
         )
+    await _noticeboard(session, data.get("noticeboard", {}), communities, people)
     await session.flush()
     return {"communities": len(communities), "households": len(households), "people": len(people)}
+
+
+async def _noticeboard(
+    session: AsyncSession, data: dict[str, Any], communities: dict[str, Community], people: dict[str, Person]
+) -> None:
+    """Each community's contacts, announcements and the events of the coming days (dates
+    relative to today, so the demo always has something ahead)."""
+    if not data:
+        return
+    admin = people[data["published_by"]]
+    now = utcnow()
+    for code, board in data.items():
+        community = communities.get(code)
+        if community is None:
+            continue
+        zone = ZoneInfo(community.timezone)
+        for i, c in enumerate(board.get("contacts", [])):
+            values = {"kind": ContactKind(c["kind"]), "name": c["name"], "phone": c["phone"], "hours": c["hours"]}
+            await _upsert(session, Contact, {"community_id": community.id, "position": i}, values)
+        for a in board.get("announcements", []):
+            values = {
+                "kind": NoticeKind(a["kind"]),
+                "body": a["body"],
+                "plain": a["plain"],
+                "audience": Audience(a.get("audience", "community")),
+                "min_age": a.get("min_age"),
+                "published_by_id": admin.id,
+                "starts_at": now - dt.timedelta(days=1),
+                "ends_at": None,
+                "withdrawn_at": None,
+            }
+            await _upsert(session, Announcement, {"community_id": community.id, "title": a["title"]}, values)
+        today = now.astimezone(zone).date()
+        for e in board.get("events", []):
+            starts = dt.datetime.combine(
+                today + dt.timedelta(days=e["days"]), dt.time.fromisoformat(e["time"]), tzinfo=zone
+            ).astimezone(dt.UTC)
+            values = {
+                "kind": EventKind(e["kind"]),
+                "plain": e["plain"],
+                "place": e["place"],
+                "starts_at": starts,
+                "ends_at": starts + dt.timedelta(hours=e["hours"]),
+                "capacity": e["capacity"],
+                "created_by_id": admin.id,
+                "cancelled_at": None,
+            }
+            await _upsert(session, CommunityEvent, {"community_id": community.id, "title": e["title"]}, values)

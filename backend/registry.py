@@ -18,6 +18,10 @@ from backend.auth import errors as auth_errors
 from backend.auth import models as auth_models
 from backend.auth import tv_device
 from backend.auth.gql import AuthMutation, AuthQuery
+from backend.bulletin import errors as bulletin_errors
+from backend.bulletin import models as bulletin_models
+from backend.bulletin import tasks as bulletin_tasks
+from backend.bulletin.gql import BulletinMutation, BulletinQuery
 from backend.commerce import errors as commerce_errors
 from backend.commerce import models as commerce_models
 from backend.commerce import tasks as commerce_tasks
@@ -137,6 +141,14 @@ DOMAINS: tuple[Domain, ...] = (
         tasks=commerce_tasks,
     ),
     Domain("phone", phone_models, PhoneQuery, PhoneMutation),
+    Domain(
+        "bulletin",
+        bulletin_models,
+        BulletinQuery,
+        BulletinMutation,
+        errors=bulletin_errors.GRAPHQL_ERRORS,
+        tasks=bulletin_tasks,
+    ),
     Domain(
         "privacy",
         privacy_models,
