@@ -107,6 +107,20 @@ class Settings(BaseSettings):
     invitations_to_a_number_per_day: int = 3
     tv_grant_ttl_s: int = 10 * 60
     tv_grant_poll_interval_s: int = 5
+    # The community channel (docs/tv.md): pages drawn in this font (Debian's fonts-noto-cjk;
+    # face 2 of the collection is Simplified Chinese), encoded by this ffmpeg.
+    tv_font_file: Path = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+    tv_font_bold_file: Path = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
+    tv_font_index: int = 2
+    tv_ffmpeg: str = "ffmpeg"
+    tv_encode_timeout_s: float = 120.0
+    # A burst of edits rebuilds the loop once, this long after the first.
+    tv_rebuild_delay_s: float = 5.0
+    # Loops kept after a newer one goes on air: a player part-way through an older loop's
+    # playlist finishes it (a loop lasts minutes).
+    tv_keep_loops: int = 3
+    # The programme guide covers this many hours ahead.
+    tv_guide_hours: int = 6
 
     # GraphQL limits, always on.
     max_query_depth: int = 10
@@ -219,6 +233,11 @@ class Settings(BaseSettings):
     @property
     def tts_cache_dir(self) -> Path:
         return self.var_dir / "read-aloud"
+
+    @property
+    def tv_dir(self) -> Path:
+        """The channel loops (HLS) and their pages; shared by every replica in distributed mode."""
+        return self.var_dir / "tv"
 
     def redis_key(self, *parts: str) -> str:
         return ":".join((self.redis_prefix, *parts))

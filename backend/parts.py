@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # types only: the parts are built above the domains that use 
     from backend.live import LiveFanout
     from backend.notify.paths import Path
     from backend.tokens import Tokens
+    from speech.tts import Synthesizer
 
 KEY = "linli.parts"
 
@@ -38,6 +39,7 @@ class Parts(Protocol):
     factory: async_sessionmaker[AsyncSession]
     alarm_desk: AlarmDesk  # every front door's presses, stored in groups
     read_aloud: ReadAloud
+    synthesizer: Synthesizer  # pyttsx3/espeak-ng in worker processes: read-aloud, the line, the channel
     live: LiveFanout
     paths: dict[str, Path]  # delivery paths by name, each built with its sender
     sms: SmsSender  # sign-in codes go straight out, not as stored notices

@@ -61,12 +61,14 @@ from backend.wallet import models as wallet_models
 from backend.wallet import points_webhook
 from backend.wallet import tasks as wallet_tasks
 from backend.wallet.gql import WalletMutation, WalletQuery
+from tv_channel import routes as tv_routes
+from tv_channel import tasks as tv_tasks
 
 
 @dataclass(frozen=True)
 class Domain:
     name: str
-    models: ModuleType  # its tables: importing it puts them on Base.metadata
+    models: ModuleType | None  # its tables: importing it puts them on Base.metadata (a door may have none)
     query: type | None = None  # root fields, merged into the schema's Query (in list order)
     mutation: type | None = None
     subscription: type | None = None
@@ -157,6 +159,8 @@ DOMAINS: tuple[Domain, ...] = (
         tasks=privacy_tasks,
         routes=lambda p: privacy_gql.router(p.factory, p.tokens),
     ),
+    # The TV channel door: no tables of its own; its loop is rebuilt by jobs, served by routes.
+    Domain("tv_channel", None, tasks=tv_tasks, routes=tv_routes.router),
 )
 
 # The house's own tables (the outbox, receipts, jobs), beside the domains'.

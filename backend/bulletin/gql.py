@@ -41,7 +41,9 @@ def _aloud(info: Info, text: str) -> str:
     return info.context.rt.read_aloud.url(text, locale=info.context.locale, slow=True, shared=True)
 
 
-@strawberry.type(name="Announcement", description="An announcement, or a policy residents are entitled to, of the community.")
+@strawberry.type(
+    name="Announcement", description="An announcement, or a policy residents are entitled to, of the community."
+)
 class AnnouncementView:
     id: strawberry.ID
     kind: AnnouncementKind  # type: ignore[valid-type]

@@ -221,6 +221,36 @@ async def announcement(session: AsyncSession, reader: Reader, announcement_id: i
     return row
 
 
+async def next_change(session: AsyncSession, community_id: int, now: dt.datetime) -> dt.datetime | None:
+    """When what the channel shows next changes by itself: a notice begins or ends, an event
+    is over."""
+    soonest = [
+        await session.scalar(
+            select(func.min(Announcement.starts_at)).where(
+                Announcement.community_id == community_id,
+                Announcement.withdrawn_at.is_(None),
+                Announcement.starts_at > now,
+            )
+        ),
+        await session.scalar(
+            select(func.min(Announcement.ends_at)).where(
+                Announcement.community_id == community_id,
+                Announcement.withdrawn_at.is_(None),
+                Announcement.ends_at > now,
+            )
+        ),
+        await session.scalar(
+            select(func.min(CommunityEvent.ends_at)).where(
+                CommunityEvent.community_id == community_id,
+                CommunityEvent.cancelled_at.is_(None),
+                CommunityEvent.ends_at > now,
+            )
+        ),
+    ]
+    found = [at for at in soonest if at is not None]
+    return min(found) if found else None
+
+
 # Events and classes
 
 

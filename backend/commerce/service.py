@@ -16,7 +16,7 @@ from backend.access.subject import Actor
 from backend.commerce.catalog import CommerceCatalog, Merchant, Product, commerce_catalog
 from backend.commerce.errors import MerchantClosed, OrderClosed, OrderingClosed, OutOfStock
 from backend.commerce.models import Fulfilment, Order, OrderEvent, OrderItem, OrderStatus, PayWith, Stock
-from backend.community.models import Person
+from backend.community.models import Community, Person
 from backend.config import Settings
 from backend.content.catalog import Catalog
 from backend.db import take, utcnow
@@ -110,6 +110,13 @@ async def today_menu(
 ) -> list[Meal]:
     """Today's lunch and dinner at the canteens serving the person's community."""
     community = (await open_for(session, actor, person_id)).community
+    return await community_menu(session, settings, community, texts=texts, locale=locale)
+
+
+async def community_menu(
+    session: AsyncSession, settings: Settings, community: Community, *, texts: Catalog, locale: str
+) -> list[Meal]:
+    """Today's lunch and dinner at the canteens serving a community (the TV channel shows it)."""
     catalog = commerce_catalog(settings.content_dir)
     now, today = _today(settings)
     meals = []
