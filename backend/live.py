@@ -155,6 +155,11 @@ def sessions_end(
     after_commit(session, [(session_channel(subject), message)])
 
 
+def box_channel(device_id: int) -> str:
+    """A set-top box's live connection: the messages shown on its screen (the tv path)."""
+    return f"box:{device_id}"
+
+
 def orders_channel(person_id: int) -> str:
     """An elder's orders and bookings, whoever placed them: what their family follows."""
     return f"orders:{person_id}"

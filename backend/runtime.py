@@ -168,6 +168,7 @@ class Runtime:
             if settings.jpush_app_key
             else None
         )
+        read_aloud = ReadAloud(settings)
         rt = cls(
             settings=settings,
             engine=engine,
@@ -181,8 +182,9 @@ class Runtime:
                 sms=sms,
                 calls=voice_calls(settings, catalog),
                 catalog=catalog,
+                read_aloud=read_aloud,
             ),
-            read_aloud=ReadAloud(settings),
+            read_aloud=read_aloud,
             synthesizer=Synthesizer(
                 settings.tts_cache_dir,
                 timeout_s=settings.tts_timeout_s,

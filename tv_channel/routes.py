@@ -18,6 +18,9 @@ from backend.parts import Parts
 from tv_channel.guide import guide
 from tv_channel.loop import ChannelLoops, Loop
 from tv_channel.pages import CHANNEL_LOCALE
+from tv_channel.portal import api as portal_api
+from tv_channel.portal import live as portal_live
+from tv_channel.portal import page as portal_page
 
 PLAYLIST = "application/vnd.apple.mpegurl"
 SEGMENT = "video/mp2t"
@@ -44,6 +47,16 @@ def _on_air(loop: Loop | None, base: str) -> dict[str, Any] | None:
 
 
 def router(parts: Parts) -> APIRouter:
+    """The channel's routes, and the portal's (its page, its screens' data, its live stream)."""
+    everything = APIRouter(include_in_schema=False)
+    everything.include_router(channel_router(parts))
+    everything.include_router(portal_api.router(portal_api.Portal(parts)))
+    everything.include_router(portal_live.router(parts, portal_live.Boxes(parts)))
+    everything.include_router(portal_page.router(parts))
+    return everything
+
+
+def channel_router(parts: Parts) -> APIRouter:
     loops = ChannelLoops(parts.settings, parts.synthesizer)
     base = parts.settings.public_base_url
     api = APIRouter(prefix="/tv", include_in_schema=False)

@@ -11,7 +11,9 @@ from typing import Any
 from backend.access.subject import Actor
 from backend.auth import service as auth
 from backend.commerce import service as commerce
-from backend.commerce.models import Fulfilment, Order, OrderStatus
+from backend.commerce import today
+from backend.commerce.models import Fulfilment, Order
+from backend.commerce.today import Ordered
 from backend.community.models import Person
 from backend.db import transaction
 from backend.emergency import service as emergency
@@ -22,24 +24,11 @@ from backend.parts import Parts
 from backend.phone import service as phone
 from backend.phone.models import CallbackFor, CallbackRequest
 from backend.services import service as services
-from backend.services.catalog import Offering, service_catalog
-from backend.services.models import OPEN_BOOKINGS, Booking, BookingStatus
+from backend.services.catalog import Offering
+from backend.services.models import Booking
 from backend.wallet.payments import PayFrom
 
 MAX_NOTICES = 5
-
-
-@dataclass(frozen=True)
-class Ordered:
-    """An order or a booking of today (or to come), as the caller hears it."""
-
-    kind: str  # "order" or "booking"
-    id: int
-    what: str
-    status: str  # OrderStatus or BookingStatus value
-    when: dt.datetime | None  # a booking's slot
-    by: str | None  # who in the family ordered it for them, if someone did
-    declinable: bool  # family ordered it and it can still be called off
 
 
 @dataclass(frozen=True)
@@ -107,12 +96,11 @@ class Actions:
         if caller.call.caller is None or caller.community is None:
             return None
         async with transaction(self.parts.factory) as session:
-            call = await session.get(type(caller.call), caller.call.id)
-            assert call is not None
             return await phone.ask_callback(
                 session,
                 self.parts,
-                call=call,
+                phone=caller.call.caller,
+                call_id=caller.call.id,
                 person=caller.person,
                 community_id=caller.community.id,
                 asked_of=asked_of,
@@ -120,57 +108,12 @@ class Actions:
             )
 
     async def todays(self, actor: Actor, locale: str) -> list[Ordered]:
-        """Orders not yet handed over or placed today, and bookings from today on that are
-        still open or under way, oldest first."""
-        settings = self.parts.settings
-        start_of_day = dt.datetime.combine(
-            dt.datetime.now(settings.zone).date(), dt.time(), tzinfo=settings.zone
-        ).astimezone(dt.UTC)
-        found: list[Ordered] = []
         async with self.parts.factory() as session:  # reads only: no write turn
-            for order, items in reversed(await commerce.orders_of(session, actor, person_id=None)):
-                if order.status == OrderStatus.CANCELLED or (
-                    order.status == OrderStatus.DELIVERED and order.created_at < start_of_day
-                ):
-                    continue
-                story = commerce.story(settings, order, items, locale)
-                what = self.parts.catalog.text(locale, "commerce.separator").join(
-                    self.parts.catalog.text(locale, "commerce.line", name=line.name, quantity=line.quantity)
-                    for line in story.lines
-                )
-                by = await self._family_name(session, order.placed_as, order.placed_by_id)
-                declinable = by is not None and order.status == OrderStatus.PLACED
-                found.append(Ordered("order", order.id, what, order.status.value, None, by, declinable))
-            catalog = service_catalog(settings.content_dir)
-            for booking in reversed(list(await services.bookings_of(session, actor, person_id=None))):
-                if booking.slot_start < start_of_day or booking.status not in (
-                    *OPEN_BOOKINGS,
-                    BookingStatus.IN_SERVICE,
-                ):
-                    continue
-                offering = catalog.offerings.get(booking.offering_code)
-                what = offering.name(locale) if offering is not None else booking.offering_code
-                by = await self._family_name(session, booking.placed_as, booking.placed_by_id)
-                declinable = by is not None and booking.status in OPEN_BOOKINGS
-                found.append(
-                    Ordered("booking", booking.id, what, booking.status.value, booking.slot_start, by, declinable)
-                )
-        return found
-
-    async def _family_name(self, session: Any, placed_as: str, placed_by_id: int) -> str | None:
-        if placed_as != "family":
-            return None
-        person = await session.get(Person, placed_by_id)
-        return person.name if person is not None else None
+            return await today.todays(session, self.parts.settings, self.parts.catalog, actor, locale)
 
     async def decline(self, actor: Actor, item: Ordered) -> None:
-        """The elder does not want what family ordered: called off, the money back to who paid,
-        and the family told (the same rule as in the app)."""
         async with transaction(self.parts.factory) as session:
-            if item.kind == "order":
-                await commerce.cancel(session, actor, order_id=item.id)
-            else:
-                await services.cancel(session, actor, booking_id=item.id, reason=None)
+            await today.decline(session, actor, kind=item.kind, item_id=item.id)
 
     async def offerings(self, actor: Actor) -> list[Offering]:
         async with self.parts.factory() as session:  # reads only: no write turn

@@ -163,6 +163,8 @@ def router(factory: async_sessionmaker[AsyncSession], settings: Settings, tokens
                 "device_code": grant.device_code,
                 "user_code": display_code(grant.user_code),
                 "verification_uri": f"{base}/app/tv",
+                # What the TV's QR code opens: the same page with the code filled in.
+                "verification_uri_complete": f"{base}/app/tv?code={grant.user_code}",
                 "expires_in": grant.expires_in_s,
                 "interval": grant.interval_s,
             },

@@ -586,8 +586,13 @@ async def as_it_stands(session: AsyncSession, settings: Settings, alert_id: int)
 def reply_text(catalog: Catalog, locale: str, pressed: Pressed) -> str:
     """What the elder hears after pressing: who was told, by role, and "again" only when
     someone was told again."""
+    status = pressed.alert.status
+    if status == AlertStatus.RESOLVED:
+        return catalog.text(locale, "emergency.resolved")
+    if pressed.responder is not None and status == AlertStatus.ARRIVED and not pressed.again:
+        return catalog.text(locale, "emergency.arrived", responder=pressed.responder)
     if pressed.responder is not None:
-        coming = pressed.alert.status in (AlertStatus.EN_ROUTE, AlertStatus.ARRIVED)
+        coming = status in (AlertStatus.EN_ROUTE, AlertStatus.ARRIVED)
         key = "emergency.reply.coming" if coming else "emergency.reply.answered"
         return catalog.text(locale, key + ("_again" if pressed.again else ""), responder=pressed.responder)
     if not pressed.told:

@@ -1,7 +1,8 @@
 """The paths a message can take to a person, behind one interface.
 
-push (FCM, JPush), sms and voice (notification calls) are here, each built with its sender
-by the composition root (`build_paths`); the TV channel adds its own there. A path says what
+push (FCM, JPush), sms, tv (the home's set-top box, over its live connection) and voice
+(notification calls) are here, each built with its sender by the composition root
+(`build_paths`). A path says what
 happened: `sent` (handed over, awaiting the device's confirmation), `delivered` (handed over
 to something that cannot confirm, such as an SMS gateway), `failed` or `unavailable` (the
 person has no way in on this path).
@@ -19,10 +20,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from prometheus_client import Counter, Gauge
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.community.models import Person
+from backend import live
+from backend.community.models import Device, DeviceKind, Person
 from backend.content.catalog import Catalog
+from backend.content.read_aloud import ReadAloud
+from backend.db import utcnow
 from backend.gateways.calls import Caller
 from backend.gateways.push import PushMessage, PushResult
 from backend.gateways.sms import NumberCannotReceive, Sms, SmsSender
@@ -312,9 +317,66 @@ class VoicePath:
         return attempts
 
 
+# A box's live connection marks it seen at least this often (tv_channel/portal/live.py); one
+# not seen for longer is off, and the message goes on to the next path at once.
+BOX_SEEN_WITHIN = dt.timedelta(seconds=90)
+
+
+class TvPath:
+    """The home's TV: shown on every box of the person's home that is on (its live connection
+    open), read aloud, and confirmed with OK on the remote. Not confirmed in time, the next
+    path takes over, as for a push."""
+
+    name = "tv"
+
+    def __init__(self, read_aloud: ReadAloud) -> None:
+        self.read_aloud = read_aloud
+        self.health = PathHealth(self.name, "live")
+
+    async def deliver_many(self, session: AsyncSession, items: Sequence[tuple[Person, Notification]]) -> list[Attempt]:
+        homes = {person.household_id for person, _ in items if person.household_id is not None}
+        boxes: dict[int, list[int]] = {}
+        if homes:
+            rows = await session.execute(
+                select(Device.id, Device.household_id).where(
+                    Device.kind == DeviceKind.TV,
+                    Device.household_id.in_(homes),
+                    Device.last_seen_at > utcnow() - BOX_SEEN_WITHIN,
+                )
+            )
+            for device_id, household_id in rows.all():
+                boxes.setdefault(household_id or 0, []).append(device_id)
+        attempts, messages = [], []
+        for person, n in items:
+            on = boxes.get(person.household_id or 0, [])
+            if not on:
+                attempts.append(Attempt("unavailable", "no TV on at home"))
+                continue
+            shown = {
+                "kind": "notification",
+                "id": n.id,
+                "title": n.title,
+                "body": n.body,
+                "urgency": n.urgency.value,
+                "readAloudUrl": self.read_aloud.url(
+                    f"{n.title}。{n.body}", locale=person.locale, slow=person.slow_speech
+                ),
+            }
+            messages += [(live.box_channel(device_id), shown) for device_id in on]
+            attempts.append(Attempt("sent", f"{len(on)} TV box(es)"))
+        # Shown once the delivery record is committed, so OK on the remote finds it.
+        live.after_commit(session, messages)
+        return attempts
+
+
 def build_paths(
-    *, push: Mapping[str, PushChannel | None], sms: SmsSender, calls: Caller | None, catalog: Catalog
+    *,
+    push: Mapping[str, PushChannel | None],
+    sms: SmsSender,
+    calls: Caller | None,
+    catalog: Catalog,
+    read_aloud: ReadAloud,
 ) -> dict[str, Path]:
     """The delivery paths by name, each with its sender (`push`: the push services by name)."""
-    paths: list[Path] = [PushPath(push, catalog), SmsPath(sms), VoicePath(calls)]
+    paths: list[Path] = [PushPath(push, catalog), SmsPath(sms), TvPath(read_aloud), VoicePath(calls)]
     return {path.name: path for path in paths}

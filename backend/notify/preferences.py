@@ -13,8 +13,9 @@ from backend.db import utcnow
 from backend.errors import InvalidInput
 from backend.notify.models import DEFAULT_PATHS, PATHS, NotificationSettings, Urgency
 
-# The paths that carry everyday messages: a call rings only for alarms and the TV channel has
-# no messages yet, so a choice without one of these would leave everyday messages nowhere.
+# The paths that reach a person wherever they are: a provider's call rings only for alarms and
+# the TV only while it is on at home, so a choice without one of these could leave everyday
+# messages nowhere.
 EVERYDAY_PATHS = frozenset({"push", "sms"})
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,6 +253,17 @@ async def confirm(session: AsyncSession, actor: Actor, notification_id: int, *, 
         raise NotFound()
     last = await _last_attempt(session, n.id)
     await _arrived(session, n, last, by)
+    return n
+
+
+async def confirm_at_home(
+    session: AsyncSession, residents: Collection[int], notification_id: int, *, by: str
+) -> Notification:
+    """Confirmed on the home's TV: a message for anyone living there (the box is theirs)."""
+    n = await session.get(Notification, notification_id, with_for_update=True)
+    if n is None or n.person_id not in residents:
+        raise NotFound()
+    await _arrived(session, n, await _last_attempt(session, n.id), by)
     return n
 
 

@@ -165,27 +165,27 @@ async def ask_callback(
     session: AsyncSession,
     parts: Parts,
     *,
-    call: PhoneCall,
+    phone: str,
+    call_id: int | None,
     person: Person | None,
     community_id: int,
     asked_of: CallbackFor,
     reason: str,
 ) -> CallbackRequest:
-    """Someone should ring this caller back: family receiving the elder's alerts (when asked
-    and there are any), else the service centre of the community. They get a notice with the
-    number; the request stays open in the console until someone marks it done."""
-    if call.caller is None:
-        raise NotFound()
+    """Someone should ring this number back (a caller's, or an elder's who asked on the TV):
+    family receiving the elder's alerts (when asked and there are any), else the service
+    centre of the community. They get a notice with the number; the request stays open in
+    the console until someone marks it done."""
     family = await family_receiving_alerts(session, person.id) if person is not None else []
     if asked_of == CallbackFor.FAMILY and not family:
         asked_of = CallbackFor.CENTRE
     request = CallbackRequest(
         community_id=community_id,
         person_id=person.id if person is not None else None,
-        phone=call.caller,
+        phone=phone,
         asked_of=asked_of,
         reason=reason,
-        call_id=call.id,
+        call_id=call_id,
     )
     session.add(request)
     await session.flush()

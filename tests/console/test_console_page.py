@@ -3,31 +3,12 @@ against the app served by uvicorn (HTTP and WebSocket) on a local port."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
-
-import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy import update
 
 from backend.db import utcnow
 from backend.emergency.models import Alert
 from tests.conftest import ELDER, GRID_WORKER, Database, Served
-
-CHROMIUM = "/usr/bin/chromium"
-# Chromium on this machine runs as root without a GPU or a network beyond localhost.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    # Never skipped: ./dev test installs Debian's chromium, so its absence is a failure.
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing (./dev test installs Debian's chromium)")
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        await b.close()
 
 
 async def enter_code_on_page(page: Page, served: Served, phone: str) -> None:

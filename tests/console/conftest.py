@@ -1,0 +1,3 @@
+"""Debian's Chromium for the tests here."""
+
+from tests.browser import browser  # noqa: F401 (the fixture, shared)
