@@ -87,6 +87,10 @@ class Settings(BaseSettings):
 
     # Wearable SOS band vendors: {"vendor name": "shared secret"} (JSON in LINLI_SOS_VENDOR_SECRETS).
     sos_vendor_secrets: dict[str, str] = Field(default_factory=dict)
+    # Official warning senders (the local warning-release system, CAP 1.2):
+    # {"sender": "shared secret"} (JSON in LINLI_CAP_SENDER_SECRETS); the sender must match
+    # the message's own <sender>.
+    cap_sender_secrets: dict[str, str] = Field(default_factory=dict)
     # Partners reporting what earns 积分 (content/wallet/points.json sources):
     # {"source code": "shared secret"} (JSON in LINLI_POINTS_SOURCE_SECRETS).
     points_source_secrets: dict[str, str] = Field(default_factory=dict)

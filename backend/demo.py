@@ -53,7 +53,14 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> dict[str, in
             session,
             Community,
             {"code": c["code"]},
-            {"name": c["name"], "subdistrict_id": subdistrict.id, "service_phone": c.get("service_phone")},
+            {
+                "name": c["name"],
+                "subdistrict_id": subdistrict.id,
+                "service_phone": c.get("service_phone"),
+                "area_code": c.get("area_code"),
+                "latitude": c.get("latitude"),
+                "longitude": c.get("longitude"),
+            },
         )
         communities[c["code"]] = community
         for g in c["grids"]:

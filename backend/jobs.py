@@ -83,6 +83,22 @@ def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
     return register
 
 
+# A long job (encoding the TV channel's loop) works with a session that only reads, so it
+# holds no write lock for seconds (on SQLite that would stop every other writer, alarms
+# included); what it returns then writes, with the job marked done, in one short transaction.
+Then = Callable[[AsyncSession], Awaitable[None]]
+LongJobHandler = Callable[[AsyncSession, JobRun, Any], Awaitable[Then | None]]
+_long_handlers: dict[str, LongJobHandler] = {}
+
+
+def long_job_handler(kind: str) -> Callable[[LongJobHandler], LongJobHandler]:
+    def register(fn: LongJobHandler) -> LongJobHandler:
+        _long_handlers[kind] = fn
+        return fn
+
+    return register
+
+
 async def schedule(
     session: AsyncSession,
     kind: str,
@@ -246,11 +262,19 @@ class JobRunner:
 
     async def run_one(self, run: JobRun) -> None:
         handler = _handlers.get(run.kind)
+        long = _long_handlers.get(run.kind)
         try:
+            then: Then | None = None
+            if long is not None:
+                async with self._factory() as session:  # reads only while it works
+                    then = await long(session, run, carried_by(session))
             async with transaction(self._factory) as session:
-                if handler is None:
+                if handler is not None:
+                    await handler(session, run, carried_by(session))
+                elif then is not None:
+                    await then(session)
+                elif long is None:
                     raise LookupError(f"no handler for job kind {run.kind!r}")
-                await handler(session, run, carried_by(session))
                 done = await session.execute(
                     update(Job)
                     .where(Job.id == run.id, Job.locked_by == self.name, Job.status == JobStatus.RUNNING)

@@ -98,7 +98,9 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                # How long the server took to answer, for whoever measures from outside.
+                took = f"app;dur={(time.perf_counter() - started) * 1000:.1f}".encode()
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode()), (b"server-timing", took)]
             await send(message)
 
         try:

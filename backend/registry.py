@@ -52,6 +52,10 @@ from backend.phone.gql import PhoneMutation, PhoneQuery
 from backend.privacy import gql as privacy_gql
 from backend.privacy import models as privacy_models
 from backend.privacy import tasks as privacy_tasks
+from backend.safety import cap_webhook
+from backend.safety import models as safety_models
+from backend.safety import tasks as safety_tasks
+from backend.safety.gql import SafetyMutation, SafetyQuery
 from backend.services import errors as services_errors
 from backend.services import models as services_models
 from backend.services import tasks as services_tasks
@@ -158,6 +162,14 @@ DOMAINS: tuple[Domain, ...] = (
         privacy_gql.PrivacyMutation,
         tasks=privacy_tasks,
         routes=lambda p: privacy_gql.router(p.factory, p.tokens),
+    ),
+    Domain(
+        "safety",
+        safety_models,
+        SafetyQuery,
+        SafetyMutation,
+        tasks=safety_tasks,
+        routes=cap_webhook.router,
     ),
     # The TV channel door: no tables of its own; its loop is rebuilt by jobs, served by routes.
     Domain("tv_channel", None, tasks=tv_tasks, routes=tv_routes.router),

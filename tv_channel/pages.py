@@ -15,6 +15,7 @@ from backend.commerce import service as commerce
 from backend.community.models import Community
 from backend.config import Settings
 from backend.content.catalog import Catalog
+from backend.safety import service as safety
 
 CHANNEL_LOCALE = "zh-CN"  # a broadcast has one language: the subdistrict's
 MOST_NOTICES = 8  # newest first; older ones stay in the portal and the app
@@ -63,6 +64,16 @@ async def channel_for(
         return texts.text(loc, f"tv.channel.{key}", **params)
 
     pages: list[Page] = []
+    for warning in await safety.shown_now(session, community.id, now):
+        pages.append(
+            Page(
+                kind="warning",
+                title=warning.headline or warning.event,
+                lines=(t("warning"), *(part for part in (warning.description, warning.instruction) if part)),
+                narration=t("warning_say", words=safety.words(warning)),
+                description=warning.description or warning.headline,
+            )
+        )
     for notice in (await bulletin.for_channel(session, community.id, now))[:MOST_NOTICES]:
         kind = "policy" if notice.kind == NoticeKind.POLICY else "announcement"
         pages.append(

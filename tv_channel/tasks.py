@@ -16,6 +16,7 @@ from backend.db import utcnow
 from backend.events import Event, consumer
 from backend.jobs import Job, JobRun, JobStatus
 from backend.parts import Parts
+from backend.safety import service as safety
 from tv_channel.loop import ChannelLoops
 from tv_channel.pages import channel_for
 
@@ -45,17 +46,40 @@ async def rebuild_soon(session: AsyncSession, event: Event, parts: Parts) -> Non
     await rebuild_at(session, int(event.payload["community_id"]), utcnow() + delay)
 
 
-@jobs.job_handler(REBUILD)
-async def rebuild(session: AsyncSession, run: JobRun, parts: Parts) -> None:
+@consumer(safety.CHANGED, name="tv.rebuild_for_warnings")
+async def rebuild_for_warnings(session: AsyncSession, event: Event, parts: Parts) -> None:
+    """A warning on or off the channel: at once (the boxes already show it)."""
+    await rebuild_at(session, int(event.payload["community_id"]), utcnow())
+
+
+@jobs.long_job_handler(REBUILD)
+async def rebuild(session: AsyncSession, run: JobRun, parts: Parts) -> jobs.Then | None:
+    """Reads what the channel shows, encodes it with no write lock held (seconds of ffmpeg),
+    then schedules the next rebuild for when something shown begins or ends by itself."""
     community = await session.get(Community, int(run.payload["community_id"]))
     if community is None:
-        return
+        return None
     now = utcnow()
     channel = await channel_for(session, parts.settings, parts.catalog, community, now)
+    changes = [
+        at
+        for at in (
+            await bulletin.next_change(session, community.id, now),
+            await safety.next_end(session, community.id, now),
+        )
+        if at is not None
+    ]
+    community_id = community.id
+    await session.rollback()  # nothing held open while the loop is encoded
     await ChannelLoops(parts.settings, parts.synthesizer).build(channel)
-    changes = await bulletin.next_change(session, community.id, now)
-    if changes is not None:
-        await rebuild_at(session, community.id, changes + dt.timedelta(seconds=1))
+    if not changes:
+        return None
+    at = min(changes) + dt.timedelta(seconds=1)
+
+    async def then(write: AsyncSession) -> None:
+        await rebuild_at(write, community_id, at)
+
+    return then
 
 
 @jobs.job_handler(NIGHTLY)

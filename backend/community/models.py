@@ -26,6 +26,12 @@ class Community(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     service_phone: Mapped[str | None] = mapped_column(String(20))
+    # Where it is, for official warnings addressed by area code (统计用区划代码, 12 digits: a
+    # warning for the district 500103 reaches every community whose code starts so) or by
+    # polygon or circle (the community's centre).
+    area_code: Mapped[str | None] = mapped_column(String(12))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
 
 
 class Grid(IdMixin, Base):

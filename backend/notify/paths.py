@@ -349,6 +349,9 @@ class TvPath:
         attempts, messages = [], []
         for person, n in items:
             on = boxes.get(person.household_id or 0, [])
+            if n.kind == "warning":  # an official warning reaches every box of its area by itself
+                attempts.append(Attempt("unavailable", "shown on the boxes as a warning"))
+                continue
             if not on:
                 attempts.append(Attempt("unavailable", "no TV on at home"))
                 continue

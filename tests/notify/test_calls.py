@@ -137,7 +137,7 @@ async def test_an_sms_receipt_that_says_not_received_calls_at_once(
     worker = await alarm_of(api, GRID_WORKER)
     assert [(d["path"], d["result"], d["detail"]) for d in worker["deliveries"]][1:] == [
         ("sms", "failed", "receipt: MN:0001"),
-        ("tv", "unavailable", "not connected"),
+        ("tv", "unavailable", "no TV on at home"),
         ("voice", "sent", "call placed"),
     ]
     son = await alarm_of(api, FAMILY)

@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from backend.community.models import Device, DeviceKind
 from backend.config import REPO_ROOT
-from tests.conftest import ELDER, FAMILY, GRID_WORKER, Database, Served, make_settings, serve
+from tests.conftest import ADMIN, ELDER, FAMILY, GRID_WORKER, Database, Served, make_settings, serve
+from tests.safety.test_cap import SECRET, SENDER, message, send
 
 AXE = REPO_ROOT / "tests" / "tv_channel" / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # the engines' part is in the services' tests
@@ -27,7 +28,8 @@ pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # the eng
 @pytest.fixture
 async def tv(tmp_path: Path, db: Database, people: dict[str, int], local_clock: Any) -> AsyncIterator[Served]:
     local_clock("09:00")  # lunch (until 10:00) is still taking orders
-    async with serve(make_settings(tmp_path, db.url, tv_grant_poll_interval_s=1)) as served:
+    settings = make_settings(tmp_path, db.url, tv_grant_poll_interval_s=1, cap_sender_secrets={SENDER: SECRET})
+    async with serve(settings) as served:
         yield served
 
 
@@ -301,3 +303,40 @@ async def test_an_unpaired_box_goes_back_to_its_pairing_screen_at_once_and_its_t
     assert (
         await tv.client.post("/tv/portal/api/alarm", json={}, headers={"Authorization": f"Bearer {token}"})
     ).status_code == 401
+
+
+async def test_an_official_warning_covers_the_screen_at_once_and_a_roll_call_is_answered_with_ok(
+    tv: Served, browser: Browser, db: Database
+) -> None:
+    page = await screen_of(browser)
+    await pair(page, tv)
+    await box_is_on(db)
+    assert (await send(tv, message()[1])).status_code == 200
+    overlay = page.locator("#overlay")
+    await expect(overlay).to_be_visible()
+    await expect(overlay).to_have_class("full")
+    await expect(page.locator("#overlay-title")).to_have_text("渝中区暴雨橙色预警")
+    await expect(page.locator("#overlay-body")).to_contain_text("请不要外出")
+    await check_screen(page)
+    await press(page, "Enter")
+    await expect(overlay).to_be_hidden()
+
+    admin = await tv.sign_in(ADMIN)
+    community = (await tv.op("app/Me", {}, await tv.sign_in(ELDER)))["data"]["me"]["household"]["community"]["id"]
+    started = await tv.op("staff/StartRollCall", {"communityId": community, "reason": "暴雨过后报平安"}, admin)
+    call = started["data"]["startRollCall"]
+    await expect(overlay).to_be_visible()
+    await expect(page.locator("#overlay-title")).to_have_text("报平安")
+    await expect(page.locator("#overlay-body")).to_contain_text("暴雨过后报平安")
+    await expect(page.locator("#overlay-hint")).to_have_text("平安请按确定键")
+    await check_screen(page)
+    await press(page, "Enter")
+    await expect(overlay).to_be_hidden()
+    await expect(page.locator("#voice")).to_have_attribute("src", re.compile("/read-aloud/"))
+    for _ in range(50):
+        standing = (await tv.op("staff/RollCall", {"id": call["id"]}, admin))["data"]["rollCall"]
+        if standing["answered"] == 1:
+            break
+        await asyncio.sleep(0.1)
+    assert standing["answered"] == 1
+    assert "黎文华" not in [n for home in standing["notAnswered"] for n in home["names"]]

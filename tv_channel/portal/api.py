@@ -31,6 +31,8 @@ from backend.parts import Parts
 from backend.phone import service as phone
 from backend.phone.models import CallbackFor
 from backend.phones import mask_phone
+from backend.safety import roll_call
+from backend.safety import service as safety
 from backend.services import service as services
 from backend.services.catalog import service_catalog
 from backend.wallet.payments import PayFrom
@@ -433,6 +435,30 @@ class Portal:
             raise NotFound()
         return self.alarm(home, pressed)
 
+    async def warnings(self, session: AsyncSession, home: TvHome) -> dict[str, Any]:
+        shown = await safety.shown_now(session, home.community.id, utcnow())
+        return {"warnings": [safety.overlay_of(w, self.parts.read_aloud) for w in shown]}
+
+    async def roll_calls(self, session: AsyncSession, home: TvHome) -> dict[str, Any]:
+        found = await roll_call.open_for_home(session, home.household.id)
+        return {
+            "rollCalls": [
+                {
+                    "id": call.id,
+                    "answered": asked.answered_at is not None,
+                    "title": self.t(home, "overlay.roll_call"),
+                    **self.said(home, self.texts.text(home.locale, "safety.tv_ask", reason=call.reason)),
+                }
+                for call, asked in found
+            ]
+        }
+
+    async def safe(self, session: AsyncSession, home: TvHome, roll_call_id: int) -> dict[str, Any]:
+        await roll_call.answer(
+            session, roll_call_id=roll_call_id, household_id=home.household.id, person_id=home.elder.id, door="tv"
+        )
+        return self.said(home, self.texts.text(home.locale, "safety.answered"), shared=True)
+
     def alarm(self, home: TvHome, pressed: emergency.Pressed) -> dict[str, Any]:
         text = emergency.reply_text(self.texts, home.locale, pressed)
         return {"alertId": pressed.alert.id, "status": pressed.alert.status.value, **self.said(home, text)}
@@ -609,6 +635,18 @@ def router(portal: Portal) -> APIRouter:
         except DomainError as exc:
             return refused(home, exc)
         return JSONResponse(portal.alarm(home, pressed))
+
+    @api.get("/warnings")
+    async def warnings(request: Request) -> JSONResponse:
+        return await read(request, portal.warnings)
+
+    @api.get("/roll-calls")
+    async def roll_calls(request: Request) -> JSONResponse:
+        return await read(request, portal.roll_calls)
+
+    @api.post("/roll-calls/{roll_call_id}/safe")
+    async def safe(request: Request, roll_call_id: int) -> JSONResponse:
+        return await act(request, lambda s, h, _b: portal.safe(s, h, roll_call_id))
 
     @api.get("/alarm/{alert_id}")
     async def alarm_state(request: Request, alert_id: int) -> JSONResponse:

@@ -25,6 +25,7 @@ from backend.community.models import Device
 from backend.db import transaction, utcnow
 from backend.live import SESSIONS_ENDED, box_channel, person_channel, session_channel
 from backend.parts import Parts
+from backend.safety.service import boxes_channel
 from tv_channel.portal.household import bearer, tv_home
 
 log = logging.getLogger(__name__)
@@ -97,11 +98,15 @@ def router(parts: Parts, boxes: Boxes) -> APIRouter:
             return JSONResponse({"code": "UNPAIRED"}, status_code=401)
         device_id = home.device.id
         residents = [p.id for p in home.residents]
+        community_id = home.community.id
         paired_at = home.claims.issued_at
 
         async def stream() -> AsyncIterator[str]:
             messages = parts.live.subscribe(
-                box_channel(device_id), session_channel(f"tv:{device_id}"), *map(person_channel, residents)
+                box_channel(device_id),
+                session_channel(f"tv:{device_id}"),
+                boxes_channel(community_id),
+                *map(person_channel, residents),
             )
             next_message = asyncio.ensure_future(anext(messages))
             boxes.connect(device_id)
@@ -122,6 +127,8 @@ def router(parts: Parts, boxes: Boxes) -> APIRouter:
                             return
                     elif kind == "notification" and "title" in message:
                         yield _event("notification", message)  # the tv path: show it
+                    elif kind in ("warning", "warning_ended", "roll_call", "roll_call_over"):
+                        yield _event(kind, message)  # to every box of the community
                     else:
                         yield _event("changed", {"kind": kind})  # something of the home's moved
             finally:

@@ -381,6 +381,14 @@
     api("POST", "/ticket", {}).then(function (data) {
       events = new EventSource("/tv/portal/events?ticket=" + encodeURIComponent(data.ticket));
       events.addEventListener("notification", function (e) { showOverlay(JSON.parse(e.data)); });
+      events.addEventListener("warning", function (e) {
+        var w = JSON.parse(e.data);
+        queueOverlay(overlayFor("warning", w));
+      });
+      events.addEventListener("warning_ended", function (e) { dropOverlay("warning", JSON.parse(e.data).id); });
+      events.addEventListener("roll_call", lookAround);
+      events.addEventListener("roll_call_over", function (e) { dropOverlay("roll_call", JSON.parse(e.data).id); });
+      lookAround();
       events.addEventListener("changed", alarmChanged);
       events.addEventListener("unpaired", unpaired);
       events.onerror = function () {
@@ -392,17 +400,51 @@
     }).catch(function () { setTimeout(listen, 5000); });
   }
 
-  function showOverlay(n) {
-    overlay = n;
-    var box = document.getElementById("overlay");
-    box.className = n.urgency === "emergency" || n.kind === "warning" ? "full" : "";
-    document.getElementById("overlay-title").textContent = n.title;
-    document.getElementById("overlay-body").textContent = n.body;
-    document.getElementById("overlay-hint").textContent = t("overlay.hint");
-    box.hidden = false;
-    box.dataset.id = String(n.id);
-    say(n.readAloudUrl);
+  // Overlays: a message (the tv path), an official warning, a roll-call. One at a time, the
+  // most urgent first; OK confirms a message, closes a warning, answers "平安".
+  var waitingOverlays = [];
+  var closedWarnings = {};
+
+  function overlayFor(kind, n) {
+    var full = kind !== "notification" || n.urgency === "emergency";
+    var hint = kind === "warning" ? "overlay.warning_hint" : kind === "roll_call" ? "overlay.roll_call_hint" : "overlay.hint";
+    return { kind: kind, id: n.id, title: n.title || n.text, body: kind === "roll_call" ? n.text : n.body,
+      hint: t(hint), full: full, readAloudUrl: n.readAloudUrl, rank: kind === "warning" ? 0 : kind === "roll_call" ? 1 : full ? 2 : 3 };
   }
+
+  function queueOverlay(o) {
+    if (overlay && overlay.kind === o.kind && overlay.id === o.id) return;
+    if (waitingOverlays.some(function (w) { return w.kind === o.kind && w.id === o.id; })) return;
+    waitingOverlays.push(o);
+    waitingOverlays.sort(function (a, b) { return a.rank - b.rank; });
+    if (!overlay || waitingOverlays[0].rank < overlay.rank) {
+      if (overlay) waitingOverlays.push(overlay);
+      nextOverlay();
+    }
+  }
+
+  function dropOverlay(kind, id) {
+    waitingOverlays = waitingOverlays.filter(function (w) { return !(w.kind === kind && w.id === id); });
+    if (overlay && overlay.kind === kind && overlay.id === id) { hideOverlay(); nextOverlay(); }
+  }
+
+  function nextOverlay() {
+    waitingOverlays.sort(function (a, b) { return a.rank - b.rank; });
+    var o = waitingOverlays.shift();
+    if (!o) return;
+    overlay = o;
+    var box = document.getElementById("overlay");
+    box.className = o.full ? "full" : "";
+    box.dataset.kind = o.kind;
+    box.dataset.id = String(o.id);
+    document.getElementById("overlay-title").textContent = o.title;
+    document.getElementById("overlay-body").textContent = o.body || "";
+    document.getElementById("overlay-hint").textContent = o.hint;
+    box.hidden = false;
+    say(o.readAloudUrl);
+  }
+
+  function showOverlay(n) { queueOverlay(overlayFor("notification", n)); }
 
   function hideOverlay() {
     overlay = null;
@@ -410,11 +452,26 @@
   }
 
   function confirmOverlay() {
-    var n = overlay;
+    var o = overlay;
     hideOverlay();
-    api("POST", "/notices/" + n.id + "/confirm", {}).then(function (done) {
-      say(done.readAloudUrl);
+    var done;
+    if (o.kind === "notification") done = api("POST", "/notices/" + o.id + "/confirm", {});
+    else if (o.kind === "roll_call") done = api("POST", "/roll-calls/" + o.id + "/safe", {});
+    else { closedWarnings[o.id] = true; done = Promise.resolve({}); }
+    done.then(function (said) {
+      if (said.readAloudUrl) say(said.readAloudUrl);
       if (screenEl.dataset.screen === "notices") render();
+      nextOverlay();
+    }).catch(function () { nextOverlay(); });
+  }
+
+  function lookAround() {
+    // What is in force for the home now: warnings, and a roll-call not yet answered.
+    api("GET", "/warnings").then(function (data) {
+      data.warnings.forEach(function (w) { if (!closedWarnings[w.id]) queueOverlay(overlayFor("warning", w)); });
+    }).catch(function () {});
+    api("GET", "/roll-calls").then(function (data) {
+      data.rollCalls.forEach(function (r) { if (!r.answered) queueOverlay(overlayFor("roll_call", r)); });
     }).catch(function () {});
   }
 
@@ -521,7 +578,7 @@
     if (k === "red") { raiseAlarm(); return; }
     if (overlay) {
       if (k === "ok") confirmOverlay();
-      else if (k === "back") hideOverlay();
+      else if (k === "back") { hideOverlay(); nextOverlay(); }
       return;
     }
     if (!home) return;
