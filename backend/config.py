@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     tv_keep_loops: int = 3
     # The programme guide covers this many hours ahead.
     tv_guide_hours: int = 6
+    # Set-top boxes asking at once (a district's TVs coming on together) take turns for the
+    # database this many at a time, rather than queue for the pool until its timeout.
+    tv_portal_concurrency: int = 8
 
     # GraphQL limits, always on.
     max_query_depth: int = 10

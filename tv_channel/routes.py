@@ -4,6 +4,7 @@ notices, menu, events and public numbers): no sign-in, nothing personal."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -49,9 +50,10 @@ def _on_air(loop: Loop | None, base: str) -> dict[str, Any] | None:
 def router(parts: Parts) -> APIRouter:
     """The channel's routes, and the portal's (its page, its screens' data, its live stream)."""
     everything = APIRouter(include_in_schema=False)
+    turns = asyncio.Semaphore(parts.settings.tv_portal_concurrency)
     everything.include_router(channel_router(parts))
-    everything.include_router(portal_api.router(portal_api.Portal(parts)))
-    everything.include_router(portal_live.router(parts, portal_live.Boxes(parts)))
+    everything.include_router(portal_api.router(portal_api.Portal(parts, turns)))
+    everything.include_router(portal_live.router(parts, portal_live.Boxes(parts), turns))
     everything.include_router(portal_page.router(parts))
     return everything
 

@@ -258,7 +258,14 @@ async def alarm_raised_by(session: AsyncSession, subject: Subject, today: dt.dat
         .scalars()
         .all()
     )
-    elders = sorted((p for p in people if p.is_elder(today)), key=lambda p: p.birth_date or dt.date.max)
-    if not (elders or people):
+    speaks_for = eldest(people, today)
+    if speaks_for is None:
         raise NotFound()
-    return Raiser((elders or list(people))[0], household.community_id, subject.door, True)
+    return Raiser(speaks_for, household.community_id, subject.door, True)
+
+
+def eldest(people: Sequence[Person], today: dt.date) -> Person | None:
+    """Whom a home's TV speaks for: its eldest elder (else its first resident)."""
+    elders = sorted((p for p in people if p.is_elder(today)), key=lambda p: p.birth_date or dt.date.max)
+    chosen = elders or list(people)
+    return chosen[0] if chosen else None

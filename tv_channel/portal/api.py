@@ -7,6 +7,7 @@ message the elder can act on; nothing is half done (each action is one transacti
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -49,13 +50,15 @@ class Unpaired(Exception):
 
 
 class Portal:
-    def __init__(self, parts: Parts) -> None:
+    def __init__(self, parts: Parts, turns: asyncio.Semaphore) -> None:
         self.parts = parts
         self.settings = parts.settings
         self.texts = parts.catalog
+        self.turns = turns  # the boxes' turns at the database (shared with the live connection)
 
-    async def home_of(self, session: AsyncSession, request: Request) -> TvHome:
-        home = await tv_home(session, self.settings, self.parts.tokens, bearer(request.headers.get("authorization")))
+    async def home_of(self, session: AsyncSession, request: Request, *, roles: bool = True) -> TvHome:
+        token = bearer(request.headers.get("authorization"))
+        home = await tv_home(session, self.settings, self.parts.tokens, token, with_roles=roles)
         if home is None:
             raise Unpaired()
         return home
@@ -511,12 +514,14 @@ def router(portal: Portal) -> APIRouter:
         return JSONResponse(body, status_code=status)
 
     async def read(
-        request: Request, screen: Callable[[AsyncSession, TvHome], Awaitable[dict[str, Any]]]
+        request: Request, screen: Callable[[AsyncSession, TvHome], Awaitable[dict[str, Any]]], *, roles: bool = False
     ) -> JSONResponse:
+        """A screen's data. `roles`: the screen asks the services as the elder (her menu, her
+        orders), which needs her roles; the others do not load them."""
         home = None
         try:
-            async with parts.factory() as session:  # reads only: no write turn
-                home = await portal.home_of(session, request)
+            async with portal.turns, parts.factory() as session:  # reads only: no write turn
+                home = await portal.home_of(session, request, roles=roles)
                 return JSONResponse(await screen(session, home))
         except Unpaired:
             return JSONResponse({"code": "UNPAIRED"}, status_code=401)
@@ -534,7 +539,7 @@ def router(portal: Portal) -> APIRouter:
             body = {}
         home = None
         try:
-            async with transaction(parts.factory) as session:
+            async with portal.turns, transaction(parts.factory) as session:
                 home = await portal.home_of(session, request)
                 return JSONResponse(await action(session, home, body))
         except Unpaired:
@@ -548,7 +553,7 @@ def router(portal: Portal) -> APIRouter:
 
     @api.get("/menu")
     async def menu(request: Request) -> JSONResponse:
-        return await read(request, portal.menu)
+        return await read(request, portal.menu, roles=True)
 
     @api.post("/menu/confirm")
     async def confirm_order(request: Request) -> JSONResponse:
@@ -560,11 +565,11 @@ def router(portal: Portal) -> APIRouter:
 
     @api.get("/services")
     async def offerings(request: Request) -> JSONResponse:
-        return await read(request, portal.offerings)
+        return await read(request, portal.offerings, roles=True)
 
     @api.get("/services/{code}/slots")
     async def slots(request: Request, code: str) -> JSONResponse:
-        return await read(request, lambda s, h: portal.slots(s, h, code))
+        return await read(request, lambda s, h: portal.slots(s, h, code), roles=True)
 
     @api.post("/services/confirm")
     async def confirm_booking(request: Request) -> JSONResponse:
@@ -576,7 +581,7 @@ def router(portal: Portal) -> APIRouter:
 
     @api.get("/orders")
     async def orders(request: Request) -> JSONResponse:
-        return await read(request, portal.orders)
+        return await read(request, portal.orders, roles=True)
 
     @api.post("/orders/decline")
     async def decline(request: Request) -> JSONResponse:
@@ -621,9 +626,9 @@ def router(portal: Portal) -> APIRouter:
             body = await request.json()
         except ValueError:
             body = {}
-        async with parts.factory() as session:
+        async with parts.factory() as session:  # no waiting behind other boxes' screens
             try:
-                home = await portal.home_of(session, request)
+                home = await portal.home_of(session, request, roles=False)
             except Unpaired:
                 return JSONResponse({"code": "UNPAIRED"}, status_code=401)
         key = str(body.get("key", "")) if isinstance(body, dict) else ""

@@ -1,6 +1,10 @@
 """Whom a paired set-top box speaks for: its home, and the eldest elder living there (whose
 language, slow speech and font size the portal takes, whose wallet pays, whose alarm the red
-key raises). The box is in that home; the elder holds the remote."""
+key raises). The box is in that home; the elder holds the remote.
+
+Every request of a box asks this, and a district's boxes come on together: it is two
+queries (the box with its home and community, then who lives there), and the elder's roles
+only when an action needs them."""
 
 from __future__ import annotations
 
@@ -10,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.access import rules
-from backend.access.subject import Actor, Door, load_memberships, load_subject
+from backend.access.subject import Actor, load_memberships, tv_token_current
 from backend.clock import today
-from backend.community.models import Community, Device, Household, Person
+from backend.community.models import Community, Device, DeviceKind, Household, Person
 from backend.config import Settings
 from backend.tokens import AccessClaims, TokenError, Tokens
 
@@ -23,9 +27,9 @@ class TvHome:
     household: Household
     community: Community
     elder: Person
-    actor: Actor  # the elder, acting through the box in their home
     residents: tuple[Person, ...]  # everyone living there: the box shows their messages
     claims: AccessClaims
+    actor: Actor  # the elder, acting through the box in their home (roles loaded on `with_roles`)
 
     @property
     def locale(self) -> str:
@@ -38,7 +42,9 @@ def bearer(header: str | None) -> str | None:
     return None
 
 
-async def tv_home(session: AsyncSession, settings: Settings, tokens: Tokens, token: str | None) -> TvHome | None:
+async def tv_home(
+    session: AsyncSession, settings: Settings, tokens: Tokens, token: str | None, *, with_roles: bool = False
+) -> TvHome | None:
     """None: no token, a token that is not a paired box's, or a box unpaired since."""
     if token is None:
         return None
@@ -46,21 +52,33 @@ async def tv_home(session: AsyncSession, settings: Settings, tokens: Tokens, tok
         claims = tokens.decode_access(token)
     except TokenError:
         return None
-    subject = await load_subject(session, claims)
-    if subject is None or subject.door != Door.TV or subject.device_id is None:
+    kind, _, raw_id = claims.subject.partition(":")
+    if kind != "tv" or not raw_id.isdigit():
         return None
-    device = await session.get(Device, subject.device_id)
-    household = await session.get(Household, subject.household_id) if subject.household_id else None
-    if device is None or household is None:
-        return None
-    community = await session.get(Community, household.community_id)
-    raiser = await rules.alarm_raised_by(session, subject, today(settings.zone))
-    residents = (
-        await session.scalars(
-            select(Person).where(Person.household_id == household.id, Person.deleted_at.is_(None)).order_by(Person.id)
+    found = (
+        await session.execute(
+            select(Device, Household, Community)
+            .join(Household, Household.id == Device.household_id)
+            .join(Community, Community.id == Household.community_id)
+            .where(Device.id == int(raw_id), Device.kind == DeviceKind.TV)
         )
-    ).all()
-    if community is None:
+    ).first()
+    if found is None:
         return None
-    actor = Actor(raiser.person, await load_memberships(session, raiser.person.id))
-    return TvHome(device, household, community, raiser.person, actor, tuple(residents), claims)
+    device, household, community = found
+    if not tv_token_current(device, claims.issued_at):
+        return None  # unpaired, or paired again since: the box must pair again
+    residents = tuple(
+        (
+            await session.scalars(
+                select(Person)
+                .where(Person.household_id == household.id, Person.deleted_at.is_(None))
+                .order_by(Person.id)
+            )
+        ).all()
+    )
+    elder = rules.eldest(residents, today(settings.zone))
+    if elder is None:
+        return None
+    memberships = await load_memberships(session, elder.id) if with_roles else ()
+    return TvHome(device, household, community, elder, residents, claims, Actor(elder, memberships))

@@ -79,12 +79,12 @@ def _event(kind: str, data: dict[str, Any]) -> str:
     return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def router(parts: Parts, boxes: Boxes) -> APIRouter:
+def router(parts: Parts, boxes: Boxes, turns: asyncio.Semaphore) -> APIRouter:
     api = APIRouter(prefix="/tv/portal")
 
     @api.post("/api/ticket")
     async def ticket(request: Request) -> JSONResponse:
-        async with parts.factory() as session:
+        async with turns, parts.factory() as session:
             home = await tv_home(session, parts.settings, parts.tokens, bearer(request.headers.get("authorization")))
         if home is None:
             return JSONResponse({"code": "UNPAIRED"}, status_code=401)
@@ -92,7 +92,7 @@ def router(parts: Parts, boxes: Boxes) -> APIRouter:
 
     @api.get("/events")
     async def events(request: Request, ticket: str = "") -> Any:
-        async with parts.factory() as session:
+        async with turns, parts.factory() as session:
             home = await tv_home(session, parts.settings, parts.tokens, ticket or None)
         if home is None:
             return JSONResponse({"code": "UNPAIRED"}, status_code=401)
