@@ -23,6 +23,7 @@ from backend.notify.models import Notification
 from backend.parts import Parts
 from backend.phone import service as phone
 from backend.phone.models import CallbackFor, CallbackRequest
+from backend.safety import roll_call
 from backend.services import service as services
 from backend.services.catalog import Offering
 from backend.services.models import Booking
@@ -140,6 +141,18 @@ class Actions:
                 pay_from=PayFrom.BENEFICIARY,
             )
             return booking
+
+    async def roll_calls(self, household_id: int) -> list[tuple[int, str]]:
+        """Roll-calls the caller's home has not answered yet: (id, reason)."""
+        async with self.parts.factory() as session:  # reads only: no write turn
+            found = await roll_call.open_for_home(session, household_id)
+        return [(call.id, call.reason) for call, home in found if home.answered_at is None]
+
+    async def answer_roll_call(self, roll_call_id: int, household_id: int, person_id: int) -> None:
+        async with transaction(self.parts.factory) as session:
+            await roll_call.answer(
+                session, roll_call_id=roll_call_id, household_id=household_id, person_id=person_id, door="phone"
+            )
 
     async def notices(self, person_id: int) -> list[Notification]:
         async with self.parts.factory() as session:  # reads only: no write turn

@@ -88,8 +88,12 @@ class Dialog:
             self.conv.say(
                 self.pack.say("welcome", name=person.name) if person is not None else self.pack.say("welcome_unknown")
             )
+        asked_safe = False
         while True:
             try:
+                if not asked_safe and not calling_out and person is not None:
+                    asked_safe = True
+                    await self._roll_calls()
                 if calling_out:
                     calling_out = False
                     if await self._message():
@@ -381,6 +385,20 @@ class Dialog:
                 self.conv.say(self.pack.say("declined", by=item.by))
 
     # --- notices ------------------------------------------------------------------------
+
+    async def _roll_calls(self) -> None:
+        """A roll-call the caller's home has not answered: asked first, 1 answers it. Known
+        by caller id is enough, as for an alarm: saying one is safe costs nothing."""
+        person = self.caller.person
+        if person is None or person.household_id is None:
+            return
+        for call_id, reason in await self.act("roll_calls", self.actions.roll_calls(person.household_id)):
+            answer = await self.conv.ask(Question("yes_no", self.pack.say("roll_call", reason=reason), YES_NO))
+            if answer is not None and answer.value == "yes":
+                await self.act(
+                    "answer_roll_call", self.actions.answer_roll_call(call_id, person.household_id, person.id)
+                )
+                self.conv.say(self.pack.say("roll_call_answered"))
 
     async def _notices(self) -> None:
         """New messages read out one by one; 1 confirms (its fallback stops), 2 goes on."""

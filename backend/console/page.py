@@ -30,6 +30,16 @@ DOCUMENTS = (
     "staff/ResolveEmergency",
     "staff/CallbackRequests",
     "staff/MarkCallbackDone",
+    # The noticeboard section (board.js).
+    "app/Me",
+    "app/CommunityContacts",
+    "staff/StaffAnnouncements",
+    "staff/PublishAnnouncement",
+    "staff/WithdrawAnnouncement",
+    "staff/CreateCommunityEvent",
+    "staff/SetCommunityContacts",
+    "staff/StartRollCall",
+    "staff/OpenRollCalls",
 )
 
 
@@ -44,6 +54,7 @@ def router(catalog: Catalog, operations_dir: Path, locale: str = "zh-CN") -> API
         .replace("__TITLE__", catalog.text(locale, "console.title"))
     )
     script = (HERE / "console.js").read_text("utf-8")
+    board = (HERE / "board.js").read_text("utf-8")
     api = APIRouter()
 
     @api.get("/console", include_in_schema=False)
@@ -53,5 +64,9 @@ def router(catalog: Catalog, operations_dir: Path, locale: str = "zh-CN") -> API
     @api.get("/console/console.js", include_in_schema=False)
     async def console_js() -> Response:
         return Response(script, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+    @api.get("/console/board.js", include_in_schema=False)
+    async def board_js() -> Response:
+        return Response(board, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
     return api

@@ -113,3 +113,33 @@ async def test_new_notices_are_read_out_and_a_confirmed_one_stops_its_fallback(p
     [n] = await rows(phone, Notification, id=sent.id)
     assert n.state == NotificationState.DELIVERED and n.read_at is not None
     await call.hang_up()
+
+
+async def test_an_open_roll_call_is_asked_first_and_key_1_answers_it_for_her_home(phone: Phone) -> None:
+    # Given the community asks every home whether it is safe, and hers has not answered
+    from backend.community.models import Household, Person
+    from backend.safety import roll_call
+    from backend.safety.models import RollCallHome
+
+    async with transaction(phone.db.factory) as session:
+        elder = await session.get(Person, phone.people[ELDER])
+        assert elder is not None and elder.household_id is not None
+        household_id = elder.household_id
+        home_row = await session.get(Household, household_id)
+        assert home_row is not None
+        community_id = home_row.community_id
+        call_row = await roll_call.start(
+            session, community_id=community_id, grid_id=None, minutes=60, reason="暴雨过后报平安"
+        )
+        call_id = call_row.id
+    # When she rings the line and presses 1 after the welcome
+    call = await phone.stream(ELDER)
+    asked = await call.hear_for(4.0)
+    assert asked.speech_s > 2.0  # the welcome, then the question
+    await call.press("1")
+    await call.hear_for(2.0)
+    # Then her home has answered, by phone, in her name
+    async with phone.db.factory() as session:
+        home = await session.get(RollCallHome, (call_id, household_id))
+    assert home is not None and (home.door, home.answered_by_id) == ("phone", phone.people[ELDER])
+    await call.hang_up()
