@@ -1,28 +1,10 @@
 // The console's noticeboard: publish announcements and policies, events and classes, the
 // community's numbers, and start a roll-call and follow who has not answered. It shares the
-// console's sign-in (the token in sessionStorage) and its words (LINLI_CONSOLE.texts.board).
+// console's sign-in, its helpers (window.linliConsole) and its words (texts.board).
 "use strict";
 (() => {
-  const { texts, documents } = window.LINLI_CONSOLE;
+  const { gql, t, say, token } = window.linliConsole;
   const $ = (id) => document.getElementById(id);
-  const t = (key, params = {}) =>
-    String(key.split(".").reduce((node, part) => (node || {})[part], texts) ?? key).replace(
-      /\{(\w+)\}/g,
-      (_, name) => params[name] ?? ""
-    );
-  const token = () => sessionStorage.getItem("linli.console.token");
-  const say = (text) => ($("message").textContent = text || "");
-
-  async function gql(name, variables = {}) {
-    const response = await fetch("/graphql", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token()}` },
-      body: JSON.stringify({ query: documents[name], variables }),
-    });
-    const body = await response.json();
-    if (body.errors && body.errors.length) throw new Error(body.errors[0].message);
-    return body.data;
-  }
 
   // A mutation's answer: its object, or a UserError said in words.
   async function act(name, variables, key) {

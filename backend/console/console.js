@@ -302,6 +302,9 @@
     }
   });
 
+  // The noticeboard section (board.js) talks and speaks through the same helpers.
+  window.linliConsole = { gql, t, say, token: () => token };
+
   $("sign-out").addEventListener("click", () => signOut());
   document.addEventListener("click", unlockAudio);
   setInterval(refresh, 30000);
