@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from backend.config import Settings
 
 if TYPE_CHECKING:  # types only: the parts are built above the domains that use them
+    from backend.consultation.knowledge import KnowledgeBase
     from backend.content.catalog import Catalog
     from backend.content.read_aloud import ReadAloud
     from backend.emergency.desk import AlarmDesk
@@ -39,6 +40,7 @@ class Parts(Protocol):
     factory: async_sessionmaker[AsyncSession]
     alarm_desk: AlarmDesk  # every front door's presses, stored in groups
     read_aloud: ReadAloud
+    knowledge: KnowledgeBase  # the community's questions and answers, searched in Chinese
     synthesizer: Synthesizer  # pyttsx3/espeak-ng in worker processes: read-aloud, the line, the channel
     live: LiveFanout
     paths: dict[str, Path]  # delivery paths by name, each built with its sender

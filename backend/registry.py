@@ -29,6 +29,7 @@ from backend.commerce.gql import CommerceMutation, CommerceQuery, CommerceSubscr
 from backend.community import errors as community_errors
 from backend.community import models as community_models
 from backend.community.gql import CommunityMutation, CommunityQuery
+from backend.consultation.gql import ConsultationQuery
 from backend.emergency import errors as emergency_errors
 from backend.emergency import models as emergency_models
 from backend.emergency import sos_webhook
@@ -171,6 +172,8 @@ DOMAINS: tuple[Domain, ...] = (
         tasks=safety_tasks,
         routes=cap_webhook.router,
     ),
+    # Consultation: the knowledge base for now (no tables yet).
+    Domain("consultation", None, ConsultationQuery),
     # The TV channel door: no tables of its own; its loop is rebuilt by jobs, served by routes.
     Domain("tv_channel", None, tasks=tv_tasks, routes=tv_routes.router),
 )

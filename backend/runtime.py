@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend import events, jobs, parts
 from backend.config import Settings
+from backend.consultation.knowledge import KnowledgeBase
 from backend.content.catalog import Catalog, catalog_for
 from backend.content.read_aloud import ReadAloud
 from backend.db import create_engine, session_factory
@@ -128,6 +129,7 @@ class Runtime:
     sms: SmsSender
     read_aloud: ReadAloud
     synthesizer: Synthesizer
+    knowledge: KnowledgeBase
     live: LiveFanout
     alarm_desk: AlarmDesk  # every front door's presses, stored in groups
     paths: dict[str, Path]  # delivery paths by name, each built with its sender
@@ -185,6 +187,7 @@ class Runtime:
                 read_aloud=read_aloud,
             ),
             read_aloud=read_aloud,
+            knowledge=KnowledgeBase(settings.content_dir),
             synthesizer=Synthesizer(
                 settings.tts_cache_dir,
                 timeout_s=settings.tts_timeout_s,
