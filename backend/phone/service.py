@@ -171,8 +171,10 @@ async def ask_callback(
     community_id: int,
     asked_of: CallbackFor,
     reason: str,
+    about: str = "",
 ) -> CallbackRequest:
-    """Someone should ring this number back (a caller's, or an elder's who asked on the TV):
+    """Someone should ring this number back (a caller's, or an elder's who asked on the TV;
+    `about`: what they want to ask, when they said):
     family receiving the elder's alerts (when asked and there are any), else the service
     centre of the community. They get a notice with the number; the request stays open in
     the console until someone marks it done."""
@@ -210,6 +212,7 @@ async def ask_callback(
                     f"phone.callback_{reason}" if name or reason == ALARM else "phone.callback_unknown",
                     name=name or "",
                     phone=request.phone,
+                    about=about,
                 ),
                 data={"kind": "callback", "callbackId": str(request.id)},
                 # An unknown number asking for help is an alarm: it is chased like one.

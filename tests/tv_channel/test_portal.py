@@ -89,7 +89,7 @@ async def test_a_box_pairs_by_its_code_then_the_elders_home_is_read_to_her_in_he
     page = await screen_of(browser)
     await pair(page, tv)
     buttons = page.locator("main .item")
-    await expect(buttons).to_have_count(8)
+    await expect(buttons).to_have_count(9)
     await expect(buttons.nth(0)).to_be_focused()
     await check_screen(page)
     # Her settings: font scale 1.5, read aloud, slow speech.
@@ -340,3 +340,26 @@ async def test_an_official_warning_covers_the_screen_at_once_and_a_roll_call_is_
         await asyncio.sleep(0.1)
     assert standing["answered"] == 1
     assert "黎文华" not in [n for home in standing["notAnswered"] for n in home["names"]]
+
+
+async def test_the_elder_finds_an_answer_by_topic_and_asks_a_person_when_it_is_not_enough(
+    tv: Served, browser: Browser
+) -> None:
+    page = await screen_of(browser)
+    await pair(page, tv)
+    await press(page, "9")  # 咨询
+    await expect(page.locator("main h1")).to_have_text("咨询")
+    await check_screen(page)
+    await press(page, "Enter")  # 惠民政策
+    first = page.locator("main .item").nth(0)
+    await expect(first).to_contain_text("高龄津贴怎么领？")
+    await press(page, "Enter")
+    await expect(page.locator("main .say")).to_have_text("满80岁每月有高龄津贴，带身份证到社区服务中心登记。")
+    await check_screen(page)
+    await press(page, "ArrowDown", "Enter")  # 还要问人
+    await expect(page.locator("main .say")).to_contain_text("高龄津贴怎么领？")
+    await press(page, "Enter")
+    await expect(page.locator("main .say")).to_contain_text("已经告诉社区了，会有人打电话到138****0001回答您。")
+    asked = await tv.op("staff/CallbackRequests", {}, await tv.sign_in(GRID_WORKER))
+    [request] = asked["data"]["callbackRequests"]
+    assert (request["personName"], request["reason"]) == ("黎文华", "consult")

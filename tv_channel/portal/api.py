@@ -40,7 +40,8 @@ from backend.wallet.payments import PayFrom
 from tv_channel.pages import price
 from tv_channel.portal.household import TvHome, bearer, tv_home
 
-BUTTONS = ("menu", "services", "orders", "notices", "events", "announcements", "contacts", "callback")
+BUTTONS = ("menu", "services", "orders", "notices", "events", "announcements", "contacts", "callback", "consult")
+TOPICS = ("policy", "linli", "services", "health", "legal", "office", "mutual_help")
 MOST_NOTICES = 20
 MOST_PORTIONS = 5
 
@@ -432,6 +433,44 @@ class Portal:
         )
         return self.said(home, self.t(home, "callback.done", phone=mask_phone(home.elder.phone)))
 
+    async def topics(self, session: AsyncSession, home: TvHome) -> dict[str, Any]:
+        return {
+            "topics": [
+                {"key": key, **self.said(home, self.t(home, f"consult.topics.{key}"), shared=True)} for key in TOPICS
+            ]
+        }
+
+    async def topic(self, session: AsyncSession, home: TvHome, topic: str) -> dict[str, Any]:
+        if topic not in TOPICS:
+            raise NotFound()
+        articles = await self.parts.knowledge.by_topic(home.locale, topic)
+        return {
+            "articles": [
+                {"id": a.id, "question": a.question, "plain": a.plain, "answer": a.answer}
+                | self.said(home, f"{a.question}{a.plain}", shared=True)
+                | {"askConfirm": self.said(home, self.t(home, "consult.ask_confirm", question=a.question))}
+                for a in articles
+            ]
+        }
+
+    async def ask_person(self, session: AsyncSession, home: TvHome, article_id: str) -> dict[str, Any]:
+        """ "还要问人": a call-back request to the service centre, saying what about."""
+        article = next((a for a in self.parts.knowledge.articles(home.locale) if a.id == article_id), None)
+        if article is None:
+            raise NotFound()
+        await phone.ask_callback(
+            session,
+            self.parts,
+            phone=home.elder.phone,
+            call_id=None,
+            person=home.elder,
+            community_id=home.community.id,
+            asked_of=CallbackFor.CENTRE,
+            reason="consult",
+            about=article.question,
+        )
+        return self.said(home, self.t(home, "consult.asked", phone=mask_phone(home.elder.phone)))
+
     async def alarm_state(self, session: AsyncSession, home: TvHome, alert_id: int) -> dict[str, Any]:
         pressed = await emergency.as_it_stands(session, self.settings, alert_id)
         if pressed is None or pressed.alert.household_id != home.household.id:
@@ -640,6 +679,18 @@ def router(portal: Portal) -> APIRouter:
         except DomainError as exc:
             return refused(home, exc)
         return JSONResponse(portal.alarm(home, pressed))
+
+    @api.get("/knowledge")
+    async def topics(request: Request) -> JSONResponse:
+        return await read(request, portal.topics)
+
+    @api.get("/knowledge/{topic}")
+    async def topic(request: Request, topic: str) -> JSONResponse:
+        return await read(request, lambda s, h: portal.topic(s, h, topic))
+
+    @api.post("/knowledge/{article_id}/ask")
+    async def ask_person(request: Request, article_id: str) -> JSONResponse:
+        return await act(request, lambda s, h, _b: portal.ask_person(s, h, article_id))
 
     @api.get("/warnings")
     async def warnings(request: Request) -> JSONResponse:

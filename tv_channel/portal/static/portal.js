@@ -273,6 +273,15 @@
           }) };
       });
     },
+    consult: function () {
+      return api("GET", "/knowledge").then(function (data) {
+        return { name: "consult", title: t("buttons.consult.label"),
+          items: data.topics.map(function (topic) {
+            return { key: topic.key, label: topic.text, aloud: topic.readAloudUrl,
+              act: function () { open(function () { return knowledge(topic); }); } };
+          }) };
+      });
+    },
     callback: function () {
       var asked = { text: t("callback.confirm") };
       return { name: "callback", title: t("buttons.callback.label"), words: [asked],
@@ -287,6 +296,30 @@
         ] };
     }
   };
+
+  function knowledge(topic) {
+    return api("GET", "/knowledge/" + encodeURIComponent(topic.key)).then(function (data) {
+      return { name: "knowledge", title: topic.text,
+        words: data.articles.length ? [] : [{ text: t("consult.empty") }],
+        items: data.articles.map(function (a) {
+          return { key: a.id, label: a.question, sub: a.plain, aloud: a.readAloudUrl, act: function () {
+            open(function () {
+              return { name: "answer", title: a.question, words: [{ text: a.plain }, { text: a.answer, className: "hint" }],
+                aloud: a.readAloudUrl, items: [
+                  { label: t("consult.helpful"), act: back },
+                  { label: t("consult.ask_person"), act: function () {
+                    open(function () {
+                      return confirm(t("consult.ask_person"), Promise.resolve(a.askConfirm), function () {
+                        return api("POST", "/knowledge/" + encodeURIComponent(a.id) + "/ask", {});
+                      });
+                    });
+                  } }
+                ] };
+            });
+          } };
+        }) };
+    });
+  }
 
   function quantity(meal, dish) {
     var counts = [];
