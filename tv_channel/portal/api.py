@@ -420,7 +420,8 @@ class Portal:
             ]
         }
 
-    async def callback(self, session: AsyncSession, home: TvHome) -> dict[str, Any]:
+    async def _ring_back(self, session: AsyncSession, home: TvHome, *, reason: str, about: str = "") -> str:
+        """A call-back request for the service centre's list; the elder's number as she sees it."""
         await phone.ask_callback(
             session,
             self.parts,
@@ -429,9 +430,14 @@ class Portal:
             person=home.elder,
             community_id=home.community.id,
             asked_of=CallbackFor.CENTRE,
-            reason="tv",
+            reason=reason,
+            about=about,
         )
-        return self.said(home, self.t(home, "callback.done", phone=mask_phone(home.elder.phone)))
+        return mask_phone(home.elder.phone)
+
+    async def callback(self, session: AsyncSession, home: TvHome) -> dict[str, Any]:
+        shown = await self._ring_back(session, home, reason="tv")
+        return self.said(home, self.t(home, "callback.done", phone=shown))
 
     async def topics(self, session: AsyncSession, home: TvHome) -> dict[str, Any]:
         return {
@@ -454,22 +460,13 @@ class Portal:
         }
 
     async def ask_person(self, session: AsyncSession, home: TvHome, article_id: str) -> dict[str, Any]:
-        """ "还要问人": a call-back request to the service centre, saying what about."""
-        article = next((a for a in self.parts.knowledge.articles(home.locale) if a.id == article_id), None)
+        """The elder's 还要问人: a call-back request that says what the question was."""
+        articles = await asyncio.to_thread(self.parts.knowledge.articles, home.locale)  # may load jieba
+        article = next((a for a in articles if a.id == article_id), None)
         if article is None:
             raise NotFound()
-        await phone.ask_callback(
-            session,
-            self.parts,
-            phone=home.elder.phone,
-            call_id=None,
-            person=home.elder,
-            community_id=home.community.id,
-            asked_of=CallbackFor.CENTRE,
-            reason="consult",
-            about=article.question,
-        )
-        return self.said(home, self.t(home, "consult.asked", phone=mask_phone(home.elder.phone)))
+        shown = await self._ring_back(session, home, reason="consult", about=article.question)
+        return self.said(home, self.t(home, "consult.asked", phone=shown))
 
     async def alarm_state(self, session: AsyncSession, home: TvHome, alert_id: int) -> dict[str, Any]:
         pressed = await emergency.as_it_stands(session, self.settings, alert_id)
