@@ -23,6 +23,7 @@ from backend.community.models import (
     Role,
     Subdistrict,
 )
+from backend.consultation.models import ConsultDesk, DeskKind, DeskMember
 from backend.db import utcnow
 from backend.family.models import ConsentVia, FamilyLink, LinkStatus
 
@@ -140,6 +141,7 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> dict[str, in
             {"vendor": d.get("vendor"), "person_id": people[d["person"]].id if d.get("person") else None},
         )
     await _noticeboard(session, data.get("noticeboard", {}), communities, people)
+    await _desks(session, data.get("consult_desks", {}), communities, people)
     await session.flush()
     return {"communities": len(communities), "households": len(households), "people": len(people)}
 
@@ -190,3 +192,30 @@ async def _noticeboard(
                 "cancelled_at": None,
             }
             await _upsert(session, CommunityEvent, {"community_id": community.id, "title": e["title"]}, values)
+
+
+async def _desks(
+    session: AsyncSession, data: dict[str, Any], communities: dict[str, Community], people: dict[str, Person]
+) -> None:
+    """Each community's consultation desks: hours, reply promise and who answers."""
+    for code, desks in data.items():
+        community = communities.get(code)
+        if community is None:
+            continue
+        for d in desks:
+            values = {
+                "opens": dt.time.fromisoformat(d["opens"]),
+                "closes": dt.time.fromisoformat(d["closes"]),
+                "weekdays": d["weekdays"],
+                "promise_minutes": d["promise_minutes"],
+            }
+            desk = await _upsert(
+                session, ConsultDesk, {"community_id": community.id, "kind": DeskKind(d["kind"])}, values
+            )
+            for phone in d["people"]:
+                await _upsert(
+                    session,
+                    DeskMember,
+                    {"desk_id": desk.id, "person_id": people[phone].id},
+                    {"lead": phone == d.get("lead")},
+                )

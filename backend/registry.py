@@ -29,7 +29,10 @@ from backend.commerce.gql import CommerceMutation, CommerceQuery, CommerceSubscr
 from backend.community import errors as community_errors
 from backend.community import models as community_models
 from backend.community.gql import CommunityMutation, CommunityQuery
-from backend.consultation.gql import ConsultationQuery
+from backend.consultation import errors as consultation_errors
+from backend.consultation import models as consultation_models
+from backend.consultation import tasks as consultation_tasks
+from backend.consultation.gql import ConsultationMutation, ConsultationQuery
 from backend.emergency import errors as emergency_errors
 from backend.emergency import models as emergency_models
 from backend.emergency import sos_webhook
@@ -172,8 +175,14 @@ DOMAINS: tuple[Domain, ...] = (
         tasks=safety_tasks,
         routes=cap_webhook.router,
     ),
-    # Consultation: the knowledge base for now (no tables yet).
-    Domain("consultation", None, ConsultationQuery),
+    Domain(
+        "consultation",
+        consultation_models,
+        ConsultationQuery,
+        ConsultationMutation,
+        errors=consultation_errors.GRAPHQL_ERRORS,
+        tasks=consultation_tasks,
+    ),
     # The TV channel door: no tables of its own; its loop is rebuilt by jobs, served by routes.
     Domain("tv_channel", None, tasks=tv_tasks, routes=tv_routes.router),
 )
