@@ -216,7 +216,7 @@
         sound(open > 0, open);
       } catch (error) {
         if (error.code === "UNAUTHENTICATED") return signOut();
-        if (error.code === "FORBIDDEN") return signOut(t("not_staff"));
+        if (error.code === "FORBIDDEN") return deskOnly();
         say(error.message);
       } finally {
         refreshing = null;
@@ -259,6 +259,21 @@
     $("sign-out").hidden = false;
     connect();
     refresh();
+  }
+
+  // Not staff, but a family doctor or legal adviser answering at a desk: the desk section
+  // (desk.js) is all they see.
+  async function deskOnly() {
+    try {
+      if ((await gql("MyDesks")).myDesks.length) {
+        $("alarms").hidden = true;
+        $("callbacks").hidden = true;
+        return;
+      }
+    } catch (error) {
+      // the words below say it
+    }
+    signOut(t("not_staff"));
   }
 
   function signOut(reason) {

@@ -40,6 +40,13 @@ DOCUMENTS = (
     "staff/SetCommunityContacts",
     "staff/StartRollCall",
     "staff/OpenRollCalls",
+    # The consultation desk (desk.js).
+    "staff/MyDesks",
+    "staff/DeskQueue",
+    "staff/AssignConsultation",
+    "staff/ConsultationHealthProfile",
+    "app/ReplyToConsultation",
+    "app/CloseConsultation",
 )
 
 
@@ -53,20 +60,17 @@ def router(catalog: Catalog, operations_dir: Path, locale: str = "zh-CN") -> API
         .replace("__CONFIG__", config.replace("</", "<\\/"))
         .replace("__TITLE__", catalog.text(locale, "console.title"))
     )
-    script = (HERE / "console.js").read_text("utf-8")
-    board = (HERE / "board.js").read_text("utf-8")
+    scripts = {name: (HERE / name).read_text("utf-8") for name in ("console.js", "board.js", "desk.js")}
     api = APIRouter()
 
     @api.get("/console", include_in_schema=False)
     async def console() -> HTMLResponse:
         return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
 
-    @api.get("/console/console.js", include_in_schema=False)
-    async def console_js() -> Response:
-        return Response(script, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
-
-    @api.get("/console/board.js", include_in_schema=False)
-    async def board_js() -> Response:
-        return Response(board, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+    @api.get("/console/{name}", include_in_schema=False)
+    async def console_script(name: str) -> Response:
+        if name not in scripts:
+            return Response(status_code=404)
+        return Response(scripts[name], media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
     return api

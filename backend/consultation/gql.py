@@ -84,6 +84,17 @@ class ConsultDeskView:
     people: list[DeskPerson] = strawberry.field(description="Who answers (only to the community's staff).")
 
 
+@strawberry.type(description="A desk whose queue I work, and its community.")
+class MyDesk:
+    community_id: strawberry.ID
+    community_name: str
+    kind: ConsultDeskKind  # type: ignore[valid-type]
+    name: str
+    doctor: bool = strawberry.field(
+        description="The family doctor's desk: its people may read a consenting elder's health profile."
+    )
+
+
 @strawberry.type(name="ConsultMessage", description="One turn of a thread: the question, a reply, a follow-up.")
 class ConsultMessageView:
     id: strawberry.ID
@@ -285,6 +296,24 @@ class ConsultationQuery:
         home = await rules.home_for(ctx.session, ctx.subject, optional_id(community_id, "communityId"))
         staff = ctx.require_actor().is_staff_of(home.community_id)
         return [await _desk_view(info, d, staff=staff) for d in await service.desks_of(ctx.session, home.community_id)]
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="The desks whose queue I work: those I answer at, and every desk of a community I supervise.",
+    )
+    async def my_desks(self, info: Info) -> list[MyDesk]:
+        ctx = info.context
+        found = await service.desks_for_console(ctx.session, ctx.require_actor())
+        return [
+            MyDesk(
+                community_id=strawberry.ID(str(desk.community_id)),
+                community_name=community,
+                kind=desk.kind,
+                name=_desk_name(info, desk.kind),
+                doctor=desk.kind == DeskKind.DOCTOR,
+            )
+            for desk, community in found
+        ]
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],

@@ -137,6 +137,20 @@ async def desks_served_by(session: AsyncSession, person_id: int) -> Sequence[Con
     return rows.scalars().all()
 
 
+async def desks_for_console(session: AsyncSession, actor: Actor) -> Sequence[tuple[ConsultDesk, str]]:
+    """The desks whose queue one works: those one answers at, and every desk of the
+    communities one supervises; with the community's name."""
+    supervised = [cid for cid in actor.community_ids if actor.roles_in(cid) & set(SUPERVISORS)]
+    mine = select(DeskMember.desk_id).where(DeskMember.person_id == actor.id)
+    rows = await session.execute(
+        select(ConsultDesk, Community.name)
+        .join(Community, Community.id == ConsultDesk.community_id)
+        .where(ConsultDesk.id.in_(mine) | ConsultDesk.community_id.in_(supervised))
+        .order_by(ConsultDesk.community_id, ConsultDesk.id)
+    )
+    return [(desk, name) for desk, name in rows.all()]
+
+
 def promise_due(desk: ConsultDesk, zone: ZoneInfo, start: dt.datetime, share: float = 1.0) -> dt.datetime:
     return after_open_minutes(
         start,

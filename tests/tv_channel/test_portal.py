@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from backend.community.models import Device, DeviceKind
 from backend.config import REPO_ROOT
-from tests.conftest import ADMIN, ELDER, FAMILY, GRID_WORKER, Database, Served, make_settings, serve
+from tests.conftest import ADMIN, ELDER, FAMILY, GRID_WORKER, SERVICE_CENTRE, Database, Served, make_settings, serve
 from tests.safety.test_cap import SECRET, SENDER, message, send
 
 AXE = REPO_ROOT / "tests" / "tv_channel" / "node_modules" / "axe-core" / "axe.min.js"
@@ -359,7 +359,9 @@ async def test_the_elder_finds_an_answer_by_topic_and_asks_a_person_when_it_is_n
     await press(page, "ArrowDown", "Enter")  # 还要问人
     await expect(page.locator("main .say")).to_contain_text("高龄津贴怎么领？")
     await press(page, "Enter")
-    await expect(page.locator("main .say")).to_contain_text("已经告诉社区了，会有人打电话到138****0001回答您。")
-    asked = await tv.op("staff/CallbackRequests", {}, await tv.sign_in(GRID_WORKER))
-    [request] = asked["data"]["callbackRequests"]
-    assert (request["personName"], request["reason"]) == ("黎文华", "consult")
+    await expect(page.locator("main .say")).to_contain_text("已经告诉社区办公室了，会打电话到138****0001回答您。")
+    # The question waits at the office desk, with the number to ring back.
+    queue = await tv.op("staff/DeskQueue", {"communityId": "1"}, await tv.sign_in(SERVICE_CENTRE))
+    [thread] = queue["data"]["deskQueue"]
+    assert (thread["elderName"], thread["door"], thread["question"]) == ("黎文华", "tv", "高龄津贴怎么领？")
+    assert thread["ringBack"] == "+8613800000001" and thread["status"] == "WAITING"

@@ -22,6 +22,9 @@ from backend.clock import today
 from backend.commerce import service as commerce
 from backend.commerce import today as day
 from backend.commerce.models import Fulfilment
+from backend.consultation import service as consultation
+from backend.consultation.errors import NoSuchDesk
+from backend.consultation.models import DeskKind
 from backend.db import transaction, utcnow
 from backend.emergency import service as emergency
 from backend.emergency.models import AlertSource
@@ -460,13 +463,29 @@ class Portal:
         }
 
     async def ask_person(self, session: AsyncSession, home: TvHome, article_id: str) -> dict[str, Any]:
-        """The elder's 还要问人: a call-back request that says what the question was."""
+        """The elder's 还要问人: a thread at the article's desk that rings her back (the question
+        is the article's); a community without that desk gets a call-back from the centre."""
         articles = await asyncio.to_thread(self.parts.knowledge.articles, home.locale)  # may load jieba
         article = next((a for a in articles if a.id == article_id), None)
         if article is None:
             raise NotFound()
-        shown = await self._ring_back(session, home, reason="consult", about=article.question)
-        return self.said(home, self.t(home, "consult.asked", phone=shown))
+        shown = mask_phone(home.elder.phone)
+        try:
+            await consultation.open_thread(
+                session,
+                elder=home.elder,
+                asked_by=home.elder,
+                desk_kind=DeskKind(article.desk),
+                question=article.question,
+                door="tv",
+                article_id=article.id,
+                ring_back=home.elder.phone,
+            )
+        except NoSuchDesk:
+            await self._ring_back(session, home, reason="consult", about=article.question)
+            return self.said(home, self.t(home, "consult.asked", phone=shown))
+        desk = self.texts.text(home.locale, f"consultation.desks.{article.desk}")
+        return self.said(home, self.t(home, "consult.asked_desk", desk=desk, phone=shown))
 
     async def alarm_state(self, session: AsyncSession, home: TvHome, alert_id: int) -> dict[str, Any]:
         pressed = await emergency.as_it_stands(session, self.settings, alert_id)
