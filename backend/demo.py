@@ -26,6 +26,7 @@ from backend.community.models import (
 from backend.consultation.models import ConsultDesk, DeskKind, DeskMember
 from backend.db import utcnow
 from backend.family.models import ConsentVia, FamilyLink, LinkStatus
+from backend.mutual_help.models import Volunteer
 
 M = TypeVar("M")
 
@@ -142,6 +143,16 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> dict[str, in
         )
     await _noticeboard(session, data.get("noticeboard", {}), communities, people)
     await _desks(session, data.get("consult_desks", {}), communities, people)
+    for v in data.get("volunteers", []):
+        values = {
+            "skills": sorted(v["skills"]),
+            "weekdays": v["weekdays"],
+            "from_time": dt.time.fromisoformat(v["from"]),
+            "until_time": dt.time.fromisoformat(v["until"]),
+            "active": True,
+            "answers_alarms": v.get("answers_alarms", False),
+        }
+        await _upsert(session, Volunteer, {"person_id": people[v["phone"]].id}, values)
     await session.flush()
     return {"communities": len(communities), "households": len(households), "people": len(people)}
 

@@ -46,6 +46,10 @@ from backend.family.gql import FamilyMutation, FamilyQuery, FamilySubscription
 from backend.health import errors as health_errors
 from backend.health import models as health_models
 from backend.health.gql import ProfileMutation, ProfileQuery
+from backend.mutual_help import errors as mutual_help_errors
+from backend.mutual_help import models as mutual_help_models
+from backend.mutual_help import tasks as mutual_help_tasks
+from backend.mutual_help.gql import MutualHelpMutation, MutualHelpQuery
 from backend.notify import callbacks as notify_callbacks
 from backend.notify import models as notify_models
 from backend.notify import tasks as notify_tasks
@@ -182,6 +186,14 @@ DOMAINS: tuple[Domain, ...] = (
         ConsultationMutation,
         errors=consultation_errors.GRAPHQL_ERRORS,
         tasks=consultation_tasks,
+    ),
+    Domain(
+        "mutual_help",
+        mutual_help_models,
+        MutualHelpQuery,
+        MutualHelpMutation,
+        errors=mutual_help_errors.GRAPHQL_ERRORS,
+        tasks=mutual_help_tasks,
     ),
     # The TV channel door: no tables of its own; its loop is rebuilt by jobs, served by routes.
     Domain("tv_channel", None, tasks=tv_tasks, routes=tv_routes.router),

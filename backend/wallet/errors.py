@@ -39,6 +39,15 @@ class NotEnoughPoints(DomainError):
         super().__init__(balance=balance, needed=needed)
 
 
+class NotEnoughTime(DomainError):
+    """Banked minutes short of what is to be given."""
+
+    code = "NOT_ENOUGH_TIME"
+
+    def __init__(self, balance_minutes: int) -> None:
+        super().__init__(hours=f"{balance_minutes / 60:g}", balance=balance_minutes)
+
+
 # What each looks like in a GraphQL result union (a UserError, message in the asker's words).
 
 
@@ -71,7 +80,17 @@ class SpendingLimitReachedError(UserError):
         return {"left_fen": e.params["left_fen"]}
 
 
+@strawberry.type
+class NotEnoughTimeError(UserError):
+    balance_minutes: int
+
+    @staticmethod
+    def fields_of(e: DomainError) -> dict[str, object]:
+        return {"balance_minutes": e.params["balance"]}
+
+
 GRAPHQL_ERRORS: dict[type[DomainError], type] = {
+    NotEnoughTime: NotEnoughTimeError,
     InsufficientFunds: InsufficientFundsError,
     NotEnoughPoints: NotEnoughPointsError,
     PaymentUnavailable: PaymentUnavailableError,

@@ -43,6 +43,14 @@ def points_spent_key(merchant_code: str) -> str:
     return f"points_spent:{merchant_code}"
 
 
+def time_key(person_id: int) -> str:
+    return f"time:person:{person_id}"
+
+
+def time_issued_key(community_id: int) -> str:
+    return f"time_issued:community:{community_id}"
+
+
 def provider_key(provider_code: str) -> str:
     return f"provider:{provider_code}"
 
@@ -89,7 +97,7 @@ async def post(
         raise ValueError("a movement's entries must be non-zero and sum to zero")
     units = {a.unit for a, _ in legs}
     if len(units) != 1:
-        raise ValueError("a movement is in one unit: fen or points, never both")
+        raise ValueError("a movement is in one unit: fen, points or minutes, never two")
     [unit] = units
     accounts = await _lock(session, sorted({a.id for a, _ in legs}))
     amount = sum(a for _, a in legs if a > 0)

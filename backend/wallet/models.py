@@ -23,23 +23,37 @@ class AccountKind(StrEnum):
     POINTS = "points"  # a person's points
     POINTS_ISSUED = "points_issued"  # what a community has awarded, net of what came back
     POINTS_SPENT = "points_spent"  # what a merchant has taken in points (settled by the community)
+    # The time bank (时间银行) counts minutes of help, in the same ledger.
+    TIME = "time"  # a person's banked minutes
+    TIME_ISSUED = "time_issued"  # minutes a community has credited for help it sponsored
 
 
 # Accounts that mirror money arriving from outside: their balance is what came in, negated.
 EXTERNAL_KINDS = frozenset(
-    {AccountKind.CASH_DESK, AccountKind.GATEWAY, AccountKind.GOVERNMENT, AccountKind.POINTS_ISSUED}
+    {
+        AccountKind.CASH_DESK,
+        AccountKind.GATEWAY,
+        AccountKind.GOVERNMENT,
+        AccountKind.POINTS_ISSUED,
+        AccountKind.TIME_ISSUED,
+    }
 )
 POINT_KINDS = frozenset({AccountKind.POINTS, AccountKind.POINTS_ISSUED, AccountKind.POINTS_SPENT})
+TIME_KINDS = frozenset({AccountKind.TIME, AccountKind.TIME_ISSUED})
 
 
 class Unit(StrEnum):
-    """What an account's amounts count (a time bank will add minutes)."""
+    """What an account's amounts count."""
 
     FEN = "fen"  # money, in 分
     POINTS = "points"  # 积分
+    MINUTES = "minutes"  # the time bank's hours of help, in minutes
 
 
-UNIT_OF: dict[AccountKind, Unit] = {kind: Unit.POINTS if kind in POINT_KINDS else Unit.FEN for kind in AccountKind}
+UNIT_OF: dict[AccountKind, Unit] = {
+    kind: Unit.POINTS if kind in POINT_KINDS else Unit.MINUTES if kind in TIME_KINDS else Unit.FEN
+    for kind in AccountKind
+}
 
 
 class Account(IdMixin, Base):
@@ -47,7 +61,8 @@ class Account(IdMixin, Base):
     __table_args__ = (
         # A person's balance never goes below zero, whatever the code above does.
         CheckConstraint(
-            "balance >= 0 OR kind IN ('cash_desk', 'gateway', 'government', 'points_issued')", name="no_overdraft"
+            "balance >= 0 OR kind IN ('cash_desk', 'gateway', 'government', 'points_issued', 'time_issued')",
+            name="no_overdraft",
         ),
     )
     key: Mapped[str] = mapped_column(String(80), unique=True)  # "wallet:person:12", "cash_desk:community:1"
@@ -104,6 +119,19 @@ class PointsEvent(IdMixin, CreatedAtMixin, Base):
     event_id: Mapped[str] = mapped_column(String(100))
     person_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
     kind: Mapped[str] = mapped_column(String(30))  # garbage_sorting | volunteer_hours
-    quantity: Mapped[int]  # reports, or hours
+    quantity: Mapped[int]  # reports, or hours (minutes from the source time_bank)
     points: Mapped[int]
     local_day: Mapped[str] = mapped_column(String(10))  # for the daily cap, in the community's zone
+
+
+class TimeEntry(IdMixin, Base):
+    """Minutes staff recorded by hand (for a volunteer or an elder without a smartphone): who,
+    for whom, how many, why. Kept for audit with the ledger movement it made."""
+
+    __tablename__ = "time_entries"
+    person_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"), index=True)
+    minutes: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(200))
+    by_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    transaction_id: Mapped[int] = mapped_column(IdType, ForeignKey("ledger_transactions.id"))
+    at: Mapped[dt.datetime]

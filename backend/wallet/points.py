@@ -19,9 +19,12 @@ from backend import clock
 from backend.access.rules import home_of
 from backend.community.models import Person
 from backend.errors import InvalidInput, NotFound
-from backend.wallet import ledger
+from backend.wallet import ledger, time_bank
 from backend.wallet.errors import InsufficientFunds, NotEnoughPoints
 from backend.wallet.models import AccountKind, PointsEvent
+
+VOLUNTEER_HOURS = "volunteer_hours"  # points per hour of help, derived from the time bank's credit
+TIME_BANK = "time_bank"  # the source of points for help matched in Linli
 
 
 @dataclass(frozen=True)
@@ -96,12 +99,105 @@ async def earn(
     household, community = await home_of(session, person)
     if community.code not in source.communities:
         raise NotFound()  # a station reports its own residents only
+    points = quantity * rule.points
+    if kind == VOLUNTEER_HOURS:
+        # Hours reported by the volunteer platform go into the time bank first; the points
+        # follow from the minutes it credits, so an hour is counted once.
+        credit = await time_bank.serve(
+            session,
+            content_dir,
+            timezone,
+            volunteer_id=person.id,
+            community_id=household.community_id,
+            minutes=quantity * 60,
+            key=f"{source_code}:{event_id}",
+            most=rule.max_quantity * 60,
+        )
+        points = credit.minutes * rule.points // 60
+    return await award(
+        session,
+        timezone,
+        source_code=source_code,
+        event_id=event_id,
+        kind=kind,
+        person=person,
+        community_id=household.community_id,
+        quantity=quantity,
+        points=points,
+        daily_cap=rule.daily_cap,
+    )
+
+
+@dataclass(frozen=True)
+class Served:
+    minutes: int
+    points: int
+    new: bool
+
+
+async def for_help(
+    session: AsyncSession,
+    content_dir: Path,
+    timezone: str,
+    *,
+    volunteer: Person,
+    community_id: int,
+    minutes: int,
+    key: str,
+    paid_by_id: int | None,
+    by_id: int | None,
+) -> Served:
+    """Help matched in Linli and confirmed: minutes into the volunteer's time bank, and the
+    points they earn, both keyed by `key` (a help and its volunteer): counted once."""
+    credit = await time_bank.serve(
+        session,
+        content_dir,
+        timezone,
+        volunteer_id=volunteer.id,
+        community_id=community_id,
+        minutes=minutes,
+        key=key,
+        paid_by_id=paid_by_id,
+        by_id=by_id,
+    )
+    if not credit.new:
+        first = await session.scalar(
+            select(PointsEvent).where(PointsEvent.source == TIME_BANK, PointsEvent.event_id == key[:100])
+        )
+        return Served(credit.minutes, first.points if first else 0, False)
+    rule = points_rules(content_dir).earning[VOLUNTEER_HOURS]
+    earned = await award(
+        session,
+        timezone,
+        source_code=TIME_BANK,
+        event_id=key[:100],
+        kind=VOLUNTEER_HOURS,
+        person=volunteer,
+        community_id=community_id,
+        quantity=credit.minutes,
+        points=credit.minutes * rule.points // 60,
+        daily_cap=rule.daily_cap,
+    )
+    return Served(credit.minutes, earned.event.points, True)
+
+
+async def award(
+    session: AsyncSession,
+    timezone: str,
+    *,
+    source_code: str,
+    event_id: str,
+    kind: str,
+    person: Person,
+    community_id: int,
+    quantity: int,
+    points: int,
+    daily_cap: int,
+) -> Earned:
+    """Points for one event, up to the day's cap for its kind, kept with the event."""
     mine = await ledger.account(session, ledger.points_key(person.id), AccountKind.POINTS, person_id=person.id)
     issued = await ledger.account(
-        session,
-        ledger.points_issued_key(household.community_id),
-        AccountKind.POINTS_ISSUED,
-        community_id=household.community_id,
+        session, ledger.points_issued_key(community_id), AccountKind.POINTS_ISSUED, community_id=community_id
     )
     await ledger.locked(session, [mine])  # one person's reports are counted one at a time
     day = clock.today(clock.zone(timezone)).isoformat()
@@ -110,7 +206,7 @@ async def earn(
             PointsEvent.person_id == person.id, PointsEvent.kind == kind, PointsEvent.local_day == day
         )
     )
-    points = min(quantity * rule.points, max(0, rule.daily_cap - int(earned_today or 0)))
+    points = min(points, max(0, daily_cap - int(earned_today or 0)))
     event = PointsEvent(
         source=source_code,
         event_id=event_id,

@@ -166,5 +166,9 @@ async def test_a_movement_never_mixes_points_and_money(db: Database, people: dic
         issued = await ledger.account(session, ledger.points_issued_key(1), AccountKind.POINTS_ISSUED)
         wallet = await ledger.account(session, ledger.wallet_key(people[ELDER]), AccountKind.WALLET)
         await ledger.post(session, kind="points_earned", legs=[(issued, -5), (mine, 5)])
-        with pytest.raises(ValueError, match="never both"):
+        with pytest.raises(ValueError, match="never two"):
             await ledger.post(session, kind="payment", legs=[(mine, -5), (wallet, 5)])
+        # Nor minutes of the time bank with points.
+        hours = await ledger.account(session, ledger.time_key(people[ELDER]), AccountKind.TIME)
+        with pytest.raises(ValueError, match="never two"):
+            await ledger.post(session, kind="time_gift", legs=[(mine, -5), (hours, 5)])

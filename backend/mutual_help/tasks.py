@@ -1,0 +1,114 @@
+"""Who is told what about a request for help: the volunteers asked, the elder (and whoever
+asked for them) when someone is coming, the volunteers when it is done or called off, and
+the service centre when no volunteer in the community fits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import jobs
+from backend.community import repository as community_repository
+from backend.community.models import Community, Person, Role
+from backend.events import Event, consumer
+from backend.jobs import JobRun
+from backend.mutual_help import service
+from backend.mutual_help.models import HelpRequest, RequestStatus
+from backend.notify import service as notify
+from backend.parts import Parts
+
+
+async def _tell(
+    session: AsyncSession, parts: Parts, people_ids: Iterable[int], request: HelpRequest, key: str, **words: str
+) -> None:
+    people = await community_repository.people_by_ids(session, sorted(set(people_ids)))
+    elder = await session.get(Person, request.elder_id)
+    community = await session.get(Community, request.community_id)
+    zone = ZoneInfo(community.timezone) if community else parts.settings.zone
+    local = request.starts_at.astimezone(zone)
+    catalog = parts.catalog
+    await notify.send_many(
+        session,
+        parts,
+        [
+            notify.Outgoing(
+                p,
+                kind="mutual_help",
+                title=catalog.text(p.locale, "mutual_help.title"),
+                body=catalog.text(
+                    p.locale,
+                    f"mutual_help.{key}",
+                    elder=elder.name if elder else "",
+                    help=catalog.text(p.locale, f"mutual_help.kinds.{request.kind.value}"),
+                    when=catalog.text(
+                        p.locale, "mutual_help.when", month=local.month, day=local.day, time=f"{local:%H:%M}"
+                    ),
+                    place=request.place,
+                    **words,
+                ),
+                data={"kind": "mutual_help", "requestId": str(request.id)},
+            )
+            for p in people
+        ],
+    )
+
+
+@consumer(service.ASKED, name="mutual_help.tell_volunteers")
+async def tell_volunteers(session: AsyncSession, event: Event, parts: Parts) -> None:
+    request = await session.get(HelpRequest, int(event.payload["request_id"]))
+    if request is None or request.status != RequestStatus.OPEN:
+        return
+    await _tell(session, parts, [int(i) for i in event.payload["volunteer_ids"]], request, "asked")
+
+
+@consumer(service.NOBODY, name="mutual_help.tell_centre")
+async def tell_centre(session: AsyncSession, event: Event, parts: Parts) -> None:
+    request = await session.get(HelpRequest, int(event.payload["request_id"]))
+    if request is None or request.status != RequestStatus.OPEN:
+        return
+    centre = await community_repository.with_role(session, request.community_id, [Role.SERVICE_CENTRE])
+    await _tell(session, parts, centre, request, "nobody")
+
+
+@consumer(service.MATCHED, name="mutual_help.tell_elder")
+async def tell_elder(session: AsyncSession, event: Event, parts: Parts) -> None:
+    """Someone is coming: the elder hears who, and the code to give them when it is done."""
+    request = await session.get(HelpRequest, int(event.payload["request_id"]))
+    volunteer = await session.get(Person, int(event.payload["volunteer_id"]))
+    if request is None or volunteer is None or request.status not in service.OPEN_REQUESTS:
+        return
+    await _tell(
+        session,
+        parts,
+        {request.elder_id, request.asked_by_id},
+        request,
+        "coming",
+        volunteer=volunteer.name,
+        code=request.confirm_code,
+    )
+
+
+@consumer(service.DONE, name="mutual_help.thank_volunteers")
+async def thank_volunteers(session: AsyncSession, event: Event, parts: Parts) -> None:
+    request = await session.get(HelpRequest, int(event.payload["request_id"]))
+    if request is None:
+        return
+    for offer in await service.accepted(session, request.id):
+        await _tell(session, parts, [offer.volunteer_id], request, "thanks", minutes=str(offer.minutes_credited or 0))
+
+
+@consumer(service.CANCELLED, name="mutual_help.tell_cancelled")
+async def tell_cancelled(session: AsyncSession, event: Event, parts: Parts) -> None:
+    request = await session.get(HelpRequest, int(event.payload["request_id"]))
+    if request is None:
+        return
+    await _tell(
+        session, parts, [o.volunteer_id for o in await service.accepted(session, request.id)], request, "cancelled"
+    )
+
+
+@jobs.job_handler(service.WIDEN)
+async def widen(session: AsyncSession, run: JobRun, parts: Parts) -> None:
+    await service.widen(session, int(run.payload["request_id"]))
