@@ -224,6 +224,15 @@ EmergencyPayload = Annotated[EmergencyView | AlertClosedError | _ERR, strawberry
 EscalationPolicyPayload = Annotated[EscalationPolicy | _ERR, strawberry.union("EscalationPolicyPayload")]
 
 
+@strawberry.type(description="A neighbour said they are going: the elder and everyone told hear it.")
+class VolunteerGoing:
+    emergency_id: strawberry.ID
+    going: bool
+
+
+VolunteerGoingPayload = Annotated[VolunteerGoing | AlertClosedError | _ERR, strawberry.union("VolunteerGoingPayload")]
+
+
 @strawberry.type
 class EmergencyQuery:
     @strawberry.field(description="One alarm, for the elder, their family receiving alerts, or staff.")
@@ -333,6 +342,16 @@ class EmergencyMutation:
             ctx.session, ctx.require_actor(), alert_id=parse_id(emergency_id, "emergencyId")
         )
         return EmergencyView(alert=alert)
+
+    @mutation(
+        description="A neighbour who volunteers, told of an alarm: I am going to look in (the ladder goes on meanwhile)."
+    )
+    async def volunteer_going(self, info: Info, emergency_id: strawberry.ID) -> VolunteerGoingPayload:
+        ctx = info.context
+        alert = await service.volunteer_going(
+            ctx.session, ctx.require_actor(), alert_id=parse_id(emergency_id, "emergencyId")
+        )
+        return VolunteerGoing(emergency_id=strawberry.ID(str(alert.id)), going=True)
 
     @mutation(description="Close the alarm with what happened.")
     async def resolve_emergency(

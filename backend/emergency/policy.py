@@ -48,6 +48,9 @@ class Policy:
     en_route_timeout_s: int
     # After the last tier, every tier is told again this often until someone answers.
     repeat_every_s: int = DEFAULT_REPEAT_EVERY_S
+    # Neighbours who volunteer and agreed to be called are told this long after the alarm
+    # (a tier of their own beside the ladder, which it never holds up); None: never.
+    volunteers_after_s: int | None = None
 
     @property
     def last(self) -> Tier:
@@ -76,7 +79,12 @@ class Policy:
         ]
 
 
-def from_json(tiers: Sequence[Mapping[str, Any]], en_route_timeout_s: int, repeat_every_s: int | None = None) -> Policy:
+def from_json(
+    tiers: Sequence[Mapping[str, Any]],
+    en_route_timeout_s: int,
+    repeat_every_s: int | None = None,
+    volunteers_after_s: int | None = None,
+) -> Policy:
     return Policy(
         tuple(
             Tier(int(t["tier"]), int(t["after_s"]), tuple(t["notify"]), bool(t.get("call_emergency_services", False)))
@@ -84,6 +92,7 @@ def from_json(tiers: Sequence[Mapping[str, Any]], en_route_timeout_s: int, repea
         ),
         int(en_route_timeout_s),
         int(repeat_every_s or DEFAULT_REPEAT_EVERY_S),
+        int(volunteers_after_s) if volunteers_after_s is not None else None,
     )
 
 
@@ -121,4 +130,6 @@ def checked(
 def default_policy(content_dir: Path, community_code: str) -> Policy:
     path = content_dir / "emergency" / f"{community_code}.json"
     data = json.loads((path if path.exists() else content_dir / "emergency" / "policy.json").read_text("utf-8"))
-    return from_json(data["tiers"], data["en_route_timeout_s"], data.get("repeat_every_s"))
+    return from_json(
+        data["tiers"], data["en_route_timeout_s"], data.get("repeat_every_s"), data.get("volunteers_after_s")
+    )

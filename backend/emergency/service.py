@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +17,7 @@ from backend.access import rules
 from backend.access.subject import Actor
 from backend.community import duty
 from backend.community import repository as community_repository
-from backend.community.models import Community, Role
+from backend.community.models import Building, Community, Household, Person, Role
 from backend.config import Settings
 from backend.content.catalog import Catalog
 from backend.db import utcnow
@@ -33,6 +35,8 @@ from backend.emergency.models import (
 from backend.emergency.policy import DEFAULT_REPEAT_EVERY_S, Policy, checked, default_policy, from_json
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit, emit_many
+from backend.mutual_help.models import Volunteer
+from backend.notify import preferences
 from backend.notify import service as notify
 
 ESCALATE = "emergency.escalate"
@@ -53,6 +57,10 @@ def _step(alert: Alert, kind: str, actor_id: int | None = None, **detail: object
     return {"alert_id": alert.id, "kind": kind, "actor_id": actor_id, "detail": detail, "at": utcnow()}
 
 
+VOLUNTEERS = "emergency.volunteers"  # job: the neighbours who volunteer are told
+MOST_VOLUNTEERS = 5
+
+
 def alert_ref(alert_id: int) -> str:
     """What the alarm's notifications are about: answering it stops chasing responders."""
     return f"alert:{alert_id}"
@@ -62,6 +70,10 @@ def update_ref(alert_id: int) -> str:
     """What news of an alarm (answered, on the way, resolved) is about: answering the alarm
     must not stop that news from reaching people."""
     return f"alert-update:{alert_id}"
+
+
+def volunteers_key(alert_id: int) -> str:
+    return f"alert:{alert_id}:volunteers"
 
 
 def escalate_key(alert_id: int) -> str:
@@ -94,10 +106,17 @@ async def policies_of(session: AsyncSession, settings: Settings, community_ids: 
         .where(Community.id.in_(wanted))
     )
     found = {
-        cid: from_json(tiers, timeout, repeat) if tiers is not None else default_policy(settings.content_dir, code)
+        cid: _with_volunteers(from_json(tiers, timeout, repeat), default_policy(settings.content_dir, code))
+        if tiers is not None
+        else default_policy(settings.content_dir, code)
         for cid, code, tiers, timeout, repeat in rows
     }
     return {cid: found.get(cid) or default_policy(settings.content_dir, "") for cid in wanted}
+
+
+def _with_volunteers(policy: Policy, default: Policy) -> Policy:
+    """Staff's own tiers keep the volunteers' tier of the community's file."""
+    return dataclasses.replace(policy, volunteers_after_s=default.volunteers_after_s)
 
 
 POLICY_EDITORS = frozenset({Role.ADMIN, Role.SERVICE_CENTRE})
@@ -156,6 +175,7 @@ async def _cancel_chasing(session: AsyncSession, alert: Alert) -> None:
     """Someone answered: no next tier, no repeat, no more messages about the alarm itself."""
     await jobs.cancel(session, escalate_key(alert.id))
     await jobs.cancel(session, repeat_key(alert.id))
+    await jobs.cancel(session, volunteers_key(alert.id))
     await notify.settle(session, alert_ref(alert.id))
 
 
@@ -303,6 +323,10 @@ async def trigger_many(
     for a in raised:
         kind, timer = _when_unanswered(policies[a.community_id], a, now)
         timers.setdefault(kind, []).append(timer)
+        after_s = policies[a.community_id].volunteers_after_s
+        if after_s is not None and a.household_id is not None:
+            neighbours_at = now + dt.timedelta(seconds=after_s)
+            timers.setdefault(VOLUNTEERS, []).append((neighbours_at, {"alert_id": a.id}, volunteers_key(a.id)))
     for kind, due in timers.items():
         await jobs.schedule_new(session, kind, due)
     return results
@@ -432,6 +456,54 @@ async def en_route_overdue(session: AsyncSession, *, settings: Settings, alert_i
         await repeat(session, settings=settings, alert_id=alert.id)  # already at the last tier
         return
     await escalate(session, settings=settings, alert_id=alert.id, tier=alert.tier + 1)
+
+
+async def neighbour_volunteers(session: AsyncSession, alert: Alert) -> list[tuple[Person, Volunteer]]:
+    """The volunteers of the alarm's grid who agreed to be called, same building first: the
+    neighbours who can be at the door in minutes."""
+    household = await session.get(Household, alert.household_id) if alert.household_id is not None else None
+    building = await session.get(Building, household.building_id) if household is not None else None
+    if building is None:
+        return []
+    rows = await session.execute(
+        select(Person, Volunteer, Building.id)
+        .join(Volunteer, Volunteer.person_id == Person.id)
+        .join(Household, Household.id == Person.household_id)
+        .join(Building, Building.id == Household.building_id)
+        .where(
+            Building.grid_id == building.grid_id,
+            Volunteer.active.is_(True),
+            Volunteer.answers_alarms.is_(True),
+            Person.id != alert.person_id,
+            Person.deleted_at.is_(None),
+        )
+    )
+    found = sorted(rows.all(), key=lambda row: (row[2] != building.id, row[0].id))
+    return [(person, volunteer) for person, volunteer, _ in found[:MOST_VOLUNTEERS]]
+
+
+async def volunteers_to_tell(session: AsyncSession, alert: Alert, zone: ZoneInfo) -> list[Person]:
+    """The neighbours to call now, nobody having answered: those in their quiet hours only if
+    they chose to be woken. The step goes on the timeline."""
+    found = await neighbour_volunteers(session, alert)
+    prefs = await preferences.settings_of_many(session, [p.id for p, _ in found])
+    now = utcnow()
+    chosen = [p for p, v in found if v.alarms_in_quiet_hours or preferences.quiet_until(prefs[p.id], now, zone) is None]
+    _record(session, alert, "volunteers_told", told=len(chosen), quiet=len(found) - len(chosen))
+    return chosen
+
+
+async def volunteer_going(session: AsyncSession, actor: Actor, *, alert_id: int) -> Alert:
+    """A neighbour who volunteers says 我去: on the timeline, and the elder and everyone told
+    hear someone is coming. The ladder goes on: a neighbour is help, not the answer."""
+    alert = await repository.get(session, alert_id, for_update=True)
+    if alert is None or actor.id not in {p.id for p, _ in await neighbour_volunteers(session, alert)}:
+        raise NotFound()
+    if alert.status not in LIVE_STATUSES:
+        raise AlertClosed()
+    _record(session, alert, "volunteer_going", actor.id)
+    emit(session, "emergency.updated", {"alert_id": alert.id, "change": "volunteer_going", "by": actor.id})
+    return alert
 
 
 async def can_respond(session: AsyncSession, actor: Actor, alert: Alert) -> bool:

@@ -221,3 +221,35 @@ def _update_words(catalog: Catalog, locale: str, change: str, *, responder: str,
             locale, "emergency.update.resolved", outcome=catalog.text(locale, f"emergency.outcome.{outcome}")
         )
     return catalog.text(locale, f"emergency.update.{change}", responder=responder)
+
+
+@jobs.job_handler(service.VOLUNTEERS)
+async def call_neighbours(session: AsyncSession, run: JobRun, parts: Parts) -> None:
+    """Nobody has answered yet: the neighbours who volunteer are asked to look in."""
+    alert = await repository.get(session, int(run.payload["alert_id"]))
+    if alert is None or alert.status != AlertStatus.OPEN:
+        return  # answered before the neighbours were needed
+    elder = await session.get(Person, alert.person_id)
+    home = await session.get(Household, alert.household_id) if alert.household_id is not None else None
+    if elder is None or home is None:
+        return
+    people = await service.volunteers_to_tell(session, alert, parts.settings.zone)
+    catalog = parts.catalog
+    await notify.send_many(
+        session,
+        parts,
+        [
+            notify.Outgoing(
+                p,
+                kind="emergency",
+                title=catalog.text(p.locale, "emergency.alarm_title"),
+                body=catalog.text(p.locale, "emergency.volunteer_body", name=elder.name, address=home.address),
+                data={"kind": "emergency", "alertId": str(alert.id), "volunteer": "1"},
+                # Reaches them on their own paths, and stops being chased once someone answers.
+                urgency=Urgency.PROMPT,
+                ref=service.alert_ref(alert.id),
+            )
+            for p in people
+        ],
+    )
+    _tell_live(session, alert, [p.id for p in people])

@@ -68,6 +68,7 @@ class VolunteerView:
     until_time: str
     active: bool
     answers_alarms: bool
+    alarms_in_quiet_hours: bool
 
     @classmethod
     def of(cls, v: Volunteer) -> VolunteerView:
@@ -78,6 +79,7 @@ class VolunteerView:
             until_time=f"{v.until_time:%H:%M}",
             active=v.active,
             answers_alarms=v.answers_alarms,
+            alarms_in_quiet_hours=v.alarms_in_quiet_hours,
         )
 
 
@@ -118,7 +120,8 @@ class VolunteerInput:
     from_time: str
     until_time: str
     active: bool = True
-    answers_alarms: bool = False
+    answers_alarms: bool = strawberry.field(default=False, description="Call me when a neighbour raises an alarm.")
+    alarms_in_quiet_hours: bool = strawberry.field(default=False, description="Even in my quiet hours.")
 
 
 HelpRequestPayload = Annotated[
@@ -296,6 +299,7 @@ class MutualHelpMutation:
             until_time=_clock(input.until_time, "untilTime"),
             active=input.active,
             answers_alarms=input.answers_alarms,
+            alarms_in_quiet_hours=input.alarms_in_quiet_hours,
         )
         row = await service.set_volunteer(
             ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId"), offer=offer

@@ -34,6 +34,8 @@ class Volunteer(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Told when a neighbour raises an alarm (a tier of the alarm's ladder), if they agreed.
     answers_alarms: Mapped[bool] = mapped_column(default=False)
+    # Their quiet hours hold for alarms too, unless they chose to be woken.
+    alarms_in_quiet_hours: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -61,6 +61,7 @@ class Offer:
     until_time: dt.time
     active: bool
     answers_alarms: bool
+    alarms_in_quiet_hours: bool = False
 
 
 async def set_volunteer(session: AsyncSession, actor: Actor, *, person_id: int | None, offer: Offer) -> Volunteer:
@@ -83,6 +84,7 @@ async def set_volunteer(session: AsyncSession, actor: Actor, *, person_id: int |
     row.skills = sorted({HelpKind(k).value for k in offer.skills})
     row.weekdays, row.from_time, row.until_time = weekdays, offer.from_time, offer.until_time
     row.active, row.answers_alarms, row.updated_at = offer.active, offer.answers_alarms, utcnow()
+    row.alarms_in_quiet_hours = offer.alarms_in_quiet_hours
     held = await session.scalar(
         select(Membership.id).where(
             Membership.person_id == person.id,

@@ -89,6 +89,7 @@ def upgrade() -> None:
         sa.Column("until_time", sa.Time(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("answers_alarms", sa.Boolean(), nullable=False),
+        sa.Column("alarms_in_quiet_hours", sa.Boolean(), nullable=False),
         sa.Column("updated_at", backend.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_volunteers_person_id_people")),
         sa.PrimaryKeyConstraint("person_id", name=op.f("pk_volunteers")),
