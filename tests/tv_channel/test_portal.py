@@ -89,7 +89,7 @@ async def test_a_box_pairs_by_its_code_then_the_elders_home_is_read_to_her_in_he
     page = await screen_of(browser)
     await pair(page, tv)
     buttons = page.locator("main .item")
-    await expect(buttons).to_have_count(9)
+    await expect(buttons).to_have_count(10)
     await expect(buttons.nth(0)).to_be_focused()
     await check_screen(page)
     # Her settings: font scale 1.5, read aloud, slow speech.
@@ -365,3 +365,40 @@ async def test_the_elder_finds_an_answer_by_topic_and_asks_a_person_when_it_is_n
     [thread] = queue["data"]["deskQueue"]
     assert (thread["elderName"], thread["door"], thread["question"]) == ("黎文华", "tv", "高龄津贴怎么领？")
     assert thread["ringBack"] == "+8613800000001" and thread["status"] == "WAITING"
+
+
+async def test_the_elder_asks_a_neighbour_for_help_and_says_ok_when_it_is_done(tv: Served, browser: Browser) -> None:
+    page = await screen_of(browser)
+    await pair(page, tv)
+    await press(page, "0")  # 邻里互助, the tenth button
+    await expect(page.locator("main h1")).to_have_text("邻里互助")
+    await check_screen(page)
+    await page.locator("main .item", has_text="读报").click()
+    await expect(page.locator("main .say")).to_have_text("什么时候？")
+    await press(page, "Enter")  # the first time offered
+    await expect(page.locator("main .say")).to_contain_text("来帮您读报吗？按确定键。")
+    await press(page, "Enter")
+    # The demo volunteer of her grid reads to people: she is asked.
+    await expect(page.locator("main .say")).to_have_text("已经告诉附近的志愿者了，有人答应会告诉您。")
+    volunteer = await tv.sign_in("+8613400000001")
+    [asked] = (await tv.op("app/HelpAskedOfMe", {}, volunteer))["data"]["helpAskedOfMe"]
+    going = await tv.op("app/AcceptHelpRequest", {"id": asked["id"]}, volunteer)
+    assert going["data"]["acceptHelpRequest"]["status"] == "MATCHED"
+
+    for _ in range(4):
+        if await page.locator("main h1").text_content() == "黎文华，您好！":
+            break
+        await press(page, "Backspace")
+        await page.wait_for_timeout(300)
+    await expect(page.locator("main h1")).to_have_text("黎文华，您好！")
+    await press(page, "0")
+    await expect(page.locator("main h1")).to_have_text("邻里互助")
+    mine = page.locator("main .item").nth(0)
+    await expect(mine).to_contain_text("读报")
+    await expect(mine).to_contain_text("陈思雨会来")
+    await press(page, "Enter")
+    await expect(page.locator("main .say")).to_contain_text("陈思雨帮您读报，帮完了吗？")
+    await press(page, "Enter")
+    await expect(page.locator("main .say")).to_have_text("谢谢，已经给志愿者记上时间了。")
+    bank = await tv.op("app/TimeBank", {}, volunteer)
+    assert bank["data"]["timeBank"]["balanceMinutes"] == 60

@@ -22,6 +22,7 @@ from backend.clock import today
 from backend.commerce import service as commerce
 from backend.commerce import today as day
 from backend.commerce.models import Fulfilment
+from backend.community import repository as community_repository
 from backend.consultation import service as consultation
 from backend.consultation.errors import NoSuchDesk
 from backend.consultation.models import DeskKind
@@ -30,6 +31,8 @@ from backend.emergency import service as emergency
 from backend.emergency.models import AlertSource
 from backend.errors import DomainError, InvalidInput, NotFound
 from backend.gql.errors import message_for
+from backend.mutual_help import service as mutual_help
+from backend.mutual_help.models import HelpKind, HelpRequest, OfferStatus, RequestStatus
 from backend.notify import service as notify
 from backend.parts import Parts
 from backend.phone import service as phone
@@ -43,10 +46,23 @@ from backend.wallet.payments import PayFrom
 from tv_channel.pages import price
 from tv_channel.portal.household import TvHome, bearer, tv_home
 
-BUTTONS = ("menu", "services", "orders", "notices", "events", "announcements", "contacts", "callback", "consult")
+BUTTONS = (
+    "menu",
+    "services",
+    "orders",
+    "notices",
+    "events",
+    "announcements",
+    "contacts",
+    "callback",
+    "consult",
+    "help",  # key 0
+)
 TOPICS = ("policy", "linli", "services", "health", "legal", "office", "mutual_help")
 MOST_NOTICES = 20
 MOST_PORTIONS = 5
+HELP_TIMES = (dt.time(9, 30), dt.time(15, 0))  # the mornings and afternoons a TV offers
+HELP_MINUTES = 60
 
 
 class Unpaired(Exception):
@@ -487,6 +503,98 @@ class Portal:
         desk = self.texts.text(home.locale, f"consultation.desks.{article.desk}")
         return self.said(home, self.t(home, "consult.asked_desk", desk=desk, phone=shown))
 
+    def help_times(self) -> list[dt.datetime]:
+        """The next three mornings or afternoons at least an hour away: a remote picks, it
+        does not type a time."""
+        now = utcnow()
+        today = self.local(now).date()
+        found = [
+            dt.datetime.combine(today + dt.timedelta(days=d), t, self.settings.zone)
+            for d in range(3)
+            for t in HELP_TIMES
+        ]
+        return [at for at in found if at >= now + dt.timedelta(hours=1)][:3]
+
+    def help_name(self, home: TvHome, kind: HelpKind) -> str:
+        return self.texts.text(home.locale, f"mutual_help.kinds.{kind.value}")
+
+    async def help(self, session: AsyncSession, home: TvHome) -> dict[str, Any]:
+        """我需要帮忙: the elder's requests and how they stand, then what she can ask for."""
+        requests = [
+            r
+            for r in await mutual_help.requests_for_elder(session, home.elder.id, limit=5)
+            if r.status != RequestStatus.CANCELLED
+        ]
+        offers = await mutual_help.offers_of(session, [r.id for r in requests])
+        going_ids = {o.volunteer_id for os in offers.values() for o in os if o.status == OfferStatus.ACCEPTED}
+        names = {p.id: p.name for p in await community_repository.people_by_ids(session, sorted(going_ids))}
+        times = self.help_times()
+        return {
+            "requests": [self.help_line(home, r, offers[r.id], names) for r in requests],
+            "kinds": [{"key": k.value, **self.said(home, self.help_name(home, k), shared=True)} for k in HelpKind],
+            "times": [
+                {
+                    "at": at.isoformat(),
+                    **self.said(home, self.when(home, at), shared=True),
+                    "confirm": {
+                        k.value: self.said(
+                            home,
+                            self.t(home, "help.confirm_ask", when=self.when(home, at), help=self.help_name(home, k)),
+                            shared=True,
+                        )
+                        for k in HelpKind
+                    },
+                }
+                for at in times
+            ],
+            "asking": self.said(home, self.t(home, "help.choose"), shared=True),
+        }
+
+    def help_line(self, home: TvHome, request: HelpRequest, offers: list[Any], names: dict[int, str]) -> dict[str, Any]:
+        going = [names.get(o.volunteer_id, "") for o in offers if o.status == OfferStatus.ACCEPTED]
+        if request.status == RequestStatus.DONE:
+            state = self.t(home, "help.state.done")
+        elif going:
+            state = self.t(home, "help.state.coming", names="、".join(going))
+        else:
+            state = self.t(home, "help.state.looking")
+        what = self.help_name(home, request.kind)
+        line = self.t(home, "help.line", help=what, when=self.when(home, request.starts_at), state=state)
+        doneable = bool(going) and request.status in mutual_help.OPEN_REQUESTS
+        return {
+            "id": request.id,
+            "doneable": doneable,
+            **self.said(home, line),
+            "confirmDone": self.said(home, self.t(home, "help.confirm_done", help=what, names="、".join(going))),
+        }
+
+    async def ask_help(self, session: AsyncSession, home: TvHome, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            kind = HelpKind(str(body.get("kind")))
+            at = dt.datetime.fromisoformat(str(body.get("at")))
+        except ValueError as exc:
+            raise InvalidInput("kind", field="kind") from exc
+        if at not in self.help_times():
+            raise InvalidInput("at", field="at")  # one of the times offered, still ahead
+        request = await mutual_help.open_request(
+            session,
+            self.settings.content_dir,
+            elder=home.elder,
+            asked_by=home.elder,
+            need=mutual_help.Need(kind=kind, starts_at=at, minutes=HELP_MINUTES),
+            door="tv",
+        )
+        asked = (await mutual_help.offers_of(session, [request.id]))[request.id]
+        return self.said(home, self.t(home, "help.asked" if asked else "help.nobody"))
+
+    async def help_done(self, session: AsyncSession, home: TvHome, request_id: int) -> dict[str, Any]:
+        """OK on the TV: the help was done, the volunteers' hours are credited."""
+        request = await session.get(HelpRequest, request_id)
+        if request is None or request.elder_id != home.elder.id:
+            raise NotFound()
+        await mutual_help.confirm(session, self.settings.content_dir, request_id=request.id, by=home.elder, via="tv")
+        return self.said(home, self.t(home, "help.thanks"))
+
     async def alarm_state(self, session: AsyncSession, home: TvHome, alert_id: int) -> dict[str, Any]:
         pressed = await emergency.as_it_stands(session, self.settings, alert_id)
         if pressed is None or pressed.alert.household_id != home.household.id:
@@ -707,6 +815,18 @@ def router(portal: Portal) -> APIRouter:
     @api.post("/knowledge/{article_id}/ask")
     async def ask_person(request: Request, article_id: str) -> JSONResponse:
         return await act(request, lambda s, h, _b: portal.ask_person(s, h, article_id))
+
+    @api.get("/help")
+    async def help_screen(request: Request) -> JSONResponse:
+        return await read(request, portal.help)
+
+    @api.post("/help")
+    async def ask_help(request: Request) -> JSONResponse:
+        return await act(request, portal.ask_help)
+
+    @api.post("/help/{request_id}/done")
+    async def help_done(request: Request, request_id: int) -> JSONResponse:
+        return await act(request, lambda s, h, _b: portal.help_done(s, h, request_id))
 
     @api.get("/warnings")
     async def warnings(request: Request) -> JSONResponse:

@@ -282,6 +282,25 @@
           }) };
       });
     },
+    help: function () {
+      return api("GET", "/help").then(function (data) {
+        var mine = data.requests.map(function (r) {
+          return { key: "request:" + r.id, label: r.text, aloud: r.readAloudUrl, act: r.doneable ? function () {
+            open(function () {
+              return confirm(t("buttons.help.label"), Promise.resolve(r.confirmDone), function () {
+                return api("POST", "/help/" + r.id + "/done", {});
+              });
+            });
+          } : null };
+        });
+        var kinds = data.kinds.map(function (k) {
+          return { key: k.key, label: k.text, aloud: k.readAloudUrl,
+            act: function () { open(function () { return helpWhen(k, data.times); }); } };
+        });
+        return { name: "help", title: t("buttons.help.label"), words: [{ text: data.asking.text }],
+          aloud: data.asking.readAloudUrl, items: mine.concat(kinds) };
+      });
+    },
     callback: function () {
       var asked = { text: t("callback.confirm") };
       return { name: "callback", title: t("buttons.callback.label"), words: [asked],
@@ -296,6 +315,19 @@
         ] };
     }
   };
+
+  function helpWhen(kind, times) {
+    return { name: "help-when", title: kind.text, words: [{ text: t("help.when") }],
+      items: times.map(function (at) {
+        return { key: at.at, label: at.text, aloud: at.readAloudUrl, act: function () {
+          open(function () {
+            return confirm(kind.text, Promise.resolve(at.confirm[kind.key]), function () {
+              return api("POST", "/help", { kind: kind.key, at: at.at });
+            });
+          });
+        } };
+      }) };
+  }
 
   function knowledge(topic) {
     return api("GET", "/knowledge/" + encodeURIComponent(topic.key)).then(function (data) {
@@ -624,7 +656,7 @@
     else if (k === "back") {
       if (alarm) { alarm = null; document.body.classList.remove("alarm"); backHome(); } else back();
     } else if (k.indexOf("digit") === 0) {
-      var n = Number(k.slice(5));
+      var n = Number(k.slice(5)) || 10; // 0 is the tenth
       var list = items();
       if (n >= 1 && n <= list.length) { list[n - 1].focus(); list[n - 1].click(); }
     }
