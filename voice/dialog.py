@@ -14,12 +14,14 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from backend.commerce.models import Fulfilment
+from backend.consultation.knowledge import TOPICS
 from backend.commerce.service import Meal
 from backend.content.catalog import Catalog
 from backend.emergency import service as emergency
 from backend.emergency.models import LIVE_STATUSES, AlertStatus
 from backend.errors import DomainError
 from backend.gql.errors import message_for
+from backend.mutual_help.models import HelpKind
 from backend.phone.models import CallbackFor, Direction
 from backend.phone.service import ALARM as UNKNOWN_ALARM
 from backend.phone.service import Caller
@@ -31,7 +33,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 YES_NO = {"1": "yes", "2": "no"}
-MENU_KEYS = {"1": "meal", "2": "book", "3": "orders", "4": "notices"}
+MENU_KEYS = {"1": "meal", "2": "book", "3": "orders", "4": "notices", "5": "consult", "6": "help"}
 MAX_CHOICES = 8  # dishes read out and chosen by one key
 MAX_PIN_TRIES = 3
 MAX_SLOTS = 5  # the next open times read aloud
@@ -128,6 +130,8 @@ class Dialog:
             "book": self._book,
             "orders": self._orders_today,
             "notices": self._notices,
+            "consult": self._consult,
+            "help": self._help,
         }
         try:
             await flows[answer.value]()
@@ -383,6 +387,66 @@ class Dialog:
                     self.conv.say(message_for(error, self.locale, self.catalog))
                     continue
                 self.conv.say(self.pack.say("declined", by=item.by))
+
+    # --- the knowledge base, and a person when it is not enough ----------------------------
+
+    async def _consult(self) -> None:
+        """A topic, its answers read by number, the chosen one's plain answer; 2 asks the
+        desk that answers it to ring back."""
+        names = [self.catalog.text(self.locale, f"consultation.topics.{t}") for t in TOPICS]
+        words = [self.pack.say("topic_item", n=n, name=name) for n, name in enumerate(names, 1)]
+        topic = TOPICS[await self._choose(" ".join([*words, self.pack.say("topic_choose")]), len(TOPICS))]
+        articles = (await self.act("articles", self.actions.articles(self.locale, topic)))[:MAX_CHOICES]
+        if not articles:
+            self.conv.say(self.pack.say("articles_none"))
+            return
+        words = [self.pack.say("article_item", n=n, question=a.question) for n, a in enumerate(articles, 1)]
+        article = articles[await self._choose(" ".join([*words, self.pack.say("article_choose")]), len(articles))]
+        enough = await self.conv.ask(Question("yes_no", self.pack.say("article_answer", plain=article.plain), YES_NO))
+        if enough is None or enough.value == "yes":
+            return
+        asked = await self.act("ask_desk", self.actions.ask_desk(self.caller, article))
+        desk = self.catalog.text(self.locale, f"consultation.desks.{article.desk}")
+        self.conv.say(self.pack.say("desk_asked", desk=desk) if asked else self.pack.say("trouble"))
+
+    # --- a neighbour's help ---------------------------------------------------------------
+
+    async def _help(self) -> None:
+        """Help someone is coming to is asked about first (1: it was done, their hours are
+        credited); then what help, when, and 1 to ask the neighbours."""
+        person = self.caller.person
+        assert person is not None
+        for request, names in await self.act("help_coming", self.actions.help_coming(person.id)):
+            what = self.catalog.text(self.locale, f"mutual_help.kinds.{request.kind.value}")
+            done = await self.conv.ask(
+                Question("yes_no", self.pack.say("help_done_ask", names="、".join(names), help=what), YES_NO)
+            )
+            if done is not None and done.value == "yes":
+                try:
+                    await self.act("help_done", self.actions.help_done(request.id, person))
+                except DomainError as error:
+                    self.conv.say(message_for(error, self.locale, self.catalog))
+                    continue
+                self.conv.say(self.pack.say("help_done"))
+        kinds = list(HelpKind)
+        names = [self.catalog.text(self.locale, f"mutual_help.kinds.{k.value}") for k in kinds]
+        words = [self.pack.say("help_item", n=n, name=name) for n, name in enumerate(names, 1)]
+        chosen = await self._choose(" ".join([*words, self.pack.say("help_choose")]), len(kinds))
+        times = self.actions.help_times()
+        words = [self.pack.say("slot_item", n=n, when=self._when(at)) for n, at in enumerate(times, 1)]
+        at = times[await self._choose(" ".join([*words, self.pack.say("help_when")]), len(times))]
+        sure = await self.conv.ask(
+            Question("yes_no", self.pack.say("help_confirm", when=self._when(at), help=names[chosen]), YES_NO)
+        )
+        if sure is None or sure.value != "yes":
+            self.conv.say(self.pack.say("help_not_asked"))
+            return
+        try:
+            asked = await self.act("ask_help", self.actions.ask_help(person, kinds[chosen], at))
+        except DomainError as error:
+            self.conv.say(message_for(error, self.locale, self.catalog))
+            return
+        self.conv.say(self.pack.say("help_asked" if asked else "help_nobody"))
 
     # --- notices ------------------------------------------------------------------------
 

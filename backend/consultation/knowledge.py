@@ -21,6 +21,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 DEFAULT_LOCALE = "zh-CN"
+# The topics the TV and the phone line offer, in this order (content/locales consultation.topics).
+TOPICS = ("policy", "linli", "services", "health", "legal", "office", "mutual_help")
 
 
 @dataclass(frozen=True)

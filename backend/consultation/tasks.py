@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import clock, jobs
 from backend.community import repository as community_repository
-from backend.community.models import Community, Person
+from backend.community.models import Community, Person, Role
 from backend.consultation import service
 from backend.consultation.models import ConsultDesk, ConsultMessage, ConsultThread, Satisfaction, ThreadStatus
 from backend.db import utcnow
@@ -63,7 +63,7 @@ async def _desk_people(session: AsyncSession, thread: ConsultThread, *, leads: b
     if chosen:
         return chosen
     desk = await session.get(ConsultDesk, thread.desk_id)
-    return await community_repository.with_role(session, desk.community_id, [service.SUPERVISORS[0]]) if desk else []
+    return await community_repository.with_role(session, desk.community_id, [Role.SERVICE_CENTRE]) if desk else []
 
 
 async def _local(session: AsyncSession, parts: Parts, thread: ConsultThread, at: dt.datetime) -> str:

@@ -111,6 +111,17 @@ def _fits(v: Volunteer, kind: HelpKind, at: dt.datetime, zone: ZoneInfo) -> bool
 # Asking
 
 
+OFFERED_TIMES = (dt.time(9, 30), dt.time(15, 0))  # what a remote or a keypad offers
+
+
+def times_to_offer(now: dt.datetime, zone: ZoneInfo, count: int = 3) -> list[dt.datetime]:
+    """The next mornings and afternoons at least an hour away: the TV and the phone offer a
+    choice, they do not take a typed time."""
+    today = now.astimezone(zone).date()
+    found = [dt.datetime.combine(today + dt.timedelta(days=d), t, zone) for d in range(3) for t in OFFERED_TIMES]
+    return [at for at in found if at >= now + dt.timedelta(hours=1)][:count]
+
+
 @dataclass(frozen=True)
 class Need:
     kind: HelpKind

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs
 from backend.community import repository as community_repository
-from backend.community.models import Community, Person, Role
+from backend.community.models import Building, Community, Household, Person, Role
 from backend.events import Event, consumer
 from backend.jobs import JobRun
 from backend.mutual_help import service
@@ -21,7 +21,14 @@ from backend.parts import Parts
 
 
 async def _tell(
-    session: AsyncSession, parts: Parts, people_ids: Iterable[int], request: HelpRequest, key: str, **words: str
+    session: AsyncSession,
+    parts: Parts,
+    people_ids: Iterable[int],
+    request: HelpRequest,
+    key: str,
+    *,
+    place: str | None = None,
+    **words: str,
 ) -> None:
     people = await community_repository.people_by_ids(session, sorted(set(people_ids)))
     elder = await session.get(Person, request.elder_id)
@@ -45,7 +52,7 @@ async def _tell(
                     when=catalog.text(
                         p.locale, "mutual_help.when", month=local.month, day=local.day, time=f"{local:%H:%M}"
                     ),
-                    place=request.place,
+                    place=request.place if place is None else place,
                     **words,
                 ),
                 data={"kind": "mutual_help", "requestId": str(request.id)},
@@ -60,7 +67,17 @@ async def tell_volunteers(session: AsyncSession, event: Event, parts: Parts) -> 
     request = await session.get(HelpRequest, int(event.payload["request_id"]))
     if request is None or request.status != RequestStatus.OPEN:
         return
-    await _tell(session, parts, [int(i) for i in event.payload["volunteer_ids"]], request, "asked")
+    # Those asked hear the building; the address is for whoever says they are going.
+    household = await session.get(Household, request.household_id)
+    building = await session.get(Building, household.building_id) if household else None
+    await _tell(
+        session,
+        parts,
+        [int(i) for i in event.payload["volunteer_ids"]],
+        request,
+        "asked",
+        place=building.name if building else "",
+    )
 
 
 @consumer(service.NOBODY, name="mutual_help.tell_centre")

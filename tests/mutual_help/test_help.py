@@ -73,7 +73,8 @@ async def test_help_goes_to_the_nearest_volunteer_who_fits_and_the_hours_count_o
     reading = await ask(api, ELDER, "READING")
     assert (reading["reach"], [v["name"] for v in reading["volunteers"]]) == ("BUILDING", ["许德胜"])
     await api.settle()
-    assert any(t.startswith("邻居黎文华需要读报") for t in await notifications(api, SAME_BUILDING))
+    told = [t for t in await notifications(api, SAME_BUILDING) if t.startswith("邻居黎文华需要读报")]
+    assert len(told) == 1 and "在1号楼附近" in told[0] and "1单元101" not in told[0], told
     assert not any(t.startswith("邻居黎文华") for t in await notifications(api, SAME_GRID))
     # The volunteer sees the building, not the flat, until he says he is going.
     [seen] = (await api.op("app/HelpAskedOfMe", {}, await api.sign_in(SAME_BUILDING)))["data"]["helpAskedOfMe"]

@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from backend.commerce.models import Fulfilment, Order, OrderItem, OrderStatus
+from backend.consultation.models import ConsultThread
 from backend.db import transaction
+from backend.mutual_help.models import HelpKind, HelpRequest, RequestStatus
 from backend.notify import service as notify
 from backend.notify.models import Notification, NotificationState
 from backend.services.models import Booking
@@ -142,4 +144,36 @@ async def test_an_open_roll_call_is_asked_first_and_key_1_answers_it_for_her_hom
     async with phone.db.factory() as session:
         home = await session.get(RollCallHome, (call_id, household_id))
     assert home is not None and (home.door, home.answered_by_id) == ("phone", phone.people[ELDER])
+    await call.hang_up()
+
+
+async def test_she_hears_an_answer_asks_the_desk_and_asks_a_neighbour_to_read_to_her(phone: Phone) -> None:
+    elder_id = phone.people[ELDER]
+    call = await phone.stream(ELDER)
+    await call.hear_for(1.0)
+    # 5 to ask, 1 惠民政策, 1 高龄津贴怎么领, and 2: she still wants a person
+    for key in "5112":
+        await call.press(key)
+        await call.hear_for(1.0)
+    [thread] = await rows(phone, ConsultThread, elder_id=elder_id)
+    assert (thread.door, thread.ring_back, thread.question) == ("phone", ELDER, "高龄津贴怎么领？")
+
+    # 1: there is more; 6 a neighbour's help, 5 读报, 1 the first time offered, 1 yes
+    for key in "16511":
+        await call.press(key)
+        await call.hear_for(1.0)
+    [request] = await rows(phone, HelpRequest, elder_id=elder_id)
+    assert (request.door, request.kind, request.minutes) == ("phone", HelpKind.READING, 60)
+
+    # The demo volunteer of her grid says she will come; on the line, 1 says it was done.
+    volunteer = await phone.api.sign_in("+8613400000001")
+    going = await phone.api.op("app/AcceptHelpRequest", {"id": str(request.id)}, volunteer)
+    assert going["data"]["acceptHelpRequest"]["status"] == "MATCHED", going
+    for key in "161":
+        await call.press(key)
+        await call.hear_for(1.0)
+    [request] = await rows(phone, HelpRequest, elder_id=elder_id)
+    assert (request.status, request.confirmed_via) == (RequestStatus.DONE, "phone")
+    bank = await phone.api.op("app/TimeBank", {}, volunteer)
+    assert bank["data"]["timeBank"]["balanceMinutes"] == 60
     await call.hang_up()

@@ -25,6 +25,7 @@ from backend.commerce.models import Fulfilment
 from backend.community import repository as community_repository
 from backend.consultation import service as consultation
 from backend.consultation.errors import NoSuchDesk
+from backend.consultation.knowledge import TOPICS
 from backend.consultation.models import DeskKind
 from backend.db import transaction, utcnow
 from backend.emergency import service as emergency
@@ -58,10 +59,8 @@ BUTTONS = (
     "consult",
     "help",  # key 0
 )
-TOPICS = ("policy", "linli", "services", "health", "legal", "office", "mutual_help")
 MOST_NOTICES = 20
 MOST_PORTIONS = 5
-HELP_TIMES = (dt.time(9, 30), dt.time(15, 0))  # the mornings and afternoons a TV offers
 HELP_MINUTES = 60
 
 
@@ -461,7 +460,8 @@ class Portal:
     async def topics(self, session: AsyncSession, home: TvHome) -> dict[str, Any]:
         return {
             "topics": [
-                {"key": key, **self.said(home, self.t(home, f"consult.topics.{key}"), shared=True)} for key in TOPICS
+                {"key": key, **self.said(home, self.texts.text(home.locale, f"consultation.topics.{key}"), shared=True)}
+                for key in TOPICS
             ]
         }
 
@@ -503,18 +503,6 @@ class Portal:
         desk = self.texts.text(home.locale, f"consultation.desks.{article.desk}")
         return self.said(home, self.t(home, "consult.asked_desk", desk=desk, phone=shown))
 
-    def help_times(self) -> list[dt.datetime]:
-        """The next three mornings or afternoons at least an hour away: a remote picks, it
-        does not type a time."""
-        now = utcnow()
-        today = self.local(now).date()
-        found = [
-            dt.datetime.combine(today + dt.timedelta(days=d), t, self.settings.zone)
-            for d in range(3)
-            for t in HELP_TIMES
-        ]
-        return [at for at in found if at >= now + dt.timedelta(hours=1)][:3]
-
     def help_name(self, home: TvHome, kind: HelpKind) -> str:
         return self.texts.text(home.locale, f"mutual_help.kinds.{kind.value}")
 
@@ -528,7 +516,7 @@ class Portal:
         offers = await mutual_help.offers_of(session, [r.id for r in requests])
         going_ids = {o.volunteer_id for os in offers.values() for o in os if o.status == OfferStatus.ACCEPTED}
         names = {p.id: p.name for p in await community_repository.people_by_ids(session, sorted(going_ids))}
-        times = self.help_times()
+        times = mutual_help.times_to_offer(utcnow(), self.settings.zone)
         return {
             "requests": [self.help_line(home, r, offers[r.id], names) for r in requests],
             "kinds": [{"key": k.value, **self.said(home, self.help_name(home, k), shared=True)} for k in HelpKind],
@@ -574,7 +562,7 @@ class Portal:
             at = dt.datetime.fromisoformat(str(body.get("at")))
         except ValueError as exc:
             raise InvalidInput("kind", field="kind") from exc
-        if at not in self.help_times():
+        if at not in mutual_help.times_to_offer(utcnow(), self.settings.zone):
             raise InvalidInput("at", field="at")  # one of the times offered, still ahead
         request = await mutual_help.open_request(
             session,
