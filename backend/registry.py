@@ -73,6 +73,10 @@ from backend.wallet import models as wallet_models
 from backend.wallet import points_webhook
 from backend.wallet import tasks as wallet_tasks
 from backend.wallet.gql import WalletMutation, WalletQuery
+from backend.wellbeing import errors as wellbeing_errors
+from backend.wellbeing import models as wellbeing_models
+from backend.wellbeing import tasks as wellbeing_tasks
+from backend.wellbeing.gql import WellbeingMutation, WellbeingQuery
 from tv_channel import routes as tv_routes
 from tv_channel import tasks as tv_tasks
 
@@ -194,6 +198,14 @@ DOMAINS: tuple[Domain, ...] = (
         MutualHelpMutation,
         errors=mutual_help_errors.GRAPHQL_ERRORS,
         tasks=mutual_help_tasks,
+    ),
+    Domain(
+        "wellbeing",
+        wellbeing_models,
+        WellbeingQuery,
+        WellbeingMutation,
+        errors=wellbeing_errors.GRAPHQL_ERRORS,
+        tasks=wellbeing_tasks,
     ),
     # The TV channel door: no tables of its own; its loop is rebuilt by jobs, served by routes.
     Domain("tv_channel", None, tasks=tv_tasks, routes=tv_routes.router),

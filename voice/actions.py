@@ -35,6 +35,7 @@ from backend.services import service as services
 from backend.services.catalog import Offering
 from backend.services.models import Booking
 from backend.wallet.payments import PayFrom
+from backend.wellbeing import service as wellbeing
 
 MAX_NOTICES = 5
 HELP_MINUTES = 60  # a request by phone asks for an hour
@@ -238,3 +239,8 @@ class Actions:
             return bool((await mutual_help.offers_of(session, [request.id]))[request.id]) and (
                 request.status == RequestStatus.OPEN
             )
+
+    async def check_in(self, person: Person) -> None:
+        """A call to the line is a sign of life: the day's check-in, if one is on for them."""
+        async with transaction(self.parts.factory) as session:
+            await wellbeing.check_in(session, person=person, via="phone")

@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from backend.commerce.models import Fulfilment
-from backend.consultation.knowledge import TOPICS
 from backend.commerce.service import Meal
+from backend.consultation.knowledge import TOPICS
 from backend.content.catalog import Catalog
 from backend.emergency import service as emergency
 from backend.emergency.models import LIVE_STATUSES, AlertStatus
@@ -90,6 +90,8 @@ class Dialog:
             self.conv.say(
                 self.pack.say("welcome", name=person.name) if person is not None else self.pack.say("welcome_unknown")
             )
+            if person is not None:
+                await self.act("check_in", self.actions.check_in(person))
         asked_safe = False
         while True:
             try:

@@ -26,7 +26,7 @@ from backend.consultation.models import (
 )
 from backend.db import utcnow
 from backend.errors import InvalidInput
-from backend.gql.base import mutation, optional_id, parse_id
+from backend.gql.base import mutation, optional_id, parse_clock, parse_id
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.permissions import IsAuthenticated, SignedInOrTv
 from backend.health.errors import NoHealthConsentError
@@ -231,13 +231,6 @@ async def _one(info: Info, thread: ConsultThread) -> ConsultThreadView:
     return view
 
 
-def _clock(value: str, field: str) -> dt.time:
-    try:
-        return dt.time.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput(field, field=field) from exc
-
-
 def _weekdays(days: list[int]) -> str:
     if not days or any(not 0 <= d <= 6 for d in days):
         raise InvalidInput("weekdays", field="weekdays")
@@ -434,8 +427,8 @@ class ConsultationMutation:
         ctx = info.context
         setting = service.DeskSetting(
             kind=input.kind,
-            opens=_clock(input.opens, "opens"),
-            closes=_clock(input.closes, "closes"),
+            opens=parse_clock(input.opens, "opens"),
+            closes=parse_clock(input.closes, "closes"),
             weekdays=_weekdays(input.weekdays),
             promise_minutes=input.promise_minutes,
             member_ids=[parse_id(p, "people") for p in input.people],

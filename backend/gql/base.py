@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import strawberry
@@ -40,6 +41,14 @@ def parse_id(value: strawberry.ID | str, field: str = "id") -> int:
     if not 0 < parsed <= MAX_ID:
         raise InvalidInput(field, field=field)
     return parsed
+
+
+def parse_clock(value: str, field: str) -> dt.time:
+    """A local time of day as a client sends it ("08:30")."""
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(field, field=field) from exc
 
 
 def optional_id(value: strawberry.ID | str | None, field: str) -> int | None:

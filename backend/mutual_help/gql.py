@@ -13,9 +13,9 @@ from strawberry.types import Info
 from backend.access import rules
 from backend.community import repository as community_repository
 from backend.community.models import STAFF_ROLES, Building, Community, Household, Person
-from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.errors import Forbidden, NotFound
 from backend.family.models import Scope
-from backend.gql.base import mutation, optional_id, parse_id
+from backend.gql.base import mutation, optional_id, parse_clock, parse_id
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.permissions import IsAuthenticated
 from backend.mutual_help import service
@@ -138,13 +138,6 @@ VolunteerPayload = Annotated[VolunteerView | NotFoundError | InvalidInputError, 
 TimePayload = Annotated[
     TimeRecorded | NotEnoughTimeError | NotFoundError | InvalidInputError, strawberry.union("TimePayload")
 ]
-
-
-def _clock(value: str, field: str) -> dt.time:
-    try:
-        return dt.time.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput(field, field=field) from exc
 
 
 async def _views(info: Info, requests: list[HelpRequest]) -> list[HelpRequestView]:
@@ -295,8 +288,8 @@ class MutualHelpMutation:
         offer = service.Offer(
             skills=list(input.skills),
             weekdays="".join(str(d) for d in input.weekdays) if all(0 <= d <= 6 for d in input.weekdays) else "",
-            from_time=_clock(input.from_time, "fromTime"),
-            until_time=_clock(input.until_time, "untilTime"),
+            from_time=parse_clock(input.from_time, "fromTime"),
+            until_time=parse_clock(input.until_time, "untilTime"),
             active=input.active,
             answers_alarms=input.answers_alarms,
             alarms_in_quiet_hours=input.alarms_in_quiet_hours,

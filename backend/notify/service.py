@@ -27,7 +27,7 @@ from backend.errors import NotFound
 from backend.gateways.sms import Sms
 from backend.live import person_channel
 from backend.notify import preferences
-from backend.notify.models import Delivery, Notification, NotificationState, Urgency
+from backend.notify.models import PATHS, Delivery, Notification, NotificationState, Urgency
 from backend.notify.paths import Attempt
 from backend.parts import Parts
 
@@ -49,6 +49,16 @@ def register_ref_check(prefix: str, check: RefCheck) -> None:
 async def _still_needed(session: AsyncSession, ref: str) -> bool:
     check = _ref_checks.get(ref.partition(":")[0])
     return True if check is None else await check(session, ref)
+
+
+# Domains act when a person takes a message about something of theirs (1 on a check-in call
+# is the check-in): called with the message and how it was taken (app, tv, or the path).
+ArrivalHook = Callable[[AsyncSession, Notification, str], Awaitable[None]]
+_arrival_hooks: dict[str, ArrivalHook] = {}
+
+
+def register_arrival_hook(prefix: str, hook: ArrivalHook) -> None:
+    _arrival_hooks[prefix] = hook
 
 
 def next_path_key(notification_id: int) -> str:
@@ -150,7 +160,9 @@ async def advance_many(
                 timers.append((held_until, {"notification_id": n.id}, next_path_key(n.id)))
                 continue
             n.state = NotificationState.PENDING
-        climbing.append((person, n, preferences.ladder(prefs[person.id], n.urgency)))
+        # A message that is a call (the check-in call) goes by that path alone.
+        only = (n.data or {}).get("path")
+        climbing.append((person, n, [only] if only in PATHS else preferences.ladder(prefs[person.id], n.urgency)))
     while climbing:
         # Everyone still climbing takes their next rung; each path is asked once per round.
         by_path: dict[str, list[tuple[Person, Notification, list[str]]]] = {}
@@ -318,6 +330,9 @@ async def _arrived(session: AsyncSession, n: Notification, last: Delivery | None
         await jobs.cancel(session, next_path_key(n.id))
     if n.read_at is None:
         n.read_at = now
+    hook = _arrival_hooks.get((n.ref or "").partition(":")[0])
+    if hook is not None:
+        await hook(session, n, by)
 
 
 async def settle(session: AsyncSession, ref: str) -> int:

@@ -44,6 +44,7 @@ from backend.safety import service as safety
 from backend.services import service as services
 from backend.services.catalog import service_catalog
 from backend.wallet.payments import PayFrom
+from backend.wellbeing import service as wellbeing
 from tv_channel.pages import price
 from tv_channel.portal.household import TvHome, bearer, tv_home
 
@@ -692,7 +693,10 @@ def router(portal: Portal) -> APIRouter:
         try:
             async with portal.turns, transaction(parts.factory) as session:
                 home = await portal.home_of(session, request)
-                return JSONResponse(await action(session, home, body))
+                answer = await action(session, home, body)
+                # Using the portal is a sign of life: the elder's check-in, if one is on.
+                await wellbeing.check_in(session, person=home.elder, via="tv")
+                return JSONResponse(answer)
         except Unpaired:
             return JSONResponse({"code": "UNPAIRED"}, status_code=401)
         except DomainError as exc:

@@ -1,0 +1,172 @@
+"""The daily check-in over GraphQL: turn it on, check in (or vouch for someone), the daily
+line family see, and the missed windows staff follow up."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from backend.community import repository as community_repository
+from backend.community.models import Household, Person
+from backend.gql.base import mutation, optional_id, parse_clock, parse_id
+from backend.gql.errors import InvalidInputError, NotFoundError
+from backend.gql.permissions import IsAuthenticated
+from backend.wellbeing import service
+from backend.wellbeing.errors import NoCheckInPlanError
+from backend.wellbeing.models import CheckIn, CheckInPlan
+
+
+@strawberry.type(name="CheckInPlan", description="The elder's daily check-in.")
+class CheckInPlanView:
+    by_time: str = strawberry.field(description="Any sign of the elder by this local time counts (10:00).")
+    active: bool
+
+    @classmethod
+    def of(cls, plan: CheckInPlan) -> CheckInPlanView:
+        return cls(by_time=f"{plan.by_time:%H:%M}", active=plan.active)
+
+
+@strawberry.type(description="How today stands, in one line: not a stream of everything.")
+class WellbeingToday:
+    planned: bool
+    by_time: str | None
+    checked_in_at: dt.datetime | None
+    via: str | None = strawberry.field(description="app, tv, phone, call, proxy.")
+    missed: bool = strawberry.field(description="The window passed without a check-in and is being followed up.")
+    line: str
+    read_aloud_url: str
+
+
+@strawberry.type
+class CheckedIn:
+    at: dt.datetime
+    via: str
+
+
+@strawberry.type(description="A missed window still open: the elder to look in on.")
+class MissedCheckInView:
+    id: strawberry.ID
+    person_id: strawberry.ID
+    name: str
+    address: str
+    day: str
+    since: dt.datetime
+    step: int
+
+
+CheckInPlanPayload = Annotated[
+    CheckInPlanView | NotFoundError | InvalidInputError, strawberry.union("CheckInPlanPayload")
+]
+CheckInPayload = Annotated[
+    CheckedIn | NoCheckInPlanError | NotFoundError | InvalidInputError, strawberry.union("CheckInPayload")
+]
+
+
+def _checked(row: CheckIn) -> CheckedIn:
+    return CheckedIn(at=row.at, via=row.via)
+
+
+@strawberry.type
+class WellbeingQuery:
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="Today's check-in of me (or an elder whose wellbeing I may see: view_wellbeing).",
+    )
+    async def wellbeing_today(self, info: Info, person_id: strawberry.ID | None = None) -> WellbeingToday:
+        ctx = info.context
+        _, today = await service.today_of(
+            ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId")
+        )
+        catalog, locale = ctx.rt.catalog, ctx.locale
+        by = f"{today.by_time:%H:%M}" if today.by_time else ""
+        if not today.planned:
+            line = catalog.text(locale, "wellbeing.today.off")
+        elif today.check_in is not None:
+            zone = today.zone or ctx.rt.settings.zone
+            vouched = await ctx.session.get(Person, today.check_in.by_id) if today.check_in.by_id else None
+            by_name = vouched.name if vouched else ""
+            line = catalog.text(
+                locale,
+                "wellbeing.today.done",
+                time=f"{today.check_in.at.astimezone(zone):%H:%M}",
+                how=catalog.text(locale, f"wellbeing.via.{today.check_in.via}", by_name=by_name),
+            )
+        elif today.missed is not None:
+            line = catalog.text(locale, "wellbeing.today.missed", by=by)
+        else:
+            line = catalog.text(locale, "wellbeing.today.waiting", by=by)
+        return WellbeingToday(
+            planned=today.planned,
+            by_time=by or None,
+            checked_in_at=today.check_in.at if today.check_in else None,
+            via=today.check_in.via if today.check_in else None,
+            missed=today.missed is not None and today.check_in is None,
+            line=line,
+            read_aloud_url=ctx.rt.read_aloud.url(line, locale=locale, slow=True),
+        )
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="Staff: the missed check-ins still open in the community, the oldest first.",
+    )
+    async def missed_check_ins(self, info: Info, community_id: strawberry.ID) -> list[MissedCheckInView]:
+        ctx = info.context
+        rows = await service.open_misses(
+            ctx.session, ctx.require_actor(), community_id=parse_id(community_id, "communityId")
+        )
+        people = {p.id: p for p in await community_repository.people_by_ids(ctx.session, [m.person_id for m in rows])}
+        homes = {
+            h.id: h
+            for h in await community_repository.households_by_ids(
+                ctx.session, [p.household_id for p in people.values() if p.household_id]
+            )
+        }
+        views = []
+        for m in rows:
+            person = people.get(m.person_id)
+            home: Household | None = homes.get(person.household_id) if person and person.household_id else None
+            views.append(
+                MissedCheckInView(
+                    id=strawberry.ID(str(m.id)),
+                    person_id=strawberry.ID(str(m.person_id)),
+                    name=person.name if person else "",
+                    address=home.address if home else "",
+                    day=m.local_day,
+                    since=m.started_at,
+                    step=m.step,
+                )
+            )
+        return views
+
+
+@strawberry.type
+class WellbeingMutation:
+    @mutation(description="Turn the daily check-in on or off (the elder, family managing settings, staff).")
+    async def set_check_in_plan(
+        self, info: Info, active: bool, by_time: str | None = None, person_id: strawberry.ID | None = None
+    ) -> CheckInPlanPayload:
+        ctx = info.context
+        plan = await service.set_plan(
+            ctx.session,
+            ctx.rt.settings.content_dir,
+            ctx.require_actor(),
+            person_id=optional_id(person_id, "personId"),
+            by_time=parse_clock(by_time, "byTime") if by_time else None,
+            active=active,
+        )
+        return CheckInPlanView.of(plan)
+
+    @mutation(
+        description="I am well: my check-in; or, for someone else, that I saw them and they are well (staff, family, a neighbour of the building)."
+    )
+    async def check_in(
+        self, info: Info, person_id: strawberry.ID | None = None, note: str | None = None
+    ) -> CheckInPayload:
+        ctx = info.context
+        row = await service.check_in_by(
+            ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId"), note=note or ""
+        )
+        return _checked(row)

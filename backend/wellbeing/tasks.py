@@ -1,0 +1,140 @@
+"""The missed window's ladder: the elder reminded, called, then family, then the grid worker
+with a visit to make (told again until someone records she is well); everyone told hears
+when she has checked in. Lower than an alarm: everyday urgency, never the alarm's sound."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import jobs
+from backend.access import rules
+from backend.community import repository as community_repository
+from backend.community.models import Building, GridAssignment, Household, Person
+from backend.events import Event, consumer
+from backend.jobs import JobRun
+from backend.notify import service as notify
+from backend.notify.models import Notification, Urgency
+from backend.parts import Parts
+from backend.wellbeing import service
+from backend.wellbeing.models import MissedCheckIn
+
+
+async def _tell(
+    session: AsyncSession,
+    parts: Parts,
+    people_ids: Iterable[int],
+    elder: Person,
+    miss: MissedCheckIn,
+    key: str,
+    *,
+    kind: str = "check_in",
+    data: dict[str, str] | None = None,
+    via: str = "",
+    **words: str,
+) -> None:
+    people = await community_repository.people_by_ids(session, sorted(set(people_ids)))
+    household = await session.get(Household, elder.household_id) if elder.household_id else None
+    catalog = parts.catalog
+    await notify.send_many(
+        session,
+        parts,
+        [
+            notify.Outgoing(
+                p,
+                kind=kind,
+                title=catalog.text(p.locale, "wellbeing.title"),
+                body=catalog.text(
+                    p.locale,
+                    f"wellbeing.{key}",
+                    name=elder.name,
+                    address=household.address if household else "",
+                    how=catalog.text(p.locale, f"wellbeing.via.{via}", by_name=words.get("by_name", "")) if via else "",
+                    **words,
+                ),
+                data={"kind": kind, "personId": str(elder.id), **(data or {})},
+                # Family and workers are woken for it; it never rings like an alarm.
+                urgency=Urgency.NORMAL if p.id == elder.id else Urgency.PROMPT,
+                ref=service.miss_ref(miss.id),
+            )
+            for p in people
+        ],
+    )
+
+
+async def _grid_workers(session: AsyncSession, household_id: int | None) -> list[int]:
+    if household_id is None:
+        return []
+    rows = await session.execute(
+        select(GridAssignment.person_id)
+        .join(Building, Building.grid_id == GridAssignment.grid_id)
+        .join(Household, Household.building_id == Building.id)
+        .where(Household.id == household_id)
+    )
+    return list(rows.scalars())
+
+
+async def _climb(session: AsyncSession, parts: Parts, miss: MissedCheckIn) -> None:
+    elder = await session.get(Person, miss.person_id)
+    if elder is None or miss.resolved_at is not None:
+        return
+    step = await service.next_step(session, parts.settings.content_dir, miss)
+    plan_by = await session.get(service.CheckInPlan, elder.id)
+    by = f"{plan_by.by_time:%H:%M}" if plan_by else ""
+    if step == "remind":
+        await _tell(session, parts, [elder.id], elder, miss, "remind", by=by)
+    elif step == "call":
+        # The voice path alone: 1 on the call is the check-in (see _answered below).
+        await _tell(session, parts, [elder.id], elder, miss, "call", kind="check_in_call", data={"path": "voice"})
+    elif step == "family":
+        family = await rules.family_receiving_alerts(session, elder.id)
+        await _tell(session, parts, family, elder, miss, "family", by=by)
+    else:
+        workers = await _grid_workers(session, elder.household_id)
+        await _tell(session, parts, workers, elder, miss, "visit", by=by)
+
+
+@jobs.job_handler(service.WINDOW)
+async def window_passed(session: AsyncSession, run: JobRun, parts: Parts) -> None:
+    miss = await service.window_passed(session, person_id=int(run.payload["person_id"]), day=str(run.payload["day"]))
+    if miss is not None:
+        await _climb(session, parts, miss)
+
+
+@jobs.job_handler(service.STEP)
+async def next_step(session: AsyncSession, run: JobRun, parts: Parts) -> None:
+    miss = await session.get(MissedCheckIn, int(run.payload["miss_id"]))
+    if miss is not None:
+        await _climb(session, parts, miss)
+
+
+@consumer(service.RESOLVED, name="wellbeing.tell_resolved")
+async def tell_resolved(session: AsyncSession, event: Event, parts: Parts) -> None:
+    """Everyone told of the missed window (but the elder and whoever checked in) hears she is well."""
+    miss = await session.get(MissedCheckIn, int(event.payload["miss_id"]))
+    elder = await session.get(Person, miss.person_id) if miss else None
+    by = await session.get(Person, int(event.payload["by_id"]))
+    if miss is None or elder is None:
+        return
+    ref = service.miss_ref(miss.id)
+    told = (await notify.told_about(session, [ref]))[ref] - {elder.id, by.id if by else 0}
+    await _tell(
+        session, parts, told, elder, miss, "resolved", via=str(event.payload["via"]), by_name=by.name if by else ""
+    )
+
+
+async def _answered(session: AsyncSession, n: Notification, path: str) -> None:
+    """The elder took a message about her missed window on the phone (1 on the call) or on
+    her TV (OK): that is her check-in."""
+    if path not in ("voice", "tv"):
+        return
+    elder = await session.get(Person, n.person_id)
+    miss = await session.get(MissedCheckIn, int((n.ref or "").partition(":")[2] or 0))
+    if elder is None or miss is None or miss.person_id != elder.id:
+        return
+    await service.check_in(session, person=elder, via="call" if path == "voice" else "tv")
+
+
+notify.register_arrival_hook("checkin", _answered)
