@@ -239,6 +239,18 @@ async def next_step(session: AsyncSession, content_dir: Path, miss: MissedCheckI
 # Reading
 
 
+async def due_today(session: AsyncSession, person_id: int) -> bool:
+    """A check-in is on for them and none has come today: the TV asks for one."""
+    plan = await session.get(CheckInPlan, person_id)
+    if plan is None or not plan.active:
+        return False
+    community = await session.get(Community, plan.community_id)
+    assert community is not None
+    day = local_day(utcnow(), ZoneInfo(community.timezone))
+    found = await session.scalar(select(CheckIn.id).where(CheckIn.person_id == person_id, CheckIn.local_day == day))
+    return found is None
+
+
 @dataclass(frozen=True)
 class Today:
     planned: bool

@@ -402,3 +402,27 @@ async def test_the_elder_asks_a_neighbour_for_help_and_says_ok_when_it_is_done(t
     await expect(page.locator("main .say")).to_have_text("谢谢，已经给志愿者记上时间了。")
     bank = await tv.op("app/TimeBank", {}, volunteer)
     assert bank["data"]["timeBank"]["balanceMinutes"] == 60
+
+
+async def test_the_box_asks_for_the_days_check_in_and_ok_gives_it(tv: Served, browser: Browser) -> None:
+    elder = await tv.sign_in(ELDER)
+    planned = await tv.op("app/SetCheckInPlan", {"active": True, "byTime": "10:00"}, elder)
+    assert planned["data"]["setCheckInPlan"]["active"] is True
+    page = await screen_of(browser)
+    await pair(page, tv)
+    overlay = page.locator("#overlay")
+    await expect(overlay).to_be_visible()
+    await expect(page.locator("#overlay-title")).to_have_text("平安报")
+    await expect(page.locator("#overlay-hint")).to_have_text("按确定键报平安")
+    await check_screen(page)
+    await press(page, "Enter")
+    await expect(overlay).to_be_hidden()
+    me = (await tv.op("app/Me", {}, elder))["data"]["me"]["id"]
+    for _ in range(50):
+        today = (await tv.op("app/WellbeingToday", {"personId": me}, await tv.sign_in(FAMILY)))["data"][
+            "wellbeingToday"
+        ]
+        if today["via"]:
+            break
+        await asyncio.sleep(0.1)
+    assert today["via"] == "tv" and today["line"].endswith("报平安（在电视上报了平安）")

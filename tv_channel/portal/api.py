@@ -584,6 +584,22 @@ class Portal:
         await mutual_help.confirm(session, self.settings.content_dir, request_id=request.id, by=home.elder, via="tv")
         return self.said(home, self.t(home, "help.thanks"))
 
+    async def check_in_due(self, session: AsyncSession, home: TvHome) -> dict[str, Any]:
+        """平安报 not yet given today: the box asks, and OK gives it."""
+        if not await wellbeing.due_today(session, home.elder.id):
+            return {"due": False}
+        day = self.local(utcnow()).date().isoformat()
+        return {
+            "due": True,
+            "id": day,
+            "title": self.t(home, "check_in.title"),
+            **self.said(home, self.t(home, "check_in.prompt")),
+        }
+
+    async def check_in(self, session: AsyncSession, home: TvHome) -> dict[str, Any]:
+        await wellbeing.check_in(session, person=home.elder, via="tv")
+        return self.said(home, self.t(home, "check_in.done"))
+
     async def alarm_state(self, session: AsyncSession, home: TvHome, alert_id: int) -> dict[str, Any]:
         pressed = await emergency.as_it_stands(session, self.settings, alert_id)
         if pressed is None or pressed.alert.household_id != home.household.id:
@@ -819,6 +835,14 @@ def router(portal: Portal) -> APIRouter:
     @api.post("/help/{request_id}/done")
     async def help_done(request: Request, request_id: int) -> JSONResponse:
         return await act(request, lambda s, h, _b: portal.help_done(s, h, request_id))
+
+    @api.get("/check-in")
+    async def check_in_due(request: Request) -> JSONResponse:
+        return await read(request, portal.check_in_due)
+
+    @api.post("/check-in")
+    async def check_in(request: Request) -> JSONResponse:
+        return await act(request, lambda s, h, _b: portal.check_in(s, h))
 
     @api.get("/warnings")
     async def warnings(request: Request) -> JSONResponse:

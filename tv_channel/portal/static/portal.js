@@ -472,9 +472,10 @@
 
   function overlayFor(kind, n) {
     var full = kind !== "notification" || n.urgency === "emergency";
-    var hint = kind === "warning" ? "overlay.warning_hint" : kind === "roll_call" ? "overlay.roll_call_hint" : "overlay.hint";
-    return { kind: kind, id: n.id, title: n.title || n.text, body: kind === "roll_call" ? n.text : n.body,
-      hint: t(hint), full: full, readAloudUrl: n.readAloudUrl, rank: kind === "warning" ? 0 : kind === "roll_call" ? 1 : full ? 2 : 3 };
+    var asking = kind === "roll_call" || kind === "check_in";
+    var hint = kind === "warning" ? "overlay.warning_hint" : asking ? "overlay." + kind + "_hint" : "overlay.hint";
+    return { kind: kind, id: n.id, title: n.title || n.text, body: asking ? n.text : n.body,
+      hint: t(hint), full: full, readAloudUrl: n.readAloudUrl, rank: kind === "warning" ? 0 : asking ? 1 : full ? 2 : 3 };
   }
 
   function queueOverlay(o) {
@@ -522,6 +523,7 @@
     var done;
     if (o.kind === "notification") done = api("POST", "/notices/" + o.id + "/confirm", {});
     else if (o.kind === "roll_call") done = api("POST", "/roll-calls/" + o.id + "/safe", {});
+    else if (o.kind === "check_in") done = api("POST", "/check-in", {});
     else { closedWarnings[o.id] = true; done = Promise.resolve({}); }
     done.then(function (said) {
       if (said.readAloudUrl) say(said.readAloudUrl);
@@ -531,12 +533,16 @@
   }
 
   function lookAround() {
-    // What is in force for the home now: warnings, and a roll-call not yet answered.
+    // What is in force for the home now: warnings, a roll-call not yet answered, and the
+    // day's check-in not yet given.
     api("GET", "/warnings").then(function (data) {
       data.warnings.forEach(function (w) { if (!closedWarnings[w.id]) queueOverlay(overlayFor("warning", w)); });
     }).catch(function () {});
     api("GET", "/roll-calls").then(function (data) {
       data.rollCalls.forEach(function (r) { if (!r.answered) queueOverlay(overlayFor("roll_call", r)); });
+    }).catch(function () {});
+    api("GET", "/check-in").then(function (data) {
+      if (data.due) queueOverlay(overlayFor("check_in", data));
     }).catch(function () {});
   }
 
