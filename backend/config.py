@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     # Partners reporting what earns 积分 (content/wallet/points.json sources):
     # {"source code": "shared secret"} (JSON in LINLI_POINTS_SOURCE_SECRETS).
     points_source_secrets: dict[str, str] = Field(default_factory=dict)
+    # Smart meters and door sensors reporting a home's use (backend/wellbeing):
+    # {"source": "shared secret"} (JSON in LINLI_HOME_SIGNAL_SECRETS).
+    home_signal_secrets: dict[str, str] = Field(default_factory=dict)
+    # How long a home's hours of use are kept for its baseline (PIPL: no longer than needed).
+    home_readings_retention_days: int = 15
+    # How often every home is checked against its usual day.
+    quiet_home_every_s: int = 900
 
     jwt_secret: str = DEV_JWT_SECRET
     access_token_ttl_s: int = 15 * 60

@@ -75,6 +75,7 @@ from backend.wallet import tasks as wallet_tasks
 from backend.wallet.gql import WalletMutation, WalletQuery
 from backend.wellbeing import errors as wellbeing_errors
 from backend.wellbeing import models as wellbeing_models
+from backend.wellbeing import signals_webhook
 from backend.wellbeing import tasks as wellbeing_tasks
 from backend.wellbeing.gql import WellbeingMutation, WellbeingQuery
 from tv_channel import routes as tv_routes
@@ -206,6 +207,7 @@ DOMAINS: tuple[Domain, ...] = (
         WellbeingMutation,
         errors=wellbeing_errors.GRAPHQL_ERRORS,
         tasks=wellbeing_tasks,
+        routes=signals_webhook.router,
     ),
     # The TV channel door: no tables of its own; its loop is rebuilt by jobs, served by routes.
     Domain("tv_channel", None, tasks=tv_tasks, routes=tv_routes.router),

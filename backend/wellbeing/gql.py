@@ -14,7 +14,7 @@ from backend.community.models import Household, Person
 from backend.gql.base import mutation, optional_id, parse_clock, parse_id
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.permissions import IsAuthenticated
-from backend.wellbeing import service
+from backend.wellbeing import quiet_home, service
 from backend.wellbeing.errors import NoCheckInPlanError
 from backend.wellbeing.models import CheckIn, CheckInPlan
 
@@ -57,6 +57,24 @@ class MissedCheckInView:
     step: int
 
 
+@strawberry.type(name="HomeSensor", description="A device bound to a home.")
+class HomeSensorView:
+    id: strawberry.ID
+    household_id: strawberry.ID
+    source: str
+    device: str
+    kind: str
+
+
+@strawberry.type(name="HomeAway", description="A home marked away until a day (null: at home).")
+class HomeAwayView:
+    household_id: strawberry.ID
+    until: dt.date | None
+    reason: str
+
+
+HomeSensorPayload = Annotated[HomeSensorView | NotFoundError | InvalidInputError, strawberry.union("HomeSensorPayload")]
+HomeAwayPayload = Annotated[HomeAwayView | NotFoundError | InvalidInputError, strawberry.union("HomeAwayPayload")]
 CheckInPlanPayload = Annotated[
     CheckInPlanView | NotFoundError | InvalidInputError, strawberry.union("CheckInPlanPayload")
 ]
@@ -170,3 +188,41 @@ class WellbeingMutation:
             ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId"), note=note or ""
         )
         return _checked(row)
+
+    @mutation(
+        description="Staff: bind a smart meter or door sensor (electricity, water, door) to a home; sender: who reports it."
+    )
+    async def bind_home_sensor(
+        self, info: Info, household_id: strawberry.ID, sender: str, device: str, kind: str
+    ) -> HomeSensorPayload:
+        ctx = info.context
+        sensor = await quiet_home.bind_sensor(
+            ctx.session,
+            ctx.require_actor(),
+            household_id=parse_id(household_id, "householdId"),
+            source=sender,
+            device=device,
+            kind=kind,
+        )
+        return HomeSensorView(
+            id=strawberry.ID(str(sensor.id)),
+            household_id=strawberry.ID(str(sensor.household_id)),
+            source=sensor.source,
+            device=sensor.device,
+            kind=sensor.kind,
+        )
+
+    @mutation(
+        description="The home is away until a day (hospital, visiting family): its quiet raises nothing. No day: back home."
+    )
+    async def mark_home_away(
+        self, info: Info, household_id: strawberry.ID, until: dt.date | None = None, reason: str = ""
+    ) -> HomeAwayPayload:
+        ctx = info.context
+        home_id = parse_id(household_id, "householdId")
+        row = await quiet_home.mark_away(
+            ctx.session, ctx.require_actor(), household_id=home_id, until=until, reason=reason
+        )
+        return HomeAwayView(
+            household_id=strawberry.ID(str(home_id)), until=row.until if row else None, reason=row.reason if row else ""
+        )

@@ -1,5 +1,6 @@
-"""Wellbeing (平安报): an elder's daily check-in, each day's check-in, and a missed window's
-ladder of its own (lower than an alarm, never dropped)."""
+"""Wellbeing (平安报): an elder's daily check-in, each day's check-in, a missed window's
+ladder of its own (lower than an alarm, never dropped); the home's sensors, whether each
+hour saw any use (the baseline's only record, kept for a while), and homes marked away."""
 
 from __future__ import annotations
 
@@ -38,18 +39,58 @@ class CheckIn(IdMixin, Base):
 
 
 class MissedCheckIn(IdMixin, Base):
-    """A window that passed without a check-in, and how far its ladder has climbed."""
+    """A window that passed without a check-in, or a home gone quiet against its usual day
+    (`kind` quiet:<signal>, with the reason in words), and how far its ladder has climbed."""
 
     __tablename__ = "missed_check_ins"
     __table_args__ = (
-        UniqueConstraint("person_id", "local_day"),
+        UniqueConstraint("person_id", "local_day", "kind"),
         Index("ix_missed_check_ins_open", "community_id", "resolved_at"),
     )
     person_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
     community_id: Mapped[int] = mapped_column(IdType, ForeignKey("communities.id"))
     local_day: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(20), default="window")  # window, quiet:electricity, ...
+    quiet_since: Mapped[dt.datetime | None]  # a quiet home: the end of the last hour of use
     started_at: Mapped[dt.datetime]
     step: Mapped[int] = mapped_column(default=0)  # the last step taken, 1-based
     resolved_at: Mapped[dt.datetime | None]
     resolved_by_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("people.id"))
     resolved_via: Mapped[str | None] = mapped_column(String(10))
+
+
+class HomeSensor(IdMixin, Base):
+    """A smart meter, door sensor or the like, bound to a home by staff."""
+
+    __tablename__ = "home_sensors"
+    __table_args__ = (UniqueConstraint("source", "device"),)
+    household_id: Mapped[int] = mapped_column(IdType, ForeignKey("households.id"), index=True)
+    source: Mapped[str] = mapped_column(String(60))  # who reports it (a signed webhook sender)
+    device: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # electricity, water, door (tv: the portal's use)
+    bound_by_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    bound_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class HomeHour(Base):
+    """Whether an hour saw any use of one kind in a home: all the baseline keeps of the
+    readings (PIPL minimum necessary), deleted after the retention."""
+
+    __tablename__ = "home_hours"
+    __table_args__ = (Index("ix_home_hours_hour", "hour"),)
+    household_id: Mapped[int] = mapped_column(IdType, ForeignKey("households.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    hour: Mapped[dt.datetime] = mapped_column(primary_key=True)  # UTC, on the hour
+    local_hour: Mapped[int]  # 0-23 in the community's zone: the baseline is per hour of day
+    readings: Mapped[int] = mapped_column(default=0)
+    used: Mapped[bool] = mapped_column(default=False)
+
+
+class HomeAway(Base):
+    """A home marked away (hospital, visiting family) until a day: quiet is expected."""
+
+    __tablename__ = "home_away"
+    household_id: Mapped[int] = mapped_column(IdType, ForeignKey("households.id"), primary_key=True)
+    until: Mapped[dt.date]
+    reason: Mapped[str] = mapped_column(String(100), default="")
+    set_by_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))

@@ -33,9 +33,12 @@ from backend.wellbeing.models import CheckIn, CheckInPlan, MissedCheckIn
 
 WINDOW = "wellbeing.window"  # job: the window of one day has passed
 STEP = "wellbeing.step"  # job: the next step of a missed window's ladder
+QUIET_HOMES = "wellbeing.quiet_homes"  # standing job: every home against its usual day
+PRUNE = "wellbeing.prune"  # standing job: hours of use past the retention go
 RESOLVED = "wellbeing.resolved"  # payload: {"miss_id", "by_id", "via"}; those told hear she is well
 EARLIEST, LATEST = dt.time(5, 0), dt.time(20, 0)  # a window ends in the day, when someone can act
 VIAS = ("app", "tv", "phone", "call", "proxy")
+WINDOW_MISSED = "window"  # a missed check-in window; a quiet home is quiet:<kind>
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,9 @@ async def window_passed(session: AsyncSession, *, person_id: int, day: str) -> M
     if checked is not None:
         return None
     existing = await session.scalar(
-        select(MissedCheckIn).where(MissedCheckIn.person_id == person_id, MissedCheckIn.local_day == day)
+        select(MissedCheckIn).where(
+            MissedCheckIn.person_id == person_id, MissedCheckIn.local_day == day, MissedCheckIn.kind == WINDOW_MISSED
+        )
     )
     if existing is not None:
         return None
@@ -272,7 +277,10 @@ async def today_of(session: AsyncSession, actor: Actor, *, person_id: int | None
     day = local_day(utcnow(), ZoneInfo(community.timezone))
     found = await session.scalar(select(CheckIn).where(CheckIn.person_id == elder.id, CheckIn.local_day == day))
     missed = await session.scalar(
-        select(MissedCheckIn).where(MissedCheckIn.person_id == elder.id, MissedCheckIn.local_day == day)
+        select(MissedCheckIn)
+        .where(MissedCheckIn.person_id == elder.id, MissedCheckIn.local_day == day)
+        .order_by(MissedCheckIn.id)
+        .limit(1)
     )
     return elder, Today(True, plan.by_time, found, missed, ZoneInfo(community.timezone))
 

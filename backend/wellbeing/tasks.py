@@ -4,7 +4,9 @@ when she has checked in. Lower than an alarm: everyday urgency, never the alarm'
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,13 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import jobs
 from backend.access import rules
 from backend.community import repository as community_repository
-from backend.community.models import Building, GridAssignment, Household, Person
+from backend.community.models import Building, Community, GridAssignment, Household, Person
+from backend.content.catalog import Catalog
+from backend.db import utcnow
 from backend.events import Event, consumer
 from backend.jobs import JobRun
 from backend.notify import service as notify
 from backend.notify.models import Notification, Urgency
 from backend.parts import Parts
-from backend.wellbeing import service
+from backend.wellbeing import quiet_home, service
 from backend.wellbeing.models import MissedCheckIn
 
 
@@ -38,6 +42,17 @@ async def _tell(
     people = await community_repository.people_by_ids(session, sorted(set(people_ids)))
     household = await session.get(Household, elder.household_id) if elder.household_id else None
     catalog = parts.catalog
+    quiet = miss.kind != service.WINDOW_MISSED
+    if quiet:
+        key = f"quiet_{key}"  # the same ladder, with the reason in words
+
+    def reason(locale: str) -> str:
+        if not quiet or miss.quiet_since is None:
+            return ""
+        return catalog.text(
+            locale, f"wellbeing.quiet.{miss.kind.partition(':')[2]}", since=_since(catalog, locale, miss, parts)
+        )
+
     await notify.send_many(
         session,
         parts,
@@ -52,6 +67,7 @@ async def _tell(
                     name=elder.name,
                     address=household.address if household else "",
                     how=catalog.text(p.locale, f"wellbeing.via.{via}", by_name=words.get("by_name", "")) if via else "",
+                    reason=reason(p.locale),
                     **words,
                 ),
                 data={"kind": kind, "personId": str(elder.id), **(data or {})},
@@ -62,6 +78,20 @@ async def _tell(
             for p in people
         ],
     )
+
+
+def _since(catalog: Catalog, locale: str, miss: MissedCheckIn, parts: Parts) -> str:
+    """When the home went quiet, as one says it: 今天08:00, 昨天18:00, 12月3日18:00."""
+    assert miss.quiet_since is not None
+    zone = parts.settings.zone
+    at = miss.quiet_since.astimezone(zone)
+    today = utcnow().astimezone(zone).date()
+    time = f"{at:%H:%M}"
+    if at.date() == today:
+        return catalog.text(locale, "wellbeing.since.today", time=time)
+    if at.date() == today - dt.timedelta(days=1):
+        return catalog.text(locale, "wellbeing.since.yesterday", time=time)
+    return catalog.text(locale, "wellbeing.since.day", month=at.month, day=at.day, time=time)
 
 
 async def _grid_workers(session: AsyncSession, household_id: int | None) -> list[int]:
@@ -138,3 +168,37 @@ async def _answered(session: AsyncSession, n: Notification, path: str) -> None:
 
 
 notify.register_arrival_hook("checkin", _answered)
+
+
+jobs.standing(service.QUIET_HOMES)
+jobs.standing(service.PRUNE)
+
+
+@jobs.job_handler(service.QUIET_HOMES)
+async def check_quiet_homes(session: AsyncSession, run: JobRun, parts: Parts) -> None:
+    """Every home against its usual day; a kind gone quiet starts the ladder (once a day)."""
+    settings = parts.settings
+    now = utcnow()
+    for quiet in await quiet_home.quiet_homes(session, settings.content_dir, settings.zone, now):
+        elder = await quiet_home.elder_of(session, quiet.household_id)
+        household = await session.get(Household, quiet.household_id)
+        community = await session.get(Community, household.community_id) if household else None
+        if elder is None or community is None:
+            continue
+        day = service.local_day(now, ZoneInfo(community.timezone))
+        miss = await quiet_home.start(session, quiet, elder, community.id, day)
+        if miss is not None:
+            await _climb(session, parts, miss)
+    await jobs.schedule(
+        session,
+        service.QUIET_HOMES,
+        now + dt.timedelta(seconds=settings.quiet_home_every_s),
+        key=jobs.standing_key(service.QUIET_HOMES),
+    )
+
+
+@jobs.job_handler(service.PRUNE)
+async def prune(session: AsyncSession, run: JobRun, parts: Parts) -> None:
+    """Hours of use past the retention go, every day."""
+    await quiet_home.prune(session, parts.settings.home_readings_retention_days)
+    await jobs.schedule(session, service.PRUNE, utcnow() + dt.timedelta(days=1), key=jobs.standing_key(service.PRUNE))

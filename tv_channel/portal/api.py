@@ -44,6 +44,7 @@ from backend.safety import service as safety
 from backend.services import service as services
 from backend.services.catalog import service_catalog
 from backend.wallet.payments import PayFrom
+from backend.wellbeing import quiet_home
 from backend.wellbeing import service as wellbeing
 from tv_channel.pages import price
 from tv_channel.portal.household import TvHome, bearer, tv_home
@@ -710,8 +711,10 @@ def router(portal: Portal) -> APIRouter:
             async with portal.turns, transaction(parts.factory) as session:
                 home = await portal.home_of(session, request)
                 answer = await action(session, home, body)
-                # Using the portal is a sign of life: the elder's check-in, if one is on.
+                # Using the portal is a sign of life: the elder's check-in, if one is on,
+                # and an hour of the TV's use for the home's usual day.
                 await wellbeing.check_in(session, person=home.elder, via="tv")
+                await quiet_home.record_use(session, home.household.id, "tv", parts.settings.zone)
                 return JSONResponse(answer)
         except Unpaired:
             return JSONResponse({"code": "UNPAIRED"}, status_code=401)

@@ -1,4 +1,5 @@
-"""The daily check-in (平安报): plans, each day's check-in, and missed windows with their ladder
+"""Wellbeing: the daily check-in (plans, each day's check-in, missed windows and quiet homes
+with their ladder), the homes' sensors, their hours of use and homes marked away
 
 Revision ID: 0023
 Revises: 0022
@@ -21,6 +22,20 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    op.create_table(
+        "home_hours",
+        sa.Column("household_id", ID, nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("hour", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("local_hour", sa.Integer(), nullable=False),
+        sa.Column("readings", sa.Integer(), nullable=False),
+        sa.Column("used", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["household_id"], ["households.id"], name=op.f("fk_home_hours_household_id_households")
+        ),
+        sa.PrimaryKeyConstraint("household_id", "kind", "hour", name=op.f("pk_home_hours")),
+    )
+    op.create_index("ix_home_hours_hour", "home_hours", ["hour"], unique=False)
     op.create_table(
         "check_in_plans",
         sa.Column("person_id", ID, nullable=False),
@@ -52,10 +67,39 @@ def upgrade() -> None:
         sa.UniqueConstraint("person_id", "local_day", name=op.f("uq_check_ins_person_id_local_day")),
     )
     op.create_table(
+        "home_away",
+        sa.Column("household_id", ID, nullable=False),
+        sa.Column("until", sa.Date(), nullable=False),
+        sa.Column("reason", sa.String(length=100), nullable=False),
+        sa.Column("set_by_id", ID, nullable=False),
+        sa.ForeignKeyConstraint(["household_id"], ["households.id"], name=op.f("fk_home_away_household_id_households")),
+        sa.ForeignKeyConstraint(["set_by_id"], ["people.id"], name=op.f("fk_home_away_set_by_id_people")),
+        sa.PrimaryKeyConstraint("household_id", name=op.f("pk_home_away")),
+    )
+    op.create_table(
+        "home_sensors",
+        sa.Column("household_id", ID, nullable=False),
+        sa.Column("source", sa.String(length=60), nullable=False),
+        sa.Column("device", sa.String(length=100), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("bound_by_id", ID, nullable=False),
+        sa.Column("bound_at", backend.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.ForeignKeyConstraint(["bound_by_id"], ["people.id"], name=op.f("fk_home_sensors_bound_by_id_people")),
+        sa.ForeignKeyConstraint(
+            ["household_id"], ["households.id"], name=op.f("fk_home_sensors_household_id_households")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_home_sensors")),
+        sa.UniqueConstraint("source", "device", name=op.f("uq_home_sensors_source_device")),
+    )
+    op.create_index(op.f("ix_home_sensors_household_id"), "home_sensors", ["household_id"], unique=False)
+    op.create_table(
         "missed_check_ins",
         sa.Column("person_id", ID, nullable=False),
         sa.Column("community_id", ID, nullable=False),
         sa.Column("local_day", sa.String(length=10), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("quiet_since", backend.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("started_at", backend.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("step", sa.Integer(), nullable=False),
         sa.Column("resolved_at", backend.db.UTCDateTime(timezone=True), nullable=True),
@@ -70,7 +114,9 @@ def upgrade() -> None:
             ["resolved_by_id"], ["people.id"], name=op.f("fk_missed_check_ins_resolved_by_id_people")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_missed_check_ins")),
-        sa.UniqueConstraint("person_id", "local_day", name=op.f("uq_missed_check_ins_person_id_local_day")),
+        sa.UniqueConstraint(
+            "person_id", "local_day", "kind", name=op.f("uq_missed_check_ins_person_id_local_day_kind")
+        ),
     )
     op.create_index("ix_missed_check_ins_open", "missed_check_ins", ["community_id", "resolved_at"], unique=False)
 
@@ -78,6 +124,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_missed_check_ins_open", table_name="missed_check_ins")
     op.drop_table("missed_check_ins")
+    op.drop_index(op.f("ix_home_sensors_household_id"), table_name="home_sensors")
+    op.drop_table("home_sensors")
+    op.drop_table("home_away")
     op.drop_table("check_ins")
     op.drop_index(op.f("ix_check_in_plans_community_id"), table_name="check_in_plans")
     op.drop_table("check_in_plans")
+    op.drop_index("ix_home_hours_hour", table_name="home_hours")
+    op.drop_table("home_hours")
