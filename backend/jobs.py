@@ -154,8 +154,10 @@ def standing_key(kind: str) -> str:
     return f"standing:{kind}"
 
 
-async def ensure_standing(factory: async_sessionmaker[AsyncSession]) -> None:
+async def ensure_standing(factory: async_sessionmaker[AsyncSession], only: Sequence[str] = ()) -> None:
     for kind in _standing:
+        if only and kind not in only:
+            continue
         try:
             async with transaction(factory) as session:
                 pending = await session.scalar(

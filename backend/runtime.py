@@ -222,7 +222,7 @@ class Runtime:
             self.transport = events.InProcessTransport(self.factory)
         if workers:
             if self.settings.standing_jobs:
-                await jobs.ensure_standing(self.factory)
+                await jobs.ensure_standing(self.factory, only=self.settings.standing_jobs_only)
             self.job_runner = jobs.JobRunner(self.factory)
             self._spawn(self.job_runner.run_forever(self._stop))
             self._spawn(events.sweep_forever(self.factory, self._stop))

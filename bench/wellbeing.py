@@ -1,0 +1,196 @@
+"""Quiet-home signals at the scale of a subdistrict, in process on SQLite: 10,000 homes, each
+with an electricity meter, have three days of hours of use behind them (written straight to
+the table, as the baseline would have been), then send a reading every 15 minutes for one
+simulated day through the signed webhook in batches; a few homes go quiet from the evening
+on. Prints readings taken per second, the time to hold every home against its baseline, and
+whether the alerts are exactly the quiet homes; then one JSON line.
+
+    ./dev bench wellbeing [--homes 10000] [--quiet 50] [--batch 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import insert
+
+BENCH = Path(__file__).resolve().parent
+from common import ROOT, report  # noqa: E402
+
+# bench/voice.py would shadow the phone line's package, which the app imports.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
+sys.path.insert(0, str(ROOT))
+
+from backend.app import create_app  # noqa: E402
+from backend.community.models import Building, Community, Grid, Household, Person, Subdistrict  # noqa: E402
+from backend.config import Settings  # noqa: E402
+from backend.db import create_engine, session_factory, transaction  # noqa: E402
+from backend.migrations.runner import upgrade  # noqa: E402
+from backend.signed_requests import sign  # noqa: E402
+from backend.wellbeing import quiet_home  # noqa: E402
+from backend.wellbeing.models import HomeHour, HomeSensor  # noqa: E402
+
+ZONE = ZoneInfo("Asia/Shanghai")
+SOURCE, SECRET = "bench-meters", "bench-secret"
+HISTORY_DAYS = 3
+
+
+def used_at(local_hour: int) -> bool:
+    return 7 <= local_hour <= 22
+
+
+async def seed(url: str, homes: int, now: dt.datetime) -> None:
+    engine = create_engine(url)
+    await upgrade(engine)
+    async with transaction(session_factory(engine)) as session:
+        await session.execute(insert(Subdistrict).values(id=1, code="sd", name="街道"))
+        await session.execute(insert(Community).values(id=1, code="c1", subdistrict_id=1, name="社区"))
+        await session.execute(insert(Grid).values(id=1, code="g1", community_id=1, name="网格"))
+        await session.execute(insert(Building).values(id=1, code="b1", grid_id=1, name="楼"))
+        await session.execute(
+            insert(Household),
+            [
+                {"id": i, "code": f"h{i}", "building_id": 1, "community_id": 1, "unit": str(i), "address": f"{i}"}
+                for i in range(1, homes + 1)
+            ],
+        )
+        await session.execute(
+            insert(Person),
+            [
+                {
+                    "id": i,
+                    "name": f"老人{i}",
+                    "phone": f"+86139{i:08d}",
+                    "household_id": i,
+                    "birth_date": dt.date(1940, 1, 1),
+                }
+                for i in range(1, homes + 1)
+            ],
+        )
+        await session.execute(
+            insert(HomeSensor),
+            [
+                {"household_id": i, "source": SOURCE, "device": f"M{i}", "kind": "electricity", "bound_by_id": 1}
+                for i in range(1, homes + 1)
+            ],
+        )
+        start = now - dt.timedelta(days=HISTORY_DAYS + 1)
+        for h in range(HISTORY_DAYS * 24):
+            hour = start + dt.timedelta(hours=h)
+            local = hour.astimezone(ZONE).hour
+            await session.execute(
+                insert(HomeHour),
+                [
+                    {
+                        "household_id": i,
+                        "kind": "electricity",
+                        "hour": hour,
+                        "local_hour": local,
+                        "readings": 4,
+                        "used": used_at(local),
+                    }
+                    for i in range(1, homes + 1)
+                ],
+            )
+    await engine.dispose()
+
+
+async def run(homes: int, quiet: int, batch: int) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="linli-bench-") as tmp:
+        var = Path(tmp)
+        url = f"sqlite+aiosqlite:///{var / 'linli.db'}"
+        # The simulated day ends now, on the hour; the quiet homes use nothing after 20:00 local.
+        now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        day_start = now - dt.timedelta(days=1)
+        quiet_from = now - dt.timedelta(hours=13)
+        await seed(url, homes, now)
+        settings = Settings(
+            database_url=url,
+            var_dir=var,
+            content_dir=ROOT / "content",
+            operations_dir=ROOT / "graphql" / "operations",
+            home_signal_secrets={SOURCE: SECRET},
+            standing_jobs=False,
+        )
+        app = create_app(settings)
+        quiet_ids = set(range(1, quiet + 1))
+        sent = 0
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://linli") as client:
+                pending: list[dict[str, object]] = []
+                began = time.perf_counter()
+                for slot in range(96):
+                    at = day_start + dt.timedelta(minutes=15 * slot)
+                    local = at.astimezone(ZONE).hour
+                    for i in range(1, homes + 1):
+                        using = used_at(local) and not (i in quiet_ids and at >= quiet_from)
+                        pending.append({"device": f"M{i}", "at": at.isoformat(), "value": 0.3 if using else 0.0})
+                        if len(pending) == batch:
+                            await post(client, pending)
+                            sent += len(pending)
+                            pending = []
+                if pending:
+                    await post(client, pending)
+                    sent += len(pending)
+                took = time.perf_counter() - began
+        engine = create_engine(url)
+        async with session_factory(engine)() as session:
+            began = time.perf_counter()
+            found = await quiet_home.quiet_homes(session, ROOT / "content", ZONE, now)
+            evaluate_s = time.perf_counter() - began
+        await engine.dispose()
+        alerted = {q.household_id for q in found}
+        return {
+            "homes": homes,
+            "readings": sent,
+            "readings_per_s": round(sent / took),
+            "evaluate_s": round(evaluate_s, 3),
+            "quiet_homes": quiet,
+            "alerts": len(alerted),
+            "alerts_exactly_the_quiet_homes": alerted == quiet_ids,
+        }
+
+
+async def post(client: httpx.AsyncClient, readings: list[dict[str, object]]) -> None:
+    raw = json.dumps({"readings": readings}).encode()
+    timestamp = str(int(time.time()))
+    answer = await client.post(
+        "/integrations/home-signals",
+        content=raw,
+        headers={
+            "content-type": "application/json",
+            "x-linli-source": SOURCE,
+            "x-linli-timestamp": timestamp,
+            "x-linli-signature": sign(SECRET, timestamp, raw),
+        },
+    )
+    assert answer.status_code == 200 and answer.json()["unknown"] == 0, answer.text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--homes", type=int, default=10_000)
+    parser.add_argument("--quiet", type=int, default=50)
+    parser.add_argument("--batch", type=int, default=1000)
+    args = parser.parse_args()
+    figures = asyncio.run(run(args.homes, args.quiet, args.batch))
+    print(
+        f"{figures['homes']} homes, {figures['readings']} readings for a day: {figures['readings_per_s']} readings/s; "
+        f"every home against its baseline in {figures['evaluate_s']} s; "
+        f"{figures['alerts']} alerts for {figures['quiet_homes']} quiet homes "
+        f"({'exactly those' if figures['alerts_exactly_the_quiet_homes'] else 'NOT exactly those'})"
+    )
+    report("wellbeing", figures)
+
+
+if __name__ == "__main__":
+    main()
