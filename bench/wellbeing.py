@@ -5,7 +5,7 @@ simulated day through the signed webhook in batches; a few homes go quiet from t
 on. Prints readings taken per second, the time to hold every home against its baseline, and
 whether the alerts are exactly the quiet homes; then one JSON line.
 
-    ./dev bench wellbeing [--homes 10000] [--quiet 50] [--batch 1000]
+    ./dev bench wellbeing [--homes 10000] [--quiet 50] [--batch 500]
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--homes", type=int, default=10_000)
     parser.add_argument("--quiet", type=int, default=50)
-    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
     figures = asyncio.run(run(args.homes, args.quiet, args.batch))
     print(

@@ -1,7 +1,8 @@
 """Smart meters and door sensors report a home's use: POST /integrations/home-signals,
 signed per source (backend.signed_requests; X-Linli-Source names it; secrets in
 LINLI_HOME_SIGNAL_SECRETS). Body: {"readings": [{"device": "...", "at": "ISO 8601",
-"value": 0.3}, ...]} (or one reading as the body), at most 1,000 at once. Readings of devices
+"value": 0.3}, ...]} (or one reading as the body), at most 500 at once (and within the
+request body limit, LINLI_MAX_BODY_BYTES: about 80 bytes a reading). Readings of devices
 no home has, or outside the time kept, are counted as unknown and kept nowhere."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from backend.parts import Parts
 from backend.signed_requests import refusal, refuse
 from backend.wellbeing import quiet_home
 
-MOST_AT_ONCE = 1000
+MOST_AT_ONCE = 500
 
 
 def _reading(item: Any) -> quiet_home.Reading:
@@ -42,7 +43,7 @@ def router(rt: Parts) -> APIRouter:
             data: Any = json.loads(body)
             items = data["readings"] if isinstance(data, dict) and "readings" in data else [data]
             if not isinstance(items, list) or not 1 <= len(items) <= MOST_AT_ONCE:
-                raise ValueError("1 to 1000 readings")
+                raise ValueError("1 to 500 readings")
             readings = [_reading(item) for item in items]
         except (ValueError, KeyError, TypeError):
             return refuse("home-signals", 400, "malformed body", source=source)
