@@ -13,7 +13,7 @@ from backend import clock
 from backend.access import rules
 from backend.access.subject import Door
 from backend.community.models import Household, Person
-from backend.emergency import repository, service
+from backend.emergency import band_health, repository, service
 from backend.emergency.errors import AlertClosedError
 from backend.emergency.models import Alert, AlertSource, AlertStatus, Outcome
 from backend.emergency.policy import Policy, ResponderGroup
@@ -224,6 +224,16 @@ EmergencyPayload = Annotated[EmergencyView | AlertClosedError | _ERR, strawberry
 EscalationPolicyPayload = Annotated[EscalationPolicy | _ERR, strawberry.union("EscalationPolicyPayload")]
 
 
+@strawberry.type(
+    description="A band not heard from for a day (or reported offline a day ago): it would raise no alarm."
+)
+class BandOffline:
+    device: str
+    person_id: strawberry.ID
+    name: str
+    since: dt.datetime
+
+
 @strawberry.type(description="A neighbour said they are going: the elder and everyone told hear it.")
 class VolunteerGoing:
     emergency_id: strawberry.ID
@@ -239,6 +249,19 @@ class EmergencyQuery:
     async def emergency(self, info: Info, id: strawberry.ID) -> EmergencyView:
         ctx = info.context
         return EmergencyView(alert=await service.visible_alert(ctx.session, ctx.require_actor(), parse_id(id)))
+
+    @strawberry.field(
+        permission_classes=[IsStaff], description="Bands of the community's residents offline for a day, longest first."
+    )
+    async def bands_offline(self, info: Info, community_id: strawberry.ID) -> list[BandOffline]:
+        ctx = info.context
+        found = await band_health.offline(
+            ctx.session, ctx.require_actor(), community_id=parse_id(community_id, "communityId")
+        )
+        return [
+            BandOffline(device=d.identifier, person_id=strawberry.ID(str(p.id)), name=p.name, since=since)
+            for d, p, since in found
+        ]
 
     @strawberry.field(permission_classes=[IsStaff], description="Open alarms in my communities, unanswered first.")
     async def open_emergencies(self, info: Info, first: int = 50) -> list[EmergencyView]:

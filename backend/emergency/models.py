@@ -16,6 +16,7 @@ class AlertSource(StrEnum):
     TV = "tv"
     VOICE = "voice"
     BAND = "band"
+    FALL = "fall"  # the band detected a fall (疑似跌倒)
     STAFF = "staff"
 
 

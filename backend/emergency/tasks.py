@@ -16,7 +16,7 @@ from backend.community.models import Household, Person
 from backend.content.catalog import Catalog
 from backend.db import utcnow
 from backend.emergency import repository, service
-from backend.emergency.models import LIVE_STATUSES, Alert, AlertStatus
+from backend.emergency.models import LIVE_STATUSES, Alert, AlertSource, AlertStatus
 from backend.events import Event, consumer, group_consumer
 from backend.gateways.sms import Sms
 from backend.jobs import JobRun
@@ -82,6 +82,8 @@ def _alarm_text(
         return catalog.text(locale, "emergency.call_120_body", **params)
     if why == "escalated":
         return catalog.text(locale, "emergency.escalated_body", **params)
+    if alert.source == AlertSource.FALL:
+        return catalog.text(locale, "emergency.fall_body", **params)
     return catalog.text(locale, "emergency.alarm_body", **params)
 
 

@@ -6,12 +6,13 @@ import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from backend.signed_requests import sign
-from tests.conftest import GRID_WORKER, Api, Database, make_settings, start_app
+from tests.conftest import ELDER, FAMILY, GRID_WORKER, Api, Database, make_settings, start_app
 
 SECRET = "band-vendor-secret-0001"
 
@@ -67,3 +68,45 @@ async def test_anything_unproven_is_refused_and_raises_nothing(api: Api, kwargs:
     assert response.status_code == status and response.json()["accepted"] is False
     worker = await api.sign_in(GRID_WORKER)
     assert (await api.op("staff/OpenEmergencies", {}, worker))["data"]["openEmergencies"] == []
+
+
+async def test_a_fall_raises_the_alarm_once_and_says_so(api: Api) -> None:
+    first = await post(api, {"device_id": "BAND-0001", "event_id": "f-1", "kind": "fall"})
+    resent = await post(api, {"device_id": "BAND-0001", "event_id": "f-1", "kind": "fall"})  # retried
+    assert first.json()["new"] is True and resent.json() == {**first.json(), "new": False}
+    await api.settle()
+    falls = [t for t in await texts_of(api, GRID_WORKER) if "疑似跌倒" in t]
+    assert len(falls) == 1 and falls[0].startswith("黎文华（") and "的手环检测到疑似跌倒。地址：" in falls[0], falls
+
+
+async def test_a_low_battery_and_an_offline_band_are_told_once_a_day_and_shown_to_staff(
+    api: Api, local_clock: Any
+) -> None:
+    local_clock("09:00")
+    for n in (1, 2):
+        answer = await post(api, {"device_id": "BAND-0001", "event_id": f"b-{n}", "kind": "low_battery"})
+        assert answer.json() == {"accepted": True}
+    await api.settle()
+    assert [t for t in await texts_of(api, ELDER) if "快没电了" in t] == [
+        "您的紧急呼叫手环快没电了，请充上电。没电时按键不能求助。"
+    ]
+    assert [t for t in await texts_of(api, FAMILY) if "快没电了" in t] == ["黎文华的紧急呼叫手环快没电了，请提醒充电。"]
+
+    await post(api, {"device_id": "BAND-0001", "event_id": "o-1", "kind": "offline"})
+    staff = await api.sign_in(GRID_WORKER)
+    assert (await api.op("staff/BandsOffline", {"communityId": "1"}, staff))["data"]["bandsOffline"] == []
+    local_clock("09:30", days_later=1)
+    api.tokens.clear()
+    listed = (await api.op("staff/BandsOffline", {"communityId": "1"}, await api.sign_in(GRID_WORKER)))["data"]
+    assert [(b["device"], b["name"]) for b in listed["bandsOffline"]] == [("BAND-0001", "黎文华")]
+    # Heard from again: off the list.
+    await post(api, {"device_id": "BAND-0001", "event_id": "s-9", "kind": "low_battery"})
+    listed = (await api.op("staff/BandsOffline", {"communityId": "1"}, await api.sign_in(GRID_WORKER)))["data"]
+    assert listed["bandsOffline"] == []
+    unknown = await post(api, {"device_id": "BAND-0001", "event_id": "x-1", "kind": "heart_attack"})
+    assert unknown.status_code == 400
+
+
+async def texts_of(api: Api, phone: str) -> list[str]:
+    feed = await api.op("app/Notifications", {}, await api.sign_in(phone))
+    return [n["text"] for n in feed["data"]["notifications"]["nodes"]]
