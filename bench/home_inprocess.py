@@ -22,6 +22,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, document, report  # noqa: E402
 
+# The repository first: bench/voice.py would otherwise shadow the phone line's package.
+sys.path.insert(0, str(ROOT))
+
 from backend.app import create_app  # noqa: E402
 from backend.config import Settings  # noqa: E402
 from backend.content.catalog import catalog_for  # noqa: E402

@@ -21,13 +21,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+from common import ROOT, report  # noqa: E402
 from sqlalchemy import insert
 
-BENCH = Path(__file__).resolve().parent
-from common import ROOT, report  # noqa: E402
-
-# bench/voice.py would shadow the phone line's package, which the app imports.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
+# The repository first: bench/voice.py would otherwise shadow the phone line's package.
 sys.path.insert(0, str(ROOT))
 
 from backend.app import create_app  # noqa: E402
