@@ -26,7 +26,7 @@ from backend.consultation.models import (
 )
 from backend.db import utcnow
 from backend.errors import InvalidInput
-from backend.gql.base import mutation, optional_id, parse_clock, parse_id
+from backend.gql.base import mutation, optional_id, parse_clock, parse_id, parse_weekdays
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.permissions import IsAuthenticated, SignedInOrTv
 from backend.health.errors import NoHealthConsentError
@@ -231,12 +231,6 @@ async def _one(info: Info, thread: ConsultThread) -> ConsultThreadView:
     return view
 
 
-def _weekdays(days: list[int]) -> str:
-    if not days or any(not 0 <= d <= 6 for d in days):
-        raise InvalidInput("weekdays", field="weekdays")
-    return "".join(str(d) for d in days)
-
-
 async def _desk_view(info: Info, desk: ConsultDesk, *, staff: bool) -> ConsultDeskView:
     session = info.context.session
     people: list[DeskPerson] = []
@@ -429,7 +423,7 @@ class ConsultationMutation:
             kind=input.kind,
             opens=parse_clock(input.opens, "opens"),
             closes=parse_clock(input.closes, "closes"),
-            weekdays=_weekdays(input.weekdays),
+            weekdays=parse_weekdays(input.weekdays),
             promise_minutes=input.promise_minutes,
             member_ids=[parse_id(p, "people") for p in input.people],
             lead_id=optional_id(input.lead, "lead"),

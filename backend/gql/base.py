@@ -51,6 +51,13 @@ def parse_clock(value: str, field: str) -> dt.time:
         raise InvalidInput(field, field=field) from exc
 
 
+def parse_weekdays(days: list[int], field: str = "weekdays") -> str:
+    """Days of the week as a client sends them ([0, 1, 2], 0 = Monday), stored as "012"."""
+    if not days or any(not 0 <= d <= 6 for d in days):
+        raise InvalidInput(field, field=field)
+    return "".join(str(d) for d in days)
+
+
 def optional_id(value: strawberry.ID | str | None, field: str) -> int | None:
     """An optional ID argument ("for this person, else me")."""
     return None if value is None else parse_id(value, field)

@@ -15,7 +15,7 @@ from backend.community import repository as community_repository
 from backend.community.models import STAFF_ROLES, Building, Community, Household, Person
 from backend.errors import Forbidden, NotFound
 from backend.family.models import Scope
-from backend.gql.base import mutation, optional_id, parse_clock, parse_id
+from backend.gql.base import mutation, optional_id, parse_clock, parse_id, parse_weekdays
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.permissions import IsAuthenticated
 from backend.mutual_help import service
@@ -287,7 +287,7 @@ class MutualHelpMutation:
         ctx = info.context
         offer = service.Offer(
             skills=list(input.skills),
-            weekdays="".join(str(d) for d in input.weekdays) if all(0 <= d <= 6 for d in input.weekdays) else "",
+            weekdays=parse_weekdays(input.weekdays),
             from_time=parse_clock(input.from_time, "fromTime"),
             until_time=parse_clock(input.until_time, "untilTime"),
             active=input.active,
