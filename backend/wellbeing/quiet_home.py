@@ -195,26 +195,27 @@ class Quiet:
 
 
 async def quiet_homes(session: AsyncSession, content_dir: Path, zone: ZoneInfo, now: dt.datetime) -> list[Quiet]:
-    """Every home and kind quiet for longer than its rule while usually in use then. Two
-    grouped queries for all homes; the hour-by-hour baseline only for the few long quiet."""
+    """Every home and kind quiet for longer than its rule while usually in use then. One
+    grouped query for all homes; the hour-by-hour baseline only for the few long quiet."""
     conf = rules_for(content_dir)
     window_start = now - dt.timedelta(days=conf.baseline_days)
+    # One grouped query for every home: when each kind was first seen, and last used.
     rows = await session.execute(
-        select(HomeHour.household_id, HomeHour.kind, func.max(HomeHour.hour), func.min(HomeHour.hour))
+        select(
+            HomeHour.household_id,
+            HomeHour.kind,
+            func.min(HomeHour.hour),
+            func.max(case((HomeHour.used.is_(True), HomeHour.hour))),
+        )
         .where(HomeHour.hour >= window_start)
         .group_by(HomeHour.household_id, HomeHour.kind)
     )
     last_used: dict[tuple[int, str], dt.datetime] = {}
     first_seen: dict[tuple[int, str], dt.datetime] = {}
-    for household_id, kind, _latest, earliest in rows.all():
+    for household_id, kind, earliest, latest_used in rows.all():
         first_seen[(household_id, kind)] = earliest
-    used_rows = await session.execute(
-        select(HomeHour.household_id, HomeHour.kind, func.max(HomeHour.hour))
-        .where(HomeHour.hour >= window_start, HomeHour.used.is_(True))
-        .group_by(HomeHour.household_id, HomeHour.kind)
-    )
-    for household_id, kind, latest in used_rows.all():
-        last_used[(household_id, kind)] = latest
+        if latest_used is not None:
+            last_used[(household_id, kind)] = latest_used
     away = set(
         (
             await session.scalars(select(HomeAway.household_id).where(HomeAway.until >= now.astimezone(zone).date()))
