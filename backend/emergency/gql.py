@@ -23,6 +23,7 @@ from backend.gql.base import SpokenText, mutation, parse_id
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.live import rows_as_they_change
 from backend.gql.permissions import IsAuthenticated, IsStaff, SignedInOrTv
+from backend.health import band
 from backend.health import service as profile
 from backend.health.gql import EmergencyProfileView
 from backend.live import person_channel
@@ -205,10 +206,32 @@ class EmergencyView:
         )
         return EmergencyProfileView.of(found) if found else None
 
+    @strawberry.field(
+        description="Where the band was when it raised this alarm, if the elder consented to location. Every read is logged."
+    )
+    async def band_location(self, info: Info) -> BandLocation | None:
+        ctx = info.context
+        found = await band.fix_for(
+            ctx.session,
+            self.alert.person_id,
+            service.alert_ref(self.alert.id),
+            reader_id=ctx.require_actor().id,
+            factory=ctx.rt.factory,
+        )
+        return BandLocation(lat=found.lat, lon=found.lon, accuracy_m=found.accuracy_m, at=found.at) if found else None
+
     @strawberry.field(description="Everything that happened, oldest first.")
     async def timeline(self, info: Info) -> list[EmergencyStep]:
         ctx = info.context
         return [EmergencyStep.of(s) for s in await service.timeline(ctx.session, self.alert, ctx.loaders.names_of)]
+
+
+@strawberry.type(description="Where a band was (WGS-84), as its vendor reported it.")
+class BandLocation:
+    lat: float
+    lon: float
+    accuracy_m: int | None = strawberry.field(description="How far off it may be, in metres, if the band said.")
+    at: dt.datetime
 
 
 @strawberry.type

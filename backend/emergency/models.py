@@ -17,6 +17,7 @@ class AlertSource(StrEnum):
     VOICE = "voice"
     BAND = "band"
     FALL = "fall"  # the band detected a fall (疑似跌倒)
+    VITALS = "vitals"  # a vital sign outside the elder's limits, where the policy makes it an alarm
     STAFF = "staff"
 
 

@@ -2,9 +2,14 @@
 
 Headers: X-Linli-Vendor and the signature of backend.signed_requests, with that vendor's
 secret. Body:
-{"device_id": "...", "event_id": "...", "kind": "sos" | "fall" | "low_battery" | "offline"}
+{"device_id": "...", "event_id": "...", "kind": "sos" | "fall" | "low_battery" | "offline"
+| "heart_rate" | "blood_oxygen", "value": 130, "location": {"lat", "lon", "accuracy_m"}}
 (kind sos when absent). sos and fall raise the alarm of the wearer (a fall says 疑似跌倒); the
-same event_id sent twice raises one alarm. low_battery and offline tell the wearer and the
+same event_id sent twice raises one alarm; their location is kept for the alarm only with the
+elder's location consent, and a location that makes no sense is dropped, never the alarm.
+heart_rate and blood_oxygen (`value` required) are judged only with the elder's vitals
+consent: outside the limits, by the community's policy, a wellbeing alert (once a day per
+sign) or an alarm (backend/health/band.py). low_battery and offline tell the wearer and the
 family receiving alerts to charge it, once a day, and staff see bands offline for a day. An
 unknown vendor, device or kind, a bad signature, or a timestamp more than 5 minutes off is
 refused and logged; nothing else happens.
@@ -13,20 +18,41 @@ refused and logged; nothing else happens.
 from __future__ import annotations
 
 import json
+import logging
+import math
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from backend.community.models import Device, DeviceKind, Membership, Person, Role
+from backend import events
+from backend.community.models import Community, Device, DeviceKind, Membership, Person, Role
 from backend.db import transaction
 from backend.emergency import band_health, service
 from backend.emergency.models import AlertSource
+from backend.health import band
 from backend.parts import Parts
 from backend.signed_requests import refusal, refuse
 
-KINDS = ("sos", "fall", "low_battery", "offline")
+KINDS = ("sos", "fall", "low_battery", "offline", *band.KINDS)
 ALARMS = ("sos", "fall")
+log = logging.getLogger(__name__)
+
+
+def _location(data: Any) -> tuple[float, float, int | None] | None:
+    """(lat, lon, accuracy in metres) if the band sent a location that makes sense."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        lat, lon = float(data["lat"]), float(data["lon"])
+        accuracy = data.get("accuracy_m")
+        accuracy_m = None if accuracy is None else int(accuracy)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon, accuracy_m
 
 
 def router(rt: Parts) -> APIRouter:
@@ -45,6 +71,11 @@ def router(rt: Parts) -> APIRouter:
             kind = str(data.get("kind", "sos"))
             if kind not in KINDS:
                 raise ValueError(kind)
+            value = data.get("value")
+            if kind in band.KINDS and not (
+                isinstance(value, int) and not isinstance(value, bool) and band.plausible(kind, value)
+            ):
+                raise ValueError("value")
         except (ValueError, KeyError, TypeError):
             return refuse("SOS", 400, "malformed body", vendor=vendor)
         async with rt.factory() as session:  # reads only; the desk writes
@@ -66,16 +97,40 @@ def router(rt: Parts) -> APIRouter:
             )
             if community_id is None:
                 return refuse("SOS", 404, "device wearer has no community", vendor=vendor)
-        assert device is not None
+            community = await session.get(Community, community_id)
+        assert device is not None and community is not None
+        policy = band.policy_for(rt.settings.content_dir, community.code)
+        alarm = kind in ALARMS
         async with transaction(rt.factory) as session:
             await band_health.heard(session, rt, device_id=device.id, kind=kind)
-        if kind not in ALARMS:
+            if kind in band.KINDS:
+                sign = await band.take_vital(session, person.id, kind, int(value), policy.defaults)
+                if isinstance(sign, str):  # no consent (nothing judged), or within limits
+                    return JSONResponse({"accepted": True, "judged": sign == band.IN_RANGE, "outOfRange": False})
+                if policy.out_of_range == band.WELLBEING:
+                    events.emit(session, band.OUT_OF_RANGE, {"person_id": person.id, "sign_id": sign.id})
+                    return JSONResponse({"accepted": True, "judged": True, "outOfRange": True})
+                alarm = True
+        if not alarm:
             return JSONResponse({"accepted": True})
         # Stored by the alarm desk (its own transaction, grouped with other presses).
-        source = AlertSource.FALL if kind == "fall" else AlertSource.BAND
+        source = {"fall": AlertSource.FALL, "sos": AlertSource.BAND}.get(kind, AlertSource.VITALS)
         pressed = await rt.alarm_desk.press(
             service.Press(person.id, person.household_id, community_id, source, f"band:{vendor}:{event_id}"[:100])
         )
+        where = _location(data.get("location"))
+        if where is None and data.get("location") is not None:
+            log.warning("band location dropped: not a place", extra={"vendor": vendor})
+        if where is not None and pressed.new:
+            async with transaction(rt.factory) as session:
+                await band.take_fix(
+                    session,
+                    person.id,
+                    service.alert_ref(pressed.alert.id),
+                    lat=where[0],
+                    lon=where[1],
+                    accuracy_m=where[2],
+                )
         return JSONResponse({"accepted": True, "alert_id": pressed.alert.id, "new": pressed.new})
 
     return api

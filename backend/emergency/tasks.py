@@ -84,6 +84,8 @@ def _alarm_text(
         return catalog.text(locale, "emergency.escalated_body", **params)
     if alert.source == AlertSource.FALL:
         return catalog.text(locale, "emergency.fall_body", **params)
+    if alert.source == AlertSource.VITALS:
+        return catalog.text(locale, "emergency.vitals_body", **params)
     return catalog.text(locale, "emergency.alarm_body", **params)
 
 

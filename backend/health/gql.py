@@ -1,4 +1,5 @@
-"""The emergency profile over GraphQL: consent, the profile itself, and who read it."""
+"""Health data over GraphQL: the consents (profile, location, vitals), the emergency profile,
+the band's vital-sign limits and the readings outside them, and who read any of it."""
 
 from __future__ import annotations
 
@@ -9,12 +10,20 @@ import strawberry
 from strawberry.types import Info
 
 from backend.access.rules import acting_for
+from backend.db import utcnow
 from backend.gql.base import mutation, optional_id
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.permissions import IsAuthenticated
+from backend.health import band
 from backend.health import service as profile
 from backend.health.errors import NoHealthConsentError
-from backend.health.models import EmergencyProfile, HealthAccess
+from backend.health.models import ConsentScope, EmergencyProfile, HealthAccess, VitalSign
+
+HealthConsentScope = strawberry.enum(
+    ConsentScope,
+    name="HealthConsentScope",
+    description="Each is its own consent: the emergency profile, the band's location at an alarm, its vital signs.",
+)
 
 
 @strawberry.type(name="EmergencyProfile", description="Health data for responders (kept with the elder's consent).")
@@ -38,9 +47,33 @@ class EmergencyProfileView:
 
 @strawberry.type
 class HealthProfileStatus:
-    consented: bool
+    consented: bool = strawberry.field(description="To the emergency profile.")
     consent_method: str | None = strawberry.field(description="app (the elder on their phone) or in_person.")
     profile: EmergencyProfileView | None
+    location_consented: bool = strawberry.field(description="The band's location is kept when it raises an alarm.")
+    vitals_consented: bool = strawberry.field(description="The band's heart rate and blood oxygen are judged.")
+
+
+@strawberry.type(description="The limits a band's readings are judged against.")
+class VitalLimitsView:
+    consented: bool
+    heart_low: int = strawberry.field(description="Beats per minute.")
+    heart_high: int
+    oxygen_low: int = strawberry.field(description="Blood oxygen, percent.")
+    own: bool = strawberry.field(description="Set for this elder; else the community's defaults.")
+
+
+@strawberry.type(description="A band's reading outside the elder's limits (readings within them are not kept).")
+class VitalSignView:
+    kind: str = strawberry.field(description="heart_rate (per minute) or blood_oxygen (%).")
+    value: int
+    side: str = strawberry.field(description="high or low")
+    limit: int
+    at: dt.datetime
+
+    @classmethod
+    def of(cls, s: VitalSign) -> VitalSignView:
+        return cls(kind=s.kind, value=s.value, side=s.side, limit=s.limit, at=s.at)
 
 
 @strawberry.type
@@ -61,15 +94,35 @@ async def _status(info: Info, person_id: int) -> HealthProfileStatus:
     found = await profile.read(
         ctx.session, person_id, reader_id=ctx.require_actor().id, purpose="settings", factory=ctx.rt.factory
     )
+    session = ctx.session
     return HealthProfileStatus(
         consented=consent is not None,
         consent_method=consent.method if consent else None,
         profile=EmergencyProfileView.of(found) if found else None,
+        location_consented=await profile.active_consent(session, person_id, ConsentScope.LOCATION) is not None,
+        vitals_consented=await profile.active_consent(session, person_id, ConsentScope.VITALS) is not None,
+    )
+
+
+async def _limits(info: Info, person_id: int) -> VitalLimitsView:
+    ctx = info.context
+    defaults = band.policy_for(ctx.rt.settings.content_dir, await profile.community_code_of(ctx.session, person_id))
+    limits = await band.limits_of(ctx.session, person_id, defaults.defaults)
+    consent = await profile.active_consent(ctx.session, person_id, ConsentScope.VITALS)
+    return VitalLimitsView(
+        consented=consent is not None,
+        heart_low=limits.heart_low,
+        heart_high=limits.heart_high,
+        oxygen_low=limits.oxygen_low,
+        own=limits.own,
     )
 
 
 HealthPayload = Annotated[
     HealthProfileStatus | NoHealthConsentError | InvalidInputError | NotFoundError, strawberry.union("HealthPayload")
+]
+VitalLimitsPayload = Annotated[
+    VitalLimitsView | NoHealthConsentError | InvalidInputError | NotFoundError, strawberry.union("VitalLimitsPayload")
 ]
 
 
@@ -96,24 +149,85 @@ class ProfileQuery:
             for e, name in zip(entries, names, strict=True)
         ]
 
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="The limits the band's readings are judged against (mine, or an elder's whose settings I manage).",
+    )
+    async def vital_limits(self, info: Info, person_id: strawberry.ID | None = None) -> VitalLimitsView:
+        ctx = info.context
+        subject = (await acting_for(ctx.session, ctx.require_actor(), optional_id(person_id, "personId"))).person
+        return await _limits(info, subject.id)
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="The band's readings outside the limits in the last days (at most 30), newest first. The read is logged.",
+    )
+    async def vital_signs(
+        self, info: Info, person_id: strawberry.ID | None = None, days: int = 7
+    ) -> list[VitalSignView]:
+        ctx = info.context
+        since = utcnow() - dt.timedelta(days=max(1, min(days, 30)))
+        found = await band.signs_of(
+            ctx.session,
+            ctx.require_actor(),
+            person_id=optional_id(person_id, "personId"),
+            since=since,
+            factory=ctx.rt.factory,
+        )
+        return [VitalSignView.of(s) for s in found]
+
 
 @strawberry.type
 class ProfileMutation:
     @mutation(description="The elder agrees to keep an emergency profile (staff: the elder agreed in front of me).")
-    async def give_health_consent(self, info: Info, person_id: strawberry.ID | None = None) -> HealthPayload:
+    async def give_health_consent(
+        self,
+        info: Info,
+        person_id: strawberry.ID | None = None,
+        scope: HealthConsentScope = ConsentScope.PROFILE,  # type: ignore[valid-type]
+    ) -> HealthPayload:
         ctx = info.context
         consent = await profile.give_consent(
-            ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId")
+            ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId"), scope=scope
         )
         return await _status(info, consent.person_id)
 
-    @mutation(description="Withdraw consent: the profile is erased at once.")
+    @mutation(
+        description="Withdraw one consent: what it kept (the profile, the locations, the vital signs) is erased at once."
+    )
     async def withdraw_health_consent(
-        self, info: Info, person_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        person_id: strawberry.ID | None = None,
+        scope: HealthConsentScope = ConsentScope.PROFILE,  # type: ignore[valid-type]
     ) -> HealthConsentWithdrawn:
         ctx = info.context
-        await profile.withdraw_consent(ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId"))
+        await profile.withdraw_consent(
+            ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId"), scope=scope
+        )
         return HealthConsentWithdrawn(withdrawn=True)
+
+    @mutation(
+        description="Limits for the band's heart rate and blood oxygen (as the doctor advised); needs the vitals consent."
+    )
+    async def set_vital_limits(
+        self,
+        info: Info,
+        heart_low: int,
+        heart_high: int,
+        oxygen_low: int,
+        person_id: strawberry.ID | None = None,
+    ) -> VitalLimitsPayload:
+        ctx = info.context
+        saved = await band.set_limits(
+            ctx.session,
+            ctx.require_actor(),
+            person_id=optional_id(person_id, "personId"),
+            heart_low=heart_low,
+            heart_high=heart_high,
+            oxygen_low=oxygen_low,
+        )
+        return await _limits(info, saved.person_id)
 
     @mutation(description="Conditions, allergies, medicines and notes for responders; needs the elder's consent.")
     async def update_emergency_profile(

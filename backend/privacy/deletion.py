@@ -28,7 +28,8 @@ from backend.db import utcnow
 from backend.emergency.models import Alert, AlertEvent
 from backend.family import service as family_service
 from backend.family.models import FamilyLink
-from backend.health.models import EmergencyProfile, HealthAccess, HealthConsent
+from backend.health import service as health
+from backend.health.models import ConsentScope, HealthAccess, HealthConsent
 from backend.notify.models import Delivery, Notification, NotificationSettings, Reminder
 from backend.privacy.models import DataAccess, DataExport
 from backend.services.models import Booking
@@ -89,7 +90,8 @@ async def erase(session: AsyncSession, person_id: int, *, settings: Settings, ps
     await _blank_what_others_were_told(session, person)
     await session.execute(delete(NotificationSettings).where(NotificationSettings.person_id == person_id))
     await session.execute(delete(Reminder).where(Reminder.person_id == person_id))
-    await session.execute(delete(EmergencyProfile).where(EmergencyProfile.person_id == person_id))
+    for scope in ConsentScope:
+        await health.erase_scope(session, person_id, scope)
     await session.execute(delete(DataExport).where(DataExport.person_id == person_id))
     await session.execute(delete(RefreshToken).where(RefreshToken.person_id == person_id))
     await session.execute(delete(LoginCode).where(LoginCode.phone == person.phone))

@@ -30,7 +30,7 @@ from backend.db import utcnow
 from backend.emergency.models import Alert, AlertEvent
 from backend.errors import NotFound, RateLimited
 from backend.family.models import FamilyLink, FamilyLinkEvent
-from backend.health.models import EmergencyProfile, HealthAccess, HealthConsent
+from backend.health.models import BandFix, EmergencyProfile, HealthAccess, HealthConsent, VitalLimits, VitalSign
 from backend.notify.models import Delivery, Notification, NotificationSettings, Reminder
 from backend.privacy.models import DataAccess, DataExport
 from backend.services.models import Booking, BookingEvent, ServiceRating
@@ -93,6 +93,9 @@ async def gather(session: AsyncSession, person: Person) -> dict[str, Any]:
         "health_consents": await _rows(session, HealthConsent, HealthConsent.person_id == pid),
         "health_profile": await _rows(session, EmergencyProfile, EmergencyProfile.person_id == pid),
         "health_access_log": await _rows(session, HealthAccess, HealthAccess.person_id == pid),
+        "band_locations": await _rows(session, BandFix, BandFix.person_id == pid),
+        "vital_limits": await _rows(session, VitalLimits, VitalLimits.person_id == pid),
+        "vital_signs_out_of_range": await _rows(session, VitalSign, VitalSign.person_id == pid),
         "data_access_log": await _rows(session, DataAccess, DataAccess.person_id == pid),
         "notifications": await _rows(session, Notification, Notification.id.in_(notices)),
         "notification_deliveries": await _rows(session, Delivery, Delivery.notification_id.in_(notices)),

@@ -1,5 +1,5 @@
 """The daily check-in over GraphQL: turn it on, check in (or vouch for someone), the daily
-line family see, and the missed windows staff follow up."""
+line family see, and the missed windows staff follow up; the visits are in visits_gql."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from backend.gql.permissions import IsAuthenticated
 from backend.wellbeing import quiet_home, service
 from backend.wellbeing.errors import NoCheckInPlanError
 from backend.wellbeing.models import CheckIn, CheckInPlan
+from backend.wellbeing.visits_gql import VisitMutation, VisitQuery
 
 
 @strawberry.type(name="CheckInPlan", description="The elder's daily check-in.")
@@ -46,12 +47,15 @@ class CheckedIn:
     via: str
 
 
-@strawberry.type(description="A missed window still open: the elder to look in on.")
+@strawberry.type(description="A missed window, quiet home or band reading still open: the elder to look in on.")
 class MissedCheckInView:
     id: strawberry.ID
     person_id: strawberry.ID
     name: str
     address: str
+    kind: str = strawberry.field(
+        description="window, quiet:<electricity|water|door|tv>, vitals:<heart_rate|blood_oxygen>"
+    )
     day: str
     since: dt.datetime
     step: int
@@ -83,12 +87,12 @@ CheckInPayload = Annotated[
 ]
 
 
-def _checked(row: CheckIn) -> CheckedIn:
+def _checked(row: CheckIn | service.Checked) -> CheckedIn:
     return CheckedIn(at=row.at, via=row.via)
 
 
 @strawberry.type
-class WellbeingQuery:
+class WellbeingQuery(VisitQuery):
     @strawberry.field(
         permission_classes=[IsAuthenticated],
         description="Today's check-in of me (or an elder whose wellbeing I may see: view_wellbeing).",
@@ -152,6 +156,7 @@ class WellbeingQuery:
                     person_id=strawberry.ID(str(m.person_id)),
                     name=person.name if person else "",
                     address=home.address if home else "",
+                    kind=m.kind,
                     day=m.local_day,
                     since=m.started_at,
                     step=m.step,
@@ -161,7 +166,7 @@ class WellbeingQuery:
 
 
 @strawberry.type
-class WellbeingMutation:
+class WellbeingMutation(VisitMutation):
     @mutation(description="Turn the daily check-in on or off (the elder, family managing settings, staff).")
     async def set_check_in_plan(
         self, info: Info, active: bool, by_time: str | None = None, person_id: strawberry.ID | None = None

@@ -39,8 +39,9 @@ class CheckIn(IdMixin, Base):
 
 
 class MissedCheckIn(IdMixin, Base):
-    """A window that passed without a check-in, or a home gone quiet against its usual day
-    (`kind` quiet:<signal>, with the reason in words), and how far its ladder has climbed."""
+    """A window that passed without a check-in, a home gone quiet against its usual day
+    (`kind` quiet:<signal>), or a band's vital sign outside the limits (vitals:<sign>), with
+    the reason in words, and how far its ladder has climbed."""
 
     __tablename__ = "missed_check_ins"
     __table_args__ = (
@@ -50,8 +51,11 @@ class MissedCheckIn(IdMixin, Base):
     person_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
     community_id: Mapped[int] = mapped_column(IdType, ForeignKey("communities.id"))
     local_day: Mapped[str] = mapped_column(String(10))
-    kind: Mapped[str] = mapped_column(String(20), default="window")  # window, quiet:electricity, ...
+    kind: Mapped[str] = mapped_column(String(20), default="window")  # window, quiet:water, vitals:heart_rate
     quiet_since: Mapped[dt.datetime | None]  # a quiet home: the end of the last hour of use
+    # vitals:<sign>: the reading outside the limits (no foreign key: withdrawing the vitals
+    # consent erases the reading, the alert stays with its reason in general words).
+    sign_id: Mapped[int | None] = mapped_column(IdType)
     started_at: Mapped[dt.datetime]
     step: Mapped[int] = mapped_column(default=0)  # the last step taken, 1-based
     resolved_at: Mapped[dt.datetime | None]
@@ -94,3 +98,32 @@ class HomeAway(Base):
     until: Mapped[dt.date]
     reason: Mapped[str] = mapped_column(String(100), default="")
     set_by_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+
+
+class HomeQuietRule(Base):
+    """A home's own quiet time for one kind, in place of the community's (a night worker's
+    flat, a meter that reads once a day)."""
+
+    __tablename__ = "home_quiet_rules"
+    household_id: Mapped[int] = mapped_column(IdType, ForeignKey("households.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    quiet_hours: Mapped[int]
+    set_by_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Visit(IdMixin, Base):
+    """A grid worker's visit or phone greeting (巡访关爱): how the elder was, and anything to
+    follow up. Not reached (not home, no answer) keeps the visit due."""
+
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_person", "person_id", "at"), Index("ix_visits_community", "community_id", "at"))
+    person_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    community_id: Mapped[int] = mapped_column(IdType, ForeignKey("communities.id"))
+    by_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # visit, call
+    how: Mapped[str] = mapped_column(String(12))  # well, unwell, not_reached
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    follow_up: Mapped[str] = mapped_column(String(200), default="")  # what someone should still do
+    follow_up_done_at: Mapped[dt.datetime | None]

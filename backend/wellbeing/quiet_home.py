@@ -25,9 +25,10 @@ from backend.access.subject import Actor
 from backend.community.models import Household, Person
 from backend.db import is_postgres, utcnow
 from backend.errors import InvalidInput, NotFound
-from backend.wellbeing.models import HomeAway, HomeHour, HomeSensor, MissedCheckIn
+from backend.wellbeing.models import HomeAway, HomeHour, HomeQuietRule, HomeSensor
 
 KINDS = ("electricity", "water", "door", "tv")
+MIN_QUIET_HOURS, MAX_QUIET_HOURS = 2, 168
 SENSOR_KINDS = ("electricity", "water", "door")  # tv: the portal reports its own use
 MOST_AHEAD = dt.timedelta(minutes=5)  # a device's clock a little fast
 ROWS_AT_ONCE = 500
@@ -106,6 +107,31 @@ async def mark_away(
         row = HomeAway(household_id=household_id, until=until, set_by_id=actor.id)
         session.add(row)
     row.until, row.reason, row.set_by_id = until, reason.strip(), actor.id
+    await session.flush()
+    return row
+
+
+async def set_quiet_rule(
+    session: AsyncSession, actor: Actor, *, household_id: int, kind: str, quiet_hours: int | None
+) -> HomeQuietRule | None:
+    """Staff of the home's community give it its own quiet time for a kind (None: back to the
+    community's), between 2 hours and a week."""
+    household = await session.get(Household, household_id)
+    if household is None or not actor.is_staff_of(household.community_id):
+        raise NotFound()
+    if kind not in KINDS:
+        raise InvalidInput("kind", field="kind")
+    row = await session.get(HomeQuietRule, (household_id, kind))
+    if quiet_hours is None:
+        if row is not None:
+            await session.delete(row)
+        return None
+    if not MIN_QUIET_HOURS <= quiet_hours <= MAX_QUIET_HOURS:
+        raise InvalidInput("quietHours", field="quietHours")
+    if row is None:
+        row = HomeQuietRule(household_id=household_id, kind=kind, quiet_hours=quiet_hours, set_by_id=actor.id)
+        session.add(row)
+    row.quiet_hours, row.set_by_id, row.updated_at = quiet_hours, actor.id, utcnow()
     await session.flush()
     return row
 
@@ -221,11 +247,14 @@ async def quiet_homes(session: AsyncSession, content_dir: Path, zone: ZoneInfo, 
             await session.scalars(select(HomeAway.household_id).where(HomeAway.until >= now.astimezone(zone).date()))
         ).all()
     )
+    own_rules = {(r.household_id, r.kind): r.quiet_hours for r in (await session.scalars(select(HomeQuietRule))).all()}
     candidates = []
     for key, latest in last_used.items():
         rule = conf.kinds.get(key[1])
         since = latest + dt.timedelta(hours=1)
-        if rule is None or key[0] in away or now - since < dt.timedelta(hours=rule.quiet_hours):
+        if rule is None or key[0] in away:
+            continue
+        if now - since < dt.timedelta(hours=own_rules.get(key, rule.quiet_hours)):
             continue
         days = (now - first_seen[key]).total_seconds() / 86400
         if days >= conf.min_days:
@@ -274,29 +303,3 @@ async def elder_of(session: AsyncSession, household_id: int) -> Person | None:
     ).all()
     dated = [p for p in people if p.birth_date is not None]
     return min(dated, key=lambda p: p.birth_date or dt.date.max) if dated else (people[0] if people else None)
-
-
-async def start(
-    session: AsyncSession, quiet: Quiet, elder: Person, community_id: int, day: str
-) -> MissedCheckIn | None:
-    """The ladder for one quiet kind of a home, once a day (a home still quiet tomorrow
-    starts again: it is never dropped)."""
-    kind = f"quiet:{quiet.kind}"
-    existing = await session.scalar(
-        select(MissedCheckIn.id).where(
-            MissedCheckIn.person_id == elder.id, MissedCheckIn.local_day == day, MissedCheckIn.kind == kind
-        )
-    )
-    if existing is not None:
-        return None
-    miss = MissedCheckIn(
-        person_id=elder.id,
-        community_id=community_id,
-        local_day=day,
-        kind=kind,
-        quiet_since=quiet.since,
-        started_at=utcnow(),
-    )
-    session.add(miss)
-    await session.flush()
-    return miss

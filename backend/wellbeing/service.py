@@ -134,16 +134,18 @@ async def check_in(
     session: AsyncSession, *, person: Person, via: str, by: Person | None = None, note: str = ""
 ) -> CheckIn | None:
     """A sign the elder is well, today in their community's zone; the first of the day is
-    kept. An open missed window is resolved and its ladder stops. None: no plan, nothing kept
-    (a call to the line is not a check-in for someone who never asked for one)."""
+    kept. Any open alert about them (a missed window, a quiet home, a band's reading) is
+    resolved and its ladder stops. None: no plan, no check-in kept (a call to the line is not
+    a check-in for someone who never asked for one)."""
     if via not in VIAS or len(note) > 200:
         raise InvalidInput("via", field="via")
+    now = utcnow()
+    await resolve_open(session, person, via=via, by=by, at=now)
     plan = await session.get(CheckInPlan, person.id)
     if plan is None or not plan.active:
         return None
     community = await session.get(Community, plan.community_id)
     assert community is not None
-    now = utcnow()
     day = local_day(now, ZoneInfo(community.timezone))
     values = {
         "person_id": person.id,
@@ -157,12 +159,18 @@ async def check_in(
     await session.execute(
         insert(CheckIn).values(values).on_conflict_do_nothing(index_elements=["person_id", "local_day"])
     )
-    found = await session.scalar(select(CheckIn).where(CheckIn.person_id == person.id, CheckIn.local_day == day))
-    for miss in await open_misses_of(session, person.id):
-        miss.resolved_at, miss.resolved_by_id, miss.resolved_via = now, (by or person).id, via
+    return await session.scalar(select(CheckIn).where(CheckIn.person_id == person.id, CheckIn.local_day == day))
+
+
+async def resolve_open(session: AsyncSession, person: Person, *, via: str, by: Person | None, at: dt.datetime) -> int:
+    """Someone knows the elder is well: every open alert about them stops climbing, and
+    everyone told hears it. How many there were."""
+    misses = await open_misses_of(session, person.id)
+    for miss in misses:
+        miss.resolved_at, miss.resolved_by_id, miss.resolved_via = at, (by or person).id, via
         await notify.settle(session, miss_ref(miss.id))
         events.emit(session, RESOLVED, {"miss_id": miss.id, "by_id": (by or person).id, "via": via})
-    return found
+    return len(misses)
 
 
 async def open_misses_of(session: AsyncSession, person_id: int) -> Sequence[MissedCheckIn]:
@@ -172,19 +180,27 @@ async def open_misses_of(session: AsyncSession, person_id: int) -> Sequence[Miss
     return rows.scalars().all()
 
 
-async def check_in_by(session: AsyncSession, actor: Actor, *, person_id: int | None, note: str = "") -> CheckIn:
+@dataclass(frozen=True)
+class Checked:
+    at: dt.datetime
+    via: str
+
+
+async def check_in_by(session: AsyncSession, actor: Actor, *, person_id: int | None, note: str = "") -> Checked:
     """我很好 from the app; or someone who saw the elder records it for them (proxy): staff of
-    their community, family, or a neighbour of the same building."""
+    their community, family, or a neighbour of the same building. Without a plan it still
+    resolves an open quiet-home or band alert about her."""
     elder, via, by = actor.person, "app", None
     if person_id is not None and person_id != actor.id:
         found = await session.get(Person, person_id)
         if found is None or not await _may_vouch(session, actor, found):
             raise NotFound()
         elder, via, by = found, "proxy", actor.person
+    had_open = bool(await open_misses_of(session, elder.id))
     kept = await check_in(session, person=elder, via=via, by=by, note=note)
-    if kept is None:
+    if kept is None and not had_open:
         raise NoCheckInPlan()
-    return kept
+    return Checked(kept.at, kept.via) if kept else Checked(utcnow(), via)
 
 
 async def _may_vouch(session: AsyncSession, actor: Actor, elder: Person) -> bool:
@@ -295,3 +311,36 @@ async def open_misses(session: AsyncSession, actor: Actor, *, community_id: int)
         .order_by(MissedCheckIn.started_at)
     )
     return rows.scalars().all()
+
+
+async def open_alert(
+    session: AsyncSession,
+    person_id: int,
+    community_id: int,
+    day: str,
+    kind: str,
+    *,
+    quiet_since: dt.datetime | None = None,
+    sign_id: int | None = None,
+) -> MissedCheckIn | None:
+    """The ladder for a quiet home's kind or a band's sign, once a day (still quiet or out of
+    range tomorrow, it starts again: it is never dropped); None when today's is open already."""
+    existing = await session.scalar(
+        select(MissedCheckIn.id).where(
+            MissedCheckIn.person_id == person_id, MissedCheckIn.local_day == day, MissedCheckIn.kind == kind
+        )
+    )
+    if existing is not None:
+        return None
+    miss = MissedCheckIn(
+        person_id=person_id,
+        community_id=community_id,
+        local_day=day,
+        kind=kind,
+        quiet_since=quiet_since,
+        sign_id=sign_id,
+        started_at=utcnow(),
+    )
+    session.add(miss)
+    await session.flush()
+    return miss

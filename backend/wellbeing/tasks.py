@@ -18,6 +18,7 @@ from backend.community.models import Building, Community, GridAssignment, Househ
 from backend.content.catalog import Catalog
 from backend.db import utcnow
 from backend.events import Event, consumer
+from backend.health import band
 from backend.jobs import JobRun
 from backend.notify import service as notify
 from backend.notify.models import Notification, Urgency
@@ -42,16 +43,21 @@ async def _tell(
     people = await community_repository.people_by_ids(session, sorted(set(people_ids)))
     household = await session.get(Household, elder.household_id) if elder.household_id else None
     catalog = parts.catalog
-    quiet = miss.kind != service.WINDOW_MISSED
-    if quiet:
-        key = f"quiet_{key}"  # the same ladder, with the reason in words
+    family, _, signal = miss.kind.partition(":")  # window; quiet:<kind>; vitals:<sign>
+    if signal and key != "resolved":
+        key = f"{family}_{key}"  # the same ladder, with the reason in words (she is well: the same words)
+    sign = await band.sign_by_id(session, miss.sign_id) if miss.sign_id else None
 
     def reason(locale: str) -> str:
-        if not quiet or miss.quiet_since is None:
+        if family == "vitals":
+            if sign is None:  # the reading was erased with the consent
+                return catalog.text(locale, "wellbeing.vitals.gone")
+            return catalog.text(
+                locale, f"wellbeing.vitals.{sign.kind}_{sign.side}", value=str(sign.value), limit=str(sign.limit)
+            )
+        if not signal or miss.quiet_since is None:
             return ""
-        return catalog.text(
-            locale, f"wellbeing.quiet.{miss.kind.partition(':')[2]}", since=_since(catalog, locale, miss, parts)
-        )
+        return catalog.text(locale, f"wellbeing.quiet.{signal}", since=_since(catalog, locale, miss, parts))
 
     await notify.send_many(
         session,
@@ -140,6 +146,22 @@ async def next_step(session: AsyncSession, run: JobRun, parts: Parts) -> None:
         await _climb(session, parts, miss)
 
 
+@consumer(band.OUT_OF_RANGE, name="wellbeing.vital_out_of_range")
+async def vital_out_of_range(session: AsyncSession, event: Event, parts: Parts) -> None:
+    """A band's reading outside the elder's limits, where the community's policy makes it a
+    wellbeing alert: the check-in ladder, once a day per sign, with the reading in words."""
+    sign = await band.sign_by_id(session, int(event.payload["sign_id"]))
+    elder = await session.get(Person, int(event.payload["person_id"]))
+    household = await session.get(Household, elder.household_id) if elder and elder.household_id else None
+    community = await session.get(Community, household.community_id) if household else None
+    if sign is None or elder is None or community is None:
+        return
+    day = service.local_day(sign.at, ZoneInfo(community.timezone))
+    miss = await service.open_alert(session, elder.id, community.id, day, f"vitals:{sign.kind}", sign_id=sign.id)
+    if miss is not None:
+        await _climb(session, parts, miss)
+
+
 @consumer(service.RESOLVED, name="wellbeing.tell_resolved")
 async def tell_resolved(session: AsyncSession, event: Event, parts: Parts) -> None:
     """Everyone told of the missed window (but the elder and whoever checked in) hears she is well."""
@@ -186,7 +208,9 @@ async def check_quiet_homes(session: AsyncSession, run: JobRun, parts: Parts) ->
         if elder is None or community is None:
             continue
         day = service.local_day(now, ZoneInfo(community.timezone))
-        miss = await quiet_home.start(session, quiet, elder, community.id, day)
+        miss = await service.open_alert(
+            session, elder.id, community.id, day, f"quiet:{quiet.kind}", quiet_since=quiet.since
+        )
         if miss is not None:
             await _climb(session, parts, miss)
     await jobs.schedule(

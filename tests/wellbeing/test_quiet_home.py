@@ -21,7 +21,17 @@ from backend.community.models import Person
 from backend.db import transaction, utcnow
 from backend.signed_requests import sign
 from backend.wellbeing.models import HomeHour, MissedCheckIn
-from tests.conftest import ELDER, ELDER_2, GRID_WORKER, Api, Database, make_settings, run_due_jobs, start_app
+from tests.conftest import (
+    ELDER,
+    ELDER_2,
+    GRID_WORKER,
+    HEPING_WORKER,
+    Api,
+    Database,
+    make_settings,
+    run_due_jobs,
+    start_app,
+)
 
 SECRETS = {"xingfu-meters": "meter-secret"}
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -112,14 +122,50 @@ async def test_a_meter_gone_quiet_starts_the_ladder_and_a_home_away_does_not(api
     listed = await api.op("staff/MissedCheckIns", {"communityId": "1"}, await api.sign_in(GRID_WORKER))
     assert [m["name"] for m in listed["data"]["missedCheckIns"]] == ["黎文华"]
 
-    # Checked again, the same quiet day starts nothing more; her 我很好 stops it.
+    # Checked again, the same quiet day starts nothing more; her 我很好 stops it, though she
+    # has no daily check-in of her own.
     await the_worker_checks(api, db, "wellbeing.quiet_homes")
     async with db.factory() as session:
         assert await session.scalar(select(func.count()).select_from(MissedCheckIn)) == 1
-    planless = await api.op("app/CheckIn", {}, await api.sign_in(ELDER))
-    assert planless["data"]["checkIn"]["code"] == "NO_CHECK_IN_PLAN"
+    mine = await api.op("app/CheckIn", {}, await api.sign_in(ELDER))
+    assert mine["data"]["checkIn"]["via"] == "app"
+    listed = await api.op("staff/MissedCheckIns", {"communityId": "1"}, await api.sign_in(GRID_WORKER))
+    assert listed["data"]["missedCheckIns"] == []
+    # With nothing open and no plan, a check-in is refused in words.
     seen = await api.op("app/CheckIn", {"personId": str(await _person(db, ELDER))}, await api.sign_in(GRID_WORKER))
     assert seen["data"]["checkIn"]["code"] == "NO_CHECK_IN_PLAN"
+
+
+async def test_a_home_with_its_own_quiet_time_is_judged_by_it(api: Api, db: Database) -> None:
+    hers, neighbours = await home_of(db, ELDER), await home_of(db, ELDER_2)
+    await bind(api, hers, "M-0001")
+    await bind(api, neighbours, "M-0002")
+    for device in ("M-0001", "M-0002"):
+        await send(api, {"readings": usual_week(device, 13)})
+    worker = await api.sign_in(GRID_WORKER)
+    # Her neighbour works nights: a day without power is his usual.
+    own = await api.op(
+        "staff/SetHomeQuietRule", {"householdId": neighbours, "kind": "electricity", "quietHours": 24}, worker
+    )
+    assert own["data"]["setHomeQuietRule"] == {
+        "__typename": "HomeQuietRuleView",
+        "householdId": neighbours,
+        "kind": "electricity",
+        "quietHours": 24,
+    }
+    for bad in ({"kind": "electricity", "quietHours": 1}, {"kind": "gas", "quietHours": 24}):
+        refused = await api.op("staff/SetHomeQuietRule", {"householdId": hers, **bad}, worker)
+        assert refused["data"]["setHomeQuietRule"]["code"] == "INVALID_INPUT"
+    other = await api.op(
+        "staff/SetHomeQuietRule",
+        {"householdId": hers, "kind": "electricity", "quietHours": 24},
+        await api.sign_in(HEPING_WORKER),
+    )
+    assert other["data"]["setHomeQuietRule"]["code"] == "NOT_FOUND"
+
+    await the_worker_checks(api, db, "wellbeing.quiet_homes")
+    listed = await api.op("staff/MissedCheckIns", {"communityId": "1"}, worker)
+    assert [(m["name"], m["kind"]) for m in listed["data"]["missedCheckIns"]] == [("黎文华", "quiet:electricity")]
 
 
 async def _person(db: Database, phone: str) -> int:
