@@ -1,4 +1,5 @@
-"""/console: the grid workers' page for open alarms and the phone line's call-back requests.
+"""/console: the grid workers' page for open alarms, the phone line's call-back requests, the
+noticeboard, the consultation desk and the care round (visits and open check-in alerts).
 
 One plain HTML page with a small script, no build step: it signs in with a phone code,
 lists open alarms (unanswered first), follows them live over the same GraphQL subscription
@@ -47,6 +48,11 @@ DOCUMENTS = (
     "staff/ConsultationHealthProfile",
     "app/ReplyToConsultation",
     "app/CloseConsultation",
+    # The care round (care.js).
+    "staff/MissedCheckIns",
+    "staff/VisitPlan",
+    "staff/RecordVisit",
+    "staff/MarkFollowUpDone",
 )
 
 
@@ -60,7 +66,7 @@ def router(catalog: Catalog, operations_dir: Path, locale: str = "zh-CN") -> API
         .replace("__CONFIG__", config.replace("</", "<\\/"))
         .replace("__TITLE__", catalog.text(locale, "console.title"))
     )
-    scripts = {name: (HERE / name).read_text("utf-8") for name in ("console.js", "board.js", "desk.js")}
+    scripts = {name: (HERE / name).read_text("utf-8") for name in ("console.js", "board.js", "desk.js", "care.js")}
     api = APIRouter()
 
     @api.get("/console", include_in_schema=False)
