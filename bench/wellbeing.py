@@ -3,7 +3,9 @@ with an electricity meter, have three days of hours of use behind them (written 
 the table, as the baseline would have been), then send a reading every 15 minutes for one
 simulated day through the signed webhook in batches; a few homes go quiet from the evening
 on. Prints readings taken per second, the time to hold every home against its baseline, and
-whether the alerts are exactly the quiet homes; then one JSON line.
+whether the alerts are exactly the quiet homes; then the time to work out the community's
+visit plan (every home's elder, a visit behind half of them) and how many are overdue;
+then one JSON line.
 
     ./dev bench wellbeing [--homes 10000] [--quiet 50] [--batch 500]
 """
@@ -27,14 +29,24 @@ from sqlalchemy import insert
 # The repository first: bench/voice.py would otherwise shadow the phone line's package.
 sys.path.insert(0, str(ROOT))
 
+from backend.access.subject import Actor  # noqa: E402
 from backend.app import create_app  # noqa: E402
-from backend.community.models import Building, Community, Grid, Household, Person, Subdistrict  # noqa: E402
+from backend.community.models import (  # noqa: E402
+    Building,
+    Community,
+    Grid,
+    Household,
+    Membership,
+    Person,
+    Role,
+    Subdistrict,
+)
 from backend.config import Settings  # noqa: E402
 from backend.db import create_engine, session_factory, transaction  # noqa: E402
 from backend.migrations.runner import upgrade  # noqa: E402
 from backend.signed_requests import sign  # noqa: E402
-from backend.wellbeing import quiet_home  # noqa: E402
-from backend.wellbeing.models import HomeHour, HomeSensor  # noqa: E402
+from backend.wellbeing import quiet_home, visits  # noqa: E402
+from backend.wellbeing.models import HomeHour, HomeSensor, Visit  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Shanghai")
 SOURCE, SECRET = "bench-meters", "bench-secret"
@@ -71,6 +83,30 @@ async def seed(url: str, homes: int, now: dt.datetime) -> None:
                     "birth_date": dt.date(1940, 1, 1),
                 }
                 for i in range(1, homes + 1)
+            ],
+        )
+        await session.execute(
+            insert(Membership),
+            [{"person_id": i, "community_id": 1, "role": Role.RESIDENT} for i in range(1, homes + 1)],
+        )
+        worker = homes + 1
+        await session.execute(insert(Person).values(id=worker, name="网格员", phone="+8613700000001"))
+        await session.execute(insert(Membership).values(person_id=worker, community_id=1, role=Role.GRID_WORKER))
+        # Half the elders were visited: the even ones 3 days ago, every tenth of those 10 days ago.
+        await session.execute(
+            insert(Visit),
+            [
+                {
+                    "person_id": i,
+                    "community_id": 1,
+                    "by_id": worker,
+                    "kind": "visit",
+                    "how": "well",
+                    "at": now - dt.timedelta(days=10 if i % 20 == 0 else 3),
+                    "note": "",
+                    "follow_up": "",
+                }
+                for i in range(2, homes + 1, 2)
             ],
         )
         await session.execute(
@@ -144,6 +180,12 @@ async def run(homes: int, quiet: int, batch: int) -> dict[str, object]:
             began = time.perf_counter()
             found = await quiet_home.quiet_homes(session, ROOT / "content", ZONE, now)
             evaluate_s = time.perf_counter() - began
+            worker = await session.get(Person, homes + 1)
+            assert worker is not None
+            staff = Actor(worker, ((1, Role.GRID_WORKER),))
+            began = time.perf_counter()
+            plan = await visits.plan(session, staff, community_id=1, content_dir=ROOT / "content")
+            plan_s = time.perf_counter() - began
         await engine.dispose()
         alerted = {q.household_id for q in found}
         return {
@@ -154,6 +196,9 @@ async def run(homes: int, quiet: int, batch: int) -> dict[str, object]:
             "quiet_homes": quiet,
             "alerts": len(alerted),
             "alerts_exactly_the_quiet_homes": alerted == quiet_ids,
+            "visit_plan_elders": len(plan),
+            "visit_plan_s": round(plan_s, 3),
+            "visits_overdue": sum(1 for d in plan if d.overdue_days),
         }
 
 
@@ -184,7 +229,9 @@ def main() -> None:
         f"{figures['homes']} homes, {figures['readings']} readings for a day: {figures['readings_per_s']} readings/s; "
         f"every home against its baseline in {figures['evaluate_s']} s; "
         f"{figures['alerts']} alerts for {figures['quiet_homes']} quiet homes "
-        f"({'exactly those' if figures['alerts_exactly_the_quiet_homes'] else 'NOT exactly those'})"
+        f"({'exactly those' if figures['alerts_exactly_the_quiet_homes'] else 'NOT exactly those'}); "
+        f"the visit plan of {figures['visit_plan_elders']} elders in {figures['visit_plan_s']} s, "
+        f"{figures['visits_overdue']} overdue"
     )
     report("wellbeing", figures)
 

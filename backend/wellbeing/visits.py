@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -34,6 +33,7 @@ KINDS = ("visit", "call")
 HOWS = ("well", "unwell", "not_reached")  # not_reached: not home, no answer; still due
 RISKS = ("alone", "old", "alert", "no_show")
 MAX_TEXT = 200
+CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -97,16 +97,16 @@ async def plan(
     if grid_id is not None:
         query = query.where(Building.grid_id == grid_id)
     rows = [(p, h, g) for p, h, g in (await session.execute(query)).all() if p.is_elder(today)]
-    ids = [p.id for p, _, _ in rows]
-    if not ids:
+    if not rows:
         return []
     living = await _living_in(session, {h.id for _, h, _ in rows if h is not None})
     recent = now - dt.timedelta(days=policy.recent_days)
+    # Each by the community, not by a list of ids: a subdistrict's community can be thousands.
     alerted = set(
         (
             await session.scalars(
                 select(MissedCheckIn.person_id).where(
-                    MissedCheckIn.person_id.in_(ids), MissedCheckIn.started_at >= recent
+                    MissedCheckIn.community_id == community_id, MissedCheckIn.started_at >= recent
                 )
             )
         ).all()
@@ -114,15 +114,17 @@ async def plan(
     no_shows = set(
         (
             await session.scalars(
-                select(Booking.beneficiary_id).where(
-                    Booking.beneficiary_id.in_(ids),
+                select(Booking.beneficiary_id)
+                .join(Household, Household.id == Booking.household_id)
+                .where(
+                    Household.community_id == community_id,
                     Booking.status == BookingStatus.NO_SHOW,
                     Booking.slot_start >= recent,
                 )
             )
         ).all()
     )
-    last, last_try, follow_ups = await _latest_visits(session, ids)
+    last, last_try, follow_ups = await _latest_visits(session, community_id)
     found = []
     for person, household, grid in rows:
         risks = []
@@ -172,23 +174,26 @@ async def _living_in(session: AsyncSession, household_ids: set[int]) -> dict[int
 
 
 async def _latest_visits(
-    session: AsyncSession, ids: Sequence[int]
+    session: AsyncSession, community_id: int
 ) -> tuple[dict[int, Visit], dict[int, Visit], dict[int, Visit]]:
-    """Per elder: the last visit that reached her, the last attempt, the last open follow-up.
-    Two grouped queries for the ids, then the rows themselves."""
-    reached = (
-        select(func.max(Visit.id)).where(Visit.person_id.in_(ids), Visit.how != "not_reached").group_by(Visit.person_id)
-    )
-    tried = select(func.max(Visit.id)).where(Visit.person_id.in_(ids)).group_by(Visit.person_id)
+    """Per elder of the community: the last visit that reached her, the last attempt, the last
+    open follow-up. Grouped queries for the ids, then the rows themselves."""
+    mine = Visit.community_id == community_id
+    reached = select(func.max(Visit.id)).where(mine, Visit.how != "not_reached").group_by(Visit.person_id)
+    tried = select(func.max(Visit.id)).where(mine).group_by(Visit.person_id)
     open_ones = (
         select(func.max(Visit.id))
-        .where(Visit.person_id.in_(ids), Visit.follow_up != "", Visit.follow_up_done_at.is_(None))
+        .where(mine, Visit.follow_up != "", Visit.follow_up_done_at.is_(None))
         .group_by(Visit.person_id)
     )
     wanted = set((await session.scalars(reached)).all())
     tries = set((await session.scalars(tried)).all())
     opens = set((await session.scalars(open_ones)).all())
-    visits = {v.id: v for v in (await session.scalars(select(Visit).where(Visit.id.in_(wanted | tries | opens)))).all()}
+    visits: dict[int, Visit] = {}
+    ids = sorted(wanted | tries | opens)
+    for at in range(0, len(ids), CHUNK):  # bound the statement's parameters
+        chunk = ids[at : at + CHUNK]
+        visits.update({v.id: v for v in (await session.scalars(select(Visit).where(Visit.id.in_(chunk)))).all()})
     return (
         {visits[i].person_id: visits[i] for i in wanted},
         {visits[i].person_id: visits[i] for i in tries},
