@@ -114,7 +114,7 @@
     try {
       const [alerts, plan] = await Promise.all([
         gql("MissedCheckIns", { communityId: community() }),
-        gql("VisitPlan", { communityId: community(), overdueOnly: $("care-due-only").checked }),
+        gql("VisitPlan", { communityId: community(), overdueOnly: $("care-due-only").checked, mine: $("care-mine").checked }),
       ]);
       const list = $("care-list");
       // What is being typed is not wiped by the refresh.
@@ -140,12 +140,15 @@
     $("care-community").replaceChildren(
       ...[...seen.entries()].map(([value, label]) => Object.assign(document.createElement("option"), { value, textContent: label }))
     );
+    // A grid worker starts on her own grids; the centre on the whole community.
+    $("care-mine").checked = staff.some((r) => r.role === "GRID_WORKER") && !staff.some((r) => r.role !== "GRID_WORKER");
     $("care").hidden = false;
     await show();
   }
 
   $("care-community").addEventListener("change", show);
   $("care-due-only").addEventListener("change", show);
+  $("care-mine").addEventListener("change", show);
   const waitForSignIn = setInterval(() => {
     if (token() && $("care").hidden) start();
     if (!token()) $("care").hidden = true;

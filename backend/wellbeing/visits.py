@@ -72,10 +72,12 @@ async def plan(
     community_id: int,
     content_dir: Path,
     grid_id: int | None = None,
+    mine: bool = False,
     overdue_only: bool = False,
 ) -> list[Due]:
     """The community's elders, the overdue first (the longest overdue on top), then the soonest
-    due. Staff of the community; a grid worker asking for `grid_id` sees that grid."""
+    due. Staff of the community; `grid_id` narrows it to a grid, `mine` to the grids the
+    asker looks after (a grid worker's own round)."""
     community = await session.get(Community, community_id)
     if community is None or not actor.is_staff_of(community_id):
         raise NotFound()
@@ -96,6 +98,8 @@ async def plan(
     )
     if grid_id is not None:
         query = query.where(Building.grid_id == grid_id)
+    if mine:
+        query = query.where(Building.grid_id.in_(sorted(await actor.grid_ids(session))))
     rows = [(p, h, g) for p, h, g in (await session.execute(query)).all() if p.is_elder(today)]
     if not rows:
         return []

@@ -141,7 +141,7 @@ HomeQuietRulePayload = Annotated[
 class VisitQuery:
     @strawberry.field(
         permission_classes=[IsAuthenticated],
-        description="Staff: the visit plan of the community (or one grid), the longest overdue first.",
+        description="Staff: the visit plan of the community (one grid; mine: the grids I look after), the longest overdue first.",
     )
     async def visit_plan(
         self,
@@ -149,6 +149,7 @@ class VisitQuery:
         community_id: strawberry.ID,
         grid_id: strawberry.ID | None = None,
         overdue_only: bool = False,
+        mine: bool = False,
     ) -> list[VisitDue]:
         ctx = info.context
         found = await visits.plan(
@@ -157,6 +158,7 @@ class VisitQuery:
             community_id=parse_id(community_id, "communityId"),
             content_dir=ctx.rt.settings.content_dir,
             grid_id=optional_id(grid_id, "gridId"),
+            mine=mine,
             overdue_only=overdue_only,
         )
         return [VisitDue(due=d) for d in found]

@@ -43,6 +43,9 @@ async def test_the_plan_visits_those_at_risk_more_often_and_puts_the_overdue_on_
     assert "尹国庆" not in by_name  # not an elder
     assert all(d["lastVisit"] is None and d["overdueDays"] == 0 for d in plan)  # never visited: due today
     assert plan[-1]["name"] == "尹玉梅"  # those at risk first
+    # Her own round: the grids she looks after (1号楼, 2号楼), not 3号楼's 张振华.
+    own = {d["name"] for d in await the_plan(api, mine=True)}
+    assert "黎文华" in own and "钟桂芳" in own and "张振华" not in own and "张振华" in by_name
 
     seen = await record(api, people[ELDER], kind="visit", how="well", note="气色不错")
     assert seen["__typename"] == "VisitRecorded" and seen["visit"]["byName"] == "赵晓燕"
