@@ -3,7 +3,7 @@
 // console's sign-in, its helpers (window.linliConsole) and its words (texts.board).
 "use strict";
 (() => {
-  const { gql, t, say, token } = window.linliConsole;
+  const { gql, t, say, token, staffRoles } = window.linliConsole;
   const $ = (id) => document.getElementById(id);
 
   // A mutation's answer: its object, or a UserError said in words.
@@ -86,16 +86,7 @@
 
   async function start() {
     if (!token()) return;
-    let me;
-    try {
-      me = (await gql("Me")).me;
-    } catch (error) {
-      return;
-    }
-    const staff = me.roles.filter((r) => ["GRID_WORKER", "SERVICE_CENTRE", "ADMIN"].includes(r.role));
-    if (!staff.length) return;
-    const seen = new Map(staff.map((r) => [r.community.id, r.community.name]));
-    options($("board-community"), [...seen.entries()]);
+    if (!(await staffRoles($("board-community"))).length) return;
     options($("notice-kind"), ["ANNOUNCEMENT", "POLICY"].map((k) => [k, t(`board.kinds.${k}`)]));
     options($("event-kind"), ["EVENT", "CLASS"].map((k) => [k, t(`board.kinds.${k}`)]));
     $("board").hidden = false;

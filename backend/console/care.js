@@ -5,7 +5,7 @@
 // (texts.care).
 "use strict";
 (() => {
-  const { gql, t, say, token } = window.linliConsole;
+  const { gql, t, say, token, staffRoles } = window.linliConsole;
   const $ = (id) => document.getElementById(id);
   const community = () => $("care-community").value;
   const day = (iso) => new Date(iso).toLocaleDateString("zh-CN", { month: "numeric", day: "numeric" });
@@ -128,18 +128,8 @@
   }
 
   async function start() {
-    let me;
-    try {
-      me = (await gql("Me")).me;
-    } catch (error) {
-      return;
-    }
-    const staff = me.roles.filter((r) => ["GRID_WORKER", "SERVICE_CENTRE", "ADMIN"].includes(r.role));
+    const staff = await staffRoles($("care-community"));
     if (!staff.length) return;
-    const seen = new Map(staff.map((r) => [r.community.id, r.community.name]));
-    $("care-community").replaceChildren(
-      ...[...seen.entries()].map(([value, label]) => Object.assign(document.createElement("option"), { value, textContent: label }))
-    );
     // A grid worker starts on her own grids; the centre on the whole community.
     $("care-mine").checked = staff.some((r) => r.role === "GRID_WORKER") && !staff.some((r) => r.role !== "GRID_WORKER");
     $("care").hidden = false;

@@ -317,8 +317,25 @@
     }
   });
 
-  // The noticeboard section (board.js) talks and speaks through the same helpers.
-  window.linliConsole = { gql, t, say, token: () => token };
+  // The roles one holds as staff, and the communities they are in as <option>s of `select`
+  // (the noticeboard's and the care round's pickers); [] when not staff or not signed in.
+  async function staffRoles(select) {
+    let me;
+    try {
+      me = (await gql("Me")).me;
+    } catch (error) {
+      return [];
+    }
+    const staff = me.roles.filter((r) => ["GRID_WORKER", "SERVICE_CENTRE", "ADMIN"].includes(r.role));
+    const seen = new Map(staff.map((r) => [r.community.id, r.community.name]));
+    select.replaceChildren(
+      ...[...seen.entries()].map(([value, label]) => Object.assign(document.createElement("option"), { value, textContent: label }))
+    );
+    return staff;
+  }
+
+  // The other sections (board.js, desk.js, care.js) talk and speak through the same helpers.
+  window.linliConsole = { gql, t, say, token: () => token, staffRoles };
 
   $("sign-out").addEventListener("click", () => signOut());
   document.addEventListener("click", unlockAudio);

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from backend.health.models import BandFix, VitalSign
@@ -26,18 +24,13 @@ from tests.conftest import (
     run_due_jobs,
     start_app,
 )
+from tests.emergency import test_sos_webhook
 from tests.emergency.test_sos_webhook import SECRET, post, texts_of
+
+api = test_sos_webhook.api  # the same app, with the band vendor's secret
 
 STEP = ("wellbeing.step",)
 WHERE = {"lat": 39.6309, "lon": 118.1802, "accuracy_m": 15}
-
-
-@pytest.fixture
-async def api(tmp_path: Path, db: Database, people: dict[str, int]) -> AsyncIterator[Api]:
-    app, rt = await start_app(make_settings(tmp_path, db.url, sos_vendor_secrets={"demo-band": SECRET}))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
-        yield Api(client, rt)
-    await rt.close()
 
 
 async def count(db: Database, table: type) -> int:
