@@ -223,6 +223,7 @@ async def check_quiet_homes(session: AsyncSession, run: JobRun, parts: Parts) ->
 
 @jobs.job_handler(service.PRUNE)
 async def prune(session: AsyncSession, run: JobRun, parts: Parts) -> None:
-    """Hours of use past the retention go, every day."""
+    """Hours of use and a band's readings out of range past the retention go, every day."""
     await quiet_home.prune(session, parts.settings.home_readings_retention_days)
+    await band.prune(session, utcnow() - dt.timedelta(days=parts.settings.home_readings_retention_days))
     await jobs.schedule(session, service.PRUNE, utcnow() + dt.timedelta(days=1), key=jobs.standing_key(service.PRUNE))

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from backend import jobs
 from backend.community.models import Person
 from backend.db import transaction, utcnow
+from backend.health.models import VitalSign
 from backend.signed_requests import sign
 from backend.wellbeing.models import HomeHour, MissedCheckIn
 from tests.conftest import (
@@ -188,8 +189,18 @@ async def test_hours_past_the_retention_are_gone_and_nothing_unproven_is_kept(
     assert (await send(api, {"readings": [{"device": "M-0001", "at": "yesterday", "value": 1}]})).status_code == 400
     async with db.factory() as session:
         assert await session.scalar(select(func.count()).select_from(HomeHour)) == 1
+    # A band's readings out of range, kept with her vitals consent: one 14 days old, one new.
+    async with transaction(db.factory) as session:
+        elder = await _person(db, ELDER)
+        session.add(
+            VitalSign(
+                person_id=elder, kind="heart_rate", value=130, side="high", limit=120, at=now - dt.timedelta(days=14)
+            )
+        )
+        session.add(VitalSign(person_id=elder, kind="heart_rate", value=131, side="high", limit=120, at=now))
 
     local_clock("09:00", days_later=2)  # two days on: the hour is 16 days old
     await the_worker_checks(api, db, "wellbeing.prune")
     async with db.factory() as session:
         assert await session.scalar(select(func.count()).select_from(HomeHour)) == 0
+        assert list(await session.scalars(select(VitalSign.value))) == [131]
