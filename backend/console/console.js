@@ -98,6 +98,15 @@
     if (result && "code" in result) throw new Error(result.message); // a UserError
   }
 
+  const locations = new Map(); // alarm id -> the band's location, once asked (null: none kept)
+
+  function placeText(where) {
+    if (!where) return t("no_location");
+    const lat = where.lat.toFixed(5);
+    const lon = where.lon.toFixed(5);
+    return where.accuracyM != null ? t("place_near", { lat, lon, metres: where.accuracyM }) : t("place", { lat, lon });
+  }
+
   function card(alarm) {
     const el = document.createElement("article");
     el.className = `alarm ${alarm.status}`;
@@ -134,10 +143,20 @@
     } else {
       field(dl, t("notes"), t("no_profile"));
     }
+    // Where the band was: asked for with a tap, since every ask is in the elder's health log.
+    const fromBand = ["BAND", "FALL", "VITALS"].includes(alarm.source);
+    if (fromBand && locations.has(alarm.id)) field(dl, t("band_location"), placeText(locations.get(alarm.id)));
     el.append(dl);
     const actions = document.createElement("div");
     actions.className = "actions";
     const variables = { emergencyId: alarm.id };
+    if (fromBand && !locations.has(alarm.id)) {
+      actions.append(
+        button(t("show_location"), async () => {
+          locations.set(alarm.id, (await gql("EmergencyBandLocation", { id: alarm.id })).emergency.bandLocation);
+        }, "location")
+      );
+    }
     if (alarm.status === "OPEN") {
       actions.append(button(t("acknowledge"), () => act("AcknowledgeEmergency", variables, "acknowledgeEmergency"), "acknowledge"));
     }

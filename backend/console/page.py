@@ -31,6 +31,7 @@ DOCUMENTS = (
     "staff/ResolveEmergency",
     "staff/CallbackRequests",
     "staff/MarkCallbackDone",
+    "staff/EmergencyBandLocation",
     # The noticeboard section (board.js).
     "app/Me",
     "app/CommunityContacts",

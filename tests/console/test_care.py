@@ -3,10 +3,13 @@ and the visit plan with who is at risk, records a visit in one tap, and the aler
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.async_api import Browser, expect
 
-from tests.conftest import ELDER, FAMILY, GRID_WORKER, Database, Served, run_due_jobs
+from tests.conftest import ELDER, FAMILY, GRID_WORKER, Database, Served, make_settings, run_due_jobs, serve
 from tests.console.test_console_page import enter_code_on_page
+from tests.emergency.test_sos_webhook import SECRET, post
 
 
 async def test_a_grid_worker_sees_who_to_visit_and_records_it_in_one_tap(
@@ -44,3 +47,19 @@ async def test_a_grid_worker_sees_who_to_visit_and_records_it_in_one_tap(
     elder_id = (await served.op("app/Me", {}, await served.sign_in(ELDER)))["data"]["me"]["id"]
     today = await served.op("app/WellbeingToday", {"personId": elder_id}, await served.sign_in(FAMILY))
     assert today["data"]["wellbeingToday"]["line"].endswith("报平安（赵晓燕看到了，说很好）")
+
+
+async def test_a_fall_shows_where_the_band_was_when_asked_and_only_with_her_consent(
+    tmp_path: Path, db: Database, people: dict[str, int], browser: Browser
+) -> None:
+    async with serve(make_settings(tmp_path, db.url, sos_vendor_secrets={"demo-band": SECRET})) as served:
+        await served.op("app/GiveHealthConsent", {"scope": "LOCATION"}, await served.sign_in(ELDER))
+        where = {"lat": 39.6309, "lon": 118.1802, "accuracy_m": 15}
+        fall = await post(served, {"device_id": "BAND-0001", "event_id": "f-9", "kind": "fall", "location": where})
+        page = await browser.new_page()
+        await enter_code_on_page(page, served, GRID_WORKER)
+        card = page.locator(f'#alarms .alarm[data-id="{fall.json()["alert_id"]}"]')
+        await expect(card).to_contain_text("手环：疑似跌倒")
+        await expect(card).not_to_contain_text("纬度")  # asked for, not shown to whoever looks
+        await card.locator('button[name="location"]').click()
+        await expect(card).to_contain_text("纬度39.63090，经度118.18020（误差约15米）")
