@@ -4,12 +4,14 @@ the elder's consent; follow-ups until done."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, select
 
 from backend.community.models import Person
-from backend.db import transaction
+from backend.db import transaction, utcnow
+from backend.services.models import Booking, BookingStatus
 from backend.wellbeing.models import Visit
 from tests.conftest import ELDER, GRID_WORKER, HEPING_WORKER, SERVICE_CENTRE, Api, Database
 
@@ -113,3 +115,31 @@ async def test_health_notes_need_consent_follow_ups_stay_until_done_and_bad_inpu
     assert stranger["code"] == "NOT_FOUND"
     async with db.factory() as session:
         assert await session.scalar(select(func.count()).select_from(Visit)) == before
+
+
+async def test_a_booked_visit_where_nobody_was_home_puts_her_at_risk(
+    api: Api, db: Database, people: dict[str, int]
+) -> None:
+    async with transaction(db.factory) as session:
+        wife = await session.get(Person, people[NOT_ALONE])
+        assert wife is not None
+        session.add(Person(phone="+8613800000099", name="尹国庆", household_id=wife.household_id))
+        session.add(
+            Booking(
+                offering_code="bath",
+                provider_code="p1",
+                slot_start=utcnow() - dt.timedelta(days=3),
+                beneficiary_id=wife.id,
+                household_id=wife.household_id,
+                address="",
+                placed_by_id=wife.id,
+                placed_as="self",
+                status=BookingStatus.NO_SHOW,
+                price_fen=3000,
+                payer_id=wife.id,
+                idempotency_key="test-no-show",
+                check_in_code="1234",
+            )
+        )
+    hers = next(d for d in await the_plan(api) if d["name"] == "尹玉梅")
+    assert hers["risks"] == ["no_show"] and hers["riskWords"] == ["最近预约上门时家里没人"] and hers["everyDays"] == 7
