@@ -110,18 +110,22 @@
     return el;
   }
 
+  async function showAlerts() {
+    const open = (await gql("MissedCheckIns", { communityId: community() })).missedCheckIns;
+    $("care-alerts").replaceChildren(...(open.length ? open.map(alertCard) : [line("none", t("care.no_alerts"))]));
+  }
+
+  // The plan is read when asked for (a choice changed, a visit recorded), not on a timer:
+  // each of its phones and addresses is a read in that elder's access log.
+  async function showPlan() {
+    const variables = { communityId: community(), overdueOnly: $("care-due-only").checked, mine: $("care-mine").checked };
+    const plan = (await gql("VisitPlan", variables)).visitPlan;
+    $("care-list").replaceChildren(...(plan.length ? plan.map(planCard) : [line("none", t("care.none_due"))]));
+  }
+
   async function show() {
     try {
-      const [alerts, plan] = await Promise.all([
-        gql("MissedCheckIns", { communityId: community() }),
-        gql("VisitPlan", { communityId: community(), overdueOnly: $("care-due-only").checked, mine: $("care-mine").checked }),
-      ]);
-      const list = $("care-list");
-      // What is being typed is not wiped by the refresh.
-      if ([...list.querySelectorAll("input")].some((el) => el.value && el === document.activeElement)) return;
-      const open = alerts.missedCheckIns;
-      $("care-alerts").replaceChildren(...(open.length ? open.map(alertCard) : [line("none", t("care.no_alerts"))]));
-      list.replaceChildren(...(plan.visitPlan.length ? plan.visitPlan.map(planCard) : [line("none", t("care.none_due"))]));
+      await Promise.all([showAlerts(), showPlan()]);
     } catch (error) {
       say(error.message);
     }
@@ -145,6 +149,6 @@
   }, 1000);
   window.addEventListener("unload", () => clearInterval(waitForSignIn));
   setInterval(() => {
-    if (token() && !$("care").hidden) show();
+    if (token() && !$("care").hidden) showAlerts().catch((error) => say(error.message));
   }, 30000);
 })();
