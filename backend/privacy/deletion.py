@@ -34,6 +34,7 @@ from backend.notify.models import Delivery, Notification, NotificationSettings, 
 from backend.privacy.models import DataAccess, DataExport
 from backend.services.models import Booking
 from backend.tokens import Tokens
+from backend.wellbeing.models import CheckIn, CheckInPlan, MissedCheckIn, Visit
 
 ERASE = "privacy.erase"
 FORGET = "privacy.forget"
@@ -92,6 +93,9 @@ async def erase(session: AsyncSession, person_id: int, *, settings: Settings, ps
     await session.execute(delete(Reminder).where(Reminder.person_id == person_id))
     for scope in ConsentScope:
         await health.erase_scope(session, person_id, scope)
+    # Her check-ins, the alerts about her and the visits to her (their notes describe her).
+    for table in (CheckInPlan, CheckIn, MissedCheckIn, Visit):
+        await session.execute(delete(table).where(table.person_id == person_id))
     await session.execute(delete(DataExport).where(DataExport.person_id == person_id))
     await session.execute(delete(RefreshToken).where(RefreshToken.person_id == person_id))
     await session.execute(delete(LoginCode).where(LoginCode.phone == person.phone))

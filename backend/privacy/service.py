@@ -36,6 +36,7 @@ from backend.privacy.models import DataAccess, DataExport
 from backend.services.models import Booking, BookingEvent, ServiceRating
 from backend.tokens import Tokens
 from backend.wallet.models import Account, LedgerEntry, LedgerTransaction, PointsEvent, SubsidyGrant
+from backend.wellbeing.models import CheckIn, CheckInPlan, MissedCheckIn, Visit
 
 EXPORT_EVERY = dt.timedelta(days=1)
 EXPORT_KEPT = dt.timedelta(days=7)
@@ -97,6 +98,10 @@ async def gather(session: AsyncSession, person: Person) -> dict[str, Any]:
         "vital_limits": await _rows(session, VitalLimits, VitalLimits.person_id == pid),
         "vital_signs_out_of_range": await _rows(session, VitalSign, VitalSign.person_id == pid),
         "data_access_log": await _rows(session, DataAccess, DataAccess.person_id == pid),
+        "check_in_plan": await _rows(session, CheckInPlan, CheckInPlan.person_id == pid),
+        "check_ins": await _rows(session, CheckIn, CheckIn.person_id == pid),
+        "wellbeing_alerts": await _rows(session, MissedCheckIn, MissedCheckIn.person_id == pid),
+        "visits": await _rows(session, Visit, Visit.person_id == pid),
         "notifications": await _rows(session, Notification, Notification.id.in_(notices)),
         "notification_deliveries": await _rows(session, Delivery, Delivery.notification_id.in_(notices)),
         "notification_settings": await _rows(session, NotificationSettings, NotificationSettings.person_id == pid),

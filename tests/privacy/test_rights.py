@@ -42,6 +42,13 @@ async def a_life_in_linli(api: Api) -> dict[str, Any]:
     )
     assert seen["data"]["emergency"]["elder"]["phone"] == ELDER
     await api.op("staff/AcknowledgeEmergency", {"emergencyId": alert_id}, worker)
+    # 平安报 and a grid worker's visit, whose note describes her.
+    await api.op("app/SetCheckInPlan", {"active": True, "byTime": "10:00"}, elder)
+    await api.op("app/CheckIn", {}, elder)
+    visited = await api.op(
+        "staff/RecordVisit", {"personId": me["id"], "kind": "visit", "how": "well", "note": "腿脚不便，住三楼"}, worker
+    )
+    assert visited["data"]["recordVisit"]["__typename"] == "VisitRecorded", visited
     await api.settle()
     return {"token": elder, "me": me, "alert_id": alert_id, "worker": worker}
 
@@ -54,6 +61,7 @@ async def test_an_elder_exports_everything_held_about_her(api: Api) -> None:
     assert exported["__typename"] == "DataExport" and exported["requestedInPerson"] is False
     assert exported["summary"].startswith(f"{me['name']}的个人数据")
     assert "· 紧急呼叫：1条" in exported["summary"] and "· 提醒：1条" in exported["summary"]
+    assert "· 网格员巡访记录：1条" in exported["summary"] and "privacy.sections" not in exported["summary"]
 
     response = await api.client.get(exported["downloadUrl"])
     assert response.status_code == 200 and response.headers["cache-control"] == "private, no-store"
@@ -74,6 +82,8 @@ async def test_an_elder_exports_everything_held_about_her(api: Api) -> None:
     assert sum(m["amount"] for m in data["wallet_movements"]) == 5000
     assert any(link["relation"] for link in data["family_links"])
     assert data["notifications"] and all("body" in n for n in data["notifications"])
+    assert [c["via"] for c in data["check_ins"]] == ["app"] and data["check_in_plan"][0]["active"] is True
+    assert [v["note"] for v in data["visits"]] == ["腿脚不便，住三楼"]
 
     # Once a day; a wrong link shows nothing.
     again = (await api.op("app/ExportMyData", {}, elder))["data"]["exportMyData"]
@@ -157,7 +167,7 @@ async def test_an_elder_deletes_her_account(api: Api, db: Database) -> None:
     await run_due_jobs(api, db, kinds=("privacy.erase",))
     stored = await everything_stored(db)
     assert name not in stored and ELDER not in stored
-    assert "青霉素" not in stored and "晚饭后吃降压药" not in stored
+    assert "青霉素" not in stored and "晚饭后吃降压药" not in stored and "腿脚不便" not in stored
     # The alarm record is kept, without her name or address.
     kept = await api.gql(
         "query($id: ID!) { emergency(id: $id) { status elder { name address } } }",
