@@ -324,23 +324,22 @@ async def open_alert(
     sign_id: int | None = None,
 ) -> MissedCheckIn | None:
     """The ladder for a quiet home's kind or a band's sign, once a day (still quiet or out of
-    range tomorrow, it starts again: it is never dropped); None when today's is open already."""
-    existing = await session.scalar(
-        select(MissedCheckIn.id).where(
-            MissedCheckIn.person_id == person_id, MissedCheckIn.local_day == day, MissedCheckIn.kind == kind
+    range tomorrow, it starts again: it is never dropped); None when today's is open already.
+    Two readings handled at once start one: the insert yields to the unique key, not a check
+    before it."""
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    new_id = await session.scalar(
+        insert(MissedCheckIn)
+        .values(
+            person_id=person_id,
+            community_id=community_id,
+            local_day=day,
+            kind=kind,
+            quiet_since=quiet_since,
+            sign_id=sign_id,
+            started_at=utcnow(),
         )
+        .on_conflict_do_nothing(index_elements=["person_id", "local_day", "kind"])
+        .returning(MissedCheckIn.id)
     )
-    if existing is not None:
-        return None
-    miss = MissedCheckIn(
-        person_id=person_id,
-        community_id=community_id,
-        local_day=day,
-        kind=kind,
-        quiet_since=quiet_since,
-        sign_id=sign_id,
-        started_at=utcnow(),
-    )
-    session.add(miss)
-    await session.flush()
-    return miss
+    return await session.get(MissedCheckIn, new_id) if new_id is not None else None

@@ -174,6 +174,7 @@ async def test_vitals_are_judged_only_with_consent_and_a_reading_out_of_range_cl
     assert await count(db, VitalSign) == 0
     limits = (await api.op("app/VitalLimits", {}, elder))["data"]["vitalLimits"]
     assert limits == {"consented": False, "heartLow": 45, "heartHigh": 120, "oxygenLow": 90, "own": False}
+    await api.settle()
     assert await count(db, MissedCheckIn) == 2  # the alerts stay, their readings gone
 
 
