@@ -97,13 +97,13 @@ def router(rt: Parts) -> APIRouter:
             )
             if community_id is None:
                 return refuse("SOS", 404, "device wearer has no community", vendor=vendor)
-            community = await session.get(Community, community_id)
-        assert device is not None and community is not None
-        policy = band.policy_for(rt.settings.content_dir, community.code)
+        assert device is not None
         alarm = kind in ALARMS
         async with transaction(rt.factory) as session:
             await band_health.heard(session, rt, device_id=device.id, kind=kind)
-            if kind in band.KINDS:
+            if kind in band.KINDS:  # the community's policy only for a reading, not on a press's path
+                community = await session.get(Community, community_id)
+                policy = band.policy_for(rt.settings.content_dir, community.code if community else "")
                 sign = await band.take_vital(session, person.id, kind, int(value), policy.defaults)
                 if isinstance(sign, str):  # no consent (nothing judged), or within limits
                     return JSONResponse({"accepted": True, "judged": sign == band.IN_RANGE, "outOfRange": False})
