@@ -137,13 +137,20 @@ async def check_in(
     kept. Any open alert about them (a missed window, a quiet home, a band's reading) is
     resolved and its ladder stops. None: no plan, no check-in kept (a call to the line is not
     a check-in for someone who never asked for one)."""
+    return (await seen_well(session, person=person, via=via, by=by, note=note))[0]
+
+
+async def seen_well(
+    session: AsyncSession, *, person: Person, via: str, by: Person | None = None, note: str = ""
+) -> tuple[CheckIn | None, int]:
+    """check_in, and how many open alerts it resolved (for those who must say so)."""
     if via not in VIAS or len(note) > 200:
         raise InvalidInput("via", field="via")
     now = utcnow()
-    await resolve_open(session, person, via=via, by=by, at=now)
+    resolved = await resolve_open(session, person, via=via, by=by, at=now)
     plan = await session.get(CheckInPlan, person.id)
     if plan is None or not plan.active:
-        return None
+        return None, resolved
     community = await session.get(Community, plan.community_id)
     assert community is not None
     day = local_day(now, ZoneInfo(community.timezone))
@@ -159,7 +166,8 @@ async def check_in(
     await session.execute(
         insert(CheckIn).values(values).on_conflict_do_nothing(index_elements=["person_id", "local_day"])
     )
-    return await session.scalar(select(CheckIn).where(CheckIn.person_id == person.id, CheckIn.local_day == day))
+    kept = await session.scalar(select(CheckIn).where(CheckIn.person_id == person.id, CheckIn.local_day == day))
+    return kept, resolved
 
 
 async def resolve_open(session: AsyncSession, person: Person, *, via: str, by: Person | None, at: dt.datetime) -> int:
@@ -196,9 +204,8 @@ async def check_in_by(session: AsyncSession, actor: Actor, *, person_id: int | N
         if found is None or not await _may_vouch(session, actor, found):
             raise NotFound()
         elder, via, by = found, "proxy", actor.person
-    had_open = bool(await open_misses_of(session, elder.id))
-    kept = await check_in(session, person=elder, via=via, by=by, note=note)
-    if kept is None and not had_open:
+    kept, resolved = await seen_well(session, person=elder, via=via, by=by, note=note)
+    if kept is None and not resolved:
         raise NoCheckInPlan()
     return Checked(kept.at, kept.via) if kept else Checked(utcnow(), via)
 

@@ -248,9 +248,8 @@ async def record(
     session.add(visit)
     checked_in = False
     if how != "not_reached":
-        had_open = await service.open_misses_of(session, elder.id)
-        kept = await service.check_in(session, person=elder, via="proxy", by=actor.person, note=note.strip())
-        checked_in = bool(had_open) or kept is not None
+        kept, resolved = await service.seen_well(session, person=elder, via="proxy", by=actor.person, note=note.strip())
+        checked_in = bool(resolved) or kept is not None
     kept_note: bool | None = None
     if health_note.strip():
         kept_note = await health.add_note(session, elder.id, health_note.strip(), by=actor.person)
