@@ -4,12 +4,21 @@ and the visit plan with who is at risk, records a visit in one tap, and the aler
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from playwright.async_api import Browser, expect
 
 from tests.conftest import ELDER, FAMILY, GRID_WORKER, Database, Served, make_settings, run_due_jobs, serve
 from tests.console.test_console_page import enter_code_on_page
 from tests.emergency.test_sos_webhook import SECRET, post
+
+
+@pytest.fixture(autouse=True)
+def nine_in_the_morning(local_clock: Any) -> None:
+    """Before the 10:00 window, so the missed window is today's whatever the real hour."""
+    local_clock("09:00")
 
 
 async def test_a_grid_worker_sees_who_to_visit_and_records_it_in_one_tap(

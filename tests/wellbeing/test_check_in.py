@@ -5,6 +5,9 @@ check-in; family see one daily line."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from sqlalchemy import func, select
 
 from backend.db import transaction
@@ -14,6 +17,12 @@ from backend.wellbeing.models import CheckIn, MissedCheckIn
 from tests.conftest import ELDER, ELDER_2, FAMILY, FAMILY_2, GRID_WORKER, HEPING_WORKER, Api, Database, run_due_jobs
 
 STEP = ("wellbeing.step",)
+
+
+@pytest.fixture(autouse=True)
+def nine_in_the_morning(local_clock: Any) -> None:
+    """Before the 10:00 window, so the window the tests run is today's whatever the real hour."""
+    local_clock("09:00")
 
 
 async def notifications(api: Api, phone: str) -> list[str]:
