@@ -15,7 +15,7 @@ from backend import events, jobs, live
 from backend.access import rules
 from backend.access.subject import Actor
 from backend.clock import today
-from backend.community.models import Building, GridAssignment, Household, Person, Role
+from backend.community.models import Building, Grid, GridAssignment, Household, Person, Role
 from backend.config import Settings
 from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
@@ -56,9 +56,14 @@ async def start(
         rules.require_staff_of(started_by, community_id)
     if not 5 <= minutes <= MOST_MINUTES:
         raise InvalidInput("minutes", field="minutes")
-    if grid_id is not None:
-        homes_grid = await session.scalar(select(func.count()).select_from(Building).where(Building.grid_id == grid_id))
-        if not homes_grid:
+    if grid_id is not None:  # a grid of this community with buildings; another's would be an empty call
+        buildings = await session.scalar(
+            select(func.count())
+            .select_from(Building)
+            .join(Grid, Grid.id == Building.grid_id)
+            .where(Building.grid_id == grid_id, Grid.community_id == community_id)
+        )
+        if not buildings:
             raise InvalidInput("gridId", field="gridId")
     now = utcnow()
     call = RollCall(

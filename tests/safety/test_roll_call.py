@@ -111,6 +111,17 @@ async def test_a_roll_call_that_cannot_be_right_is_refused(api: Api, db: Databas
         "staff/StartRollCall", {"communityId": str(where["xingfu"]), "reason": "测试", "minutes": 1}, admin
     )
     assert refused["data"]["startRollCall"]["__typename"] == "InvalidInputError"
+    async with db.factory() as session:
+        heping_grid = await session.scalar(select(Grid.id).where(Grid.code == "heping-g1"))
+    elsewhere = await api.op(
+        "staff/StartRollCall",
+        {"communityId": str(where["xingfu"]), "gridId": str(heping_grid), "reason": "测试", "minutes": 30},
+        admin,
+    )
+    assert elsewhere["data"]["startRollCall"]["__typename"] == "InvalidInputError"
+    assert (await api.op("staff/OpenRollCalls", {"communityId": str(where["xingfu"])}, admin))["data"][
+        "openRollCalls"
+    ] == []
     resident = await api.op(
         "staff/StartRollCall", {"communityId": str(where["xingfu"]), "reason": "测试"}, await api.sign_in(ELDER)
     )
