@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from playwright.async_api import Browser, expect
 
 from tests.conftest import ELDER, FAMILY, GRID_WORKER, Database, Served, make_settings, run_due_jobs, serve
