@@ -3,7 +3,8 @@
 `delete_account` asks for a fresh SMS code and suspends the person at once: no sign-in, every
 token refused, open sockets closed, push devices and (if nobody else lives there) the home's
 TV boxes released, family links ended (the family is told the link ended, not why). A durable
-job then erases: names, phones, addresses, health data, notification texts and reminders go;
+job then erases: names, phones, addresses, health data, notification texts and reminders go
+(and, if nobody else lives there, the home's sensors, hours of use and away marks);
 ledger movements and alarm records stay, bound to a pseudonym, for `retention_days`, after
 which the alarm records and access logs go too (the ledger keeps its anonymous movements, so
 every balance still adds up).
@@ -34,6 +35,7 @@ from backend.notify.models import Delivery, Notification, NotificationSettings, 
 from backend.privacy.models import DataAccess, DataExport
 from backend.services.models import Booking
 from backend.tokens import Tokens
+from backend.wellbeing import quiet_home
 from backend.wellbeing.models import CheckIn, CheckInPlan, MissedCheckIn, Visit
 
 ERASE = "privacy.erase"
@@ -112,6 +114,8 @@ async def erase(session: AsyncSession, person_id: int, *, settings: Settings, ps
             .where(or_(placed.beneficiary_id == person_id, placed.placed_by_id == person_id))
             .values(cancel_reason=None)
         )
+    if person.household_id is not None and not await _others_live_there(session, person):
+        await quiet_home.release_home(session, person.household_id)
     person.name = pseudonym
     person.phone = pseudonymous_phone(person_id)
     person.birth_date = None

@@ -36,7 +36,16 @@ from backend.privacy.models import DataAccess, DataExport
 from backend.services.models import Booking, BookingEvent, ServiceRating
 from backend.tokens import Tokens
 from backend.wallet.models import Account, LedgerEntry, LedgerTransaction, PointsEvent, SubsidyGrant
-from backend.wellbeing.models import CheckIn, CheckInPlan, MissedCheckIn, Visit
+from backend.wellbeing.models import (
+    CheckIn,
+    CheckInPlan,
+    HomeAway,
+    HomeHour,
+    HomeQuietRule,
+    HomeSensor,
+    MissedCheckIn,
+    Visit,
+)
 
 EXPORT_EVERY = dt.timedelta(days=1)
 EXPORT_KEPT = dt.timedelta(days=7)
@@ -102,6 +111,16 @@ async def gather(session: AsyncSession, person: Person) -> dict[str, Any]:
         "check_ins": await _rows(session, CheckIn, CheckIn.person_id == pid),
         "wellbeing_alerts": await _rows(session, MissedCheckIn, MissedCheckIn.person_id == pid),
         "visits": await _rows(session, Visit, Visit.person_id == pid),
+        # Her home's signals (shared with whoever lives with her): what the quiet-home check keeps.
+        **{
+            section: await _rows(session, model, model.household_id == household.id) if household else []
+            for section, model in (
+                ("home_sensors", HomeSensor),
+                ("home_hours_of_use", HomeHour),
+                ("home_away", HomeAway),
+                ("home_quiet_rules", HomeQuietRule),
+            )
+        },
         "notifications": await _rows(session, Notification, Notification.id.in_(notices)),
         "notification_deliveries": await _rows(session, Delivery, Delivery.notification_id.in_(notices)),
         "notification_settings": await _rows(session, NotificationSettings, NotificationSettings.person_id == pid),

@@ -303,3 +303,14 @@ async def elder_of(session: AsyncSession, household_id: int) -> Person | None:
     ).all()
     dated = [p for p in people if p.birth_date is not None]
     return min(dated, key=lambda p: p.birth_date or dt.date.max) if dated else (people[0] if people else None)
+
+
+HOME_TABLES = (HomeSensor, HomeHour, HomeAway, HomeQuietRule)
+
+
+async def release_home(session: AsyncSession, household_id: int) -> None:
+    """Nobody lives there any more (the last resident's account erased): the hours describe
+    her days, the away mark her stays, and the sensors would go on reporting on whoever
+    moves in. Staff bind them again for the next resident, as they do the TV box."""
+    for table in HOME_TABLES:
+        await session.execute(delete(table).where(table.household_id == household_id))

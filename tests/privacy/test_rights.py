@@ -4,15 +4,19 @@ name)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Any
 
 from sqlalchemy import func, select, text
 
+from backend.community.models import Person
 from backend.db import Base
 from backend.wallet.models import Account, LedgerEntry
+from backend.wellbeing.models import HomeAway, HomeHour, HomeSensor
 from tests.conftest import ELDER, ELDER_2, FAMILY, GRID_WORKER, Api, Database, run_due_jobs
+from tests.wellbeing.test_quiet_home import SECRETS, bind, send, usual_week
 
 PROFILE = {"conditions": "高血压", "allergies": "青霉素", "medicines": "氨氯地平", "notes": "独居，钥匙在302"}
 
@@ -49,6 +53,15 @@ async def a_life_in_linli(api: Api) -> dict[str, Any]:
         "staff/RecordVisit", {"personId": me["id"], "kind": "visit", "how": "well", "note": "腿脚不便，住三楼"}, worker
     )
     assert visited["data"]["recordVisit"]["__typename"] == "VisitRecorded", visited
+    # Her home's meter: a day of hourly use, and the home marked away for a hospital stay.
+    api.runtime.settings.home_signal_secrets = SECRETS
+    async with api.runtime.factory() as session:
+        home = str(await session.scalar(select(Person.household_id).where(Person.phone == ELDER)))
+    await bind(api, home, "M-0001")
+    assert (await send(api, {"readings": usual_week("M-0001", 0)[:24]})).json()["accepted"] == 24
+    until = (dt.date.today() + dt.timedelta(days=5)).isoformat()
+    away = await api.op("app/MarkHomeAway", {"householdId": home, "until": until, "reason": "住院复查"}, elder)
+    assert away["data"]["markHomeAway"]["reason"] == "住院复查", away
     await api.settle()
     return {"token": elder, "me": me, "alert_id": alert_id, "worker": worker}
 
@@ -62,6 +75,8 @@ async def test_an_elder_exports_everything_held_about_her(api: Api) -> None:
     assert exported["summary"].startswith(f"{me['name']}的个人数据")
     assert "· 紧急呼叫：1条" in exported["summary"] and "· 提醒：1条" in exported["summary"]
     assert "· 网格员巡访记录：1条" in exported["summary"] and "privacy.sections" not in exported["summary"]
+    assert "· 家中每小时是否有用电、用水、开门：24条" in exported["summary"]
+    assert "· 外出不在家的登记：1条" in exported["summary"]
 
     response = await api.client.get(exported["downloadUrl"])
     assert response.status_code == 200 and response.headers["cache-control"] == "private, no-store"
@@ -168,6 +183,11 @@ async def test_an_elder_deletes_her_account(api: Api, db: Database) -> None:
     stored = await everything_stored(db)
     assert name not in stored and ELDER not in stored
     assert "青霉素" not in stored and "晚饭后吃降压药" not in stored and "腿脚不便" not in stored
+    # She lived alone: her home's meter, hours of use and hospital stay go with her.
+    assert "住院复查" not in stored and "M-0001" not in stored
+    async with db.factory() as session:
+        for table in (HomeSensor, HomeHour, HomeAway):
+            assert await session.scalar(select(func.count()).select_from(table)) == 0, table
     # The alarm record is kept, without her name or address.
     kept = await api.gql(
         "query($id: ID!) { emergency(id: $id) { status elder { name address } } }",
