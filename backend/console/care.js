@@ -115,12 +115,30 @@
     $("care-alerts").replaceChildren(...(open.length ? open.map(alertCard) : [line("none", t("care.no_alerts"))]));
   }
 
-  // The plan is read when asked for (a choice changed, a visit recorded), not on a timer:
-  // each of its phones and addresses is a read in that elder's access log.
-  async function showPlan() {
+  // The plan is read when asked for (a choice changed, a visit recorded, the next page), not on
+  // a timer, and a page at a time: each of its phones and addresses is a read in that elder's
+  // access log.
+  const PAGE = 50;
+
+  async function planPage(after) {
     const variables = { communityId: community(), overdueOnly: $("care-due-only").checked, mine: $("care-mine").checked };
-    const plan = (await gql("VisitPlan", variables)).visitPlan;
-    $("care-list").replaceChildren(...(plan.length ? plan.map(planCard) : [line("none", t("care.none_due"))]));
+    return (await gql("VisitPlan", { ...variables, first: PAGE, after })).visitPlan;
+  }
+
+  function more(page) {
+    if (!page.pageInfo.hasNextPage) return [];
+    const next = button(t("care.more", { count: PAGE }), "more", async () => {
+      const following = await planPage(page.pageInfo.endCursor);
+      next.replaceWith(...following.nodes.map(planCard), ...more(following));
+    });
+    return [next];
+  }
+
+  async function showPlan() {
+    const page = await planPage(null);
+    if (!page.nodes.length) return $("care-list").replaceChildren(line("none", t("care.none_due")));
+    const count = line("count", t("care.count", { total: page.total, overdue: page.overdue }));
+    $("care-list").replaceChildren(count, ...page.nodes.map(planCard), ...more(page));
   }
 
   async function show() {

@@ -161,9 +161,14 @@ async def plan(
                 overdue,
             )
         )
-    # The longest overdue first; never visited next; then the soonest due; at risk before not.
-    found.sort(key=lambda d: (-d.overdue_days, d.last is not None, d.due_on, not d.risks, d.person.id))
+    found.sort(key=position)
     return found
+
+
+def position(d: Due) -> tuple[int, int, int, int, int]:
+    """Her place in the plan: the longest overdue first; never visited next; then the soonest
+    due; at risk before not. Whole numbers, so a page's cursor can carry it."""
+    return (-d.overdue_days, int(d.last is not None), d.due_on.toordinal(), int(not d.risks), d.person.id)
 
 
 async def _living_in(session: AsyncSession, household_ids: set[int]) -> dict[int, int]:

@@ -13,6 +13,7 @@ from strawberry.types import Info
 from backend import clock
 from backend.gql.base import mutation, optional_id, parse_id
 from backend.gql.errors import InvalidInputError, NotFoundError
+from backend.gql.pagination import PageInfo, decode_position, encode_position, page_size
 from backend.gql.permissions import IsAuthenticated
 from backend.wellbeing import quiet_home, visits
 from backend.wellbeing.models import Visit
@@ -112,6 +113,14 @@ class VisitDue:
         return await _visit(info, self.due.open_follow_up)
 
 
+@strawberry.type(description="A page of the visit plan, and how many are on it in all.")
+class VisitPlanPage:
+    nodes: list[VisitDue]
+    page_info: PageInfo
+    total: int = strawberry.field(description="Elders on the plan as asked, every page.")
+    overdue: int = strawberry.field(description="Of them, past their due day.")
+
+
 @strawberry.type
 class VisitRecorded:
     visit: VisitView
@@ -150,8 +159,13 @@ class VisitQuery:
         grid_id: strawberry.ID | None = None,
         overdue_only: bool = False,
         mine: bool = False,
-    ) -> list[VisitDue]:
+        first: int = 50,
+        after: str | None = None,
+    ) -> VisitPlanPage:
+        """A page at a time: each entry's phone and address is a read in her access log."""
         ctx = info.context
+        limit = page_size(first)
+        start = decode_position(after, 5)
         found = await visits.plan(
             ctx.session,
             ctx.require_actor(),
@@ -161,7 +175,17 @@ class VisitQuery:
             mine=mine,
             overdue_only=overdue_only,
         )
-        return [VisitDue(due=d) for d in found]
+        rest = found if start is None else [d for d in found if visits.position(d) > start]
+        page = rest[:limit]
+        return VisitPlanPage(
+            nodes=[VisitDue(due=d) for d in page],
+            page_info=PageInfo(
+                has_next_page=len(rest) > limit,
+                end_cursor=encode_position(visits.position(page[-1])) if page else None,
+            ),
+            total=len(found),
+            overdue=sum(1 for d in found if d.overdue_days),
+        )
 
 
 @strawberry.type

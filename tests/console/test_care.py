@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, expect
 
+from backend.community.models import Membership, Person, Role
+from backend.db import transaction
 from tests.conftest import ELDER, FAMILY, GRID_WORKER, Database, Served, make_settings, run_due_jobs, serve
 from tests.console.test_console_page import enter_code_on_page
 from tests.emergency.test_sos_webhook import SECRET, post
@@ -71,3 +73,29 @@ async def test_a_fall_shows_where_the_band_was_when_asked_and_only_with_her_cons
         await expect(card).not_to_contain_text("纬度")  # asked for, not shown to whoever looks
         await card.locator('button[name="location"]').click()
         await expect(card).to_contain_text("纬度39.63090，经度118.18020（误差约15米）")
+
+
+async def test_a_long_plan_comes_fifty_at_a_time(
+    served: Served, db: Database, people: dict[str, int], browser: Browser
+) -> None:
+    # 50 more elders in her block (her grids have 10): 60 due, two pages.
+    async with transaction(db.factory) as session:
+        elder = await session.get(Person, people[ELDER])
+        assert elder is not None
+        for n in range(50):
+            newcomer = Person(
+                phone=f"+86138010000{n:02d}", name=f"新住户{n:02d}", household_id=elder.household_id, elder_flag=True
+            )
+            session.add(newcomer)
+            await session.flush()
+            session.add(Membership(person_id=newcomer.id, community_id=1, role=Role.RESIDENT))
+    page = await browser.new_page()
+    await enter_code_on_page(page, served, GRID_WORKER)
+    plan = page.locator("#care-list")
+    await expect(plan.locator(".count")).to_have_text("共60位，其中逾期0位。")
+    await expect(plan.locator(".visit-due")).to_have_count(50)
+    await plan.locator('button[name="more"]').click()
+    await expect(plan.locator(".visit-due")).to_have_count(60)
+    await expect(plan.locator('button[name="more"]')).to_have_count(0)
+    names = await plan.locator(".visit-due h4").all_inner_texts()
+    assert len({n.split(" ")[0] for n in names}) == 60  # nobody twice, nobody missed

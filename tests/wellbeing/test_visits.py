@@ -18,10 +18,22 @@ from tests.conftest import ELDER, GRID_WORKER, HEPING_WORKER, SERVICE_CENTRE, Ap
 NOT_ALONE = "+8613800000005"  # 尹玉梅, 73: given a husband below, so at no risk
 
 
-async def the_plan(api: Api, phone: str = GRID_WORKER, **more: Any) -> list[dict[str, Any]]:
+async def a_page(api: Api, phone: str = GRID_WORKER, **more: Any) -> dict[str, Any]:
     found = await api.op("staff/VisitPlan", {"communityId": "1", **more}, await api.sign_in(phone))
     assert "errors" not in found, found
-    return list(found["data"]["visitPlan"])
+    return dict(found["data"]["visitPlan"])
+
+
+async def the_plan(api: Api, phone: str = GRID_WORKER, **more: Any) -> list[dict[str, Any]]:
+    """Every page of it."""
+    nodes: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = await a_page(api, phone, after=after, **more)
+        nodes += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = page["pageInfo"]["endCursor"]
 
 
 async def record(api: Api, person_id: int, phone: str = GRID_WORKER, **more: Any) -> dict[str, Any]:
@@ -143,3 +155,38 @@ async def test_a_booked_visit_where_nobody_was_home_puts_her_at_risk(
         )
     hers = next(d for d in await the_plan(api) if d["name"] == "尹玉梅")
     assert hers["risks"] == ["no_show"] and hers["riskWords"] == ["最近预约上门时家里没人"] and hers["everyDays"] == 7
+
+
+async def test_the_plan_comes_a_page_at_a_time_and_only_a_pages_phones_are_read(
+    api: Api, db: Database, people: dict[str, int]
+) -> None:
+    whole = await the_plan(api)
+    assert len(whole) > 4
+    first = await a_page(api, first=2)
+    assert [d["name"] for d in first["nodes"]] == [d["name"] for d in whole[:2]]
+    assert first["total"] == len(whole) and first["overdue"] == 0 and first["pageInfo"]["hasNextPage"]
+    # Only the page's elders have a read of their phone by the plan in their access log.
+    third = whole[2]["personId"]
+    [phone] = [p for p, i in people.items() if str(i) == third]
+
+    async def plan_reads() -> int:
+        log = (await api.op("app/DataAccessLog", {}, await api.sign_in(phone)))["data"]["dataAccessLog"]
+        return sum(1 for e in log if e["purpose"] == "visits")
+
+    before = await plan_reads()
+    assert before >= 2  # the whole plan read her phone and address
+    await a_page(api, first=2)
+    assert await plan_reads() == before
+    await a_page(api, first=3)
+    assert await plan_reads() == before + 2
+
+    # Visiting the first on the list moves her to the end; the next page still starts where it was.
+    await record(api, int(first["nodes"][0]["personId"]), kind="visit", how="well")
+    second = await a_page(api, first=2, after=first["pageInfo"]["endCursor"])
+    assert [d["name"] for d in second["nodes"]] == [d["name"] for d in whole[2:4]]
+    again = await the_plan(api)
+    assert again[-1]["name"] == whole[0]["name"] and len(again) == len(whole)
+
+    for bad in ({"after": "not-a-cursor"}, {"first": 0}, {"first": 101}):
+        refused = await api.op("staff/VisitPlan", {"communityId": "1", **bad}, await api.sign_in(GRID_WORKER))
+        assert refused["errors"][0]["extensions"]["code"] == "INVALID_INPUT", refused
