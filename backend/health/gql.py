@@ -15,7 +15,7 @@ from backend.gql.base import mutation, optional_id
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.permissions import IsAuthenticated
 from backend.health import band
-from backend.health import service as profile
+from backend.health import service as health
 from backend.health.errors import NoHealthConsentError
 from backend.health.models import ConsentScope, EmergencyProfile, HealthAccess, VitalSign
 
@@ -47,11 +47,19 @@ class EmergencyProfileView:
 
 @strawberry.type
 class HealthProfileStatus:
+    person_id: strawberry.Private[int]
     consented: bool = strawberry.field(description="To the emergency profile.")
     consent_method: str | None = strawberry.field(description="app (the elder on their phone) or in_person.")
-    profile: EmergencyProfileView | None
     location_consented: bool = strawberry.field(description="The band's location is kept when it raises an alarm.")
     vitals_consented: bool = strawberry.field(description="The band's heart rate and blood oxygen are judged.")
+
+    @strawberry.field(description="Read, and logged in her health access log, only when asked for.")
+    async def profile(self, info: Info) -> EmergencyProfileView | None:
+        ctx = info.context
+        found = await health.read(
+            ctx.session, self.person_id, reader_id=ctx.require_actor().id, purpose="settings", factory=ctx.rt.factory
+        )
+        return EmergencyProfileView.of(found) if found else None
 
 
 @strawberry.type(description="The limits a band's readings are judged against.")
@@ -90,25 +98,22 @@ class HealthConsentWithdrawn:
 
 async def _status(info: Info, person_id: int) -> HealthProfileStatus:
     ctx = info.context
-    consent = await profile.active_consent(ctx.session, person_id)
-    found = await profile.read(
-        ctx.session, person_id, reader_id=ctx.require_actor().id, purpose="settings", factory=ctx.rt.factory
-    )
+    consent = await health.active_consent(ctx.session, person_id)
     session = ctx.session
     return HealthProfileStatus(
+        person_id=person_id,
         consented=consent is not None,
         consent_method=consent.method if consent else None,
-        profile=EmergencyProfileView.of(found) if found else None,
-        location_consented=await profile.active_consent(session, person_id, ConsentScope.LOCATION) is not None,
-        vitals_consented=await profile.active_consent(session, person_id, ConsentScope.VITALS) is not None,
+        location_consented=await health.active_consent(session, person_id, ConsentScope.LOCATION) is not None,
+        vitals_consented=await health.active_consent(session, person_id, ConsentScope.VITALS) is not None,
     )
 
 
 async def _limits(info: Info, person_id: int) -> VitalLimitsView:
     ctx = info.context
-    defaults = band.policy_for(ctx.rt.settings.content_dir, await profile.community_code_of(ctx.session, person_id))
+    defaults = band.policy_for(ctx.rt.settings.content_dir, await health.community_code_of(ctx.session, person_id))
     limits = await band.limits_of(ctx.session, person_id, defaults.defaults)
-    consent = await profile.active_consent(ctx.session, person_id, ConsentScope.VITALS)
+    consent = await health.active_consent(ctx.session, person_id, ConsentScope.VITALS)
     return VitalLimitsView(
         consented=consent is not None,
         heart_low=limits.heart_low,
@@ -141,7 +146,7 @@ class ProfileQuery:
     async def health_access_log(self, info: Info, person_id: strawberry.ID | None = None) -> list[HealthAccessEntry]:
         ctx = info.context
         entries: list[HealthAccess] = list(
-            await profile.access_log(ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId"))
+            await health.access_log(ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId"))
         )
         names = await ctx.loaders.names_of([e.reader_id for e in entries])
         return [
@@ -187,7 +192,7 @@ class ProfileMutation:
         scope: HealthConsentScope = ConsentScope.PROFILE,  # type: ignore[valid-type]
     ) -> HealthPayload:
         ctx = info.context
-        consent = await profile.give_consent(
+        consent = await health.give_consent(
             ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId"), scope=scope
         )
         return await _status(info, consent.person_id)
@@ -202,7 +207,7 @@ class ProfileMutation:
         scope: HealthConsentScope = ConsentScope.PROFILE,  # type: ignore[valid-type]
     ) -> HealthConsentWithdrawn:
         ctx = info.context
-        await profile.withdraw_consent(
+        await health.withdraw_consent(
             ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId"), scope=scope
         )
         return HealthConsentWithdrawn(withdrawn=True)
@@ -241,7 +246,7 @@ class ProfileMutation:
     ) -> HealthPayload:
         ctx = info.context
         values = {"conditions": conditions, "allergies": allergies, "medicines": medicines, "notes": notes}
-        saved = await profile.update(
+        saved = await health.update(
             ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId"), values=values
         )
         return await _status(info, saved.person_id)

@@ -68,8 +68,10 @@ async def test_a_falls_location_is_kept_only_with_her_consent_and_every_read_is_
     elder = await api.sign_in(ELDER)
     given = await api.op("app/GiveHealthConsent", {"scope": "LOCATION"}, elder)
     assert given["data"]["giveHealthConsent"]["consented"] is False  # the profile's consent is its own
+    logged = await log_of(api)
     consents = (await api.op("app/HealthConsents", {}, elder))["data"]["emergencyProfile"]
     assert consents == {"consented": False, "locationConsented": True, "vitalsConsented": False}
+    assert await log_of(api) == logged  # asking which consents she gave reads no health data
 
     fall = await post(api, {"device_id": "BAND-0001", "event_id": "f-2", "kind": "fall", "location": WHERE})
     alert_id = fall.json()["alert_id"]
