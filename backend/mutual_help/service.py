@@ -37,7 +37,7 @@ from backend.mutual_help.models import (
 from backend.wallet import points, time_bank
 
 ASKED = "mutual_help.asked"  # payload: {"request_id", "volunteer_ids"}; they are told
-NOBODY = "mutual_help.nobody"  # payload: {"request_id"}; the service centre finds someone
+NOBODY = "mutual_help.nobody"  # payload: {"request_id", "asked"}; the service centre finds someone
 MATCHED = "mutual_help.matched"  # payload: {"request_id", "volunteer_id"}; the elder is told
 DONE = "mutual_help.done"  # payload: {"request_id"}; the volunteers are thanked
 CANCELLED = "mutual_help.cancelled"  # payload: {"request_id"}
@@ -233,7 +233,8 @@ async def offer_further(session: AsyncSession, request: HelpRequest, reach: Reac
     await session.flush()
     if chosen:
         events.emit(session, ASKED, {"request_id": request.id, "volunteer_ids": [v.person_id for v in chosen]})
-    if reach in NEXT_REACH:
+    if reach in NEXT_REACH or chosen:
+        # Further out in time; at the last reach, the centre is told if nobody has taken it by then.
         await jobs.schedule(
             session,
             WIDEN,
@@ -241,14 +242,17 @@ async def offer_further(session: AsyncSession, request: HelpRequest, reach: Reac
             {"request_id": request.id},
             key=f"help:{request.id}:widen",
         )
-    elif not chosen and not asked_before:
-        events.emit(session, NOBODY, {"request_id": request.id})
+    else:  # nobody new to ask in the whole community
+        events.emit(session, NOBODY, {"request_id": request.id, "asked": bool(asked_before)})
     return len(chosen)
 
 
 async def widen(session: AsyncSession, request_id: int) -> None:
     request = await session.get(HelpRequest, request_id, with_for_update=True)
-    if request is None or request.status != RequestStatus.OPEN or request.reach not in NEXT_REACH:
+    if request is None or request.status != RequestStatus.OPEN:
+        return
+    if request.reach not in NEXT_REACH:  # the whole community was asked and not enough said 我去
+        events.emit(session, NOBODY, {"request_id": request.id, "asked": True})
         return
     community = await session.get(Community, request.community_id)
     assert community is not None

@@ -86,7 +86,12 @@ async def tell_centre(session: AsyncSession, event: Event, parts: Parts) -> None
     if request is None or request.status != RequestStatus.OPEN:
         return
     centre = await community_repository.with_role(session, request.community_id, [Role.SERVICE_CENTRE])
-    await _tell(session, parts, centre, request, "nobody")
+    if not event.payload.get("asked"):  # nobody fits: the door that asked already told her so
+        await _tell(session, parts, centre, request, "nobody")
+        return
+    # Volunteers were asked and not enough said 我去: the elder, told someone would say, hears why she waits.
+    await _tell(session, parts, centre, request, "nobody_took")
+    await _tell(session, parts, {request.elder_id, request.asked_by_id}, request, "nobody_took_elder")
 
 
 @consumer(service.MATCHED, name="mutual_help.tell_elder")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from backend.community.models import Person
 from backend.wallet import points, time_bank
 from backend.wallet.models import TimeEntry
-from tests.conftest import ELDER, FAMILY, FAMILY_2, GRID_WORKER, Api, Database, run_due_jobs
+from tests.conftest import ELDER, FAMILY, FAMILY_2, GRID_WORKER, SERVICE_CENTRE, Api, Database, run_due_jobs
 
 SAME_BUILDING = "+8613800000004"  # 许德胜, 幸福社区 1号楼 like the elder
 SAME_GRID = "+8613800000006"  # 蒋玉兰, 2号楼, grid 1
@@ -141,6 +141,45 @@ async def test_two_volunteers_answering_at_once_one_goes_and_the_other_hears_it_
     assert kinds == ["HelpRequest", "HelpTakenError"], answers
     mine = (await api.op("app/MyHelpRequests", {}, await api.sign_in(ELDER)))["data"]["myHelpRequests"][0]
     assert [v["status"] for v in mine["volunteers"]].count("ACCEPTED") == 1
+
+
+async def test_when_every_volunteer_asked_lets_it_pass_the_centre_and_the_elder_are_told(
+    api: Api, db: Database
+) -> None:
+    await volunteer(api, SAME_BUILDING, ["REPAIR"])
+    await volunteer(api, OTHER_GRID, ["REPAIR"])
+    repair = await ask(api, ELDER, "REPAIR")
+    assert [v["name"] for v in repair["volunteers"]] == ["许德胜"]
+    await run_due_jobs(api, db, ("mutual_help.widen",))  # nobody else in grid 1: the community
+    [mine] = (await api.op("app/MyHelpRequests", {}, await api.sign_in(ELDER)))["data"]["myHelpRequests"]
+    assert mine["reach"] == "COMMUNITY" and [v["name"] for v in mine["volunteers"]] == ["许德胜", "张振华"]
+    assert not any("志愿者都还没有答应" in t for t in await notifications(api, SERVICE_CENTRE))
+
+    # Ten more minutes and nobody said 我去: the centre arranges it, and she knows why she waits.
+    await run_due_jobs(api, db, ("mutual_help.widen",))
+    told = [t for t in await notifications(api, SERVICE_CENTRE) if "志愿者都还没有答应" in t]
+    assert len(told) == 1 and told[0].startswith("黎文华需要小修小补（") and told[0].endswith("请帮忙安排。"), told
+    hers = [t for t in await notifications(api, ELDER) if "已经告诉社区服务中心" in t]
+    assert len(hers) == 1 and hers[0].endswith(
+        "的小修小补，邻居志愿者暂时都没有空，已经告诉社区服务中心，会有人联系您。"
+    )
+    await run_due_jobs(api, db, ("mutual_help.widen",))
+    assert len([t for t in await notifications(api, SERVICE_CENTRE) if "志愿者都还没有答应" in t]) == 1  # once
+
+    # A neighbour asked earlier may still go.
+    going = await api.op("app/AcceptHelpRequest", {"id": repair["id"]}, await api.sign_in(OTHER_GRID))
+    assert going["data"]["acceptHelpRequest"]["status"] == "MATCHED"
+
+
+async def test_nobody_fitting_at_all_tells_the_centre_at_once(api: Api, db: Database) -> None:
+    repair = await ask(api, ELDER, "REPAIR")
+    assert (repair["reach"], repair["volunteers"]) == ("COMMUNITY", [])
+    await api.settle()
+    told = [t for t in await notifications(api, SERVICE_CENTRE) if t.startswith("黎文华需要小修小补")]
+    assert len(told) == 1 and "社区里暂时没有合适的志愿者" in told[0], told
+    assert not any("已经告诉社区服务中心" in t for t in await notifications(api, ELDER))  # the door says so
+    await run_due_jobs(api, db, ("mutual_help.widen",))
+    assert len([t for t in await notifications(api, SERVICE_CENTRE) if t.startswith("黎文华需要")]) == 1
 
 
 async def test_a_daughter_banks_hours_for_her_mother_which_pay_for_her_next_help(api: Api, db: Database) -> None:
