@@ -127,6 +127,17 @@ def test_every_template_renders_in_every_locale_within_its_limits() -> None:
             assert templates.code("tencent", Sms(name, {}, locale)).isdigit()
 
 
+def test_every_template_has_its_own_code_at_each_provider() -> None:
+    """A code is what the provider sends: two templates on one code would send one's words
+    with the other's variables."""
+    for provider in ("aliyun", "tencent"):
+        owners: dict[str, str] = {}
+        for name, spec in TEMPLATES.items():
+            for locale, code in spec[provider].items():
+                assert code not in owners, (provider, code, owners.get(code), name)
+                owners[code] = f"{name}/{locale}"
+
+
 async def test_a_receipt_that_the_phone_never_got_the_alarm_is_on_its_record(
     api: Api, aliyun: AliyunSmsStandIn, tencent: TencentSmsStandIn
 ) -> None:
