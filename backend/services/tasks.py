@@ -18,7 +18,7 @@ from backend.orders.notices import Notifier
 from backend.parts import Parts
 from backend.services import service
 from backend.services.catalog import service_catalog
-from backend.services.models import OPEN_BOOKINGS, Booking, Rating, ServiceRating
+from backend.services.models import OPEN_BOOKINGS, Booking, BookingStatus, Rating, ServiceRating
 
 
 def _when(booking: Booking, tz: ZoneInfo, locale: str, catalog: Catalog) -> str:
@@ -41,6 +41,14 @@ async def _words(session: AsyncSession, parts: Parts, booking: Booking, person: 
 async def _provider_staff(session: AsyncSession, parts: Parts, booking: Booking) -> set[int]:
     provider = service_catalog(parts.settings.content_dir).providers.get(booking.provider_code)
     return await community_repository.ids_by_phones(session, provider.staff_phones if provider else set())
+
+
+async def _centre_of(session: AsyncSession, booking: Booking) -> set[int]:
+    """The service centre of the elder's community."""
+    household = await session.get(Household, booking.household_id) if booking.household_id else None
+    if household is None:
+        return set()
+    return set(await community_repository.with_role(session, household.community_id, [Role.SERVICE_CENTRE]))
 
 
 NOTICES = Notifier("services", "service_booking", "bookingId", words=_words, staff=_provider_staff)
@@ -79,12 +87,19 @@ async def tell_progress(session: AsyncSession, event: Event, parts: Parts) -> No
 
 @jobs.job_handler(service.REMIND)
 async def remind(session: AsyncSession, run: JobRun, parts: Parts) -> None:
-    """The day before and an hour before: the elder, and whoever ordered for them."""
+    """The day before and an hour before: the elder, and whoever ordered for them; a visit
+    still unconfirmed, the provider's staff and the service centre too."""
     booking = await session.get(Booking, int(run.payload["booking_id"]))
     if booking is None or booking.status not in OPEN_BOOKINGS:
         return
     ahead = str(run.payload["ahead"])
     await NOTICES.progress(session, parts, booking, f"remind_{ahead}")
+    if booking.status == BookingStatus.REQUESTED:
+        # Nobody at the provider has said they will come: they and the centre hear it while
+        # there is still time, not the elder at a door nobody knocks on.
+        people = await _provider_staff(session, parts, booking) | await _centre_of(session, booking)
+        elder = await session.get(Person, booking.beneficiary_id)
+        await NOTICES.tell(session, parts, people, booking, "unconfirmed", elder=elder.name if elder else "")
 
 
 @consumer("services.rated", name="services.tell_unsatisfied")
@@ -116,9 +131,6 @@ async def tell_no_show(session: AsyncSession, event: Event, parts: Parts) -> Non
     booking = await session.get(Booking, int(event.payload["booking_id"]))
     if booking is None:
         return
-    people = {booking.placed_by_id}
-    household = await session.get(Household, booking.household_id) if booking.household_id else None
-    if household is not None:
-        people |= set(await community_repository.with_role(session, household.community_id, [Role.SERVICE_CENTRE]))
+    people = {booking.placed_by_id} | await _centre_of(session, booking)
     at = dt.datetime.fromisoformat(str(event.payload["at"]))
     await NOTICES.tell(session, parts, people, booking, "no_show", at=clock.clock_time(at, parts.settings.zone))

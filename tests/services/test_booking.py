@@ -17,6 +17,7 @@ from backend.services.service import REMIND
 from tests.conftest import ADMIN, ELDER, FAMILY, GRID_WORKER, SERVICE_CENTRE, Api, Database, run_due_jobs
 
 PROVIDER_STAFF = SERVICE_CENTRE  # the service centre runs the bath service
+SHOP_STAFF = "+8613600000002"  # 邻里便民超市 runs the errands
 
 
 async def me(api: Api, phone: str) -> str:
@@ -202,6 +203,33 @@ async def test_the_elder_is_reminded_the_day_before_and_an_hour_before(api: Api,
     await run_due_jobs(api, db, (REMIND,))
     texts = [m["text"] for m in (await api.client.get("/dev/outbox", params={"to": ELDER})).json()["messages"]]
     assert sum("提醒：明天" in t for t in texts) == 1 and sum("提醒：一小时后" in t for t in texts) == 1
+
+
+async def test_a_visit_nobody_confirmed_reaches_the_provider_and_the_centre_before_it_is_due(
+    api: Api, db: Database
+) -> None:
+    mother = await me(api, ELDER)
+    await fill_wallet(api, SERVICE_CENTRE, 10_000, person=mother, method="CASH")
+    later = [
+        s
+        for s in await slots(api, ELDER, "errand-shopping")
+        if s["start"] > (utcnow() + dt.timedelta(hours=25)).isoformat()
+    ]
+    await book(api, ELDER, "errand-shopping", later[0]["start"])
+    confirmed = await book(api, ELDER, "errand-shopping", later[1]["start"])
+    done = await api.op("staff/ConfirmBooking", {"bookingId": confirmed["id"]}, await api.sign_in(SHOP_STAFF))
+    assert done["data"]["confirmBooking"]["status"] == "CONFIRMED", done
+    await run_due_jobs(api, db, (REMIND,))  # the day before and the hour before, both now
+
+    async def unconfirmed(phone: str) -> list[str]:
+        feed = await api.op("app/Notifications", {}, await api.sign_in(phone))
+        return [n["text"] for n in feed["data"]["notifications"]["nodes"] if n["text"].startswith("待确认：")]
+
+    for phone in (SHOP_STAFF, SERVICE_CENTRE):
+        told = await unconfirmed(phone)
+        assert len(told) == 2, (phone, told)  # one booking, at each reminder
+        assert told[0].startswith("待确认：黎文华预约的代购日用品（") and "邻里便民超市还没有确认" in told[0], told
+    assert await unconfirmed(ELDER) == []  # she hears her reminder, not the provider's business
 
 
 async def done_visit(api: Api, phone: str, person: str | None = None, pay_from: str = "BENEFICIARY") -> str:
