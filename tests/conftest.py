@@ -338,9 +338,13 @@ class Api:
         await asyncio.wait_for(self.runtime.transport.idle(), timeout=10)
 
 
-async def run_due_jobs(api: Api, db: Database, kinds: tuple[str, ...] | None = None) -> None:
+async def run_due_jobs(
+    api: Api, db: Database, kinds: tuple[str, ...] | None = None, *, hang_after_s: float = 15
+) -> None:
     """Time passes: make the pending jobs (of `kinds`) due now and let the runtime's runner
-    take them, and whatever they schedule for now (a job working through pages)."""
+    take them, and whatever they schedule for now (a job working through pages).
+    `hang_after_s` only stops a test that would wait forever; a heavy job (the TV channel's
+    build: pages drawn, read and encoded) gets more on a busy machine."""
     from sqlalchemy import select
 
     from backend.db import transaction, utcnow
@@ -370,7 +374,7 @@ async def run_due_jobs(api: Api, db: Database, kinds: tuple[str, ...] | None = N
                 return
             await asyncio.sleep(0.05)
 
-    await asyncio.wait_for(done(), timeout=15)
+    await asyncio.wait_for(done(), timeout=hang_after_s)
     await api.settle()
 
 

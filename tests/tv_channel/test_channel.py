@@ -22,6 +22,8 @@ from backend.db import utcnow
 from backend.jobs import Job, JobStatus
 from tests.conftest import GRID_WORKER, Api, Database, run_due_jobs
 
+BUILD_HANG_S = 180  # a first build takes about 15 s on a quiet machine; CI once took longer
+
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # the engines' part is in tests/bulletin
 
 
@@ -96,7 +98,7 @@ async def test_a_published_notice_goes_on_air_in_a_loop_a_player_reads_and_the_g
     await api.settle()
     # Nothing is built on request: before the job, there is no loop to play.
     assert (await api.client.get(f"/tv/channels/{community_id}/index.m3u8")).status_code == 404
-    await run_due_jobs(api, db, ("tv.rebuild",))
+    await run_due_jobs(api, db, ("tv.rebuild",), hang_after_s=BUILD_HANG_S)
 
     playlist, segments = await download(api, community_id, tmp_path)
     assert "#EXT-X-ENDLIST" in playlist  # the head-end plays the whole loop, then again
@@ -154,13 +156,13 @@ async def test_a_rebuild_never_cuts_off_the_loop_on_air_and_an_unchanged_channel
     community_id = await xingfu(db)
     notice = await publish(api, community_id, "电梯检修", "周四上午1号楼电梯检修。")
     await api.settle()
-    await run_due_jobs(api, db, ("tv.rebuild",))
+    await run_due_jobs(api, db, ("tv.rebuild",), hang_after_s=BUILD_HANG_S)
     old_playlist, old_segments = await download(api, community_id, tmp_path)
 
     withdrawn = await api.op("staff/WithdrawAnnouncement", {"id": notice}, await api.sign_in(GRID_WORKER))
     assert withdrawn["data"]["withdrawAnnouncement"]["__typename"] == "Announcement"
     await api.settle()
-    await run_due_jobs(api, db, ("tv.rebuild",))
+    await run_due_jobs(api, db, ("tv.rebuild",), hang_after_s=BUILD_HANG_S)
     new_playlist, _ = await download(api, community_id, tmp_path)
     assert new_playlist != old_playlist
     # A player still part-way through the old loop gets the rest of it.
@@ -174,7 +176,7 @@ async def test_a_rebuild_never_cuts_off_the_loop_on_air_and_an_unchanged_channel
     async with db.factory() as session:
         session.add(Job(kind="tv.rebuild", payload={"community_id": community_id}, run_at=utcnow()))
         await session.commit()
-    await run_due_jobs(api, db, ("tv.rebuild",))
+    await run_due_jobs(api, db, ("tv.rebuild",), hang_after_s=BUILD_HANG_S)
     assert (await download(api, community_id, tmp_path))[0] == new_playlist
     assert old_segments  # (the first loop had segments to play)
 
@@ -184,7 +186,7 @@ async def test_a_notice_with_an_end_is_taken_off_when_it_ends(api: Api, db: Data
     until = utcnow() + dt.timedelta(hours=3)
     await publish(api, community_id, "临时停电", "今天下午停电三小时。", until=until.isoformat())
     await api.settle()
-    await run_due_jobs(api, db, ("tv.rebuild",))
+    await run_due_jobs(api, db, ("tv.rebuild",), hang_after_s=BUILD_HANG_S)
     async with db.factory() as session:
         next_rebuild = await session.scalar(
             select(Job).where(Job.kind == "tv.rebuild", Job.status == JobStatus.PENDING)
@@ -197,7 +199,7 @@ async def test_the_feed_carries_what_the_channel_shows(api: Api, db: Database) -
     community_id = await xingfu(db)
     await publish(api, community_id, "燃气安全检查", "下周一起燃气公司上门查燃气，请家里留人。")
     await api.settle()
-    await run_due_jobs(api, db, ("tv.rebuild",))
+    await run_due_jobs(api, db, ("tv.rebuild",), hang_after_s=BUILD_HANG_S)
     feed = (await api.client.get(f"/tv/channels/{community_id}/feed.json")).json()
     assert feed["community"]["name"] == "幸福社区"
     assert "燃气安全检查" in [a["title"] for a in feed["announcements"]]
