@@ -121,6 +121,11 @@ class Settings(BaseSettings):
     invitations_to_a_number_per_day: int = 3
     tv_grant_ttl_s: int = 10 * 60
     tv_grant_poll_interval_s: int = 5
+    # Pairing codes: how many a network address may ask for, and how many wrong codes an
+    # account or an address may type, in an hour (a guess must not find a stranger's box).
+    tv_codes_per_ip_per_hour: int = 60
+    tv_wrong_codes_per_person_per_hour: int = 10
+    tv_wrong_codes_per_ip_per_hour: int = 50
     # The community channel (docs/tv.md): pages drawn in this font (Debian's fonts-noto-cjk;
     # face 2 of the collection is Simplified Chinese), encoded by this ffmpeg.
     tv_font_file: Path = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")

@@ -30,6 +30,7 @@ class InvalidRefreshToken(DomainError):
 
 class InvalidDeviceCode(DomainError):
     code = "INVALID_DEVICE_CODE"
+    keeps_changes = True  # the wrong code is counted against the account and the address
 
 
 class InvalidPin(DomainError):

@@ -65,7 +65,13 @@ SignInPayload = Annotated[
 RefreshSessionPayload = Annotated[AuthSession | InvalidRefreshTokenError, strawberry.union("RefreshSessionPayload")]
 SetVoicePinPayload = Annotated[Me | InvalidPinError, strawberry.union("SetVoicePinPayload")]
 ApproveTvDevicePayload = Annotated[
-    TvDevice | InvalidDeviceCodeError | NoHouseholdError | NotFoundError | InvalidInputError | TvPairedElsewhereError,
+    TvDevice
+    | InvalidDeviceCodeError
+    | NoHouseholdError
+    | NotFoundError
+    | InvalidInputError
+    | TvPairedElsewhereError
+    | RateLimitedError,
     strawberry.union("ApproveTvDevicePayload"),
 ]
 
@@ -166,7 +172,10 @@ class AuthMutation:
         person = await service.set_voice_pin(ctx.session, ctx.require_actor(), pin=pin)
         return me_from(person, memberships=ctx.actor.memberships)
 
-    @mutation(description="Bind the TV showing this code to my home (or, with elderId, to my parent's home).")
+    @mutation(
+        once_per_request=True,
+        description="Bind the TV showing this code to my home (or, with elderId, to my parent's home).",
+    )
     async def approve_tv_device(
         self, info: Info, user_code: str, elder_id: strawberry.ID | None = None
     ) -> ApproveTvDevicePayload:
@@ -174,8 +183,10 @@ class AuthMutation:
         device = await tv_device.approve(
             ctx.session,
             ctx.require_actor(),
+            settings=ctx.rt.settings,
             user_code=user_code,
             elder_id=optional_id(elder_id, "elderId"),
+            ip=ctx.ip,
         )
         return await _tv_device_view(info, device)
 

@@ -42,12 +42,14 @@ class GrantStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     ISSUED = "issued"  # the box has collected its token
+    VOID = "void"  # the box was paired by another grant, or unpaired, before this one was collected
 
 
 class TvDeviceGrant(IdMixin, CreatedAtMixin, Base):
     """RFC 8628 style: the box shows user_code, someone approves it in the app."""
 
     __tablename__ = "tv_device_grants"
+    __table_args__ = (Index("ix_tv_device_grants_ip_created", "ip", "created_at"),)
     device_code_hash: Mapped[str] = mapped_column(String(128), unique=True)
     user_code: Mapped[str] = mapped_column(String(16), index=True)
     serial: Mapped[str] = mapped_column(String(100))
@@ -60,3 +62,19 @@ class TvDeviceGrant(IdMixin, CreatedAtMixin, Base):
     household_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("households.id"))
     device_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("devices.id"))
     last_polled_at: Mapped[dt.datetime | None]
+    approved_at: Mapped[dt.datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(64))  # who asked for the code (a limit per address)
+
+
+class TvCodeTry(IdMixin, Base):
+    """A pairing code typed into the app that matched no TV: counted per account and per
+    address, so nobody can guess their way to a stranger's box. Kept a day."""
+
+    __tablename__ = "tv_code_tries"
+    __table_args__ = (
+        Index("ix_tv_code_tries_person_at", "person_id", "at"),
+        Index("ix_tv_code_tries_ip_at", "ip", "at"),
+    )
+    person_id: Mapped[int] = mapped_column(IdType, ForeignKey("people.id"))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime]

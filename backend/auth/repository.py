@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.access.subject import person_by_phone
-from backend.auth.models import GrantStatus, LoginCode, RefreshToken, TvDeviceGrant
+from backend.auth.models import GrantStatus, LoginCode, RefreshToken, TvCodeTry, TvDeviceGrant
 from backend.community.models import Device, DeviceKind, Person
 
 __all__ = ["person_by_phone"]
@@ -95,6 +95,42 @@ async def pending_grant_by_user_code(session: AsyncSession, user_code: str, now:
             .with_for_update()
         )
     ).scalar_one_or_none()
+
+
+async def grants_since(session: AsyncSession, *, ip: str, since: dt.datetime) -> list[dt.datetime]:
+    """When this address asked for pairing codes since `since`, oldest first."""
+    rows = await session.execute(
+        select(TvDeviceGrant.created_at)
+        .where(TvDeviceGrant.ip == ip, TvDeviceGrant.created_at >= since)
+        .order_by(TvDeviceGrant.created_at)
+    )
+    return list(rows.scalars())
+
+
+async def wrong_codes_since(
+    session: AsyncSession, *, person_id: int | None = None, ip: str | None = None, since: dt.datetime
+) -> list[dt.datetime]:
+    """When this account (or address) typed a pairing code that matched no TV, oldest first."""
+    query = select(TvCodeTry.at).where(TvCodeTry.at >= since)
+    if person_id is not None:
+        query = query.where(TvCodeTry.person_id == person_id)
+    if ip is not None:
+        query = query.where(TvCodeTry.ip == ip)
+    return list((await session.execute(query.order_by(TvCodeTry.at))).scalars())
+
+
+async def void_grants(session: AsyncSession, serial: str, *, keep_id: int | None = None) -> None:
+    """The box's grants not yet collected stop: it was paired by another, or unpaired."""
+    query = update(TvDeviceGrant).where(
+        TvDeviceGrant.serial == serial, TvDeviceGrant.status.in_([GrantStatus.PENDING, GrantStatus.APPROVED])
+    )
+    if keep_id is not None:
+        query = query.where(TvDeviceGrant.id != keep_id)
+    await session.execute(query.values(status=GrantStatus.VOID))
+
+
+async def prune_tv_tries(session: AsyncSession, before: dt.datetime) -> None:
+    await session.execute(delete(TvCodeTry).where(TvCodeTry.at < before))
 
 
 async def user_code_in_use(session: AsyncSession, user_code: str, now: dt.datetime) -> bool:

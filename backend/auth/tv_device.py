@@ -8,36 +8,38 @@ and its next poll receives a device token.
 A serial is what a box says about itself, not a secret: a new grant never moves a box that is
 already paired with another home. Its household (or staff of its community) unpairs it first
 (`unpairTvDevice`); a token issued before the box was last paired no longer opens anything.
+
+A device code is redeemed only for the pairing it approved: the box must still be paired with
+that home, by that approval (approving or unpairing voids the box's other grants), within the
+grant's time. Codes asked for and wrong codes typed are limited per address and per account.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend import live
+from backend import http_body, live
 from backend.access import rules
 from backend.access.subject import Actor
 from backend.auth import repository
 from backend.auth.errors import InvalidDeviceCode, NoHousehold, TvPairedElsewhere
-from backend.auth.models import GrantStatus, TvDeviceGrant
+from backend.auth.models import GrantStatus, TvCodeTry, TvDeviceGrant
 from backend.community.models import Device, DeviceKind
 from backend.config import Settings
 from backend.db import transaction, utcnow
-from backend.errors import InvalidInput, NotFound
+from backend.errors import InvalidInput, NotFound, RateLimited
 from backend.family.models import Scope
 from backend.tokens import Tokens
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 TV_TOKEN_TTL = dt.timedelta(days=365)
+HOUR = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,25 @@ def display_code(user_code: str) -> str:
     return f"{user_code[:4]} {user_code[4:]}"
 
 
-async def start(session: AsyncSession, *, settings: Settings, tokens: Tokens, serial: str) -> StartedGrant:
+def _wait(times: list[dt.datetime], limit: int, now: dt.datetime) -> int | None:
+    """Seconds until one more is allowed in the hour, or None if allowed now."""
+    if len(times) < limit:
+        return None
+    return int((times[len(times) - limit] + HOUR - now).total_seconds()) + 1
+
+
+async def start(session: AsyncSession, *, settings: Settings, tokens: Tokens, serial: str, ip: str) -> StartedGrant:
     serial = serial.strip()
     if not serial or len(serial) > 100:
         raise InvalidInput("serial")
     now = utcnow()
+    # Each code holds a place in the space of codes a guess could hit: an address asking for
+    # many fills it.
+    wait = _wait(
+        await repository.grants_since(session, ip=ip, since=now - HOUR), settings.tv_codes_per_ip_per_hour, now
+    )
+    if wait is not None:
+        raise RateLimited(wait)
     for _ in range(20):
         # Eight digits: easy to read off a TV and type on a phone keypad.
         user_code = f"{secrets.randbelow(10**8):08d}"
@@ -69,15 +85,32 @@ async def start(session: AsyncSession, *, settings: Settings, tokens: Tokens, se
             user_code=user_code,
             serial=serial,
             expires_at=now + dt.timedelta(seconds=settings.tv_grant_ttl_s),
+            ip=ip[:64],
+            created_at=now,
         )
     )
     return StartedGrant(device_code, user_code, settings.tv_grant_ttl_s, settings.tv_grant_poll_interval_s)
 
 
-async def approve(session: AsyncSession, actor: Actor, *, user_code: str, elder_id: int | None) -> Device:
+async def approve(
+    session: AsyncSession, actor: Actor, *, settings: Settings, user_code: str, elder_id: int | None, ip: str
+) -> Device:
+    now = utcnow()
+    since = now - HOUR
+    for tries, limit in (
+        (
+            await repository.wrong_codes_since(session, person_id=actor.id, since=since),
+            settings.tv_wrong_codes_per_person_per_hour,
+        ),
+        (await repository.wrong_codes_since(session, ip=ip, since=since), settings.tv_wrong_codes_per_ip_per_hour),
+    ):
+        wait = _wait(tries, limit, now)
+        if wait is not None:
+            raise RateLimited(wait)
     code = "".join(ch for ch in user_code if ch.isdigit())
-    grant = await repository.pending_grant_by_user_code(session, code, utcnow()) if len(code) == 8 else None
+    grant = await repository.pending_grant_by_user_code(session, code, now) if len(code) == 8 else None
     if grant is None:
+        session.add(TvCodeTry(person_id=actor.id, ip=ip[:64], at=now))
         raise InvalidDeviceCode()
     if elder_id is None or elder_id == actor.id:
         household_id = actor.person.household_id
@@ -96,12 +129,15 @@ async def approve(session: AsyncSession, actor: Actor, *, user_code: str, elder_
     device.household_id = household_id
     device.person_id = None
     # Tokens of an earlier pairing stop here (see tv_token_current).
-    now = utcnow()
     paired_at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # tokens carry milliseconds
     device.details = {**(device.details or {}), "approved_by": actor.id, "paired_at": paired_at.isoformat()}
     await session.flush()
+    await repository.void_grants(session, grant.serial, keep_id=grant.id)
     grant.status = GrantStatus.APPROVED
     grant.approved_by_id = actor.id
+    grant.approved_at = paired_at
+    # The box collects its token at its next poll: a few seconds, not the rest of the code's life.
+    grant.expires_at = now + dt.timedelta(seconds=settings.tv_grant_ttl_s)
     grant.household_id = household_id
     grant.device_id = device.id
     return device
@@ -127,23 +163,34 @@ async def unpair(session: AsyncSession, actor: Actor, *, device_id: int) -> Devi
     device.household_id = None
     details = {k: v for k, v in (device.details or {}).items() if k != "paired_at"}
     device.details = {**details, "unpaired_by": actor.id, "unpaired_at": now.isoformat()}
+    await repository.void_grants(session, device.identifier)
     live.sessions_end(session, f"tv:{device.id}", before=now)
     return device
+
+
+def redeemable(grant: TvDeviceGrant, device: Device | None, now: dt.datetime) -> bool:
+    """An approved grant gives a token only for the pairing it made: the box still paired with
+    the grant's home since this very approval, and the grant not yet expired."""
+    if device is None or grant.approved_at is None or grant.expires_at <= now:
+        return False
+    paired_at = (device.details or {}).get("paired_at")
+    return (
+        device.household_id is not None
+        and device.household_id == grant.household_id
+        and isinstance(paired_at, str)
+        and dt.datetime.fromisoformat(paired_at) <= grant.approved_at
+    )
 
 
 def _oauth_error(error: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": error}, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-async def _form(request: Request) -> dict[str, str]:
-    body = (await request.body()).decode("utf-8", "replace")
-    if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            data: Any = json.loads(body or "{}")
-        except json.JSONDecodeError:
-            return {}
-        return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-    return {k: v[0] for k, v in parse_qs(body).items()}
+async def _form(request: Request) -> dict[str, str] | None:
+    try:
+        return http_body.fields(await request.body(), request.headers.get("content-type", ""))
+    except http_body.BadBody:
+        return None
 
 
 def router(factory: async_sessionmaker[AsyncSession], settings: Settings, tokens: Tokens) -> APIRouter:
@@ -152,11 +199,21 @@ def router(factory: async_sessionmaker[AsyncSession], settings: Settings, tokens
     @api.post("/code")
     async def device_code(request: Request) -> JSONResponse:
         form = await _form(request)
+        if form is None:
+            return _oauth_error("invalid_request")
+        ip = request.client.host if request.client else "unknown"
         try:
             async with transaction(factory) as session:
-                grant = await start(session, settings=settings, tokens=tokens, serial=form.get("serial", ""))
+                grant = await start(session, settings=settings, tokens=tokens, serial=form.get("serial", ""), ip=ip)
         except InvalidInput:
             return _oauth_error("invalid_request")
+        except RateLimited as exc:
+            seconds = str(exc.params["seconds"])
+            return JSONResponse(
+                {"error": "slow_down", "retry_after": int(seconds)},
+                status_code=429,
+                headers={"Cache-Control": "no-store", "Retry-After": seconds},
+            )
         base = settings.public_base_url.rstrip("/")
         return JSONResponse(
             {
@@ -174,6 +231,8 @@ def router(factory: async_sessionmaker[AsyncSession], settings: Settings, tokens
     @api.post("/token")
     async def device_token(request: Request) -> JSONResponse:
         form = await _form(request)
+        if form is None:
+            return _oauth_error("invalid_request")
         if form.get("grant_type") != GRANT_TYPE:
             return _oauth_error("unsupported_grant_type")
         now = utcnow()
@@ -181,7 +240,7 @@ def router(factory: async_sessionmaker[AsyncSession], settings: Settings, tokens
             grant = await repository.grant_by_device_code(session, tokens.hash_opaque(form.get("device_code", "")))
             if grant is None:
                 return _oauth_error("invalid_grant")
-            if grant.status == GrantStatus.ISSUED:
+            if grant.status in (GrantStatus.ISSUED, GrantStatus.VOID):
                 return _oauth_error("invalid_grant")
             if grant.status == GrantStatus.PENDING:
                 if grant.expires_at <= now:
@@ -191,6 +250,10 @@ def router(factory: async_sessionmaker[AsyncSession], settings: Settings, tokens
                 )
                 grant.last_polled_at = now
                 return _oauth_error("slow_down" if too_soon else "authorization_pending")
+            device = await session.get(Device, grant.device_id) if grant.device_id is not None else None
+            if not redeemable(grant, device, now):
+                grant.status = GrantStatus.VOID
+                return _oauth_error("expired_token" if grant.expires_at <= now else "invalid_grant")
             grant.status = GrantStatus.ISSUED
             token = tokens.access_token(f"tv:{grant.device_id}", ttl=TV_TOKEN_TTL)
         return JSONResponse(

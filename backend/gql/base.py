@@ -9,22 +9,29 @@ import strawberry
 from strawberry.permission import BasePermission
 
 from backend.errors import InvalidInput
-from backend.gql.extensions import Atomic
+from backend.gql.extensions import Atomic, OncePerRequest
 from backend.gql.permissions import IsAuthenticated
 
 
 def mutation(
-    *, permissions: list[type[BasePermission]] | None = None, stores_elsewhere: bool = False, **kwargs: Any
+    *,
+    permissions: list[type[BasePermission]] | None = None,
+    stores_elsewhere: bool = False,
+    once_per_request: bool = False,
+    **kwargs: Any,
 ) -> Any:
     """A mutation: runs in its own savepoint; signed-in only unless `permissions=[]`.
 
     `stores_elsewhere`: the mutation only reads in the request's session and hands its write
     to a component with its own transaction (the alarm desk); holding the request's write
-    lock meanwhile would block that component on SQLite."""
+    lock meanwhile would block that component on SQLite.
+    `once_per_request`: aliases repeating it in one request are refused (a guessed code)."""
     from strawberry.permission import PermissionExtension
 
     classes = [IsAuthenticated] if permissions is None else permissions
     extensions: list[Any] = [] if stores_elsewhere else [Atomic()]
+    if once_per_request:
+        extensions.insert(0, OncePerRequest())
     if classes:
         extensions.insert(0, PermissionExtension(permissions=[cls() for cls in classes]))
     return strawberry.mutation(extensions=extensions, **kwargs)

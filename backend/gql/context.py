@@ -56,6 +56,7 @@ class Unit:
         # Reads of someone else's address or phone: (person, reader, what, purpose), logged
         # once the unit ends (in a transaction of their own: a reading request stays reading).
         self.reads: set[Read] = set()
+        self.ran: set[str] = set()  # the once-per-request mutations this unit has run
 
     @property
     def session(self) -> AsyncSession:

@@ -17,7 +17,7 @@ from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from backend.db import begin_write
-from backend.errors import DomainError, UnreadableText
+from backend.errors import DomainError, RateLimited, UnreadableText
 from backend.gql.errors import message_for
 from backend.observability import GRAPHQL_ERRORS, request_id_var
 
@@ -43,6 +43,19 @@ class Atomic(FieldExtension):
             raise
         await savepoint.commit()
         return result
+
+
+class OncePerRequest(FieldExtension):
+    """A mutation that runs at most once per request (pairing a TV by its code): aliases that
+    repeat it in one document are refused, so each guess costs a request and counts against
+    the asker's limits."""
+
+    async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
+        ran = info.context.unit.ran
+        if info.field_name in ran:
+            raise RateLimited(1)
+        ran.add(info.field_name)
+        return await next_(source, info, **kwargs)
 
 
 # C0/C1 control characters (NUL breaks PostgreSQL text, ESC and friends break terminals and

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from pathlib import Path
 
-from tests.conftest import ELDER, FAMILY, FAMILY_2, Api
+from sqlalchemy import func, select
+
+from backend.auth.models import TvCodeTry
+from tests.conftest import ELDER, FAMILY, FAMILY_2, Api, Database, in_process, make_settings
 
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -146,3 +151,103 @@ async def test_a_tv_moves_only_after_its_home_unpairs_it(api: Api, people: dict[
     assert (await api.op("tv/TvHome", {}, body["access_token"]))["data"]["home"]["community"]["name"] == "幸福社区"
     still_gone = await api.op("tv/TvHome", {}, old_token)
     assert still_gone["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_an_old_device_code_gives_nothing_once_the_box_was_unpaired_and_paired_by_another_home(
+    api: Api, people: dict[str, int]
+) -> None:
+    # Given: someone asks for a code with a box's serial, approves it into her own home,
+    # never collects the token, and unpairs the box.
+    neighbour = await api.sign_in("+8613800000002")
+    stale = await start(api, "STB-STALE")
+    paired = await api.op("app/ApproveTvDevice", {"userCode": stale["user_code"]}, neighbour)
+    device_id = paired["data"]["approveTvDevice"]["id"]
+    assert (await api.op("app/UnpairTvDevice", {"deviceId": device_id}, neighbour))["data"]["unpairTvDevice"][
+        "__typename"
+    ] == "TvDeviceUnpaired"
+
+    # When: the real box is paired by the elder's home, and the old device code is redeemed.
+    elder = await api.sign_in(ELDER)
+    real = await start(api, "STB-STALE")
+    await api.op("app/ApproveTvDevice", {"userCode": real["user_code"]}, elder)
+    status, body = await poll(api, stale["device_code"])
+
+    # Then: no token for the elder's home; the box's own code still works.
+    assert status == 400 and body == {"error": "invalid_grant"}
+    status, body = await poll(api, real["device_code"])
+    assert status == 200
+    home = await api.op("tv/TvHome", {}, body["access_token"])
+    assert home["data"]["home"]["community"]["name"] == "幸福社区"
+
+
+async def test_pairing_again_voids_the_code_approved_before(api: Api) -> None:
+    elder = await api.sign_in(ELDER)
+    first = await start(api, "STB-TWICE")
+    await api.op("app/ApproveTvDevice", {"userCode": first["user_code"]}, elder)
+    second = await start(api, "STB-TWICE")
+    await api.op("app/ApproveTvDevice", {"userCode": second["user_code"]}, elder)
+
+    status, body = await poll(api, first["device_code"])
+    assert status == 400 and body["error"] == "invalid_grant"
+    status, _ = await poll(api, second["device_code"])
+    assert status == 200
+
+
+async def test_an_approved_code_not_collected_in_time_expires(tmp_path: Path, db: Database, people: dict) -> None:
+    async with in_process(make_settings(tmp_path, db.url, tv_grant_ttl_s=1)) as api:
+        grant = await start(api, "STB-LATE")
+        elder = await api.sign_in(ELDER)
+        approved = await api.op("app/ApproveTvDevice", {"userCode": grant["user_code"]}, elder)
+        assert approved["data"]["approveTvDevice"]["__typename"] == "TvDevice"
+        await asyncio.sleep(1.2)
+        status, body = await poll(api, grant["device_code"])
+        assert status == 400 and body["error"] == "expired_token"
+        status, body = await poll(api, grant["device_code"])
+        assert body["error"] == "invalid_grant"
+
+
+APPROVE_MANY = (
+    "mutation Guess("
+    + ", ".join(f"$c{i}: String!" for i in range(15))
+    + ") {"
+    + " ".join(
+        f"g{i}: approveTvDevice(userCode: $c{i}) {{ __typename ... on UserError {{ code }} }}" for i in range(15)
+    )
+    + "}"
+)
+
+
+async def test_wrong_pairing_codes_are_limited_per_account_and_one_pairing_per_request(api: Api, db: Database) -> None:
+    neighbour = await api.sign_in("+8613800000002")
+    # Fifteen guesses in one request: the first is tried, the others are refused unread.
+    guessed = await api.gql(APPROVE_MANY, {f"c{i}": f"{10_000_000 + i}" for i in range(15)}, neighbour)
+    codes = [guessed["data"][f"g{i}"].get("code") for i in range(15)]
+    assert codes == ["INVALID_DEVICE_CODE"] + ["RATE_LIMITED"] * 14
+    async with db.factory() as session:
+        assert await session.scalar(select(func.count()).select_from(TvCodeTry)) == 1
+
+    for i in range(9):
+        wrong = await api.op("app/ApproveTvDevice", {"userCode": f"2000 000{i}"}, neighbour)
+        assert wrong["data"]["approveTvDevice"]["code"] == "INVALID_DEVICE_CODE"
+    # The eleventh try in the hour is refused, even with a real code, and says when to try again.
+    grant = await start(api, "STB-GUESSED")
+    refused = await api.op("app/ApproveTvDevice", {"userCode": grant["user_code"]}, neighbour)
+    assert refused["data"]["approveTvDevice"]["code"] == "RATE_LIMITED"
+    assert re.fullmatch(r"操作太频繁，请\d+秒后再试。", refused["data"]["approveTvDevice"]["message"])
+    status, body = await poll(api, grant["device_code"])
+    assert body["error"] == "authorization_pending"
+    # Someone else, from another account, still pairs.
+    elder = await api.sign_in(ELDER)
+    ok = await api.op("app/ApproveTvDevice", {"userCode": grant["user_code"]}, elder)
+    assert ok["data"]["approveTvDevice"]["__typename"] == "TvDevice"
+
+
+async def test_an_address_asking_for_too_many_codes_is_told_to_slow_down(
+    tmp_path: Path, db: Database, people: dict
+) -> None:
+    async with in_process(make_settings(tmp_path, db.url, tv_codes_per_ip_per_hour=3)) as api:
+        for i in range(3):
+            assert (await api.client.post("/tv/device/code", data={"serial": f"STB-{i}"})).status_code == 200
+        refused = await api.client.post("/tv/device/code", data={"serial": "STB-9"})
+        assert refused.status_code == 429
+        assert refused.json()["error"] == "slow_down" and int(refused.headers["retry-after"]) > 0
