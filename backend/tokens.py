@@ -37,26 +37,39 @@ class Tokens:
         self.access_ttl = dt.timedelta(seconds=settings.access_token_ttl_s)
         self.refresh_ttl = dt.timedelta(seconds=settings.refresh_token_ttl_s)
 
-    def access_token(self, subject: str, *, family: str | None = None, ttl: dt.timedelta | None = None) -> str:
+    def access_token(
+        self, subject: str, *, family: str | None = None, ttl: dt.timedelta | None = None, kind: str = "access"
+    ) -> str:
         now = utcnow()
         claims: dict[str, Any] = {
             "sub": subject,
             # Millisecond precision: "sign out everywhere" must refuse a token from a moment before.
             "iat": math.floor(now.timestamp() * 1000) / 1000,
             "exp": int((now + (ttl or self.access_ttl)).timestamp()),
-            "typ": "access",
+            "typ": kind,
         }
         if family:
             claims["sid"] = family
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
+    def ticket(self, subject: str, *, ttl: dt.timedelta) -> str:
+        """A short-lived ticket for a connection that cannot send a header (a TV's event
+        stream): it travels in a URL, so it opens that stream only and buys nothing else."""
+        return self.access_token(subject, ttl=ttl, kind="ticket")
+
     def decode_access(self, token: str) -> AccessClaims:
+        return self._decode(token, "access")
+
+    def decode_ticket(self, token: str) -> AccessClaims:
+        return self._decode(token, "ticket")
+
+    def _decode(self, token: str, kind: str) -> AccessClaims:
         try:
             claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from exc
-        if claims.get("typ") != "access":
-            raise TokenError("not an access token")
+        if claims.get("typ") != kind:
+            raise TokenError(f"wanted a token of kind {kind}")
         return AccessClaims(
             subject=str(claims["sub"]),
             issued_at=dt.datetime.fromtimestamp(float(claims["iat"]), dt.UTC),

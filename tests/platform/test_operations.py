@@ -66,3 +66,22 @@ async def test_readiness_reports_redis_when_configured(
         assert ready.status_code == 503 and ready.json()["checks"]["redis"].startswith("error")
     finally:
         await rt.close()
+
+
+def test_the_shipped_proxy_logs_paths_without_their_query_strings() -> None:
+    """nginx's default access log keeps `$request`, query string and all: the TV's event-stream
+    ticket and the approval page's pairing code would sit in the proxy's log."""
+    import re
+
+    from backend.config import REPO_ROOT
+
+    conf = (REPO_ROOT / "docker" / "nginx.conf").read_text("utf-8")
+    formats = {m.group(1): m.group(2) for m in re.finditer(r"log_format\s+(\w+)\s+((?:'[^']*'\s*)+);", conf)}
+    uses = re.findall(r"^\s*access_log\s+(\S+)(?:\s+(\w+))?\s*;", conf, re.M)
+    server = conf[conf.index("server {") :]
+    assert re.search(r"^\s*access_log\s", server, re.M), "the server must name its own access log"
+    assert uses and all(path == "off" or name in formats for path, name in uses), uses
+    for path, name in uses:
+        if path != "off":
+            assert not re.search(r"\$(request\b|request_uri|args|query_string|arg_|http_referer)", formats[name])
+            assert "$uri" in formats[name]

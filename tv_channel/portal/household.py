@@ -30,10 +30,10 @@ class TvHome:
     residents: tuple[Person, ...]  # everyone living there: the box shows their messages
     claims: AccessClaims
     actor: Actor  # the elder, acting through the box in their home (roles loaded on `with_roles`)
-
-    @property
-    def locale(self) -> str:
-        return self.elder.locale
+    # Plain copies of how the elder is spoken to: a refusal is said after its transaction has
+    # rolled back, when the elder's row can no longer be read.
+    locale: str
+    slow: bool
 
 
 def bearer(header: str | None) -> str | None:
@@ -43,13 +43,20 @@ def bearer(header: str | None) -> str | None:
 
 
 async def tv_home(
-    session: AsyncSession, settings: Settings, tokens: Tokens, token: str | None, *, with_roles: bool = False
+    session: AsyncSession,
+    settings: Settings,
+    tokens: Tokens,
+    token: str | None,
+    *,
+    with_roles: bool = False,
+    ticket: bool = False,
 ) -> TvHome | None:
-    """None: no token, a token that is not a paired box's, or a box unpaired since."""
+    """None: no token, a token that is not a paired box's, or a box unpaired since.
+    `ticket`: the token is the event stream's one-minute ticket (and only that will do)."""
     if token is None:
         return None
     try:
-        claims = tokens.decode_access(token)
+        claims = tokens.decode_ticket(token) if ticket else tokens.decode_access(token)
     except TokenError:
         return None
     kind, _, raw_id = claims.subject.partition(":")
@@ -81,4 +88,14 @@ async def tv_home(
     if elder is None:
         return None
     memberships = await load_memberships(session, elder.id) if with_roles else ()
-    return TvHome(device, household, community, elder, residents, claims, Actor(elder, memberships))
+    return TvHome(
+        device,
+        household,
+        community,
+        elder,
+        residents,
+        claims,
+        Actor(elder, memberships),
+        locale=elder.locale,
+        slow=elder.slow_speech,
+    )

@@ -2,9 +2,9 @@
 path), news of the home's alarm, and the end of the pairing. A box that is connected is marked
 seen in the database in batches, so the tv path knows which boxes are on.
 
-EventSource cannot send a header, so the box first trades its token for a ticket (a token
-of a minute's life) and opens `/tv/portal/events?ticket=`: the long-lived token never
-appears in a URL."""
+EventSource cannot send a header, so the box first trades its token for a ticket (a minute's
+life) and opens `/tv/portal/events?ticket=`: the long-lived token never appears in a URL, and
+the ticket, which does, opens this stream only (no screen, no action, no new ticket)."""
 
 from __future__ import annotations
 
@@ -88,12 +88,12 @@ def router(parts: Parts, boxes: Boxes, turns: asyncio.Semaphore) -> APIRouter:
             home = await tv_home(session, parts.settings, parts.tokens, bearer(request.headers.get("authorization")))
         if home is None:
             return JSONResponse({"code": "UNPAIRED"}, status_code=401)
-        return JSONResponse({"ticket": parts.tokens.access_token(f"tv:{home.device.id}", ttl=TICKET_TTL)})
+        return JSONResponse({"ticket": parts.tokens.ticket(f"tv:{home.device.id}", ttl=TICKET_TTL)})
 
     @api.get("/events")
     async def events(request: Request, ticket: str = "") -> Any:
         async with turns, parts.factory() as session:
-            home = await tv_home(session, parts.settings, parts.tokens, ticket or None)
+            home = await tv_home(session, parts.settings, parts.tokens, ticket or None, ticket=True)
         if home is None:
             return JSONResponse({"code": "UNPAIRED"}, status_code=401)
         device_id = home.device.id
