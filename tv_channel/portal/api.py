@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import http_body
 from backend.bulletin import service as bulletin
 from backend.bulletin.models import SignupStatus
 from backend.clock import today
@@ -89,7 +90,7 @@ class Portal:
 
     def said(self, home: TvHome, text: str, *, shared: bool = False) -> dict[str, str]:
         """A text and where to hear it, in the elder's language and pace."""
-        url = self.parts.read_aloud.url(text, locale=home.locale, slow=home.elder.slow_speech, shared=shared)
+        url = self.parts.read_aloud.url(text, locale=home.locale, slow=home.slow, shared=shared)
         return {"text": text, "readAloudUrl": url}
 
     def local(self, at: dt.datetime) -> dt.datetime:
@@ -636,6 +637,19 @@ class Portal:
         return {"alertId": pressed.alert.id, "status": pressed.alert.status.value, **self.said(home, text)}
 
 
+async def _body(request: Request) -> dict[str, Any] | None:
+    """An action's JSON object (an empty body is an empty one); None for a body nobody sent
+    in good faith: not JSON, not an object, nested too deep."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = http_body.json_body(raw)
+    except http_body.BadBody:
+        return None
+    return body if isinstance(body, dict) else None
+
+
 def _key(body: dict[str, Any]) -> str:
     key = str(body.get("key", ""))
     if not 8 <= len(key) <= 100:
@@ -700,12 +714,9 @@ def router(portal: Portal) -> APIRouter:
     async def act(
         request: Request, action: Callable[[AsyncSession, TvHome, dict[str, Any]], Awaitable[dict[str, Any]]]
     ) -> JSONResponse:
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            body = {}
+        body = await _body(request)
+        if body is None:
+            return JSONResponse({"code": "INVALID_INPUT"}, status_code=400)
         home = None
         try:
             async with portal.turns, transaction(parts.factory) as session:
@@ -796,16 +807,15 @@ def router(portal: Portal) -> APIRouter:
     @api.post("/alarm")
     async def alarm(request: Request) -> JSONResponse:
         """The red key: through the alarm desk like every door, stored before this answers."""
-        try:
-            body = await request.json()
-        except ValueError:
-            body = {}
+        body = await _body(request)
+        if body is None:
+            return JSONResponse({"code": "INVALID_INPUT"}, status_code=400)
         async with parts.factory() as session:  # no waiting behind other boxes' screens
             try:
                 home = await portal.home_of(session, request, roles=False)
             except Unpaired:
                 return JSONResponse({"code": "UNPAIRED"}, status_code=401)
-        key = str(body.get("key", "")) if isinstance(body, dict) else ""
+        key = str(body.get("key", ""))
         try:
             emergency.check_key(key or None)
             pressed = await parts.alarm_desk.press(

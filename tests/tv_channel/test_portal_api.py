@@ -1,0 +1,102 @@
+"""The portal's API as a box (or someone pretending to be one) calls it over HTTP: a refusal is
+said in the elder's words, the event stream's ticket opens nothing else, a body nobody can
+read is a 400. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ELDER, Api, Database, make_settings, serve
+
+GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+async def paired_box(api: Api, phone: str = ELDER, serial: str = "STB-API") -> str:
+    """A box paired with `phone`'s home: its portal token."""
+    code = (await api.client.post("/tv/device/code", data={"serial": serial})).json()
+    approved = await api.op("app/ApproveTvDevice", {"userCode": code["user_code"]}, await api.sign_in(phone))
+    assert approved["data"]["approveTvDevice"]["__typename"] == "TvDevice", approved
+    token = await api.client.post("/tv/device/token", data={"grant_type": GRANT, "device_code": code["device_code"]})
+    return str(token.json()["access_token"])
+
+
+@pytest.fixture
+async def box(tmp_path: Path, db: Database, people: dict[str, int], local_clock: Any) -> AsyncIterator[Api]:
+    local_clock("11:00")  # lunch stopped taking orders at 10:00
+    async with serve(make_settings(tmp_path, db.url)) as api:  # a real socket: the event stream streams
+        api.tokens["box"] = await paired_box(api)
+        yield api
+
+
+def bearer(api: Api) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api.tokens['box']}"}
+
+
+async def test_every_refused_action_says_why_in_the_elders_words(box: Api) -> None:
+    # Lunch after its cut-off: the reason, read aloud, not "network down".
+    closed = await box.client.post(
+        "/tv/portal/api/menu/order",
+        json={"product": "lunch-set-a", "quantity": 1, "key": "k-closed-01"},
+        headers=bearer(box),
+    )
+    assert closed.status_code == 409
+    assert closed.json()["code"] == "ORDERING_CLOSED"
+    assert closed.json()["message"] == "今天这一餐已经过了预订时间，请订下一餐。"
+    assert closed.json()["readAloudUrl"].startswith("http://testserver/read-aloud/")
+
+    wrong_quantity = await box.client.post(
+        "/tv/portal/api/menu/order",
+        json={"product": "lunch-set-a", "quantity": 9, "key": "k-many-0001"},
+        headers=bearer(box),
+    )
+    assert wrong_quantity.status_code == 409 and wrong_quantity.json()["code"] == "INVALID_INPUT"
+    assert "填写的内容有误" in wrong_quantity.json()["message"]
+
+    for path in ("/tv/portal/api/help/999999/done", "/tv/portal/api/events/999999/signup"):
+        unknown = await box.client.post(path, json={}, headers=bearer(box))
+        assert unknown.status_code == 409, path
+        assert unknown.json()["message"] == "没有找到这条记录，或者您无权查看。"
+
+    # Nothing was ordered.
+    orders = await box.client.get("/tv/portal/api/orders", headers=bearer(box))
+    assert orders.json()["items"] == []
+
+
+async def test_the_live_ticket_opens_the_event_stream_only_and_never_renews(box: Api) -> None:
+    ticket = (await box.client.post("/tv/portal/api/ticket", headers=bearer(box))).json()["ticket"]
+    as_token = {"Authorization": f"Bearer {ticket}"}
+    for path in ("/tv/portal/api/home", "/tv/portal/api/notices"):
+        assert (await box.client.get(path, headers=as_token)).status_code == 401, path
+    assert (await box.client.post("/tv/portal/api/ticket", headers=as_token)).status_code == 401
+    assert (await box.client.post("/tv/portal/api/callback", headers=as_token)).status_code == 401
+    # The portal token itself is not a ticket: the stream wants the ticket.
+    refused = await box.client.get("/tv/portal/events", params={"ticket": box.tokens["box"]})
+    assert refused.status_code == 401
+    async with asyncio.timeout(20), box.client.stream("GET", "/tv/portal/events", params={"ticket": ticket}) as stream:
+        assert stream.status_code == 200
+        async for line in stream.aiter_lines():
+            assert line == "event: hello"
+            break
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/tv/device/code", {"content-type": "application/json"}),
+        ("/tv/device/token", {"content-type": "application/json"}),
+        ("/tv/portal/api/menu/order", {"content-type": "application/json"}),
+        ("/tv/portal/api/alarm", {"content-type": "application/json"}),
+    ],
+)
+async def test_a_body_nested_too_deep_is_refused_with_a_400(box: Api, path: str, headers: dict[str, str]) -> None:
+    body = b"[" * 30_000 + b"]" * 30_000  # within the 64 KiB limit
+    response = await box.client.post(path, content=body, headers={**headers, **bearer(box)})
+    assert response.status_code == 400, response.text
+    # The same route still answers a well-formed body.
+    fine = await box.client.post(path, json={}, headers=bearer(box))
+    assert fine.status_code < 500
