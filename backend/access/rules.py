@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.access.subject import Actor, Door, Subject
-from backend.community.models import Community, Household, Membership, Person, Role
+from backend.community.models import STAFF_ROLES, Community, Household, Membership, Person, Role
 from backend.errors import Forbidden, NotFound
 from backend.family.models import FamilyLink, LinkStatus, Scope
 
@@ -183,15 +183,74 @@ async def families_receiving_alerts(session: AsyncSession, elder_ids: Collection
     return found
 
 
+async def speaks_for(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    person_id: int,
+    community_id: int | None,
+    asked_by_id: int | None = None,
+    scope: Scope = Scope.ORDER_FOR,
+    any_staff: bool = True,
+) -> Placed | None:
+    """How `actor` may act on, or read, something done for `person_id` (a help request, a
+    question to a desk, an order), now: as that person; as staff of `community_id` (any of its
+    staff, or with `any_staff` off only the staff member who asked for her); or as family
+    through a link live at this moment with `scope`. Having asked for her once counts for
+    nothing by itself: once she revokes the link, her relative neither acts nor reads."""
+    if actor.id == person_id:
+        return Placed.SELF
+    if community_id is not None and actor.is_staff_of(community_id) and (any_staff or actor.id == asked_by_id):
+        return Placed.STAFF
+    link = await active_link(session, elder_id=person_id, family_id=actor.id)
+    return Placed.FAMILY if link is not None and link.has_scope(scope) else None
+
+
+async def still_speaking_for(
+    session: AsyncSession, person_id: int, people: Collection[int], scope: Scope = Scope.ORDER_FOR
+) -> set[int]:
+    """Of `people` (the person, and whoever asked or ordered for her), those who may still
+    hear of it: the person, staff of one of her communities, and family whose link with `scope`
+    is live. A relative whose link was revoked hears nothing more of her affairs."""
+    wanted = set(people)
+    kept = wanted & {person_id}
+    others = wanted - kept
+    if not others:
+        return kept
+    theirs = await community_ids_of(session, person_id)
+    staff = await session.execute(
+        select(Membership.person_id).where(
+            Membership.person_id.in_(others),
+            Membership.community_id.in_(theirs),
+            Membership.role.in_(list(STAFF_ROLES)),
+        )
+    )
+    kept |= set(staff.scalars())
+    links = await session.execute(
+        select(FamilyLink.family_id, FamilyLink.scopes).where(
+            FamilyLink.elder_id == person_id,
+            FamilyLink.family_id.in_(others - kept),
+            FamilyLink.status == LinkStatus.ACTIVE,
+        )
+    )
+    kept |= {family_id for family_id, scopes in links.all() if scope.value in scopes}
+    return kept
+
+
 async def may_follow_order(
     session: AsyncSession, actor: Actor, *, beneficiary_id: int, placed_by_id: int, household_id: int | None
 ) -> bool:
-    """An order or a booking: the elder it is for, whoever placed it, or staff of the community
-    of the home it goes to."""
-    if actor.id in (beneficiary_id, placed_by_id):
+    """An order or a booking: the elder it is for, staff of the community of the home it goes
+    to, or whoever placed it for her while they still may order for her (speaks_for)."""
+    if actor.id == beneficiary_id:
         return True
     household = await session.get(Household, household_id) if household_id is not None else None
-    return household is not None and actor.is_staff_of(household.community_id)
+    if household is not None and actor.is_staff_of(household.community_id):
+        return True
+    return (
+        actor.id == placed_by_id
+        and await speaks_for(session, actor, person_id=beneficiary_id, community_id=None) is not None
+    )
 
 
 def home_community_id(actor: Actor) -> int | None:

@@ -281,11 +281,18 @@ async def _is_member(session: AsyncSession, desk_id: int, person_id: int) -> boo
     return found.first() is not None
 
 
-async def _asker_side(session: AsyncSession, actor: Actor, thread: ConsultThread) -> bool:
-    if actor.id in (thread.elder_id, thread.asked_by_id):
-        return True
-    link = await rules.active_link(session, elder_id=thread.elder_id, family_id=actor.id)
-    return link is not None and link.has_scope(Scope.ORDER_FOR)
+async def _asker_side(session: AsyncSession, actor: Actor, thread: ConsultThread, desk: ConsultDesk) -> bool:
+    """The elder, the staff member who asked for her, or family who may order for her now
+    (not whoever once asked: a revoked link ends it)."""
+    placed = await rules.speaks_for(
+        session,
+        actor,
+        person_id=thread.elder_id,
+        community_id=desk.community_id,
+        asked_by_id=thread.asked_by_id,
+        any_staff=False,
+    )
+    return placed is not None
 
 
 async def seen_by(session: AsyncSession, actor: Actor, thread_id: int, *, lock: bool = False) -> Seen:
@@ -296,7 +303,7 @@ async def seen_by(session: AsyncSession, actor: Actor, thread_id: int, *, lock: 
     member = await _is_member(session, desk.id, actor.id)
     if member or actor.roles_in(desk.community_id) & set(SUPERVISORS):
         return Seen(thread, desk, True, member and desk.kind == DeskKind.DOCTOR)
-    if await _asker_side(session, actor, thread):
+    if await _asker_side(session, actor, thread, desk):
         return Seen(thread, desk, False, False)
     raise NotFound()
 
@@ -365,7 +372,7 @@ async def rate(
     """满意/一般/不满意, once, by the asker's side, once the desk has answered; rating closes it."""
     seen = await seen_by(session, actor, thread_id, lock=True)
     thread = seen.thread
-    if seen.at_desk and not await _asker_side(session, actor, thread):
+    if seen.at_desk and not await _asker_side(session, actor, thread, seen.desk):
         raise Forbidden()
     if thread.rating is not None:
         raise ThreadRated()

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import clock, jobs
+from backend.access import rules
 from backend.community import repository as community_repository
 from backend.community.models import Community, Person, Role
 from backend.consultation import service
@@ -145,7 +146,8 @@ async def tell_asker(session: AsyncSession, event: Event, parts: Parts) -> None:
     message = await session.get(ConsultMessage, int(event.payload["message_id"]))
     if thread is None or message is None:
         return
-    await _tell(session, parts, {thread.elder_id, thread.asked_by_id}, thread, "answered", answer=message.text)
+    askers = await rules.still_speaking_for(session, thread.elder_id, {thread.elder_id, thread.asked_by_id})
+    await _tell(session, parts, askers, thread, "answered", answer=message.text)
 
 
 @consumer(service.RATED, name="consultation.tell_unsatisfied")

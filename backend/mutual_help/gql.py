@@ -161,11 +161,7 @@ async def _views(info: Info, requests: list[HelpRequest]) -> list[HelpRequestVie
     views = []
     for r in requests:
         mine: HelpOffer | None = next((o for o in offers[r.id] if o.volunteer_id == actor.id), None)
-        asker_side = (
-            actor.id in (r.elder_id, r.asked_by_id)
-            or actor.is_staff_of(r.community_id)
-            or (mine is None and await rules.active_link(session, elder_id=r.elder_id, family_id=actor.id) is not None)
-        )
+        asker_side = mine is None and await service.asker_side(session, actor, r)
         going = mine is not None and mine.status == OfferStatus.ACCEPTED
         place = r.place if asker_side or going else await _building_of(info, r.household_id)
         views.append(

@@ -371,7 +371,7 @@ async def confirm(
 
 async def cancel(session: AsyncSession, actor: Actor, *, request_id: int) -> HelpRequest:
     request = await session.get(HelpRequest, request_id, with_for_update=True)
-    if request is None or not await _asker_side(session, actor, request):
+    if request is None or not await asker_side(session, actor, request):
         raise NotFound()
     if request.status not in OPEN_REQUESTS:
         raise HelpClosed()
@@ -380,11 +380,13 @@ async def cancel(session: AsyncSession, actor: Actor, *, request_id: int) -> Hel
     return request
 
 
-async def _asker_side(session: AsyncSession, actor: Actor, request: HelpRequest) -> bool:
-    if actor.id in (request.elder_id, request.asked_by_id) or actor.is_staff_of(request.community_id):
-        return True
-    link = await rules.active_link(session, elder_id=request.elder_id, family_id=actor.id)
-    return link is not None and link.has_scope(Scope.ORDER_FOR)
+async def asker_side(session: AsyncSession, actor: Actor, request: HelpRequest) -> bool:
+    """The elder, staff of her community, or family who may order for her now (not whoever
+    once asked: a revoked link ends it)."""
+    return (
+        await rules.speaks_for(session, actor, person_id=request.elder_id, community_id=request.community_id)
+        is not None
+    )
 
 
 async def confirm_by(
@@ -394,7 +396,7 @@ async def confirm_by(
     request = await session.get(HelpRequest, request_id)
     if request is None:
         raise NotFound()
-    if await _asker_side(session, actor, request):
+    if await asker_side(session, actor, request):
         via = "staff" if actor.is_staff_of(request.community_id) and actor.id != request.elder_id else "app"
         return await confirm(session, content_dir, request_id=request.id, by=actor.person, via=via)
     return await confirm(session, content_dir, request_id=request.id, by=actor.person, via="code", code=code)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs
+from backend.access import rules
 from backend.community import repository as community_repository
 from backend.community.models import Building, Community, Household, Person, Role
 from backend.events import Event, consumer
@@ -18,6 +19,11 @@ from backend.mutual_help import service
 from backend.mutual_help.models import HelpRequest, RequestStatus
 from backend.notify import service as notify
 from backend.parts import Parts
+
+
+async def _asker_side(session: AsyncSession, request: HelpRequest) -> set[int]:
+    """The elder, and whoever asked for her if they still may (a revoked link hears nothing)."""
+    return await rules.still_speaking_for(session, request.elder_id, {request.elder_id, request.asked_by_id})
 
 
 async def _tell(
@@ -91,7 +97,7 @@ async def tell_centre(session: AsyncSession, event: Event, parts: Parts) -> None
         return
     # Volunteers were asked and not enough said 我去: the elder, told someone would say, hears why she waits.
     await _tell(session, parts, centre, request, "nobody_took")
-    await _tell(session, parts, {request.elder_id, request.asked_by_id}, request, "nobody_took_elder")
+    await _tell(session, parts, await _asker_side(session, request), request, "nobody_took_elder")
 
 
 @consumer(service.MATCHED, name="mutual_help.tell_elder")
@@ -104,7 +110,7 @@ async def tell_elder(session: AsyncSession, event: Event, parts: Parts) -> None:
     await _tell(
         session,
         parts,
-        {request.elder_id, request.asked_by_id},
+        await _asker_side(session, request),
         request,
         "coming",
         volunteer=volunteer.name,

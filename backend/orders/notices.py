@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.access import rules
 from backend.community import repository as community_repository
 from backend.community.models import Person
 from backend.gateways.sms import Sms
@@ -64,7 +65,7 @@ class Notifier:
         """Everyone involved but whoever cancelled; an elder cancelling what family ordered for
         them is declining it, and says so."""
         by = await session.get(Person, by_id)
-        involved = {row.beneficiary_id, row.placed_by_id} | await self.staff(session, parts, row)
+        involved = await _for_her(session, row) | await self.staff(session, parts, row)
         await self.tell(
             session,
             parts,
@@ -77,4 +78,10 @@ class Notifier:
 
     async def progress(self, session: AsyncSession, parts: Parts, row: Ordered, key: str, **params: str) -> None:
         """The elder and whoever ordered for them follow it to the door."""
-        await self.tell(session, parts, {row.beneficiary_id, row.placed_by_id}, row, key, **params)
+        await self.tell(session, parts, await _for_her(session, row), row, key, **params)
+
+
+async def _for_her(session: AsyncSession, row: Ordered) -> set[int]:
+    """The elder, and whoever ordered for her while they still may (a revoked link hears
+    nothing more of her orders)."""
+    return await rules.still_speaking_for(session, row.beneficiary_id, {row.beneficiary_id, row.placed_by_id})
