@@ -260,7 +260,11 @@ async def trigger_many(
         if press.person_id not in live:
             creators.setdefault(press.person_id, press)
     policies = await policies_of(
-        session, settings, {p.community_id for p in creators.values()} | {a.community_id for a in live.values()}
+        session,
+        settings,
+        {p.community_id for p in creators.values()}
+        | {a.community_id for a in live.values()}
+        | {a.community_id for a in replays.values()},
     )
     first = await _first_tiers(session, policies, list(creators.values()), now)
     raised = await repository.insert_alerts(
@@ -368,7 +372,8 @@ async def _press_again(
     if not unique:
         return found  # a burst of first presses: nothing to look up
     answered = {a.id: a.arrived_by_id or a.en_route_by_id or a.acknowledged_by_id for a in unique}
-    waiting = [a for a in unique if answered[a.id] is None]
+    # A closed alarm (a replay after it was resolved or cancelled) waits for nobody.
+    waiting = [a for a in unique if answered[a.id] is None and a.status in LIVE_STATUSES]
     told = await responders_many(
         session, [(a, policies[a.community_id].groups_of(a.tier)) for a in waiting], on_duty_at=now
     )
@@ -661,6 +666,8 @@ def reply_text(catalog: Catalog, locale: str, pressed: Pressed) -> str:
     status = pressed.alert.status
     if status == AlertStatus.RESOLVED:
         return catalog.text(locale, "emergency.resolved")
+    if status == AlertStatus.CANCELLED:
+        return catalog.text(locale, "emergency.reply.cancelled")
     if pressed.responder is not None and status == AlertStatus.ARRIVED and not pressed.again:
         return catalog.text(locale, "emergency.arrived", responder=pressed.responder)
     if pressed.responder is not None:

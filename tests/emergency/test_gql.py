@@ -183,3 +183,31 @@ async def test_the_red_key_on_a_paired_tv_raises_the_households_alarm(api: Api) 
     # A TV token does nothing else a person can do.
     refused = await api.op("app/Me", {}, tv_token)
     assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_replaying_the_key_of_a_closed_alarm_says_what_happened_to_it(api: Api) -> None:
+    # Given: the elder pressed, then cancelled (pressed by mistake) before anyone answered.
+    raised = await press(api, key="closed-replay-01")
+    elder = await api.sign_in(ELDER)
+    cancelled = await api.op("app/CancelEmergency", {"emergencyId": raised["emergency"]["id"]}, elder)
+    assert cancelled["data"]["cancelEmergency"]["status"] == "CANCELLED"
+
+    # When: the app retries the same press (the network dropped its answer).
+    again = await press(api, key="closed-replay-01")
+
+    # Then: the same alarm, as it stands, in words; nothing new raised, nobody told again.
+    assert again["emergency"] == {**raised["emergency"], "status": "CANCELLED"}
+    assert again["new"] is False
+    assert again["reply"]["text"] == "这次紧急呼叫已经取消了。如果需要帮助，请再按一次紧急按钮。"
+
+    # A staff member closes another without anyone acknowledging it; its replay says so.
+    second = await press(api, key="closed-replay-02")
+    resolved = await api.op(
+        "staff/ResolveEmergency",
+        {"emergencyId": second["emergency"]["id"], "outcome": "FALSE_ALARM"},
+        await api.sign_in(SERVICE_CENTRE),
+    )
+    assert resolved["data"]["resolveEmergency"]["status"] == "RESOLVED", resolved
+    replayed = await press(api, key="closed-replay-02")
+    assert replayed["emergency"]["id"] == second["emergency"]["id"]
+    assert replayed["reply"]["text"] == "您的紧急呼叫已处理完毕。"

@@ -110,3 +110,15 @@ async def test_a_low_battery_and_an_offline_band_are_told_once_a_day_and_shown_t
 async def texts_of(api: Api, phone: str) -> list[str]:
     feed = await api.op("app/Notifications", {}, await api.sign_in(phone))
     return [n["text"] for n in feed["data"]["notifications"]["nodes"]]
+
+
+async def test_a_band_retrying_a_press_after_its_alarm_was_closed_is_answered(api: Api) -> None:
+    first = await post(api, {"device_id": "BAND-0001", "event_id": "e-closed"})
+    alert_id = str(first.json()["alert_id"])
+    closed = await api.op(
+        "staff/ResolveEmergency", {"emergencyId": alert_id, "outcome": "FALSE_ALARM"}, await api.sign_in(GRID_WORKER)
+    )
+    assert closed["data"]["resolveEmergency"]["status"] == "RESOLVED", closed
+    resent = await post(api, {"device_id": "BAND-0001", "event_id": "e-closed"})
+    assert resent.status_code == 200
+    assert resent.json() == {"accepted": True, "alert_id": int(alert_id), "new": False}
