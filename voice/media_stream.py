@@ -19,6 +19,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from backend import http_body
 from voice.audio import pcm_to_ulaw, ulaw_to_pcm
 from voice.conversation import Audio, BridgedLine
 
@@ -91,7 +92,7 @@ def parse(text: str) -> dict[str, Any]:
     if len(text) > MAX_MESSAGE_BYTES:
         raise StreamRefused("message too large")
     try:
-        event = json.loads(text)
+        event = http_body.json_body(text)
     except ValueError as exc:
         raise StreamRefused("not JSON") from exc
     if not isinstance(event, dict):

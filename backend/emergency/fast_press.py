@@ -22,6 +22,7 @@ from typing import Any
 from prometheus_client import Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend import http_body
 from backend.emergency import service
 from backend.emergency.desk import SignedPress
 from backend.emergency.models import AlertSource
@@ -77,7 +78,7 @@ class FastPress:
     def _press_in(self, token: str, body: bytes) -> SignedPress | None:
         """The press this request asks for, if it is the plain app press; else None."""
         try:
-            data = json.loads(body)
+            data = http_body.json_body(body)
         except ValueError:
             return None
         if not isinstance(data, dict) or not self._is_trigger_document(data):

@@ -17,7 +17,6 @@ refused and logged; nothing else happens.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from typing import Any
@@ -26,7 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from backend import events
+from backend import events, http_body
 from backend.community.models import Community, Device, DeviceKind, Membership, Person, Role
 from backend.db import transaction
 from backend.emergency import band_health, service
@@ -66,7 +65,7 @@ def router(rt: Parts) -> APIRouter:
         if why is not None:
             return refuse("SOS", 401, why, vendor=vendor[:50])
         try:
-            data = json.loads(body)
+            data = http_body.json_body(body)
             device_id, event_id = str(data["device_id"]), str(data["event_id"])
             kind = str(data.get("kind", "sos"))
             if kind not in KINDS:

@@ -12,7 +12,6 @@ are not signed. The documented answer tells the provider not to send them again.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from backend import http_body
 from backend.db import transaction
 from backend.gateways.calls import CONFIRM_KEY
 from backend.notify import service
@@ -37,7 +37,7 @@ async def _records(token: str, expected: str, request: Request) -> list[dict[str
     if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
         return JSONResponse({"code": 1, "msg": "unknown callback"}, status_code=404)
     try:
-        records: Any = json.loads(await request.body())
+        records: Any = http_body.json_body(await request.body())
     except ValueError:
         return JSONResponse({"code": 1, "msg": "not JSON"}, status_code=400)
     if isinstance(records, dict):

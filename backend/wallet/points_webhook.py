@@ -7,7 +7,6 @@ sent again earns nothing more. Anything unproven or malformed is refused and cha
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from backend import http_body
 from backend.community.models import Person, card_digits
 from backend.db import transaction
 from backend.errors import DomainError
@@ -34,7 +34,7 @@ def router(rt: Parts) -> APIRouter:
         if why is not None:
             return refuse("points", 401, why, source=source)
         try:
-            data: Any = json.loads(body)  # the body size is limited for every request
+            data: Any = http_body.json_body(body)  # size and nesting limited
             event_id, kind = str(data["event_id"])[:100], str(data["kind"])
             quantity = int(data.get("quantity", 1))
             card = card_digits(str(data["card"])) if data.get("card") else None

@@ -8,12 +8,12 @@ no home has, or outside the time kept, are counted as unknown and kept nowhere."
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from backend import http_body
 from backend.db import transaction
 from backend.parts import Parts
 from backend.signed_requests import refusal, refuse
@@ -40,7 +40,7 @@ def router(rt: Parts) -> APIRouter:
         if why is not None:
             return refuse("home-signals", 401, why, source=source)
         try:
-            data: Any = json.loads(body)
+            data: Any = http_body.json_body(body)
             items = data["readings"] if isinstance(data, dict) and "readings" in data else [data]
             if not isinstance(items, list) or not 1 <= len(items) <= MOST_AT_ONCE:
                 raise ValueError("1 to 500 readings")
