@@ -89,8 +89,16 @@ def parse(body: bytes) -> Message:
         root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as exc:
         raise InvalidCap(f"not XML: {exc}") from None
+    # CAP needs no DOCTYPE: one declaring entities leaves unexpanded entity nodes that the
+    # schema's validator cannot read (nor can anyone).
+    if root.getroottree().docinfo.doctype:
+        raise InvalidCap("a DOCTYPE is not allowed in a CAP message")
     schema = _schema()
-    if not schema.validate(root):
+    try:
+        valid = schema.validate(root)
+    except etree.Error as exc:
+        raise InvalidCap(f"not CAP 1.2: {exc}") from None
+    if not valid:
         raise InvalidCap(f"not CAP 1.2: {schema.error_log.last_error}")
     infos = root.findall("cap:info", NS)
     info = next((i for i in infos if _text(i, "cap:language") in PREFERRED_LANGUAGES), infos[0] if infos else None)
@@ -153,14 +161,19 @@ def reference(ref: str) -> tuple[str, str] | None:
 # Where a warning applies
 
 
-def area_code_prefix(code: str) -> str:
-    """A region's code with its trailing zero levels dropped: 500103000000 -> 500103."""
+def area_code_prefix(code: str) -> str | None:
+    """A region's code (GB/T 2260, with the township and village levels of the statistical
+    codes) with its trailing zero levels dropped: 500103000000 -> 500103, 500000 -> 50.
+    None for a code that names no province ("000000", "abc"): it covers nothing, never
+    everywhere."""
     code = code.strip()
-    while len(code) > 2 and code.endswith("000"):
+    if not code.isdigit() or len(code) not in (2, 4, 6, 9, 12):
+        return None
+    while len(code) > 6 and code.endswith("000"):
         code = code[:-3]
-    while len(code) > 2 and code.endswith("00") and len(code) <= 6:
+    while 2 < len(code) <= 6 and code.endswith("00"):
         code = code[:-2]
-    return code
+    return code if not code.startswith("0") else None
 
 
 def _inside(lat: float, lon: float, ring: tuple[tuple[float, float], ...]) -> bool:
@@ -182,7 +195,9 @@ def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def covers(area: Area, *, area_code: str | None, lat: float | None, lon: float | None) -> bool:
-    if area_code and any(value and area_code.startswith(area_code_prefix(value)) for _, value in area.geocodes):
+    if area_code and any(
+        (prefix := area_code_prefix(value)) is not None and area_code.startswith(prefix) for _, value in area.geocodes
+    ):
         return True
     if lat is None or lon is None:
         return False

@@ -179,3 +179,26 @@ async def test_what_is_not_cap_or_not_signed_is_refused_and_nothing_is_stored(ap
     assert (await send(api, sneaky)).status_code == 400
     async with db.factory() as session:
         assert await session.scalar(select(func.count()).select_from(OfficialWarning)) == 0
+
+
+async def test_a_code_that_names_no_province_reaches_no_community(api: Api, db: Database) -> None:
+    for code in ("000000", "000000000000", "0", "abc"):
+        zeros = f"<geocode><valueName>GB/T 2260</valueName><value>{code}</value></geocode>"
+        answer = await send(api, message(area=zeros)[1])
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["shownIn"] == [], code
+    assert await headlines(api, ELDER) == []
+    # A province's own code still covers its communities (重庆市: 500000).
+    province = "<geocode><valueName>GB/T 2260</valueName><value>500000</value></geocode>"
+    assert len((await send(api, message(area=province)[1])).json()["shownIn"]) == 2
+
+
+async def test_a_signed_message_with_a_doctype_is_refused_with_a_400(api: Api, db: Database) -> None:
+    _, body = message(headline="大风&ent;降温")
+    declared = body.replace(b"?>", b'?>\n<!DOCTYPE alert [<!ENTITY ent "x">]>', 1)
+    for sent in (declared, body):  # declared, and an entity nobody declared
+        answer = await send(api, sent)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["accepted"] is False
+    async with db.factory() as session:
+        assert await session.scalar(select(func.count()).select_from(OfficialWarning)) == 0
