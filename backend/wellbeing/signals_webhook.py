@@ -8,6 +8,7 @@ no home has, or outside the time kept, are counted as unknown and kept nowhere."
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,13 +21,26 @@ from backend.signed_requests import refusal, refuse
 from backend.wellbeing import quiet_home
 
 MOST_AT_ONCE = 500
+MOST_VALUE = 1_000_000.0  # far above any home's use in one interval
+
+
+def _value(raw: Any) -> float:
+    """A reading is a finite number a meter or sensor can report: use in the interval (kWh,
+    litres) or a door's openings, never negative, never NaN or infinite, never true/false; a
+    broken meter must not keep a quiet home looking lived in."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise ValueError("a reading's value is a number")
+    value = float(raw)
+    if not math.isfinite(value) or not 0 <= value <= MOST_VALUE:
+        raise ValueError("a reading's value is out of range")
+    return value
 
 
 def _reading(item: Any) -> quiet_home.Reading:
     at = dt.datetime.fromisoformat(str(item["at"]))
     if at.tzinfo is None:
         raise ValueError("a reading's time says its zone")
-    return quiet_home.Reading(device=str(item["device"])[:100], at=at, value=float(item["value"]))
+    return quiet_home.Reading(device=str(item["device"])[:100], at=at, value=_value(item["value"]))
 
 
 def router(rt: Parts) -> APIRouter:

@@ -204,3 +204,30 @@ async def test_hours_past_the_retention_are_gone_and_nothing_unproven_is_kept(
     async with db.factory() as session:
         assert await session.scalar(select(func.count()).select_from(HomeHour)) == 0
         assert list(await session.scalars(select(VitalSign.value))) == [131]
+
+
+async def test_a_reading_that_is_not_a_finite_number_in_range_is_refused_and_nothing_is_kept(
+    api: Api, db: Database
+) -> None:
+    await bind(api, await home_of(db, ELDER), "M-0001")
+    at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    good = {"device": "M-0001", "at": at, "value": 0.4}
+    for value in ("NaN", "Infinity", "-Infinity", "1e999", "true", "-1", '"0.3"', "null"):
+        # One broken reading among good ones: the whole report is refused, as sent.
+        broken = f'{{"device": "M-0001", "at": "{at}", "value": {value}}}'
+        raw = f'{{"readings": [{json.dumps(good)}, {broken}]}}'.encode()
+        timestamp = str(int(time.time()))
+        answer = await api.client.post(
+            "/integrations/home-signals",
+            content=raw,
+            headers={
+                "content-type": "application/json",
+                "x-linli-source": "xingfu-meters",
+                "x-linli-timestamp": timestamp,
+                "x-linli-signature": sign(SECRETS["xingfu-meters"], timestamp, raw),
+            },
+        )
+        assert answer.status_code == 400, (value, answer.text)
+    async with db.factory() as session:
+        assert await session.scalar(select(func.count()).select_from(HomeHour)) == 0
+    assert (await send(api, {"readings": [good]})).json()["accepted"] == 1
