@@ -1,8 +1,9 @@
 // The staff console: sign in, list open alarms, follow them live, act on them, sound while
-// one is unacknowledged. Plain DOM; every word comes from content/ through LINLI_CONSOLE.
+// one is unacknowledged. Plain DOM; every word comes from content/ through the page's settings.
 "use strict";
 (() => {
-  const { texts, documents } = window.LINLI_CONSOLE;
+  // The page's settings are a JSON data block: the page runs no inline script (its CSP).
+  const { texts, documents } = JSON.parse(document.getElementById("linli-config").textContent);
   const $ = (id) => document.getElementById(id);
   const t = (key, params = {}) =>
     String(key.split(".").reduce((node, part) => (node || {})[part], texts) ?? key).replace(

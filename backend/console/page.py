@@ -17,6 +17,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from backend.content.catalog import Catalog
+from backend.page_security import STATIC, page_headers
 
 HERE = Path(__file__).resolve().parent
 # app/ documents for signing in, staff/ ones for the alarms.
@@ -60,24 +61,25 @@ DOCUMENTS = (
 def router(catalog: Catalog, operations_dir: Path, locale: str = "zh-CN") -> APIRouter:
     documents = {name.split("/")[1]: (operations_dir / f"{name}.graphql").read_text("utf-8") for name in DOCUMENTS}
     config = json.dumps({"texts": catalog.section(locale, "console"), "documents": documents}, ensure_ascii=False)
-    # `</` cannot end the inline script early once escaped.
+    # The JSON data block's "<" escaped: no text can end the block early or open a comment.
     html = (
         (HERE / "console.html")
         .read_text("utf-8")
-        .replace("__CONFIG__", config.replace("</", "<\\/"))
+        .replace("__CONFIG__", config.replace("<", "\\u003c"))
         .replace("__TITLE__", catalog.text(locale, "console.title"))
     )
     scripts = {name: (HERE / name).read_text("utf-8") for name in ("console.js", "board.js", "desk.js", "care.js")}
+    headers = page_headers(html)
     api = APIRouter()
 
     @api.get("/console", include_in_schema=False)
     async def console() -> HTMLResponse:
-        return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+        return HTMLResponse(html, headers=headers)
 
     @api.get("/console/{name}", include_in_schema=False)
     async def console_script(name: str) -> Response:
         if name not in scripts:
             return Response(status_code=404)
-        return Response(scripts[name], media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+        return Response(scripts[name], media_type="text/javascript", headers={"Cache-Control": "no-cache", **STATIC})
 
     return api

@@ -13,6 +13,7 @@ import segno
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from backend.page_security import STATIC, origin, page_headers
 from backend.parts import Parts
 
 HERE = Path(__file__).resolve().parent / "static"
@@ -24,8 +25,8 @@ _CODE = re.compile(r"^[0-9]{4} ?[0-9]{4}$")
 
 
 def _inline(config: Mapping[str, object]) -> str:
-    # `</` cannot end the inline script early once escaped.
-    return json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
+    # The JSON data block's "<" escaped: no text can end the block early or open a comment.
+    return json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
 
 
 def verification_url(parts: Parts, code: str | None = None) -> str:
@@ -61,16 +62,22 @@ def router(parts: Parts) -> APIRouter:
         .replace("__TITLE__", catalog.text("zh-CN", "tv.verify.title"))
     )
 
+    media = [origin(parts.settings.public_base_url)]
+    portal_headers = page_headers(pages["zh-CN"], media_from=media, cache="no-cache")
+    verify_headers = page_headers(verify, media_from=media)
+
     @api.get("/tv/portal")
     async def portal(lang: str = "zh-CN") -> HTMLResponse:
         """`lang`: the box's language before it is paired (then the elder's)."""
-        return HTMLResponse(pages.get(lang, pages["zh-CN"]), headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(pages.get(lang, pages["zh-CN"]), headers=portal_headers)
 
     @api.get("/tv/portal/static/{name}")
     async def static(name: str) -> Response:
         if name not in files:
             return Response(status_code=404)
-        return Response(files[name], media_type=types[Path(name).suffix], headers={"Cache-Control": "max-age=300"})
+        return Response(
+            files[name], media_type=types[Path(name).suffix], headers={"Cache-Control": "max-age=300", **STATIC}
+        )
 
     @api.get("/tv/portal/pairing/words")
     async def pairing(code: str, lang: str = "zh-CN") -> JSONResponse:
@@ -98,6 +105,6 @@ def router(parts: Parts) -> APIRouter:
 
     @api.get("/app/tv")
     async def approve() -> HTMLResponse:
-        return HTMLResponse(verify, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+        return HTMLResponse(verify, headers=verify_headers)
 
     return api

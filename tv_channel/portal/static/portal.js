@@ -3,7 +3,8 @@
    browsers old. Every text comes from the server in the elder's language. */
 (function () {
   "use strict";
-  var CONFIG = window.LINLI_TV;
+  // The page's settings are a JSON data block: the page runs no inline script (its CSP).
+  var CONFIG = JSON.parse(document.getElementById("linli-config").textContent);
   var TOKEN = "linli.tv.token";
   var SERIAL = "linli.tv.serial";
   var KEYS = {

@@ -2,7 +2,8 @@
    whose home it is in (mine, or a parent's whose settings I manage), and bind it. */
 (function () {
   "use strict";
-  const { texts, documents } = window.LINLI_VERIFY;
+  // The page's settings are a JSON data block: the page runs no inline script (its CSP).
+  const { texts, documents } = JSON.parse(document.getElementById("linli-config").textContent);
   const KEY = "linli.verify.token";
   let token = sessionStorage.getItem(KEY);
   const $ = (id) => document.getElementById(id);
