@@ -9,12 +9,14 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from backend.access.subject import Actor, Door, Subject
-from backend.community.models import STAFF_ROLES, Community, Household, Membership, Person, Role
+from backend.community.models import STAFF_ROLES, Building, Community, Household, Membership, Person, Role
 from backend.errors import Forbidden, NotFound
 from backend.family.models import FamilyLink, LinkStatus, Scope
 
@@ -89,6 +91,40 @@ def staff_communities_of(actor: Actor, community_ids: set[int], roles: frozenset
 def require_staff_of(actor: Actor, community_id: int) -> None:
     if not actor.is_staff_of(community_id):
         raise Forbidden()
+
+
+# Roles whose work covers the whole community; a grid worker's covers the grids she looks after.
+COMMUNITY_WIDE = frozenset({Role.SERVICE_CENTRE, Role.ADMIN})
+
+
+async def grids_in_view(session: AsyncSession, actor: Actor, community_id: int) -> frozenset[int] | None:
+    """Whose people `actor` sees in a staff list of `community_id` (residents, the visit plan,
+    the care round, a roll-call's silent homes): None for everyone, when a role of theirs
+    covers the community; else the grids they look after (none: nobody's). Not staff there:
+    FORBIDDEN."""
+    require_staff_of(actor, community_id)
+    if actor.roles_in(community_id) & COMMUNITY_WIDE:
+        return None
+    return await actor.grid_ids(session)
+
+
+async def in_view(
+    session: AsyncSession, actor: Actor, community_id: int, person_id: ColumnElement[Any] | QueryableAttribute[Any]
+) -> ColumnElement[bool]:
+    """The WHERE clause of a staff list: the rows of `community_id` about people `actor` may
+    see there. All of them when a role of theirs covers the community; else those about the
+    residents of their own grids, and those about nobody known (an unknown caller lives in no
+    grid, and whoever is on duty must see them). Not staff there: FORBIDDEN."""
+    grids = await grids_in_view(session, actor, community_id)
+    if grids is None:
+        return true()
+    theirs = (
+        select(Person.id)
+        .join(Household, Household.id == Person.household_id)
+        .join(Building, Building.id == Household.building_id)
+        .where(Building.grid_id.in_(sorted(grids)))
+    )
+    return or_(person_id.is_(None), person_id.in_(theirs))
 
 
 async def may_see(session: AsyncSession, actor: Actor, person_id: int) -> bool:

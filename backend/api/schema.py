@@ -22,9 +22,15 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from backend.config import Settings
-from backend.errors import DomainError
 from backend.gql.errors import UserError, exception_handlers
-from backend.gql.extensions import CleanText, LocalizeErrors, MaskUnexpectedErrors, TrustedDocuments, UnitOfWork
+from backend.gql.extensions import (
+    CleanText,
+    LocalizeErrors,
+    MaskUnexpectedErrors,
+    TrustedDocuments,
+    UnitOfWork,
+    is_expected,
+)
 from backend.registry import DOMAINS, error_types
 
 log = logging.getLogger(__name__)
@@ -55,9 +61,12 @@ class LinliSchema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
-            original = error.original_error
-            if original is not None and not isinstance(original, DomainError):
-                log.error("unexpected GraphQL error", extra={"path": error.path}, exc_info=original)
+            if is_expected(error):
+                # The asker's to read: one line with the code, no traceback.
+                code = (error.extensions or {}).get("code", "GRAPHQL")
+                log.info("graphql refused", extra={"path": error.path, "code": code})
+            else:
+                log.error("unexpected GraphQL error", extra={"path": error.path}, exc_info=error.original_error)
 
 
 def build_schema(settings: Settings, trusted: TrustedDocuments | None = None) -> strawberry.Schema:

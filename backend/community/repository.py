@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.community.models import (
@@ -36,13 +36,17 @@ async def residents_page(
     after_id: int | None,
     limit: int,
     elders_born_before: dt.date | None,
+    in_view: ColumnElement[bool] | None = None,
 ) -> Sequence[Person]:
-    """Residents of a community in id order; with `elders_born_before`, only elders."""
+    """Residents of a community in id order; with `elders_born_before`, only elders; with
+    `in_view`, only those the asker sees (access.rules.in_view)."""
     query = (
         select(Person)
         .join(Membership, Membership.person_id == Person.id)
         .where(Membership.community_id == community_id, Membership.role == Role.RESIDENT)
     )
+    if in_view is not None:
+        query = query.where(in_view)
     if elders_born_before is not None:
         query = query.where(or_(Person.elder_flag.is_(True), Person.birth_date <= elders_born_before))
     if after_id is not None:

@@ -40,13 +40,13 @@ async def residents(
     elders_only: bool,
     tz: ZoneInfo,
 ) -> Sequence[Person]:
-    rules.require_staff_of(actor, community_id)
+    in_view = await rules.in_view(session, actor, community_id, Person.id)
     born_before = None
     if elders_only:
         today = clock.today(tz)
         born_before = today.replace(year=today.year - ELDER_AGE)
     return await repository.residents_page(
-        session, community_id, after_id=after_id, limit=limit, elders_born_before=born_before
+        session, community_id, after_id=after_id, limit=limit, elders_born_before=born_before, in_view=in_view
     )
 
 

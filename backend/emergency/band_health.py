@@ -81,6 +81,7 @@ async def offline(
             Device.kind == DeviceKind.SOS_BAND,
             Membership.community_id == community_id,
             Membership.role == Role.RESIDENT,
+            await rules.in_view(session, actor, community_id, Person.id),  # a grid worker: her grids'
         )
     )
     cutoff = utcnow() - OFFLINE_FOR

@@ -144,10 +144,16 @@ class LocalizeErrors(SchemaExtension):
             GRAPHQL_ERRORS.labels((error.extensions or {}).get("code", "GRAPHQL")).inc()
 
 
-def _should_mask(error: GraphQLError) -> bool:
-    # Syntax/validation errors and permission errors have no original error: the client's to see.
+def is_expected(error: GraphQLError) -> bool:
+    """A refusal the asker caused and may read: syntax and validation errors (no original
+    error), a DomainError (not found, bad input), or a field's permission refused (strawberry
+    raises those as GraphQL errors of their own). Anything else is a bug."""
     original = error.original_error
-    return original is not None and not isinstance(original, DomainError)
+    return original is None or isinstance(original, (DomainError, GraphQLError))
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    return not is_expected(error)
 
 
 class MaskUnexpectedErrors(MaskErrors):

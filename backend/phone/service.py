@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import live
-from backend.access.rules import family_receiving_alerts, home_community_id, require_staff_of
+from backend.access.rules import family_receiving_alerts, home_community_id, in_view, require_staff_of
 from backend.access.subject import Actor, load_memberships
 from backend.auth.service import person_for_caller
 from backend.community import repository as community_repository
@@ -236,10 +236,15 @@ async def open_callbacks(
     if community_id is not None:
         require_staff_of(actor, community_id)
     ids = [community_id] if community_id is not None else sorted(actor.staff_community_ids)
+    # A grid worker sees her own grids' callers, and every unknown number.
+    seen = [
+        and_(CallbackRequest.community_id == cid, await in_view(session, actor, cid, CallbackRequest.person_id))
+        for cid in ids
+    ]
     rows = await session.execute(
         select(CallbackRequest, Person.name)
         .outerjoin(Person, Person.id == CallbackRequest.person_id)
-        .where(CallbackRequest.community_id.in_(ids), CallbackRequest.done_at.is_(None))
+        .where(or_(*seen), CallbackRequest.done_at.is_(None))
         .order_by(CallbackRequest.id)
     )
     found = [(request, name) for request, name in rows.all()]
@@ -262,12 +267,12 @@ async def recent_calls(
     session: AsyncSession, actor: Actor, community_id: int, *, limit: int
 ) -> list[tuple[PhoneCall, list[PhoneCallEvent]]]:
     """Staff: the community's latest calls, each with its turns (the pipeline's run)."""
-    require_staff_of(actor, community_id)
+    seen = await in_view(session, actor, community_id, PhoneCall.person_id)
     calls = list(
         (
             await session.execute(
                 select(PhoneCall)
-                .where(PhoneCall.community_id == community_id)
+                .where(PhoneCall.community_id == community_id, seen)
                 .order_by(PhoneCall.id.desc())
                 .limit(limit)
             )

@@ -15,7 +15,7 @@ from backend import events, jobs, live
 from backend.access import rules
 from backend.access.subject import Actor
 from backend.clock import today
-from backend.community.models import Building, Grid, GridAssignment, Household, Person, Role
+from backend.community.models import Building, Grid, GridAssignment, Household, Person
 from backend.config import Settings
 from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
@@ -153,10 +153,7 @@ async def _call_for_staff(session: AsyncSession, actor: Actor, roll_call_id: int
 async def standing(session: AsyncSession, settings: Settings, actor: Actor, roll_call_id: int) -> Standing:
     """Who has not answered. A grid worker (and no more than that) sees their own grids' homes."""
     call = await _call_for_staff(session, actor, roll_call_id)
-    roles = actor.roles_in(call.community_id)
-    only_grids = None
-    if roles <= {Role.GRID_WORKER}:
-        only_grids = await actor.grid_ids(session)
+    only_grids = await rules.grids_in_view(session, actor, call.community_id)
     homes = (await session.scalars(select(RollCallHome).where(RollCallHome.roll_call_id == call.id))).all()
     answered = sum(1 for h in homes if h.answered_at is not None)
     waiting_ids = [h.household_id for h in homes if h.answered_at is None]

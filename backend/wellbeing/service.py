@@ -309,12 +309,17 @@ async def today_of(session: AsyncSession, actor: Actor, *, person_id: int | None
 
 
 async def open_misses(session: AsyncSession, actor: Actor, *, community_id: int) -> Sequence[MissedCheckIn]:
-    """Staff: every missed window still open in the community, the oldest first."""
+    """Staff: every missed window still open in the community, the oldest first (a grid
+    worker: those of her own grids)."""
     if not actor.is_staff_of(community_id):
         raise NotFound()
     rows = await session.execute(
         select(MissedCheckIn)
-        .where(MissedCheckIn.community_id == community_id, MissedCheckIn.resolved_at.is_(None))
+        .where(
+            MissedCheckIn.community_id == community_id,
+            MissedCheckIn.resolved_at.is_(None),
+            await rules.in_view(session, actor, community_id, MissedCheckIn.person_id),
+        )
         .order_by(MissedCheckIn.started_at)
     )
     return rows.scalars().all()

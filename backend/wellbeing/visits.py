@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.access import rules
 from backend.access.subject import Actor
 from backend.community.models import Building, Community, Household, Membership, Person, Role
 from backend.db import utcnow
@@ -81,6 +82,7 @@ async def plan(
     community = await session.get(Community, community_id)
     if community is None or not actor.is_staff_of(community_id):
         raise NotFound()
+    in_view = await rules.in_view(session, actor, community_id, Person.id)
     policy = policy_for(content_dir, community.code)
     zone = ZoneInfo(community.timezone)
     now = utcnow()
@@ -100,6 +102,7 @@ async def plan(
         query = query.where(Building.grid_id == grid_id)
     if mine:
         query = query.where(Building.grid_id.in_(sorted(await actor.grid_ids(session))))
+    query = query.where(in_view)  # a grid worker's plan is her own grids' elders, whatever she asks
     rows = [(p, h, g) for p, h, g in (await session.execute(query)).all() if p.is_elder(today)]
     if not rows:
         return []

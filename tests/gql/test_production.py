@@ -188,5 +188,11 @@ async def test_expected_errors_are_not_logged_as_errors(prod: Api, caplog: pytes
         assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
         bad = await prod.op("app/Person", {"id": "x"}, token)
         assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+        # A resident at a staff field, and nobody signed in: refused in words, not masked.
+        staff_only = await prod.op("staff/OpenEmergencies", {}, token)
+        assert staff_only["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert staff_only["errors"][0]["message"] == "您没有权限做这件事。"
+        anonymous = await prod.op("app/Person", {"id": "1"})
+        assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert not any(r.exc_info for r in caplog.records)
