@@ -177,6 +177,10 @@ class Settings(BaseSettings):
     voice_end_ms: int = 1200
     # Speak the packs' fixed prompts once at start, so the first callers do not wait for them.
     voice_prewarm: bool = True
+    # The community line (its service phone, any form) whose service centre takes the calls to
+    # a number no community has, from callers nobody knows; unset: the first community that has
+    # a service centre. Such a caller's alarm always reaches someone.
+    voice_default_line: str = ""
     # Calling out through the community's own exchange (Asterisk AMI, docs/voice.md): unset
     # host, no calls through it (a provider's voice notifications may still ring for alarms).
     ami_host: str = ""

@@ -134,7 +134,14 @@ class VoiceLine:
                 return JSONResponse({"accepted": False, "error": why}, status_code=403)
             try:
                 async with transaction(self.parts.factory) as session:
-                    await phone.register(session, call_ref=uuid, bridge="audiosocket", caller=caller, called=called)
+                    await phone.register(
+                        session,
+                        call_ref=uuid,
+                        bridge="audiosocket",
+                        caller=caller,
+                        called=called,
+                        default_line=self.settings.voice_default_line,
+                    )
             except InvalidInput:
                 return JSONResponse({"accepted": False, "error": "call id"}, status_code=400)
             return JSONResponse({"accepted": True})
@@ -158,7 +165,14 @@ class VoiceLine:
             return
         try:
             async with transaction(self.parts.factory) as session:
-                await phone.register(session, call_ref=call_ref, bridge="stream", caller=caller, called=called)
+                await phone.register(
+                    session,
+                    call_ref=call_ref,
+                    bridge="stream",
+                    caller=caller,
+                    called=called,
+                    default_line=self.settings.voice_default_line,
+                )
         except InvalidInput:
             log.warning("media stream refused: a call id seen before or malformed")
             return

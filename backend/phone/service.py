@@ -5,6 +5,7 @@ turn stored for the staff, and call-back requests open until someone marks them 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from backend.access.rules import family_receiving_alerts, home_community_id, in_
 from backend.access.subject import Actor, load_memberships
 from backend.auth.service import person_for_caller
 from backend.community import repository as community_repository
-from backend.community.models import Community, Person, Role
+from backend.community.models import Community, Membership, Person, Role
 from backend.content.catalog import DEFAULT_LOCALE
 from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
@@ -28,6 +29,8 @@ from backend.notify.models import Urgency
 from backend.parts import Parts
 from backend.phone.models import CallbackFor, CallbackRequest, Direction, PhoneCall, PhoneCallEvent
 from backend.phones import mask_phone, normalize_caller_id
+
+log = logging.getLogger(__name__)
 
 # The audio must follow the exchange's registration within this long; a registration nobody
 # connected to is worthless after it.
@@ -56,15 +59,51 @@ def check_call_ref(call_ref: str) -> str:
     return call_ref
 
 
-async def _community_called(session: AsyncSession, called: str | None) -> Community | None:
-    number = normalize_caller_id(called or "")
-    if number is None:
+def _national(number: str) -> str:
+    """The number's digits without the country code or the trunk 0: 029-8888-0001,
+    +86 29 8888 0001, 0086 2988880001 -> 2988880001."""
+    digits = re.sub(r"\D", "", number)
+    for country in ("0086", "86"):
+        if digits.startswith(country) and len(digits) - len(country) >= 9:
+            digits = digits[len(country) :]
+            break
+    return digits.lstrip("0")
+
+
+def line_of(called: str, lines: Sequence[Community]) -> Community | None:
+    """Which community's line this is, in whatever form the exchange sends the called number:
+    in full with or without the country code or trunk 0, or as the local number of 7 or 8
+    digits without the area code (when that names one line only)."""
+    digits = _national(called)
+    if len(digits) < 7:
         return None
-    return (
-        (await session.execute(select(Community).where(Community.service_phone == number).order_by(Community.id)))
-        .scalars()
-        .first()
+    by_number = [(c, _national(c.service_phone or "")) for c in lines]
+    exact = [c for c, n in by_number if n == digits]
+    if exact:
+        return exact[0]
+    if len(digits) <= 8:
+        local = [c for c, n in by_number if len(n) > len(digits) and n.endswith(digits)]
+        if len(local) == 1:
+            return local[0]
+    return None
+
+
+async def default_community(session: AsyncSession, lines: Sequence[Community], default_line: str) -> Community | None:
+    """The community whose centre takes a call that rang no community's line from a caller
+    nobody knows: the default line's, else the first with a service centre."""
+    if default_line:
+        found = line_of(default_line, lines)
+        if found is not None:
+            return found
+        log.error("LINLI_VOICE_DEFAULT_LINE names no community's line; using the first with a service centre")
+    centres = await session.execute(
+        select(Community)
+        .join(Membership, Membership.community_id == Community.id)
+        .where(Membership.role == Role.SERVICE_CENTRE)
+        .order_by(Community.id)
+        .limit(1)
     )
+    return centres.scalars().first()
 
 
 async def register(
@@ -78,9 +117,11 @@ async def register(
     person_id: int | None = None,
     message_ref: str | None = None,
     message: dict[str, Any] | None = None,
+    default_line: str = "",
 ) -> PhoneCall:
     """The exchange says a call is coming: from which number, to which line. A call id seen
-    before is refused (a replay cannot take over a call)."""
+    before is refused (a replay cannot take over a call). The call belongs to the community
+    whose line it rang, else the caller's own, else the default line's (`default_line`)."""
     check_call_ref(call_ref)
     existing = await session.scalar(select(PhoneCall.id).where(PhoneCall.call_ref == call_ref))
     if existing is not None:
@@ -96,10 +137,17 @@ async def register(
     )
     if person is not None and person.deleted_at is not None:
         person = None
-    community = await _community_called(session, called)
+    lines = (
+        (await session.execute(select(Community).where(Community.service_phone.is_not(None)).order_by(Community.id)))
+        .scalars()
+        .all()
+    )
+    community = line_of(called or "", lines)
     if community is None and person is not None:
         community_id = home_community_id(Actor(person, await load_memberships(session, person.id)))
         community = await session.get(Community, community_id) if community_id is not None else None
+    if community is None:
+        community = await default_community(session, lines, default_line)
     call = PhoneCall(
         call_ref=call_ref,
         bridge=bridge,

@@ -5,14 +5,18 @@ centre of the community it rang."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from backend.community.models import Community
 from backend.emergency.models import Alert, AlertSource
 from backend.notify.models import Notification, Urgency
 from backend.phone.models import CallbackRequest
-from tests.voice.conftest import ELDER, GRID_WORKER, SERVICE_CENTRE, XINGFU_LINE, Phone
+from tests.conftest import Database
+from tests.voice.conftest import ELDER, GRID_WORKER, SERVICE_CENTRE, XINGFU_LINE, Phone, settings_with_line
 
 
 async def alerts_of(phone: Phone, person_id: int) -> list[Alert]:
@@ -71,11 +75,27 @@ async def test_the_korean_alarm_words_over_the_menu_raise_the_alarm(phone: Phone
     await call.hang_up()
 
 
+@pytest.fixture
+def line_settings(tmp_path: Path, db: Database) -> Any:
+    # Calls to a number no community has go to 和平社区's centre.
+    return settings_with_line(tmp_path, db, voice_default_line="029-8888-0002")
+
+
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
-async def test_an_unknown_number_reaches_the_service_centre_of_the_line_it_rang(phone: Phone) -> None:
-    # Given a number nobody registered, ringing 幸福社区's line
+@pytest.mark.parametrize(
+    ("called", "community"),
+    [
+        (XINGFU_LINE, "xingfu"),
+        ("88880001", "xingfu"),  # the local number, as an exchange in the same city sends it
+        ("12345678", "heping"),  # no community's line: the default line's centre
+    ],
+)
+async def test_an_unknown_number_reaches_the_service_centre_of_the_line_it_rang(
+    phone: Phone, called: str, community: str
+) -> None:
+    # Given a number nobody registered, ringing a community's line
     stranger = "+8613312345678"
-    call = await phone.call(stranger, called=XINGFU_LINE, locale="zh-CN")
+    call = await phone.call(stranger, called=called, locale="zh-CN")
     await call.hear_for(0.5)
 
     # When the caller presses 1 (a meal): that needs a known number, and the menu says so
@@ -93,6 +113,8 @@ async def test_an_unknown_number_reaches_the_service_centre_of_the_line_it_rang(
         centre = phone.people[SERVICE_CENTRE]
         notices = (await session.execute(select(Notification).where(Notification.person_id == centre))).scalars().all()
     assert request.phone == stranger and request.reason == "alarm" and request.person_id is None
+    async with phone.db.factory() as session:
+        assert (await session.get(Community, request.community_id)).code == community
     [notice] = [n for n in notices if n.kind == "callback"]
     assert notice.urgency == Urgency.EMERGENCY and "13312345678" in notice.body
     listed = await phone.api.op(
@@ -100,3 +122,19 @@ async def test_an_unknown_number_reaches_the_service_centre_of_the_line_it_rang(
     )
     assert [r["phone"] for r in listed["data"]["callbackRequests"]] == [stranger]
     await call.hang_up()
+
+
+def test_a_line_is_known_in_every_form_an_exchange_sends_it() -> None:
+    from backend.phone.service import line_of
+
+    xingfu = Community(code="xingfu", name="幸福社区", service_phone="+862988880001")
+    heping = Community(code="heping", name="和平社区", service_phone="+862988880002")
+    chongqing = Community(code="cq", name="渝中", service_phone="+862368880001")
+    lines = [xingfu, heping, chongqing]
+    for form in ("+862988880001", "862988880001", "00862988880001", "02988880001", "029-8888-0001", "2988880001"):
+        assert line_of(form, lines) is xingfu, form
+    assert line_of("88880002", lines) is heping
+    assert line_of("68880001", lines) is chongqing
+    assert line_of("8880001", lines) is None  # the last 7 digits of two lines: whose is it?
+    for nobody in ("", "0", "12345", "99999999", "+8613800000001"):
+        assert line_of(nobody, lines) is None, nobody
