@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import datetime as dt
 import os
 import re
@@ -127,23 +128,35 @@ class Database:
     factory: async_sessionmaker[AsyncSession]
 
 
+_COUNTING: contextvars.ContextVar[QueryCounter | None] = contextvars.ContextVar("linli_test_counting", default=None)
+
+
 class QueryCounter:
-    """Counts the SQL statements run while active (`with db.count_queries() as q: ...`)."""
+    """Counts the SQL statements this test's own requests run while active (`with
+    QueryCounter(engine) as q: await api.op(...)`). Only statements run in the context the
+    counter was entered in (and the tasks started from it) count: background work on the same
+    engine (a job, a dispatcher, a box marked seen) started earlier does not."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.statements: list[str] = []
+        self._token: contextvars.Token[QueryCounter | None] | None = None
 
     def _on_execute(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if _COUNTING.get() is not self:
+            return
         if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO", "BEGIN", "COMMIT")):
             self.statements.append(statement)
 
     def __enter__(self) -> QueryCounter:
+        self._token = _COUNTING.set(self)
         event.listen(self.engine.sync_engine, "before_cursor_execute", self._on_execute)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         event.remove(self.engine.sync_engine, "before_cursor_execute", self._on_execute)
+        if self._token is not None:
+            _COUNTING.reset(self._token)
 
     @property
     def count(self) -> int:
