@@ -1,4 +1,4 @@
-"""Command line: serve, worker, migrate, load-demo, export-schema."""
+"""Command line: serve, worker, migrate, load-demo, export-schema, privacy-doc."""
 
 from __future__ import annotations
 
@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("load-demo")
     export = sub.add_parser("export-schema")
     export.add_argument("--write", action="store_true", help=f"write {SCHEMA_PATH.relative_to(REPO_ROOT)}")
+    sub.add_parser("privacy-doc", help="write docs/privacy.md's table from the domains' declarations")
     args = parser.parse_args(argv)
 
     settings = get_settings()
@@ -114,6 +115,12 @@ def main(argv: list[str] | None = None) -> int:
             log.info("wrote %s", SCHEMA_PATH)
         else:
             sys.stdout.write(sdl)
+    elif args.command == "privacy-doc":
+        from backend.privacy import docs
+        from backend.registry import personal_plan
+
+        changed = docs.write(personal_plan())
+        log.info("%s %s", "wrote" if changed else "unchanged:", docs.DOC)
     return 0
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # types only: the parts are built above the domains that use 
     from backend.gateways.sms import SmsSender
     from backend.live import LiveFanout
     from backend.notify.paths import Path
+    from backend.personal import Plan
     from backend.tokens import Tokens
     from speech.tts import Synthesizer
 
@@ -47,6 +48,7 @@ class Parts(Protocol):
     sms: SmsSender  # sign-in codes go straight out, not as stored notices
     payments: PaymentGateway | None  # online top-ups
     transport: Transport | None
+    personal: Plan  # every domain's personal data and its steps when an account is deleted
 
     def wake_jobs(self, run_at: dt.datetime) -> None:
         """A job was scheduled for `run_at`: runners may want to look now."""

@@ -37,7 +37,9 @@ from backend.gateways.push import FcmChannel
 from backend.gateways.sms import AliyunSms, DevOutboxSms, Failover, SmsSender, Templates, TencentSms
 from backend.live import LiveFanout
 from backend.notify.paths import Path, build_paths
+from backend.personal import Plan
 from backend.phone.calling import LineCaller
+from backend.registry import personal_plan
 from backend.tokens import Tokens
 from speech.tts import Synthesizer
 
@@ -139,6 +141,7 @@ class Runtime:
     payments: PaymentGateway | None = None  # online top-ups; none in production until an adapter exists
     transport: events.Transport | None = None
     job_runner: jobs.JobRunner | None = None
+    personal: Plan = field(default_factory=personal_plan)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 

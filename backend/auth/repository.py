@@ -129,8 +129,15 @@ async def void_grants(session: AsyncSession, serial: str, *, keep_id: int | None
     await session.execute(query.values(status=GrantStatus.VOID))
 
 
-async def prune_tv_tries(session: AsyncSession, before: dt.datetime) -> None:
+async def prune(session: AsyncSession, before: dt.datetime) -> None:
+    """What served its purpose before `before`: expired sign-in codes, sessions expired or
+    revoked, wrong TV codes counted, pairings expired."""
+    await session.execute(delete(LoginCode).where(LoginCode.expires_at < before))
+    await session.execute(
+        delete(RefreshToken).where(or_(RefreshToken.expires_at < before, RefreshToken.revoked_at < before))
+    )
     await session.execute(delete(TvCodeTry).where(TvCodeTry.at < before))
+    await session.execute(delete(TvDeviceGrant).where(TvDeviceGrant.expires_at < before))
 
 
 async def user_code_in_use(session: AsyncSession, user_code: str, now: dt.datetime) -> bool:

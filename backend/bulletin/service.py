@@ -7,6 +7,7 @@ channel loop in the background (tv_channel); nothing is rebuilt on request.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -32,8 +33,9 @@ from backend.bulletin.models import (
 )
 from backend.community.models import Building, Community, Grid, Household, Person
 from backend.db import utcnow
-from backend.errors import InvalidInput, NotFound
+from backend.errors import DomainError, InvalidInput, NotFound
 from backend.family.models import Scope
+from backend.parts import Parts
 
 CHANGED = "bulletin.changed"  # payload: {"community_id"}; the channel loop is rebuilt
 SIGNUP_CHANGED = "bulletin.signup"  # payload: {"event_id", "person_id", "status", "by_id"}
@@ -508,3 +510,15 @@ async def community(session: AsyncSession, community_id: int) -> Community:
     if found is None:
         raise NotFound()
     return found
+
+
+async def end_work(session: AsyncSession, parts: Parts, actor: Actor) -> None:
+    """Her account is being deleted: her places at events and classes go to the next in line."""
+    mine = await session.execute(
+        select(EventSignup.event_id).where(
+            EventSignup.person_id == actor.id, EventSignup.status != SignupStatus.WITHDRAWN
+        )
+    )
+    for event_id in mine.scalars().all():
+        with contextlib.suppress(DomainError):  # over or called off: nobody waits for her there
+            await withdraw_signup(session, person=actor.person, by_id=actor.id, event_id=event_id)

@@ -25,6 +25,7 @@ from backend.events import emit
 from backend.family.models import Scope
 from backend.live import orders_channel
 from backend.orders.opening import open_for
+from backend.parts import Parts
 from backend.wallet import payments, points
 from backend.wallet.payments import PayFrom
 
@@ -448,3 +449,13 @@ async def _with_items(session: AsyncSession, orders: Sequence[Order]) -> list[tu
     query = select(OrderItem).where(OrderItem.order_id.in_([o.id for o in orders])).order_by(OrderItem.id)
     items = (await session.execute(query)).scalars().all()
     return [(o, [i for i in items if i.order_id == o.id]) for o in orders]
+
+
+async def end_work(session: AsyncSession, parts: Parts, actor: Actor) -> None:
+    """Her account is being deleted: her orders not yet sent out are cancelled (stock back on
+    the shelf, money back to whoever paid; the merchant is told)."""
+    open_orders = await session.execute(
+        select(Order.id).where(Order.beneficiary_id == actor.id, Order.status == OrderStatus.PLACED)
+    )
+    for order_id in open_orders.scalars().all():
+        await cancel(session, actor, order_id=order_id)

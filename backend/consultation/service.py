@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import events, jobs
@@ -37,6 +37,7 @@ from backend.family.models import Scope
 from backend.health import service as health
 from backend.health.errors import NoHealthConsent
 from backend.health.models import EmergencyProfile
+from backend.parts import Parts
 
 ASKED = "consultation.asked"  # payload: {"thread_id", "follow_up"}; the desk is told
 ANSWERED = "consultation.answered"  # payload: {"thread_id", "message_id"}; the asker is told
@@ -468,3 +469,19 @@ async def health_profile(
     if found is None:
         raise NoHealthConsent()
     return found
+
+
+async def end_work(session: AsyncSession, parts: Parts, actor: Actor) -> None:
+    """Her account is being deleted: her questions are closed (the desk waits for her no more,
+    its clock stops), and those given to her to answer go back to her desk's queue."""
+    now = utcnow()
+    await session.execute(
+        update(ConsultThread)
+        .where(ConsultThread.elder_id == actor.id, ConsultThread.status != ThreadStatus.CLOSED)
+        .values(status=ThreadStatus.CLOSED, due_at=None, closed_at=now, closed_by_id=actor.id, updated_at=now)
+    )
+    await session.execute(
+        update(ConsultThread)
+        .where(ConsultThread.assignee_id == actor.id, ConsultThread.status != ThreadStatus.CLOSED)
+        .values(assignee_id=None, updated_at=now)
+    )

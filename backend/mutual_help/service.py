@@ -34,6 +34,7 @@ from backend.mutual_help.models import (
     RequestStatus,
     Volunteer,
 )
+from backend.parts import Parts
 from backend.wallet import points, time_bank
 
 ASKED = "mutual_help.asked"  # payload: {"request_id", "volunteer_ids"}; they are told
@@ -41,6 +42,7 @@ NOBODY = "mutual_help.nobody"  # payload: {"request_id", "asked"}; the service c
 MATCHED = "mutual_help.matched"  # payload: {"request_id", "volunteer_id"}; the elder is told
 DONE = "mutual_help.done"  # payload: {"request_id"}; the volunteers are thanked
 CANCELLED = "mutual_help.cancelled"  # payload: {"request_id"}
+WITHDRAWN = "mutual_help.withdrawn"  # payload: {"request_id", "volunteer_id"}; the elder is told
 WIDEN = "mutual_help.widen"  # job: nobody enough accepted: ask further out
 ASK_AT_ONCE = 5  # volunteers asked per round
 WIDEN_AFTER_S = 600  # ten minutes for the neighbours to answer before asking further out
@@ -312,6 +314,8 @@ async def decline(session: AsyncSession, actor: Actor, *, request_id: int) -> He
         raise HelpClosed()
     was_going = offer.status == OfferStatus.ACCEPTED
     offer.status, offer.answered_at = OfferStatus.DECLINED, utcnow()
+    if was_going:  # the elder was told this volunteer would come
+        events.emit(session, WITHDRAWN, {"request_id": request.id, "volunteer_id": actor.id})
     if was_going and request.status == RequestStatus.MATCHED:
         request.status = RequestStatus.OPEN
         community = await session.get(Community, request.community_id)
@@ -452,3 +456,28 @@ async def count_open(session: AsyncSession, community_id: int) -> int:
         )
         or 0
     )
+
+
+async def end_work(session: AsyncSession, parts: Parts, actor: Actor) -> None:
+    """Her account is being deleted: her open requests are cancelled (the volunteers asked are
+    told); where she had said 我去 she withdraws (the request looks again, the elder is told);
+    nobody is asked of her any more."""
+    theirs = await session.execute(
+        select(HelpRequest.id).where(HelpRequest.elder_id == actor.id, HelpRequest.status.in_(OPEN_REQUESTS))
+    )
+    for request_id in theirs.scalars().all():
+        await cancel(session, actor, request_id=request_id)
+    answered = await session.execute(
+        select(HelpOffer.request_id)
+        .join(HelpRequest, HelpRequest.id == HelpOffer.request_id)
+        .where(
+            HelpOffer.volunteer_id == actor.id,
+            HelpOffer.status.in_([OfferStatus.ASKED, OfferStatus.ACCEPTED]),
+            HelpRequest.status.in_(OPEN_REQUESTS),
+        )
+    )
+    for request_id in answered.scalars().all():
+        await decline(session, actor, request_id=request_id)
+    volunteer = await session.get(Volunteer, actor.id)
+    if volunteer is not None:
+        volunteer.active = False

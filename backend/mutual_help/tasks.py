@@ -118,6 +118,17 @@ async def tell_elder(session: AsyncSession, event: Event, parts: Parts) -> None:
     )
 
 
+@consumer(service.WITHDRAWN, name="mutual_help.tell_withdrawn")
+async def tell_withdrawn(session: AsyncSession, event: Event, parts: Parts) -> None:
+    """A volunteer who had said 我去 cannot come after all: the elder hears it, and that others
+    are being asked."""
+    request = await session.get(HelpRequest, int(event.payload["request_id"]))
+    volunteer = await session.get(Person, int(event.payload["volunteer_id"]))
+    if request is None or volunteer is None or request.status not in service.OPEN_REQUESTS:
+        return
+    await _tell(session, parts, await _asker_side(session, request), request, "withdrawn", volunteer=volunteer.name)
+
+
 @consumer(service.DONE, name="mutual_help.thank_volunteers")
 async def thank_volunteers(session: AsyncSession, event: Event, parts: Parts) -> None:
     request = await session.get(HelpRequest, int(event.payload["request_id"]))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import live
@@ -335,3 +335,15 @@ async def recent_calls(
     for event in rows.scalars():
         by_call.setdefault(event.call_id, []).append(event)
     return [(c, by_call.get(c.id, [])) for c in calls]
+
+
+async def end_work(session: AsyncSession, parts: Parts, actor: Actor) -> None:
+    """Her account is being deleted: nobody is to ring her back any more."""
+    await session.execute(
+        update(CallbackRequest)
+        .where(
+            or_(CallbackRequest.person_id == actor.id, CallbackRequest.phone == actor.person.phone),
+            CallbackRequest.done_at.is_(None),
+        )
+        .values(done_at=utcnow())
+    )

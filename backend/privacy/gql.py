@@ -91,6 +91,7 @@ class PrivacyMutation:
             catalog=ctx.rt.catalog,
             tokens=ctx.rt.tokens,
             local_time=f"{dt.datetime.now(tz):%Y-%m-%d %H:%M}",
+            plan=ctx.rt.personal,
         )
         row = ready.export
         return DataExport(
@@ -106,9 +107,7 @@ class PrivacyMutation:
     async def delete_my_account(self, info: Info, code: str) -> DeleteMyAccountPayload:
         ctx = info.context
         actor = ctx.require_actor()
-        due = await deletion.delete_account(
-            ctx.session, actor, code=code, settings=ctx.rt.settings, tokens=ctx.rt.tokens
-        )
+        due = await deletion.delete_account(ctx.session, actor, code=code, parts=ctx.rt)
         return AccountDeleted(erased_after=due, message=ctx.rt.catalog.text(ctx.locale, "privacy.account_deleted"))
 
 

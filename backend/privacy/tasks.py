@@ -16,14 +16,14 @@ async def run_erase(session: AsyncSession, run: JobRun, parts: Parts) -> None:
     await deletion.erase(
         session,
         int(run.payload["person_id"]),
-        settings=parts.settings,
+        parts=parts,
         pseudonym=parts.catalog.text(None, "privacy.pseudonym"),  # records are the community's: its language
     )
 
 
 @jobs.job_handler(deletion.FORGET)
 async def run_forget(session: AsyncSession, run: JobRun, parts: Parts) -> None:
-    await deletion.forget(session, int(run.payload["person_id"]))
+    await deletion.forget(session, int(run.payload["person_id"]), plan=parts.personal)
 
 
 @jobs.job_handler(service.EXPIRE_EXPORT)

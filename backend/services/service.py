@@ -23,6 +23,7 @@ from backend.events import emit
 from backend.family.models import Scope
 from backend.live import orders_channel
 from backend.orders.opening import Opening, open_for
+from backend.parts import Parts
 from backend.services.catalog import Offering, service_catalog
 from backend.services.errors import (
     AlreadyRated,
@@ -369,3 +370,13 @@ async def unsatisfied(
         .limit(limit)
     )
     return [(r, b, p) for r, b, p in rows.all()]
+
+
+async def end_work(session: AsyncSession, parts: Parts, actor: Actor) -> None:
+    """Her account is being deleted: her visits still to come are cancelled (the place given
+    back, the money refunded; the provider is told)."""
+    upcoming = await session.execute(
+        select(Booking.id).where(Booking.beneficiary_id == actor.id, Booking.status.in_(OPEN_BOOKINGS))
+    )
+    for booking_id in upcoming.scalars().all():
+        await cancel(session, actor, booking_id=booking_id, reason=None)

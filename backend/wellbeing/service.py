@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,8 @@ from backend.db import is_postgres, utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.family.models import Scope
 from backend.notify import service as notify
+from backend.parts import Parts
+from backend.wellbeing import quiet_home
 from backend.wellbeing.errors import NoCheckInPlan
 from backend.wellbeing.models import CheckIn, CheckInPlan, MissedCheckIn
 
@@ -355,3 +357,28 @@ async def open_alert(
         .returning(MissedCheckIn.id)
     )
     return await session.get(MissedCheckIn, new_id) if new_id is not None else None
+
+
+async def end_work(session: AsyncSession, parts: Parts, actor: Actor) -> None:
+    """Her account is being deleted: her daily check-in stops, and nobody is chased about her."""
+    now = utcnow()
+    await session.execute(update(CheckInPlan).where(CheckInPlan.person_id == actor.id).values(active=False))
+    await session.execute(
+        update(MissedCheckIn)
+        .where(MissedCheckIn.person_id == actor.id, MissedCheckIn.resolved_at.is_(None))
+        .values(resolved_at=now, resolved_via="deleted")  # her account
+    )
+
+
+async def erase_home(session: AsyncSession, parts: Parts, person_id: int) -> None:
+    """Her home's signals go with the last resident's account (Erase.DOMAIN)."""
+    person = await session.get(Person, person_id)
+    if person is None or person.household_id is None:
+        return
+    others = await session.execute(
+        select(Person.id).where(
+            Person.household_id == person.household_id, Person.id != person_id, Person.deleted_at.is_(None)
+        )
+    )
+    if others.first() is None:
+        await quiet_home.release_home(session, person.household_id)

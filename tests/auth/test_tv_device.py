@@ -251,3 +251,29 @@ async def test_an_address_asking_for_too_many_codes_is_told_to_slow_down(
         refused = await api.client.post("/tv/device/code", data={"serial": "STB-9"})
         assert refused.status_code == 429
         assert refused.json()["error"] == "slow_down" and int(refused.headers["retry-after"]) > 0
+
+
+async def test_codes_sessions_and_pairings_go_a_day_after_they_served(api: Api, db: Database) -> None:
+    import datetime as dt
+
+    from backend.auth.models import LoginCode, RefreshToken, TvDeviceGrant
+    from backend.db import transaction, utcnow
+    from backend.jobs import schedule, standing_key
+    from tests.conftest import run_due_jobs
+
+    await api.sign_in(ELDER)
+    grant = await start(api, "STB-OLD")
+    await api.op("app/ApproveTvDevice", {"userCode": "1234 5678"}, await api.sign_in(ELDER))  # a wrong code
+    long_ago = utcnow() - dt.timedelta(days=2)
+    async with transaction(db.factory) as session:
+        for model, column in ((LoginCode, "expires_at"), (RefreshToken, "expires_at"), (TvDeviceGrant, "expires_at")):
+            for row in (await session.execute(select(model))).scalars():
+                setattr(row, column, long_ago)
+        for tried in (await session.execute(select(TvCodeTry))).scalars():
+            tried.at = long_ago
+        await schedule(session, "auth.prune", utcnow(), key=standing_key("auth.prune"))
+    await run_due_jobs(api, db, ("auth.prune",))
+    async with db.factory() as session:
+        for model in (LoginCode, RefreshToken, TvDeviceGrant, TvCodeTry):
+            assert await session.scalar(select(func.count()).select_from(model)) == 0, model
+    assert grant["device_code"]
