@@ -48,5 +48,14 @@ DATA: tuple[Declared, ...] = (
         about=("person_id",),
         words=("identifier", "label", "details"),
     ),
+    Held(
+        Device,
+        "home_devices",
+        why="the TV boxes of her home (paired with the flat, shared with whoever lives there)",
+        rows=lambda pid: Device.household_id.in_(select(Person.household_id).where(Person.id == pid)),
+        words=("identifier", "label", "details"),
+        erase=Erase.KEEP,
+        kept="a box stays with the flat; unpaired when her account is deleted if she lived alone",
+    ),
     NotPersonal(Community, "a community's public service line and place"),
 )

@@ -119,6 +119,7 @@ async def test_everything_declared_is_exported_and_erased_and_nobody_still_expec
     assert [c["reason"] for c in data["callback_requests"]] == ["tv"]
     assert data["phone_calls"] and data["phone_call_turns"][0]["detail"]["heard"] == WORDS[2]
     assert data["bookings"][0]["note"] == WORDS[4] and data["check_ins"]
+    assert [d["kind"] for d in data["home_devices"]] == ["tv"]
     for secret in ("check_in_code", "idempotency_key", "confirm_code", "voice_pin_hash"):
         assert secret not in json.dumps(data, ensure_ascii=False), secret
     summary = exported["summary"]
