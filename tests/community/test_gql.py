@@ -16,6 +16,7 @@ from tests.conftest import (
     GRID_WORKER,
     HEPING_ELDER,
     HEPING_WORKER,
+    SERVICE_CENTRE,
     Api,
     QueryCounter,
 )
@@ -110,17 +111,21 @@ async def test_staff_see_residents_of_their_community_only(api: Api, people: dic
     worker = await api.sign_in(GRID_WORKER)
     me = (await api.op("app/Me", {}, worker))["data"]["me"]
     xingfu = me["roles"][0]["community"]["id"]
-    page = (await api.op("staff/Residents", {"communityId": xingfu, "eldersOnly": True, "first": 10}, worker))["data"]
+    centre = await api.sign_in(SERVICE_CENTRE)  # the centre's list is the whole community's
+    page = (await api.op("staff/Residents", {"communityId": xingfu, "eldersOnly": True, "first": 10}, centre))["data"]
     nodes = page["residents"]["nodes"]
     assert len(nodes) == 10 and all(n["isElder"] for n in nodes)
     assert page["residents"]["pageInfo"]["hasNextPage"] is True
     rest = await api.op(
         "staff/Residents",
         {"communityId": xingfu, "eldersOnly": True, "first": 100, "after": page["residents"]["pageInfo"]["endCursor"]},
-        worker,
+        centre,
     )
     assert len(rest["data"]["residents"]["nodes"]) == 10  # 20 elders in 幸福社区
     assert not {n["id"] for n in nodes} & {n["id"] for n in rest["data"]["residents"]["nodes"]}
+    # The grid worker's list is her own grids' elders, some of them.
+    hers = await api.op("staff/Residents", {"communityId": xingfu, "eldersOnly": True, "first": 100}, worker)
+    assert 0 < len(hers["data"]["residents"]["nodes"]) < 20
 
     heping_worker = await api.sign_in(HEPING_WORKER)
     refused = await api.op("staff/Residents", {"communityId": xingfu}, heping_worker)
