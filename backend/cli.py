@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from backend.demo import load_demo
 from backend.migrations.runner import ensure_migrated, upgrade
 from backend.observability import configure_logging
 from backend.runtime import Runtime
+from voice.line import VoiceLine
 
 log = logging.getLogger("linli")
 SCHEMA_PATH = REPO_ROOT / "graphql" / "schema.graphql"
@@ -48,38 +51,84 @@ async def _load_demo() -> None:
     log.info("demo community loaded", extra=counts)
 
 
+def _start_chores() -> subprocess.Popen[bytes] | None:
+    """Embedded mode: the chores (the TV channel, subsidies, pruning, the phone line's prompts
+    spoken in advance) run in a process of their own at a lower priority, and this process
+    takes only what cannot wait. Alarms come first on one machine as on many."""
+    settings = get_settings()
+    if settings.distributed or not settings.chores_process or settings.job_kinds != "all":
+        return None
+    env = {**os.environ, "LINLI_JOB_KINDS": "can_wait", "LINLI_CHORES_PARENT": str(os.getpid())}
+    chores = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"], env=env)  # noqa: S603
+    os.environ["LINLI_JOB_KINDS"] = "urgent"
+    os.environ["LINLI_VOICE_PREWARM"] = "false"  # the chores' process speaks the prompts
+    get_settings.cache_clear()
+    return chores
+
+
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     settings = get_settings()
     port = args.port or settings.port
+    chores = _start_chores()
     log.info("serving on http://%s:%s (GraphiQL at /graphql)", settings.host, port)
-    uvicorn.run(
-        "backend.app:main_app",
-        factory=True,
-        host=settings.host,
-        port=port,
-        workers=args.workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-    )
+    try:
+        uvicorn.run(
+            "backend.app:main_app",
+            factory=True,
+            host=settings.host,
+            port=port,
+            workers=args.workers,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+        )
+    finally:
+        if chores is not None:
+            chores.terminate()
+            chores.wait(timeout=30)
 
 
 async def _worker() -> None:
-    """Distributed mode: consume events, sweep the outbox, run jobs. No HTTP."""
+    """Distributed mode: consume events, sweep the outbox, run jobs. No HTTP. With
+    LINLI_JOB_KINDS=can_wait: the chores only, at a lower priority (embedded `serve` starts
+    one such process; in distributed mode run one beside the workers)."""
     settings = get_settings()
+    chores = settings.job_kinds == "can_wait"
+    if chores:  # before any thread starts: on Linux each thread has its own priority
+        os.nice(max(0, settings.chores_nice - os.getpriority(os.PRIO_PROCESS, 0)))
     rt = Runtime.create(settings)
     await ensure_migrated(rt.engine)
-    await rt.start(workers=True)
+    # Embedded chores: the service's process sweeps the outbox; this one dispatches what it commits.
+    await rt.start(workers=True, sweep=not (chores and not settings.distributed))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("worker running", extra={"mode": "distributed" if settings.distributed else "embedded"})
+    tasks = []
+    if chores and settings.voice_prewarm:
+        line = VoiceLine(rt, rt.synthesizer)
+        tasks.append(asyncio.create_task(line.prewarm(pressure=rt.alarm_desk.pressure)))
+    if parent := os.environ.get("LINLI_CHORES_PARENT"):
+        tasks.append(asyncio.create_task(_until_orphaned(int(parent), stop)))
+    log.info(
+        "worker running",
+        extra={"mode": "distributed" if settings.distributed else "embedded", "jobs": settings.job_kinds},
+    )
     await stop.wait()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
     await rt.close()
+
+
+async def _until_orphaned(parent: int, stop: asyncio.Event) -> None:
+    """The chores' process ends with the service that started it (even if it was killed)."""
+    while os.getppid() == parent:  # noqa: ASYNC110 (no event tells a process its parent died)
+        await asyncio.sleep(1.0)
+    stop.set()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,7 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
@@ -48,6 +48,20 @@ class Settings(BaseSettings):
     # Only these standing jobs (their kinds), when set: a test about the monthly subsidy does
     # not want the TV channel re-encoded each time it moves the clock.
     standing_jobs_only: list[str] = Field(default_factory=list)
+    # Alarms come first. Which jobs this process runs: all, only those that cannot wait
+    # (escalations, a notice's next path), or only the chores that can (the TV channel,
+    # subsidies, pruning, speaking the phone line's prompts in advance).
+    job_kinds: Literal["all", "urgent", "can_wait"] = "all"
+    # `serve` in embedded mode runs the chores in a process of their own at this lower
+    # priority (nice), leaving the service's process and its share of the machine to alarms.
+    chores_process: bool = True
+    chores_nice: int = 10
+    # The standing jobs start one after another, this far apart, not all at once.
+    standing_stagger_s: float = 20.0
+    # Chores hold back while alarms are being stored: until none was for this long (at most
+    # the longer wait, so they are never starved for good).
+    chores_yield_quiet_s: float = 2.0
+    chores_yield_longest_s: float = 60.0
 
     content_dir: Path = REPO_ROOT / "content"
     operations_dir: Path = REPO_ROOT / "graphql" / "operations"
@@ -264,6 +278,11 @@ class Settings(BaseSettings):
     def tv_dir(self) -> Path:
         """The channel loops (HLS) and their pages; shared by every replica in distributed mode."""
         return self.var_dir / "tv"
+
+    @property
+    def alarm_pressure_file(self) -> Path:
+        """Touched while alarms are being stored (backend.alarm_pressure)."""
+        return self.var_dir / "alarms-being-stored"
 
     def redis_key(self, *parts: str) -> str:
         return ":".join((self.redis_prefix, *parts))

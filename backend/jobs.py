@@ -74,10 +74,30 @@ class JobRun:
 JobHandler = Callable[[AsyncSession, JobRun, Any], Awaitable[None]]
 _handlers: dict[str, JobHandler] = {}
 
+# Work that can wait (drawing the TV channel, crediting the month's subsidies, pruning): run
+# apart from what cannot (an alarm's escalation, a notice's next path), at a lower priority.
+_can_wait: set[str] = set()
 
-def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
+
+class Kinds(StrEnum):
+    """Which jobs a runner takes."""
+
+    ALL = "all"
+    URGENT = "urgent"  # what cannot wait: the service's own process
+    CAN_WAIT = "can_wait"  # chores: a niced process of their own, yielding to alarms
+
+
+def can_wait(kind: str) -> bool:
+    return kind in _can_wait
+
+
+def job_handler(kind: str, *, waits: bool = False) -> Callable[[JobHandler], JobHandler]:
+    """`waits`: a chore that can wait for alarms (it runs with Kinds.CAN_WAIT)."""
+
     def register(fn: JobHandler) -> JobHandler:
         _handlers[kind] = fn
+        if waits:
+            _can_wait.add(kind)
         return fn
 
     return register
@@ -91,9 +111,11 @@ LongJobHandler = Callable[[AsyncSession, JobRun, Any], Awaitable[Then | None]]
 _long_handlers: dict[str, LongJobHandler] = {}
 
 
-def long_job_handler(kind: str) -> Callable[[LongJobHandler], LongJobHandler]:
+def long_job_handler(kind: str, *, waits: bool = False) -> Callable[[LongJobHandler], LongJobHandler]:
     def register(fn: LongJobHandler) -> LongJobHandler:
         _long_handlers[kind] = fn
+        if waits:
+            _can_wait.add(kind)
         return fn
 
     return register
@@ -145,26 +167,32 @@ _standing: list[str] = []
 
 
 def standing(kind: str) -> None:
-    """A job that is always scheduled (monthly subsidies): started at once the first time the
-    workers start; its handler schedules its next run under `standing_key(kind)`."""
+    """A job that is always scheduled (monthly subsidies): started soon after the workers
+    first start (the standing jobs one after another, not all at once); its handler schedules
+    its next run under `standing_key(kind)`. A chore: it can wait for alarms."""
     _standing.append(kind)
+    _can_wait.add(kind)
 
 
 def standing_key(kind: str) -> str:
     return f"standing:{kind}"
 
 
-async def ensure_standing(factory: async_sessionmaker[AsyncSession], only: Sequence[str] = ()) -> None:
-    for kind in _standing:
-        if only and kind not in only:
-            continue
+async def ensure_standing(
+    factory: async_sessionmaker[AsyncSession], only: Sequence[str] = (), *, stagger_s: float = 0.0
+) -> None:
+    """Schedule the standing jobs not yet scheduled: the first `stagger_s` from now, each next
+    `stagger_s` after the one before, so a process starting does not start every chore at once."""
+    wanted = [kind for kind in _standing if not only or kind in only]
+    for i, kind in enumerate(wanted):
         try:
             async with transaction(factory) as session:
                 pending = await session.scalar(
                     select(Job.id).where(Job.dedupe_key == standing_key(kind), Job.status == JobStatus.PENDING)
                 )
                 if pending is None:
-                    await schedule(session, kind, utcnow(), key=standing_key(kind))
+                    at = utcnow() + dt.timedelta(seconds=stagger_s * (i + 1) if stagger_s else 0)
+                    await schedule(session, kind, at, key=standing_key(kind))
         except IntegrityError:
             log.info("standing job %s was scheduled by another process", kind)
 
@@ -219,8 +247,14 @@ class JobRunner:
         poll_s: float = WAKE_HORIZON_S,
         batch: int = 20,
         concurrency: int = 8,
+        kinds: Kinds = Kinds.ALL,
+        yield_to: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`kinds`: which jobs it takes; `yield_to`: awaited before each claim (a runner of
+        chores waits while alarms are being stored)."""
         self._factory = factory
+        self.kinds = kinds
+        self._yield_to = yield_to
         self.name = name or runner_name()
         self._lease = dt.timedelta(seconds=lease_s)
         self._poll_s = poll_s
@@ -234,6 +268,8 @@ class JobRunner:
         self._loop.call_soon_threadsafe(self._wake.set)
 
     async def claim(self) -> list[JobRun]:
+        if self._yield_to is not None:
+            await self._yield_to()
         now = utcnow()
         async with transaction(self._factory) as session:
             due = (
@@ -245,6 +281,7 @@ class JobRunner:
                 .order_by(Job.run_at)
                 .limit(self._batch)
             )
+            due = self._mine(due)
             if is_postgres(session):
                 due = due.with_for_update(skip_locked=True)
             rows = (
@@ -322,9 +359,18 @@ class JobRunner:
         finally:
             self._sem.release()
 
+    def _mine(self, query: Any) -> Any:
+        """Only the kinds this runner takes."""
+        if self.kinds == Kinds.URGENT:
+            return query.where(Job.kind.not_in(sorted(_can_wait)))
+        if self.kinds == Kinds.CAN_WAIT:
+            return query.where(Job.kind.in_(sorted(_can_wait)))
+        return query
+
     async def next_due_in(self) -> float:
         async with self._factory() as session:
-            nxt = (await session.execute(select(func.min(Job.run_at)).where(Job.status == JobStatus.PENDING))).scalar()
+            query = self._mine(select(func.min(Job.run_at)).where(Job.status == JobStatus.PENDING))
+            nxt = (await session.execute(query)).scalar()
         if nxt is None:
             return self._poll_s
         return max(0.0, min(self._poll_s, (nxt - utcnow()).total_seconds()))

@@ -210,8 +210,9 @@ class Runtime:
     def stream_key(self) -> str:
         return self.settings.redis_key("events")
 
-    async def start(self, *, workers: bool) -> None:
-        """Connect the event transport; with `workers`, also run consumers, sweeper and jobs."""
+    async def start(self, *, workers: bool, sweep: bool = True) -> None:
+        """Connect the event transport; with `workers`, also run consumers, sweeper and jobs
+        (`sweep` off: not the sweeper, which the service's own process runs)."""
         self._stop.clear()
         if self.redis is not None:
             transport = events.RedisStreamTransport(
@@ -224,11 +225,28 @@ class Runtime:
         else:
             self.transport = events.InProcessTransport(self.factory)
         if workers:
-            if self.settings.standing_jobs:
-                await jobs.ensure_standing(self.factory, only=self.settings.standing_jobs_only)
-            self.job_runner = jobs.JobRunner(self.factory)
+            settings = self.settings
+            kinds = jobs.Kinds(settings.job_kinds)
+            if settings.standing_jobs and kinds != jobs.Kinds.URGENT:
+                await jobs.ensure_standing(
+                    self.factory, only=settings.standing_jobs_only, stagger_s=settings.standing_stagger_s
+                )
+            chores = kinds == jobs.Kinds.CAN_WAIT
+            pressure = self.alarm_desk.pressure
+            self.job_runner = jobs.JobRunner(
+                self.factory,
+                kinds=kinds,
+                # Chores one at a time, each after a quiet moment: alarms come first.
+                concurrency=1 if chores else 8,
+                yield_to=(
+                    (lambda: pressure.wait_quiet(settings.chores_yield_quiet_s, settings.chores_yield_longest_s))
+                    if chores
+                    else None
+                ),
+            )
             self._spawn(self.job_runner.run_forever(self._stop))
-            self._spawn(events.sweep_forever(self.factory, self._stop))
+            if sweep:
+                self._spawn(events.sweep_forever(self.factory, self._stop))
 
     def _spawn(self, coro: Any) -> None:
         self._tasks.append(asyncio.create_task(coro))

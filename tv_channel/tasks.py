@@ -52,7 +52,7 @@ async def rebuild_for_warnings(session: AsyncSession, event: Event, parts: Parts
     await rebuild_at(session, int(event.payload["community_id"]), utcnow())
 
 
-@jobs.long_job_handler(REBUILD)
+@jobs.long_job_handler(REBUILD, waits=True)
 async def rebuild(session: AsyncSession, run: JobRun, parts: Parts) -> jobs.Then | None:
     """Reads what the channel shows, encodes it with no write lock held (seconds of ffmpeg),
     then schedules the next rebuild for when something shown begins or ends by itself."""

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Form, WebSocket
 from fastapi.responses import JSONResponse
 
+from backend.alarm_pressure import AlarmPressure
 from backend.db import transaction
 from backend.errors import InvalidInput
 from backend.live import person_channel
@@ -102,12 +103,21 @@ class VoiceLine:
             self._server = None
         self.executor.shutdown(wait=False, cancel_futures=True)
 
-    async def _speak_fixed_prompts(self) -> None:
+    async def prewarm(self, *, pressure: AlarmPressure) -> None:
+        """The chores' process: speak the packs' fixed prompts into the speech cache the line
+        reads from, one at a time, each after a moment with no alarm being stored."""
+        await self._speak_fixed_prompts(pressure)
+
+    async def _speak_fixed_prompts(self, pressure: AlarmPressure | None = None) -> None:
         rates = (self.settings.tts_rate_normal, self.settings.tts_rate_slow)
         for pack in self.packs.values():
             # In the pieces the conversation speaks them in.
             for text in {s for t in pack.prompts.values() for s in sentences(t) if not _PARAM.search(s)}:
                 for rate in rates:
+                    if pressure is not None:
+                        await pressure.wait_quiet(
+                            self.settings.chores_yield_quiet_s, self.settings.chores_yield_longest_s
+                        )
                     try:
                         pcm = await self.synthesizer.line_pcm(text, voice_for(pack.locale), rate)
                         self._remember((text, voice_for(pack.locale), rate), pcm)

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend.access.rules import home_community_id
 from backend.access.subject import Actor, load_people
+from backend.alarm_pressure import AlarmPressure
 from backend.config import Settings
 from backend.db import create_engine, session_factory, transaction
 from backend.emergency import service
@@ -56,8 +57,12 @@ class AlarmDesk:
     settings: Settings
     max_group: int = MAX_GROUP
     engine: AsyncEngine | None = None  # set when the desk has a pool of its own
+    pressure: AlarmPressure = field(init=False)
     _waiting: list[tuple[service.Press | SignedPress, asyncio.Future[Stored]]] = field(default_factory=list)
     _writer: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.pressure = AlarmPressure(self.settings.alarm_pressure_file)
 
     @classmethod
     def with_own_pool(cls, settings: Settings, info: dict[str, Any] | None = None) -> AlarmDesk:
@@ -110,6 +115,7 @@ class AlarmDesk:
                             one[1].set_exception(exc)
 
     async def _write(self, group: list[tuple[service.Press | SignedPress, asyncio.Future[Stored]]]) -> None:
+        self.pressure.mark()  # the chores' process holds back its writes meanwhile
         async with transaction(self.factory, urgent=True) as session:
             signed = [p.claims for p, _ in group if isinstance(p, SignedPress)]
             callers = iter(await load_people(session, signed) if signed else [])

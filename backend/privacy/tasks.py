@@ -21,11 +21,11 @@ async def run_erase(session: AsyncSession, run: JobRun, parts: Parts) -> None:
     )
 
 
-@jobs.job_handler(deletion.FORGET)
+@jobs.job_handler(deletion.FORGET, waits=True)
 async def run_forget(session: AsyncSession, run: JobRun, parts: Parts) -> None:
     await deletion.forget(session, int(run.payload["person_id"]), plan=parts.personal)
 
 
-@jobs.job_handler(service.EXPIRE_EXPORT)
+@jobs.job_handler(service.EXPIRE_EXPORT, waits=True)
 async def run_expire_export(session: AsyncSession, run: JobRun, parts: Parts) -> None:
     await service.expire_export(session, int(run.payload["export_id"]))
