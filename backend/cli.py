@@ -60,8 +60,7 @@ def _start_chores() -> subprocess.Popen[bytes] | None:
         return None
     env = {**os.environ, "LINLI_JOB_KINDS": "can_wait", "LINLI_CHORES_PARENT": str(os.getpid())}
     chores = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"], env=env)  # noqa: S603
-    os.environ["LINLI_JOB_KINDS"] = "urgent"
-    os.environ["LINLI_VOICE_PREWARM"] = "false"  # the chores' process speaks the prompts
+    os.environ["LINLI_JOB_KINDS"] = "urgent"  # (the chores' process also speaks the line's prompts)
     get_settings.cache_clear()
     return chores
 
@@ -108,7 +107,7 @@ async def _worker() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     tasks = []
-    if chores and settings.voice_prewarm:
+    if VoiceLine.speaks_in_advance(settings):
         line = VoiceLine(rt, rt.synthesizer)
         tasks.append(asyncio.create_task(line.prewarm(pressure=rt.alarm_desk.pressure)))
     if parent := os.environ.get("LINLI_CHORES_PARENT"):

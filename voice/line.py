@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, WebSocket
 from fastapi.responses import JSONResponse
 
 from backend.alarm_pressure import AlarmPressure
+from backend.config import Settings
 from backend.db import transaction
 from backend.errors import InvalidInput
 from backend.live import person_channel
@@ -79,8 +80,18 @@ class VoiceLine:
             self._server = await asyncio.start_server(
                 lambda r, w: serve_connection(r, w, self.handle), self.settings.voice_audiosocket_host, port
             )
-        if self.settings.voice_prewarm:
+        if self.speaks_in_advance(self.settings):
             self._prewarm = asyncio.create_task(self._speak_fixed_prompts())
+
+    @staticmethod
+    def speaks_in_advance(settings: Settings) -> bool:
+        """Whether this process speaks the fixed prompts at start: the one that runs the chores
+        (they can wait; a burst of alarms must not wait behind them), or the only process."""
+        if not settings.voice_prewarm:
+            return False
+        if settings.job_kinds == "can_wait":
+            return True
+        return settings.job_kinds == "all" and settings.run_workers_in_api
 
     @property
     def port(self) -> int | None:
