@@ -93,3 +93,30 @@ async def test_a_revoked_son_no_longer_reads_follows_up_or_hears_the_doctors_ans
     assert not any(t.startswith(("快到回复时限", "超时未回复")) for t in await notifications(api, DOCTOR))
     assert not any(t.startswith("家庭医生回复了") for t in await notifications(api, FAMILY))
     assert any(t.startswith("家庭医生回复了您的问题") for t in await notifications(api, ELDER))
+
+
+async def test_a_revoked_son_no_longer_cancels_or_hears_of_the_visit_he_booked_for_her(api: Api, db: Database) -> None:
+    from tests.services.test_booking import book, fill_wallet, slots
+
+    # Given: the son booked a bath at home for his mother, paid from his own wallet.
+    mother = await elder_id(db)
+    await fill_wallet(api, FAMILY, 20000)
+    start = next(s["start"] for s in await slots(api, FAMILY, "bath-at-home", mother) if s["placesLeft"] > 0)
+    booked = await book(api, FAMILY, "bath-at-home", start, personId=mother, payFrom="ME")
+    assert booked["__typename"] == "ServiceBooking", booked
+
+    # When: she revokes his link.
+    await revoke_son(api)
+    await api.settle()
+    before = len(await notifications(api, FAMILY))
+
+    # Then: he cannot cancel it (nor see her address in the answer); she still can.
+    son = await api.sign_in(FAMILY)
+    refused = await api.op("app/CancelBooking", {"bookingId": booked["id"]}, son)
+    assert payload(refused, "cancelBooking").get("code") == "NOT_FOUND", refused
+    assert "1单元101" not in str(refused)
+    cancelled = await api.op("app/CancelBooking", {"bookingId": booked["id"]}, await api.sign_in(ELDER))
+    assert cancelled["data"]["cancelBooking"]["status"] == "CANCELLED", cancelled
+    await api.settle()
+    told = (await notifications(api, FAMILY))[: -before or None]
+    assert not [t for t in told if "助浴" in t or "预约" in t], told  # not told of her affairs any more
