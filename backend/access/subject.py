@@ -58,12 +58,16 @@ class Actor:
         return self._grid_ids
 
 
+def paired_at(device: Device) -> dt.datetime | None:
+    """When the box was last paired with its home (None: paired before the time was kept)."""
+    found = (device.details or {}).get("paired_at")
+    return dt.datetime.fromisoformat(found) if isinstance(found, str) else None
+
+
 def tv_token_current(device: Device, issued_at: dt.datetime) -> bool:
     """A box's token opens its home only if issued after the box was last paired."""
-    paired_at = (device.details or {}).get("paired_at")
-    return device.household_id is not None and (
-        not isinstance(paired_at, str) or issued_at >= dt.datetime.fromisoformat(paired_at)
-    )
+    since = paired_at(device)
+    return device.household_id is not None and (since is None or issued_at >= since)
 
 
 class Door(StrEnum):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from backend.access.subject import person_by_phone
 from backend.auth.models import GrantStatus, LoginCode, RefreshToken, TvCodeTry, TvDeviceGrant
@@ -15,16 +16,22 @@ from backend.community.models import Device, DeviceKind, Person
 __all__ = ["person_by_phone"]
 
 
+async def _times_since(
+    session: AsyncSession, column: InstrumentedAttribute[dt.datetime], since: dt.datetime, *where: ColumnElement[bool]
+) -> list[dt.datetime]:
+    """When the rows matching `where` happened (their `column`) since `since`, oldest first:
+    what the limits per phone, account and address count."""
+    query = select(column).where(column >= since, *where).order_by(column)
+    return list((await session.execute(query)).scalars())
+
+
 async def codes_since(
     session: AsyncSession, *, phone: str | None = None, ip: str | None = None, since: dt.datetime
 ) -> list[dt.datetime]:
     """Creation times of codes asked for by this phone or IP since `since`, oldest first."""
-    query = select(LoginCode.created_at).where(LoginCode.created_at >= since)
-    if phone is not None:
-        query = query.where(LoginCode.phone == phone)
-    if ip is not None:
-        query = query.where(LoginCode.ip == ip)
-    return list((await session.execute(query.order_by(LoginCode.created_at))).scalars())
+    where = [LoginCode.phone == phone] if phone is not None else []
+    where += [LoginCode.ip == ip] if ip is not None else []
+    return await _times_since(session, LoginCode.created_at, since, *where)
 
 
 async def retire_open_codes(session: AsyncSession, phone: str, now: dt.datetime) -> None:
@@ -99,24 +106,16 @@ async def pending_grant_by_user_code(session: AsyncSession, user_code: str, now:
 
 async def grants_since(session: AsyncSession, *, ip: str, since: dt.datetime) -> list[dt.datetime]:
     """When this address asked for pairing codes since `since`, oldest first."""
-    rows = await session.execute(
-        select(TvDeviceGrant.created_at)
-        .where(TvDeviceGrant.ip == ip, TvDeviceGrant.created_at >= since)
-        .order_by(TvDeviceGrant.created_at)
-    )
-    return list(rows.scalars())
+    return await _times_since(session, TvDeviceGrant.created_at, since, TvDeviceGrant.ip == ip)
 
 
 async def wrong_codes_since(
     session: AsyncSession, *, person_id: int | None = None, ip: str | None = None, since: dt.datetime
 ) -> list[dt.datetime]:
     """When this account (or address) typed a pairing code that matched no TV, oldest first."""
-    query = select(TvCodeTry.at).where(TvCodeTry.at >= since)
-    if person_id is not None:
-        query = query.where(TvCodeTry.person_id == person_id)
-    if ip is not None:
-        query = query.where(TvCodeTry.ip == ip)
-    return list((await session.execute(query.order_by(TvCodeTry.at))).scalars())
+    where = [TvCodeTry.person_id == person_id] if person_id is not None else []
+    where += [TvCodeTry.ip == ip] if ip is not None else []
+    return await _times_since(session, TvCodeTry.at, since, *where)
 
 
 async def void_grants(session: AsyncSession, serial: str, *, keep_id: int | None = None) -> None:

@@ -55,7 +55,7 @@ def _phone_or_error(raw: str) -> str:
     return phone
 
 
-def _retry_after(times: list[dt.datetime], limit: int, window: dt.timedelta, now: dt.datetime) -> int | None:
+def retry_after(times: list[dt.datetime], limit: int, window: dt.timedelta, now: dt.datetime) -> int | None:
     """Seconds until one more is allowed, or None if allowed now."""
     if len(times) < limit:
         return None
@@ -83,7 +83,7 @@ async def request_login_code(
         (by_phone, settings.login_codes_per_phone_per_hour),
         (await repository.codes_since(session, ip=ip, since=now - HOUR), settings.login_codes_per_ip_per_hour),
     ):
-        wait_s = _retry_after(times, limit, HOUR, now)
+        wait_s = retry_after(times, limit, HOUR, now)
         if wait_s is not None:
             raise RateLimited(wait_s)
 

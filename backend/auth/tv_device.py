@@ -26,10 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import http_body, live
 from backend.access import rules
-from backend.access.subject import Actor
+from backend.access.subject import Actor, paired_at
 from backend.auth import repository
 from backend.auth.errors import InvalidDeviceCode, NoHousehold, TvPairedElsewhere
 from backend.auth.models import GrantStatus, TvCodeTry, TvDeviceGrant
+from backend.auth.service import HOUR, retry_after
 from backend.community.models import Device, DeviceKind
 from backend.config import Settings
 from backend.db import transaction, utcnow
@@ -39,7 +40,6 @@ from backend.tokens import Tokens
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 TV_TOKEN_TTL = dt.timedelta(days=365)
-HOUR = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -54,13 +54,6 @@ def display_code(user_code: str) -> str:
     return f"{user_code[:4]} {user_code[4:]}"
 
 
-def _wait(times: list[dt.datetime], limit: int, now: dt.datetime) -> int | None:
-    """Seconds until one more is allowed in the hour, or None if allowed now."""
-    if len(times) < limit:
-        return None
-    return int((times[len(times) - limit] + HOUR - now).total_seconds()) + 1
-
-
 async def start(session: AsyncSession, *, settings: Settings, tokens: Tokens, serial: str, ip: str) -> StartedGrant:
     serial = serial.strip()
     if not serial or len(serial) > 100:
@@ -68,8 +61,8 @@ async def start(session: AsyncSession, *, settings: Settings, tokens: Tokens, se
     now = utcnow()
     # Each code holds a place in the space of codes a guess could hit: an address asking for
     # many fills it.
-    wait = _wait(
-        await repository.grants_since(session, ip=ip, since=now - HOUR), settings.tv_codes_per_ip_per_hour, now
+    wait = retry_after(
+        await repository.grants_since(session, ip=ip, since=now - HOUR), settings.tv_codes_per_ip_per_hour, HOUR, now
     )
     if wait is not None:
         raise RateLimited(wait)
@@ -104,7 +97,7 @@ async def approve(
         ),
         (await repository.wrong_codes_since(session, ip=ip, since=since), settings.tv_wrong_codes_per_ip_per_hour),
     ):
-        wait = _wait(tries, limit, now)
+        wait = retry_after(tries, limit, HOUR, now)
         if wait is not None:
             raise RateLimited(wait)
     code = "".join(ch for ch in user_code if ch.isdigit())
@@ -129,13 +122,13 @@ async def approve(
     device.household_id = household_id
     device.person_id = None
     # Tokens of an earlier pairing stop here (see tv_token_current).
-    paired_at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # tokens carry milliseconds
-    device.details = {**(device.details or {}), "approved_by": actor.id, "paired_at": paired_at.isoformat()}
+    pairing = now.replace(microsecond=now.microsecond // 1000 * 1000)  # tokens carry milliseconds
+    device.details = {**(device.details or {}), "approved_by": actor.id, "paired_at": pairing.isoformat()}
     await session.flush()
     await repository.void_grants(session, grant.serial, keep_id=grant.id)
     grant.status = GrantStatus.APPROVED
     grant.approved_by_id = actor.id
-    grant.approved_at = paired_at
+    grant.approved_at = pairing
     # The box collects its token at its next poll: a few seconds, not the rest of the code's life.
     grant.expires_at = now + dt.timedelta(seconds=settings.tv_grant_ttl_s)
     grant.household_id = household_id
@@ -173,12 +166,12 @@ def redeemable(grant: TvDeviceGrant, device: Device | None, now: dt.datetime) ->
     the grant's home since this very approval, and the grant not yet expired."""
     if device is None or grant.approved_at is None or grant.expires_at <= now:
         return False
-    paired_at = (device.details or {}).get("paired_at")
+    since = paired_at(device)
     return (
         device.household_id is not None
         and device.household_id == grant.household_id
-        and isinstance(paired_at, str)
-        and dt.datetime.fromisoformat(paired_at) <= grant.approved_at
+        and since is not None
+        and since <= grant.approved_at
     )
 
 
