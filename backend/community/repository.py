@@ -68,3 +68,13 @@ async def ids_by_phones(session: AsyncSession, phones: Collection[str]) -> set[i
         return set()
     rows = await session.execute(select(Person.id).where(Person.phone.in_(sorted(phones))))
     return set(rows.scalars())
+
+
+async def others_live_there(session: AsyncSession, person: Person) -> bool:
+    """Whether anyone else (with an account not deleted) lives in `person`'s home."""
+    found = await session.execute(
+        select(Person.id).where(
+            Person.household_id == person.household_id, Person.id != person.id, Person.deleted_at.is_(None)
+        )
+    )
+    return found.first() is not None

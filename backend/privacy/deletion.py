@@ -24,6 +24,7 @@ from backend import jobs, live
 from backend.access.subject import Actor
 from backend.auth import repository as auth_repository
 from backend.auth.service import consume_code
+from backend.community import repository as community_repository
 from backend.community.models import Device, DeviceKind, Household, Person
 from backend.db import Base, utcnow
 from backend.family import service as family_service
@@ -53,7 +54,7 @@ async def delete_account(session: AsyncSession, actor: Actor, *, code: str, part
     person.tokens_valid_after = now
     await auth_repository.revoke_refresh(session, now, person_id=person.id)
     await session.execute(delete(Device).where(Device.person_id == person.id))
-    if person.household_id is not None and not await others_live_there(session, person):
+    if person.household_id is not None and not await community_repository.others_live_there(session, person):
         tvs = await auth_repository.devices_of_household(session, DeviceKind.TV, person.household_id)
         for tv in tvs:
             tv.household_id = None
@@ -67,15 +68,6 @@ async def delete_account(session: AsyncSession, actor: Actor, *, code: str, part
     due = now + dt.timedelta(seconds=settings.erasure_delay_s)
     await jobs.schedule(session, ERASE, due, {"person_id": person.id}, key=f"erase:person:{person.id}")
     return due
-
-
-async def others_live_there(session: AsyncSession, person: Person) -> bool:
-    found = await session.execute(
-        select(Person.id).where(
-            Person.household_id == person.household_id, Person.id != person.id, Person.deleted_at.is_(None)
-        )
-    )
-    return found.first() is not None
 
 
 def _children_first(plan: Plan) -> list[Held]:

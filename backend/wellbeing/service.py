@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import events, jobs
 from backend.access import rules
 from backend.access.subject import Actor
+from backend.community import repository as community_repository
 from backend.community.models import Community, Household, Person
 from backend.db import is_postgres, utcnow
 from backend.errors import InvalidInput, NotFound
@@ -375,10 +376,5 @@ async def erase_home(session: AsyncSession, parts: Parts, person_id: int) -> Non
     person = await session.get(Person, person_id)
     if person is None or person.household_id is None:
         return
-    others = await session.execute(
-        select(Person.id).where(
-            Person.household_id == person.household_id, Person.id != person_id, Person.deleted_at.is_(None)
-        )
-    )
-    if others.first() is None:
+    if not await community_repository.others_live_there(session, person):
         await quiet_home.release_home(session, person.household_id)
