@@ -243,14 +243,13 @@ async def speaks_for(
 
 
 async def still_speaking_for(
-    session: AsyncSession, person_id: int, people: Collection[int], scope: Scope = Scope.ORDER_FOR
+    session: AsyncSession, person_id: int, *acted_for_her: int, scope: Scope = Scope.ORDER_FOR
 ) -> set[int]:
-    """Of `people` (the person, and whoever asked or ordered for her), those who may still
-    hear of it: the person, staff of one of her communities, and family whose link with `scope`
-    is live. A relative whose link was revoked hears nothing more of her affairs."""
-    wanted = set(people)
-    kept = wanted & {person_id}
-    others = wanted - kept
+    """Who hears of something of hers: the person, and of those who asked or ordered it for her
+    (`acted_for_her`) the ones who still may: staff of one of her communities, and family whose
+    link with `scope` is live. A relative whose link was revoked hears nothing more of her affairs."""
+    kept = {person_id}
+    others = set(acted_for_her) - kept
     if not others:
         return kept
     theirs = await community_ids_of(session, person_id)

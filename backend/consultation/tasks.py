@@ -146,7 +146,7 @@ async def tell_asker(session: AsyncSession, event: Event, parts: Parts) -> None:
     message = await session.get(ConsultMessage, int(event.payload["message_id"]))
     if thread is None or message is None:
         return
-    askers = await rules.still_speaking_for(session, thread.elder_id, {thread.elder_id, thread.asked_by_id})
+    askers = await rules.still_speaking_for(session, thread.elder_id, thread.asked_by_id)
     await _tell(session, parts, askers, thread, "answered", answer=message.text)
 
 

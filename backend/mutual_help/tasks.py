@@ -23,7 +23,7 @@ from backend.parts import Parts
 
 async def _asker_side(session: AsyncSession, request: HelpRequest) -> set[int]:
     """The elder, and whoever asked for her if they still may (a revoked link hears nothing)."""
-    return await rules.still_speaking_for(session, request.elder_id, {request.elder_id, request.asked_by_id})
+    return await rules.still_speaking_for(session, request.elder_id, request.asked_by_id)
 
 
 async def _tell(

@@ -84,4 +84,4 @@ class Notifier:
 async def _for_her(session: AsyncSession, row: Ordered) -> set[int]:
     """The elder, and whoever ordered for her while they still may (a revoked link hears
     nothing more of her orders)."""
-    return await rules.still_speaking_for(session, row.beneficiary_id, {row.beneficiary_id, row.placed_by_id})
+    return await rules.still_speaking_for(session, row.beneficiary_id, row.placed_by_id)
