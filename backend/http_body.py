@@ -49,13 +49,19 @@ def _depth_over(data: Any, limit: int) -> bool:
     return False
 
 
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON object (an empty body is an empty one); anything else is BadBody."""
+    data = json_body(raw) if raw.strip() else {}
+    if not isinstance(data, dict):
+        raise BadBody("not an object")
+    return data
+
+
 def fields(raw: bytes, content_type: str) -> dict[str, str]:
     """A flat body of fields, as a JSON object or a form (RFC 8628's clients send either):
     each field's text; a JSON body that is not an object is BadBody."""
     if content_type.split(";")[0].strip().lower() == "application/json":
-        data = json_body(raw or b"{}")
-        if not isinstance(data, dict):
-            raise BadBody("not an object")
+        data = json_object(raw)
         return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
     try:
         text = raw.decode("utf-8")

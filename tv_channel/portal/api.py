@@ -638,16 +638,12 @@ class Portal:
 
 
 async def _body(request: Request) -> dict[str, Any] | None:
-    """An action's JSON object (an empty body is an empty one); None for a body nobody sent
-    in good faith: not JSON, not an object, nested too deep."""
-    raw = await request.body()
-    if not raw.strip():
-        return {}
+    """An action's JSON object; None for a body nobody sent in good faith: not JSON, not an
+    object, nested too deep."""
     try:
-        body = http_body.json_body(raw)
+        return http_body.json_object(await request.body())
     except http_body.BadBody:
         return None
-    return body if isinstance(body, dict) else None
 
 
 def _key(body: dict[str, Any]) -> str:
