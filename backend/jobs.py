@@ -191,7 +191,7 @@ async def ensure_standing(
                     select(Job.id).where(Job.dedupe_key == standing_key(kind), Job.status == JobStatus.PENDING)
                 )
                 if pending is None:
-                    at = utcnow() + dt.timedelta(seconds=stagger_s * (i + 1) if stagger_s else 0)
+                    at = utcnow() + dt.timedelta(seconds=stagger_s * (i + 1))
                     await schedule(session, kind, at, key=standing_key(kind))
         except IntegrityError:
             log.info("standing job %s was scheduled by another process", kind)
