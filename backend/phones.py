@@ -57,3 +57,14 @@ def normalize_caller_id(raw: str) -> str | None:
     if re.fullmatch(r"0[1-9]\d{8,10}", digits):
         return "+86" + digits[1:]
     return None
+
+
+def subscriber_digits(number: str) -> str:
+    """A number's digits without the country code or the trunk 0, in whatever form an exchange
+    sends it: 029-8888-0001, +86 29 8888 0001, 0086 2988880001 -> 2988880001."""
+    digits = re.sub(r"\D", "", number)
+    for country in ("0086", "86"):
+        if digits.startswith(country) and len(digits) - len(country) >= 9:
+            digits = digits[len(country) :]
+            break
+    return digits.lstrip("0")

@@ -28,7 +28,7 @@ from backend.notify import service as notify
 from backend.notify.models import Urgency
 from backend.parts import Parts
 from backend.phone.models import CallbackFor, CallbackRequest, Direction, PhoneCall, PhoneCallEvent
-from backend.phones import mask_phone, normalize_caller_id
+from backend.phones import mask_phone, normalize_caller_id, subscriber_digits
 
 log = logging.getLogger(__name__)
 
@@ -59,25 +59,14 @@ def check_call_ref(call_ref: str) -> str:
     return call_ref
 
 
-def _national(number: str) -> str:
-    """The number's digits without the country code or the trunk 0: 029-8888-0001,
-    +86 29 8888 0001, 0086 2988880001 -> 2988880001."""
-    digits = re.sub(r"\D", "", number)
-    for country in ("0086", "86"):
-        if digits.startswith(country) and len(digits) - len(country) >= 9:
-            digits = digits[len(country) :]
-            break
-    return digits.lstrip("0")
-
-
 def line_of(called: str, lines: Sequence[Community]) -> Community | None:
     """Which community's line this is, in whatever form the exchange sends the called number:
     in full with or without the country code or trunk 0, or as the local number of 7 or 8
     digits without the area code (when that names one line only)."""
-    digits = _national(called)
+    digits = subscriber_digits(called)
     if len(digits) < 7:
         return None
-    by_number = [(c, _national(c.service_phone or "")) for c in lines]
+    by_number = [(c, subscriber_digits(c.service_phone or "")) for c in lines]
     exact = [c for c, n in by_number if n == digits]
     if exact:
         return exact[0]
