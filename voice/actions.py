@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from backend.access import rules
 from backend.access.subject import Actor
 from backend.auth import service as auth
 from backend.commerce import service as commerce
@@ -15,6 +16,7 @@ from backend.commerce import today
 from backend.commerce.models import Fulfilment, Order
 from backend.commerce.today import Ordered
 from backend.community import repository as community_repository
+from backend.community import service as community
 from backend.community.models import Person
 from backend.consultation import service as consultation
 from backend.consultation.errors import NoSuchDesk
@@ -22,7 +24,6 @@ from backend.consultation.knowledge import Article
 from backend.consultation.models import DeskKind
 from backend.db import transaction, utcnow
 from backend.emergency import service as emergency
-from backend.emergency.models import AlertSource
 from backend.mutual_help import service as mutual_help
 from backend.mutual_help.models import HelpKind, HelpRequest, OfferStatus, RequestStatus
 from backend.notify import service as notify
@@ -35,7 +36,6 @@ from backend.services import service as services
 from backend.services.catalog import Offering
 from backend.services.models import Booking
 from backend.wallet.payments import PayFrom
-from backend.wellbeing import service as wellbeing
 
 MAX_NOTICES = 5
 HELP_MINUTES = 60  # a request by phone asks for an hour
@@ -91,11 +91,9 @@ class Actions:
 
     async def raise_alarm(self, caller: phone.Caller, key: str) -> emergency.Pressed:
         """Through the alarm desk, like every door: stored when this returns."""
-        assert caller.actor is not None and caller.community is not None
-        person = caller.actor.person
-        return await self.parts.alarm_desk.press(
-            emergency.Press(person.id, person.household_id, caller.community.id, AlertSource.VOICE, key)
-        )
+        raiser = rules.raiser_of(caller.subject)
+        assert raiser is not None
+        return await self.parts.alarm_desk.press(emergency.press_by(raiser, key))
 
     async def alarm_now(self, alert_id: int) -> emergency.Pressed | None:
         async with self.parts.factory() as session:  # reads only: no write turn
@@ -163,9 +161,9 @@ class Actions:
                 session, roll_call_id=roll_call_id, household_id=household_id, person_id=person_id, door="phone"
             )
 
-    async def notices(self, person_id: int) -> list[Notification]:
+    async def notices(self, person_id: int, *, public_only: bool) -> list[Notification]:
         async with self.parts.factory() as session:  # reads only: no write turn
-            return await notify.unread(session, person_id, limit=MAX_NOTICES)
+            return await notify.unread(session, person_id, limit=MAX_NOTICES, public_only=public_only)
 
     async def confirm_notice(self, actor: Actor, notification_id: int) -> None:
         """Heard and confirmed on the line: it arrived, its fallback stops."""
@@ -241,6 +239,6 @@ class Actions:
             )
 
     async def check_in(self, person: Person) -> None:
-        """A call to the line is a sign of life: the day's check-in, if one is on for them."""
+        """A call to the line is a sign of life (the day's check-in, if one is on for them)."""
         async with transaction(self.parts.factory) as session:
-            await wellbeing.check_in(session, person=person, via="phone")
+            community.sign_of_life(session, person_id=person.id, household_id=person.household_id, door="phone")

@@ -1,7 +1,8 @@
 """What a caller can do on the line, whatever their language (the pack has the words): raise
 the alarm and stay on to hear what happens, order today's meal, ask for a person to call back.
-An unknown number may raise the alarm and ask for a call back; anything that touches a
-person's data needs a known number."""
+What a caller may do is the access kernel's rule (`Subject.may`): on caller id alone, raise the
+alarm, ask for a call back and hear what the community tells everyone; their own orders,
+messages, payments and decisions once they have keyed their voice PIN on the call."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from backend.access.subject import Act
 from backend.commerce.models import Fulfilment
 from backend.commerce.service import Meal
 from backend.consultation.knowledge import TOPICS
@@ -283,10 +285,8 @@ class Dialog:
                 YES_NO,
             )
         )
-        if sure is None or sure.value != "yes":
+        if sure is None or sure.value != "yes" or not await self._may(Act.PAY):
             self.conv.say(self.pack.say("not_ordered"))
-            return
-        if not await self._pin():
             return
         try:
             order = await self.act(
@@ -330,7 +330,7 @@ class Dialog:
                 YES_NO,
             )
         )
-        if sure is None or sure.value != "yes" or not await self._pin():
+        if sure is None or sure.value != "yes" or not await self._may(Act.PAY):
             self.conv.say(self.pack.say("not_booked"))
             return
         try:
@@ -359,6 +359,8 @@ class Dialog:
 
     async def _orders_today(self) -> None:
         """Each order and booking with where it stands; what family ordered may be declined."""
+        if not await self._may(Act.PERSONAL):
+            return
         actor = self.caller.actor
         assert actor is not None
         items = await self.act("todays", self.actions.todays(actor, self.locale))
@@ -382,7 +384,7 @@ class Dialog:
                     {"1": "yes", "2": "no"},
                 )
             )
-            if answer is not None and answer.value == "no":
+            if answer is not None and answer.value == "no" and await self._may(Act.FAMILY_DECISION):
                 try:
                     await self.act("decline", self.actions.decline(actor, item))
                 except DomainError as error:
@@ -416,6 +418,8 @@ class Dialog:
     async def _help(self) -> None:
         """Help someone is coming to is asked about first (1: it was done, their hours are
         credited); then what help, when, and 1 to ask the neighbours."""
+        if not await self._may(Act.PERSONAL):
+            return
         person = self.caller.person
         assert person is not None
         for request, names in await self.act("help_coming", self.actions.help_coming(person.id)):
@@ -467,10 +471,12 @@ class Dialog:
                 self.conv.say(self.pack.say("roll_call_answered"))
 
     async def _notices(self) -> None:
-        """New messages read out one by one; 1 confirms (its fallback stops), 2 goes on."""
+        """New messages read out one by one; 1 confirms (its fallback stops), 2 goes on. Without
+        the PIN, only what the community tells everyone (warnings, roll-calls)."""
+        own = await self._may(Act.PERSONAL)
         actor = self.caller.actor
         assert actor is not None
-        notices = await self.act("notices", self.actions.notices(actor.id))
+        notices = await self.act("notices", self.actions.notices(actor.id, public_only=not own))
         if not notices:
             self.conv.say(self.pack.say("notices_none"))
             return
@@ -513,24 +519,31 @@ class Dialog:
                 )
         return words, choices
 
-    async def _pin(self) -> bool:
-        """A payment asks the 4-digit PIN when the person has one."""
-        person = self.caller.person
-        assert person is not None
-        if person.voice_pin_hash is None:
+    async def _may(self, act: Act) -> bool:
+        """Whether the caller may do this on this call. A number alone can be borrowed or
+        forged: the first time their own data or money is asked for, so is their voice PIN,
+        and once keyed it holds for the rest of the call."""
+        if self.caller.subject.may(act):
             return True
+        person = self.caller.person
+        if person is None:
+            self.conv.say(self.pack.say("needs_known_number"))
+            return False
+        if person.voice_pin_hash is None:
+            self.conv.say(self.pack.say("needs_pin"))
+            return False
         for _ in range(MAX_PIN_TRIES):
             answer = await self.conv.ask(Question("pin", self.pack.say("pin"), {}, digits=4))
             if answer is None:
                 return False
             ok = await self.act("check_pin", self.actions.check_pin(person.id, answer.value))
             if ok:
-                return True
+                self.caller = self.caller.with_pin()
+                return self.caller.subject.may(act)
             if ok is None:
                 self.conv.say(self.pack.say("pin_locked"))
                 return False
             self.conv.say(self.pack.say("pin_wrong"))
-        self.conv.say(self.pack.say("not_ordered"))
         return False
 
     def _money(self, fen: int) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
-from backend.access.subject import Actor, Door, Subject
+from backend.access.subject import Act, Actor, Door, Subject
 from backend.community.models import STAFF_ROLES, Building, Community, Household, Membership, Person, Role
 from backend.errors import Forbidden, NotFound
 from backend.family.models import FamilyLink, LinkStatus, Scope
@@ -337,15 +337,28 @@ class Raiser:
     slow: bool
 
 
+def raiser_of(subject: Subject) -> Raiser | None:
+    """A person's own alarm: signed in, a caller the line knows by caller id (no PIN asked in
+    an emergency) or a band's wearer, in the community the door names, else their home's.
+    None: nobody known, or someone who belongs to no community."""
+    actor = subject.actor
+    if actor is None or not subject.may(Act.ALARM):
+        return None
+    community_id = subject.community_id or home_community_id(actor)
+    if community_id is None:
+        return None
+    person = actor.person
+    return Raiser(person, community_id, subject.door, person.slow_speech)
+
+
 async def alarm_raised_by(session: AsyncSession, subject: Subject, today: dt.date) -> Raiser:
-    """A person (app, or a caller the line knows by caller id: no PIN asked in an emergency)
-    raises their own alarm; a TV's red key raises the alarm of the eldest elder of its home."""
+    """A person raises their own alarm (`raiser_of`); a TV's red key raises the alarm of the
+    eldest elder of its home, who is spoken to slowly."""
     if subject.actor is not None:
-        found = home_community_id(subject.actor)
-        if found is None:
+        raiser = raiser_of(subject)
+        if raiser is None:
             raise NotFound()
-        person = subject.actor.person
-        return Raiser(person, found, subject.door, person.slow_speech)
+        return raiser
     household = await _subjects_home(session, subject)
     people = (
         (await session.execute(select(Person).where(Person.household_id == household.id).order_by(Person.id)))

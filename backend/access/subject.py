@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.community.models import STAFF_ROLES, Device, DeviceKind, GridAssignment, Membership, Person, Role
+from backend.community.models import (
+    STAFF_ROLES,
+    Device,
+    DeviceKind,
+    GridAssignment,
+    Household,
+    Membership,
+    Person,
+    Role,
+)
 from backend.tokens import AccessClaims
 
 
@@ -74,6 +83,24 @@ class Door(StrEnum):
     APP = "app"  # a signed-in person: the elder-mode app, the family app, the staff console
     TV = "tv"  # a set-top box paired with a home
     PHONE = "phone"  # a caller on the community's line, known by caller id
+    PARTNER = "partner"  # a signed partner speaking for a person: a band vendor for its wearer
+
+
+class Act(StrEnum):
+    """What a door may ask for. Which subject may ask for which is `Subject.may`, the one
+    place the house says it: every door asks it before it shows or does anything personal."""
+
+    ALARM = "alarm"  # raise their own alarm, ask for a call back, say their home is safe
+    PUBLIC = "public"  # what the community tells everyone: official warnings, roll-calls, answers
+    PERSONAL = "personal"  # their own orders, bookings, messages and help
+    PAY = "pay"  # spend their money
+    FAMILY_DECISION = "family_decision"  # decline what family ordered for them
+
+
+# A number can be borrowed or forged: on caller id alone a person may ask for help and hear
+# what everyone hears, nothing of their own. Their voice PIN opens the rest for the call.
+ON_CALLER_ID = frozenset({Act.ALARM, Act.PUBLIC})
+EVERYTHING = frozenset(Act)
 
 
 @dataclass(frozen=True)
@@ -86,18 +113,48 @@ class Subject:
     household_id: int | None = None  # TV: the home it is paired with; PHONE: the caller's home
     device_id: int | None = None  # TV: the box
     pin_verified: bool = False  # PHONE: the caller keyed their voice PIN on this call
+    community_id: int | None = None  # TV: its home's; PHONE: the line's that was rung; else found from memberships
 
     @classmethod
     def person(cls, actor: Actor) -> Subject:
         return cls(Door.APP, actor, actor.person.household_id)
 
     @classmethod
-    def tv(cls, device: Device) -> Subject:
-        return cls(Door.TV, None, device.household_id, device.id)
+    def tv(cls, device: Device, community_id: int | None = None) -> Subject:
+        return cls(Door.TV, None, device.household_id, device.id, community_id=community_id)
 
     @classmethod
-    def caller(cls, actor: Actor, *, pin_verified: bool) -> Subject:
-        return cls(Door.PHONE, actor, actor.person.household_id, pin_verified=pin_verified)
+    def caller(cls, actor: Actor | None, *, pin_verified: bool = False, community_id: int | None = None) -> Subject:
+        """On the phone line: a person known by caller id (or nobody known), on the line of
+        `community_id`."""
+        household_id = actor.person.household_id if actor is not None else None
+        return cls(Door.PHONE, actor, household_id, pin_verified=pin_verified, community_id=community_id)
+
+    @classmethod
+    def partner(cls, actor: Actor, community_id: int) -> Subject:
+        """A signed partner's device speaking for the person it belongs to (a band's wearer)."""
+        return cls(Door.PARTNER, actor, actor.person.household_id, community_id=community_id)
+
+    def with_pin(self) -> Subject:
+        """The caller keyed the right PIN: for the rest of the call they act as themselves."""
+        return replace(self, pin_verified=True) if self.door == Door.PHONE and self.actor is not None else self
+
+    def may(self, act: Act) -> bool:
+        return act in self.acts
+
+    @property
+    def acts(self) -> frozenset[Act]:
+        """A signed-in person may do all that is theirs (whom they act *for* is `rules`). A
+        paired TV stands in its home and the remote is in the elder's hand: all that is the
+        home elder's. A caller: on caller id alone, `ON_CALLER_ID`; with the PIN, all. A
+        partner's device: its wearer's alarm only."""
+        if self.door == Door.APP:
+            return EVERYTHING if self.actor is not None else frozenset()
+        if self.door == Door.TV:
+            return EVERYTHING if self.household_id is not None else frozenset()
+        if self.door == Door.PHONE:
+            return EVERYTHING if self.actor is not None and self.pin_verified else ON_CALLER_ID
+        return frozenset({Act.ALARM})
 
     @property
     def signed_in(self) -> Actor | None:
@@ -111,10 +168,16 @@ class Subject:
 async def load_subject(session: AsyncSession, claims: AccessClaims) -> Subject | None:
     kind, _, raw_id = claims.subject.partition(":")
     if kind == "tv" and raw_id.isdigit():
-        device = await session.get(Device, int(raw_id))
-        if device is None or device.kind != DeviceKind.TV or not tv_token_current(device, claims.issued_at):
+        found = (
+            await session.execute(
+                select(Device, Household.community_id)
+                .join(Household, Household.id == Device.household_id)
+                .where(Device.id == int(raw_id), Device.kind == DeviceKind.TV)
+            )
+        ).first()
+        if found is None or not tv_token_current(found[0], claims.issued_at):
             return None  # unpaired, or paired again since: the box must pair again
-        return Subject.tv(device)
+        return Subject.tv(found[0], found[1])
     [actor] = await load_people(session, [claims])
     return Subject.person(actor) if actor is not None else None
 

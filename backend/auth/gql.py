@@ -19,11 +19,11 @@ from backend.auth.errors import (
     TooManyAttemptsError,
     TvPairedElsewhereError,
 )
-from backend.community.gql import Me, me_from
+from backend.community.gql import Me, PersonView, me_from
 from backend.community.models import Device
 from backend.gql.base import mutation, optional_id, parse_id
 from backend.gql.errors import InvalidInputError, InvalidPhoneError, NotFoundError, RateLimitedError
-from backend.gql.permissions import IsAuthenticated
+from backend.gql.permissions import IsAuthenticated, IsStaff
 from backend.phones import mask_phone
 
 
@@ -64,6 +64,9 @@ SignInPayload = Annotated[
 ]
 RefreshSessionPayload = Annotated[AuthSession | InvalidRefreshTokenError, strawberry.union("RefreshSessionPayload")]
 SetVoicePinPayload = Annotated[Me | InvalidPinError, strawberry.union("SetVoicePinPayload")]
+SetVoicePinForPayload = Annotated[
+    PersonView | InvalidPinError | NotFoundError | InvalidInputError, strawberry.union("SetVoicePinForPayload")
+]
 ApproveTvDevicePayload = Annotated[
     TvDevice
     | InvalidDeviceCodeError
@@ -171,6 +174,17 @@ class AuthMutation:
         ctx = info.context
         person = await service.set_voice_pin(ctx.session, ctx.require_actor(), pin=pin)
         return me_from(person, memberships=ctx.actor.memberships)
+
+    @mutation(
+        permissions=[IsStaff],
+        description="Staff, with the resident at the counter: set her 4-digit phone-line PIN (new, or after it locked).",
+    )
+    async def set_voice_pin_for(self, info: Info, person_id: strawberry.ID, pin: str) -> SetVoicePinForPayload:
+        ctx = info.context
+        person = await service.set_voice_pin(
+            ctx.session, ctx.require_actor(), pin=pin, person_id=parse_id(person_id, "personId")
+        )
+        return PersonView(person=person)
 
     @mutation(
         once_per_request=True,

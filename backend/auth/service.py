@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import live
+from backend.access import rules
 from backend.access.subject import Actor
 from backend.auth import repository
 from backend.auth.errors import (
@@ -25,7 +26,7 @@ from backend.community.models import Person
 from backend.config import Settings
 from backend.content.catalog import Catalog
 from backend.db import utcnow
-from backend.errors import RateLimited
+from backend.errors import NotFound, RateLimited
 from backend.gateways.sms import Sms, SmsSender, SmsUnavailable
 from backend.phones import InvalidPhone, normalize_caller_id, normalize_phone
 from backend.tokens import Tokens, check_pin, hash_pin
@@ -211,12 +212,20 @@ async def sign_out(
             live.sessions_end(session, subject, family=row.family)
 
 
-async def set_voice_pin(session: AsyncSession, actor: Actor, *, pin: str) -> Person:
+async def set_voice_pin(session: AsyncSession, actor: Actor, *, pin: str, person_id: int | None = None) -> Person:
+    """One's own PIN; or, `person_id`, a resident's, set by staff of her community with her at
+    the counter (an elder without a smartphone, or one whose PIN locked)."""
     if not (len(pin) == 4 and pin.isdigit()):
         raise InvalidPin()
-    actor.person.voice_pin_hash = hash_pin(pin)
-    actor.person.voice_pin_failures = 0
-    return actor.person
+    person = actor.person
+    if person_id is not None and person_id != actor.id:
+        found = await session.get(Person, person_id)
+        if found is None or found.deleted_at is not None or not await rules.is_staff_for(session, actor, person_id):
+            raise NotFound()
+        person = found
+    person.voice_pin_hash = hash_pin(pin)
+    person.voice_pin_failures = 0
+    return person
 
 
 MAX_PIN_FAILURES = 5

@@ -113,6 +113,10 @@ class PersonView:
     def has_community_card(self) -> bool:
         return self.person.community_card is not None
 
+    @strawberry.field(description="Whether a phone-line PIN is set (the PIN itself is never shown).")
+    def has_voice_pin(self) -> bool:
+        return self.person.voice_pin_hash is not None
+
 
 @strawberry.type
 class Me(PersonView):
@@ -127,10 +131,6 @@ class Me(PersonView):
     @strawberry.field
     def birth_date(self) -> dt.date | None:
         return self.person.birth_date
-
-    @strawberry.field
-    def has_voice_pin(self) -> bool:
-        return self.person.voice_pin_hash is not None
 
     @strawberry.field
     def accessibility(self) -> Accessibility:

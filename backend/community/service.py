@@ -16,9 +16,19 @@ from backend.community.errors import CardInUse
 from backend.community.models import ELDER_AGE, Person, card_digits
 from backend.content.catalog import SUPPORTED_LOCALES
 from backend.errors import InvalidInput, NotFound
+from backend.events import emit
+
+# Someone at home used a door of ours (the TV's remote, a call to the line): a sign of life.
+# The door says so and nothing more; the rooms that care (wellbeing) react to the event.
+SIGN_OF_LIFE = "community.sign_of_life"
 
 FONT_SCALES = (1.0, 1.3, 1.5, 2.0)
 MIN_CARD, MAX_CARD = 8, 32  # digits on a community card
+
+
+def sign_of_life(session: AsyncSession, *, person_id: int, household_id: int | None, door: str) -> None:
+    """With the action that showed it, or not at all."""
+    emit(session, SIGN_OF_LIFE, {"person_id": person_id, "household_id": household_id, "door": door})
 
 
 async def get_person(session: AsyncSession, actor: Actor, person_id: int) -> Person:

@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from backend.access.rules import home_community_id
-from backend.access.subject import Actor, load_people
+from backend.access.rules import raiser_of
+from backend.access.subject import Actor, Subject, load_people
 from backend.alarm_pressure import AlarmPressure
 from backend.config import Settings
 from backend.db import create_engine, session_factory, transaction
@@ -125,15 +125,12 @@ class AlarmDesk:
                     presses.append((press, None, stored))
                     continue
                 actor = next(callers)
-                community_id = home_community_id(actor) if actor is not None else None
-                if actor is None or community_id is None:
+                raiser = raiser_of(Subject.person(actor)) if actor is not None else None
+                if raiser is None:
                     if not stored.done():
                         stored.set_result(None)
                     continue
-                known = service.Press(
-                    actor.id, actor.person.household_id, community_id, press.source, press.idempotency_key
-                )
-                presses.append((known, actor, stored))
+                presses.append((service.press_by(raiser, press.idempotency_key, press.source), actor, stored))
             results = await service.trigger_many(session, settings=self.settings, presses=[p for p, _, _ in presses])
         for (_press, actor, stored), result in zip(presses, results, strict=True):
             if stored.done():

@@ -320,12 +320,11 @@ class EmergencyMutation:
     ) -> TriggerEmergencyPayload:
         ctx = info.context
         raiser = await rules.alarm_raised_by(ctx.session, ctx.require_subject(), clock.today(ctx.rt.settings.zone))
-        source = {Door.APP: pressed_on, Door.TV: AlertSource.TV, Door.PHONE: AlertSource.VOICE}[raiser.door]
         # Hand the request's connection back before waiting: a thousand presses at once must
         # not hold the pool while the desk needs a connection to store them.
         await ctx.close()
         pressed = await ctx.rt.alarm_desk.press(
-            service.Press(raiser.person.id, raiser.person.household_id, raiser.community_id, source, idempotency_key)
+            service.press_by(raiser, idempotency_key, pressed_on if raiser.door == Door.APP else None)
         )
         text = service.reply_text(ctx.rt.catalog, ctx.locale, pressed)
         return EmergencyRaised(

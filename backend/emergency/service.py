@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs
 from backend.access import rules
-from backend.access.subject import Actor
+from backend.access.subject import Actor, Door
 from backend.community import duty
 from backend.community import repository as community_repository
 from backend.community.models import Building, Community, Household, Person, Role
@@ -225,6 +225,18 @@ class Press:
     community_id: int
     source: AlertSource
     idempotency_key: str | None = None
+
+
+# The source a door's press is recorded under, unless the door says more (the app's button or
+# its shake; a band's fall or out-of-range reading).
+SOURCE_OF_DOOR = {Door.APP: AlertSource.APP, Door.TV: AlertSource.TV, Door.PHONE: AlertSource.VOICE}
+
+
+def press_by(raiser: rules.Raiser, key: str | None, source: AlertSource | None = None) -> Press:
+    """The one place a press is made, whatever the door: whose alarm, in which community."""
+    person = raiser.person
+    chosen = source or SOURCE_OF_DOOR.get(raiser.door, AlertSource.BAND)
+    return Press(person.id, person.household_id, raiser.community_id, chosen, key)
 
 
 def check_key(key: str | None) -> None:

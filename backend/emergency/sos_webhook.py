@@ -26,6 +26,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from backend import events, http_body
+from backend.access.rules import raiser_of
+from backend.access.subject import Actor, Subject
 from backend.community.models import Community, Device, DeviceKind, Membership, Person, Role
 from backend.db import transaction
 from backend.emergency import band_health, service
@@ -114,9 +116,9 @@ def router(rt: Parts) -> APIRouter:
             return JSONResponse({"accepted": True})
         # Stored by the alarm desk (its own transaction, grouped with other presses).
         source = {"fall": AlertSource.FALL, "sos": AlertSource.BAND}.get(kind, AlertSource.VITALS)
-        pressed = await rt.alarm_desk.press(
-            service.Press(person.id, person.household_id, community_id, source, f"band:{vendor}:{event_id}"[:100])
-        )
+        raiser = raiser_of(Subject.partner(Actor(person, ()), community_id))
+        assert raiser is not None  # a wearer with a community
+        pressed = await rt.alarm_desk.press(service.press_by(raiser, f"band:{vendor}:{event_id}"[:100], source))
         where = _location(data.get("location"))
         if where is None and data.get("location") is not None:
             log.warning("band location dropped: not a place", extra={"vendor": vendor})

@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 
 NEXT_PATH = "notify.next_path"
 OPEN_STATES = (NotificationState.PENDING, NotificationState.HELD)
+# Kinds the community sends everyone alike, with nothing of the person's own in them: a door
+# that knows only a number may read these out (`access.subject.ON_CALLER_ID`).
+WARNING = "warning"  # an official warning
+ROLL_CALL = "roll_call"  # is your home safe?
+PUBLIC_KINDS = frozenset({WARNING, ROLL_CALL})
 
 
 RefCheck = Callable[[AsyncSession, str], Awaitable[bool]]
@@ -375,9 +380,12 @@ async def record_about(session: AsyncSession, ref: str) -> list[tuple[Delivery, 
     return [(d, person_id) for d, person_id in rows.all()]
 
 
-async def unread(session: AsyncSession, person_id: int, *, limit: int) -> list[Notification]:
-    """Messages the person has not read yet, newest first (the phone line reads them out)."""
+async def unread(session: AsyncSession, person_id: int, *, limit: int, public_only: bool = False) -> list[Notification]:
+    """Messages the person has not read yet, newest first (the phone line reads them out).
+    `public_only`: only what the community sent everyone alike (`PUBLIC_KINDS`)."""
     query = select(Notification).where(Notification.person_id == person_id, Notification.read_at.is_(None))
+    if public_only:
+        query = query.where(Notification.kind.in_(PUBLIC_KINDS))
     return list((await session.execute(query.order_by(Notification.id.desc()).limit(limit))).scalars())
 
 

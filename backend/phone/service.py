@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import live
 from backend.access.rules import family_receiving_alerts, home_community_id, in_view, require_staff_of
-from backend.access.subject import Actor, load_memberships
+from backend.access.subject import Actor, Subject, load_memberships
 from backend.auth.service import person_for_caller
 from backend.community import repository as community_repository
 from backend.community.models import Community, Membership, Person, Role
@@ -45,12 +45,19 @@ class Caller:
     or only a number; and the community whose line was called (or the caller's own)."""
 
     call: PhoneCall
-    actor: Actor | None
+    subject: Subject  # what they may do on this call (`Subject.may`): more once they key their PIN
     community: Community | None
+
+    @property
+    def actor(self) -> Actor | None:
+        return self.subject.actor
 
     @property
     def person(self) -> Person | None:
         return self.actor.person if self.actor is not None else None
+
+    def with_pin(self) -> Caller:
+        return replace(self, subject=self.subject.with_pin())
 
 
 def check_call_ref(call_ref: str) -> str:
@@ -169,7 +176,7 @@ async def begin(session: AsyncSession, call_ref: str) -> Caller | None:
     person = await session.get(Person, call.person_id) if call.person_id is not None else None
     actor = Actor(person, await load_memberships(session, person.id)) if person is not None else None
     community = await session.get(Community, call.community_id) if call.community_id is not None else None
-    return Caller(call, actor, community)
+    return Caller(call, Subject.caller(actor, community_id=call.community_id), community)
 
 
 async def record(session: AsyncSession, call_id: int, events: Sequence[tuple[str, dict[str, Any]]]) -> None:

@@ -48,7 +48,7 @@ async def tell_residents(session: AsyncSession, event: Event, parts: Parts) -> N
         [
             notify.Outgoing(
                 p,
-                kind="warning",
+                kind=notify.WARNING,
                 title=parts.catalog.text(p.locale, "safety.warning_title", event=warning.event or warning.headline),
                 body=service.words(warning),
                 data={"kind": "warning", "warningId": str(warning.id)},
@@ -109,7 +109,7 @@ async def ask_homes(session: AsyncSession, event: Event, parts: Parts) -> None:
         [
             notify.Outgoing(
                 p,
-                kind="roll_call",
+                kind=notify.ROLL_CALL,
                 title=parts.catalog.text(p.locale, "safety.roll_call_title"),
                 body=parts.catalog.text(
                     p.locale, "safety.roll_call_ask", reason=call.reason, until=_until(parts, call)
@@ -152,7 +152,7 @@ async def due(session: AsyncSession, run: JobRun, parts: Parts) -> None:
             outgoing.append(
                 notify.Outgoing(
                     person,
-                    kind="roll_call",
+                    kind=notify.ROLL_CALL,
                     title=parts.catalog.text(person.locale, "safety.roll_call_title"),
                     body=parts.catalog.text(
                         person.locale,

@@ -180,6 +180,10 @@ async def take(
     return Taken(len(readings) - unknown, unknown)
 
 
+# Doors whose use teaches a home's usual day (a call to the line is too rare to learn from).
+USE_DOORS = frozenset({"tv"})
+
+
 async def record_use(session: AsyncSession, household_id: int, kind: str, zone: ZoneInfo) -> None:
     """The home used something of ours just now (the TV portal)."""
     await _mark(session, [(household_id, kind, on_the_hour(utcnow()), 1, True)], zone)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import jobs
 from backend.access import rules
 from backend.community import repository as community_repository
+from backend.community import service as community_service
 from backend.community.models import Building, Community, GridAssignment, Household, Person
 from backend.content.catalog import Catalog
 from backend.db import utcnow
@@ -144,6 +145,19 @@ async def next_step(session: AsyncSession, run: JobRun, parts: Parts) -> None:
     miss = await session.get(MissedCheckIn, int(run.payload["miss_id"]))
     if miss is not None:
         await _climb(session, parts, miss)
+
+
+@consumer(community_service.SIGN_OF_LIFE, name="wellbeing.sign_of_life")
+async def sign_of_life(session: AsyncSession, event: Event, parts: Parts) -> None:
+    """Someone at home used a door: the elder's check-in for the day, if one is on for her,
+    and (for the doors a home's usual day is learnt from) an hour of its use."""
+    person = await session.get(Person, int(event.payload["person_id"]))
+    door, household_id = str(event.payload["door"]), event.payload.get("household_id")
+    if person is None or person.deleted_at is not None:
+        return
+    await service.check_in(session, person=person, via=door)
+    if household_id is not None and door in quiet_home.USE_DOORS:
+        await quiet_home.record_use(session, int(household_id), door, parts.settings.zone)
 
 
 @consumer(band.OUT_OF_RANGE, name="wellbeing.vital_out_of_range")

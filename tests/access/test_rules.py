@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from backend.access import rules
 from backend.access.rules import Placed
+from backend.access.subject import Act, Door, Subject, load_memberships, person_by_phone
 from backend.access.subject import Actor as PersonActor
-from backend.access.subject import Door, Subject, load_memberships, person_by_phone
 from backend.community.models import Device, DeviceKind, Person
 from backend.errors import Forbidden, NotFound
 from backend.family.models import FamilyLink, LinkStatus, Scope
@@ -44,6 +44,30 @@ async def test_a_caller_known_only_by_number_may_raise_an_alarm_and_hear_the_men
         home = await rules.home_for(session, caller, None)
     assert (raiser.person.id, raiser.door, raiser.slow) == (people[ELDER], Door.PHONE, True)
     assert home.person is None  # the menu of their home, as a TV shows it: no name, nothing personal
+
+
+async def test_what_each_door_may_ask_is_said_once_in_the_kernel(db: Database, people: dict[str, int]) -> None:
+    elder = await actor(db, ELDER)
+    own = {Act.PERSONAL, Act.PAY, Act.FAMILY_DECISION}
+    by_number = Subject.caller(elder)
+    nobody = Subject.caller(None, community_id=1)
+    keyed = by_number.with_pin()
+    box = Subject(Door.TV, None, elder.person.household_id, 7, community_id=1)
+    band = Subject.partner(elder, 1)
+
+    # On caller id alone (or from a number nobody knows): the alarm and what everyone hears
+    assert by_number.acts == nobody.acts == {Act.ALARM, Act.PUBLIC}
+    assert not any(by_number.may(a) for a in own)
+    # Her PIN opens the rest, for that call; a PIN opens nothing for a number nobody knows
+    assert keyed.acts == set(Act) and nobody.with_pin().acts == {Act.ALARM, Act.PUBLIC}
+    # Signed in: everything that is hers; a paired box in her home: the home elder's
+    assert Subject.person(elder).acts == box.acts == set(Act)
+    assert Subject(Door.TV, None, None, 7).acts == set()  # a box paired with no home
+    # A partner's device raises its wearer's alarm and nothing else
+    assert band.acts == {Act.ALARM}
+    raiser = rules.raiser_of(band)
+    assert raiser is not None and (raiser.person.id, raiser.community_id) == (people[ELDER], 1)
+    assert rules.raiser_of(nobody) is None
 
 
 async def test_a_tv_speaks_for_the_eldest_of_its_home_and_shows_no_name(db: Database, people: dict[str, int]) -> None:

@@ -21,7 +21,7 @@ from backend.errors import RateLimited
 from backend.gateways.sms import DevOutboxSms, Templates
 from backend.phones import InvalidPhone
 from backend.tokens import Tokens
-from tests.conftest import ELDER, STRANGER, Database
+from tests.conftest import ELDER, STRANGER, Api, Database
 
 
 @pytest.fixture
@@ -239,3 +239,27 @@ async def test_caller_id_finds_the_person_by_mobile_or_registered_landline(
     assert by_mobile is not None and by_mobile.id == people[ELDER]
     assert by_landline is not None and by_landline.id == people[ELDER]
     assert unknown is None
+
+
+async def test_staff_set_a_residents_phone_pin_at_the_counter_and_nobody_else_can(
+    api: Api, people: dict[str, int]
+) -> None:
+    centre = await api.sign_in("+8613700000004")  # 幸福社区's service centre
+    other_staff = await api.sign_in("+8613700000003")  # a grid worker of 和平社区 only
+    son = await api.sign_in("+8613900000001")
+    ask = {"personId": str(people["+8613800000001"]), "pin": "2468"}
+
+    for outsider in (other_staff, son):
+        refused = await api.op("staff/SetVoicePinFor", ask, outsider)
+        assert refused.get("data") is None or refused["data"]["setVoicePinFor"]["__typename"] != "Person", refused
+    bad = await api.op("staff/SetVoicePinFor", {**ask, "pin": "24a8"}, centre)
+    assert bad["data"]["setVoicePinFor"]["__typename"] == "InvalidPinError"
+    async with api.runtime.factory() as session:
+        elder = await session.get(Person, people["+8613800000001"])
+        assert elder is not None and elder.voice_pin_hash is None  # nothing set by any of those
+
+    done = await api.op("staff/SetVoicePinFor", ask, centre)
+    assert done["data"]["setVoicePinFor"] == {"__typename": "Person", "id": ask["personId"], "hasVoicePin": True}
+    async with api.runtime.factory() as session:
+        elder = await session.get(Person, people["+8613800000001"])
+        assert elder is not None and service.verify_voice_pin(elder, "2468")

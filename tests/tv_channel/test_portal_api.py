@@ -100,3 +100,25 @@ async def test_a_body_nested_too_deep_is_refused_with_a_400(box: Api, path: str,
     # The same route still answers a well-formed body.
     fine = await box.client.post(path, json={}, headers=bearer(box))
     assert fine.status_code < 500
+
+
+async def test_any_action_on_the_box_is_her_check_in_and_an_hour_of_the_homes_use(
+    box: Api, db: Database, people: dict[str, int]
+) -> None:
+    from sqlalchemy import select
+
+    from backend.wellbeing.models import CheckIn, HomeHour
+
+    # Given she asked to check in by 10:00 each day
+    planned = await box.op("app/SetCheckInPlan", {"active": True, "byTime": "10:00"}, await box.sign_in(ELDER))
+    assert planned["data"]["setCheckInPlan"]["active"] is True
+    # When she asks for a call back with the remote (no check-in button pressed)
+    asked = await box.client.post("/tv/portal/api/callback", json={}, headers=bearer(box))
+    assert asked.status_code == 200, asked.text
+    await box.settle()
+    # Then today counts as checked in on the TV, and the home used its TV this hour
+    async with db.factory() as session:
+        kept = list((await session.execute(select(CheckIn))).scalars())
+        used = list((await session.execute(select(HomeHour))).scalars())
+    assert [(c.person_id, c.via) for c in kept] == [(people[ELDER], "tv")]
+    assert [(u.kind, u.used) for u in used] == [("tv", True)]

@@ -81,6 +81,22 @@ class Phone:
         result = await self.api.op("app/Wallet", {}, await self.api.sign_in(who))
         return int(result["data"]["wallet"]["balanceFen"])
 
+    async def set_pin(self, who: str, pin: str) -> None:
+        """Set at the service centre's counter, as staff do for an elder without the app."""
+        staff = await self.api.sign_in(SERVICE_CENTRE)
+        result = await self.api.op("staff/SetVoicePinFor", {"personId": str(self.people[who]), "pin": pin}, staff)
+        assert result["data"]["setVoicePinFor"] == {
+            "__typename": "Person",
+            "id": str(self.people[who]),
+            "hasVoicePin": True,
+        }, result
+
+    async def key_in(self, call: Call, digits: str) -> None:
+        """Digits keyed one after another, as a PIN is: the line says nothing between them."""
+        for digit in digits:
+            await call.press(digit)
+            await asyncio.sleep(0.1)
+
     async def set_person(self, phone: str, **values: Any) -> None:
         async with transaction(self.db.factory) as session:
             await session.execute(update(Person).where(Person.id == self.people[phone]).values(**values))

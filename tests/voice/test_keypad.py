@@ -1,5 +1,6 @@
 """The same flows by keypad, in Mandarin, over a gateway's media stream (μ-law in JSON
-events): every question can be answered with the keys, and a key stops the prompt."""
+events): every question can be answered with the keys, and a key stops the prompt. Her own
+orders, messages, money and decisions wait for her voice PIN, keyed once a call."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from backend.notify.models import Notification, NotificationState
 from backend.services.models import Booking
 from tests.voice.conftest import ELDER, SON, Phone
 
+PIN = "2468"
+
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
 
@@ -28,18 +31,21 @@ async def rows(phone: Phone, model: Any, **where: Any) -> list[Any]:
 
 
 async def test_an_elder_orders_lunch_and_books_a_bath_with_the_keys_alone(phone: Phone) -> None:
-    # Given an elder with money in her wallet, who speaks Mandarin (no Mandarin model here)
+    # Given an elder with money in her wallet and a PIN, who speaks Mandarin (no Mandarin model here)
     elder_id = phone.people[ELDER]
     await phone.top_up(ELDER, 10000)
+    await phone.set_pin(ELDER, PIN)
     call = await phone.stream(ELDER)
     welcome = await call.hear_for(1.5)
     assert welcome.speech_s > 1.0
 
     # When she presses 1 for a meal over the greeting, 2 for the soft lunch, 2 portions, 2 to
-    # pick it up, and 1 to confirm
+    # pick it up, 1 to confirm, and her PIN
     for key in "12221":
         await call.press(key)
         await call.hear_for(1.0)
+    await phone.key_in(call, PIN)
+    await call.hear_for(1.0)
     # Then it is ordered and paid, and the line said so over the stream
     [order] = await rows(phone, Order, beneficiary_id=elder_id)
     [item] = await rows(phone, OrderItem, order_id=order.id)
@@ -47,6 +53,7 @@ async def test_an_elder_orders_lunch_and_books_a_bath_with_the_keys_alone(phone:
     assert any(kind == "clear" for _, kind in call.events)  # keys stopped the gateway's playback
 
     # When she goes back to the menu and books the first home service at its first open time
+    # (the PIN holds for the rest of the call)
     for key in "12111":
         await call.press(key)
         await call.hear_for(1.0)
@@ -76,10 +83,13 @@ async def test_she_declines_what_her_son_ordered_and_his_money_comes_back(phone:
     assert result["data"]["placeOrder"]["__typename"] == "CommerceOrder", result
     assert await phone.balance(SON) == 3000 - 800
 
-    # When she calls, presses 3 to hear today's orders, and 2: she does not need it
+    # When she calls, presses 3 to hear today's orders, keys her PIN, and 2: she does not need it
+    await phone.set_pin(ELDER, PIN)
     call = await phone.stream(ELDER)
     await call.hear_for(1.0)
     await call.press("3")
+    await call.hear_for(0.5)
+    await phone.key_in(call, PIN)
     offer = await call.hear(quiet_s=1.0)
     assert offer.speech_s > 2.0
     await call.press("2")
@@ -103,10 +113,13 @@ async def test_new_notices_are_read_out_and_a_confirmed_one_stops_its_fallback(p
         sent = await notify.tell(
             session, phone.api.runtime, person, title="停水通知", text="明天上午9点到12点停水，请提前储水。"
         )
-    # When she presses 4 and, having heard it, 1
+    # When she presses 4, keys her PIN and, having heard it, 1
+    await phone.set_pin(ELDER, PIN)
     call = await phone.stream(ELDER)
     await call.hear_for(1.0)
     await call.press("4")
+    await call.hear_for(0.5)
+    await phone.key_in(call, PIN)
     notice = await call.hear(quiet_s=1.0)
     assert notice.speech_s > 3.0  # the notice itself, read out
     await call.press("1")
@@ -149,6 +162,7 @@ async def test_an_open_roll_call_is_asked_first_and_key_1_answers_it_for_her_hom
 
 async def test_she_hears_an_answer_asks_the_desk_and_asks_a_neighbour_to_read_to_her(phone: Phone) -> None:
     elder_id = phone.people[ELDER]
+    await phone.set_pin(ELDER, PIN)
     call = await phone.stream(ELDER)
     await call.hear_for(1.0)
     # 5 to ask, 1 惠民政策, 1 高龄津贴怎么领, and 2: she still wants a person
@@ -158,8 +172,13 @@ async def test_she_hears_an_answer_asks_the_desk_and_asks_a_neighbour_to_read_to
     [thread] = await rows(phone, ConsultThread, elder_id=elder_id)
     assert (thread.door, thread.ring_back, thread.question) == ("phone", ELDER, "高龄津贴怎么领？")
 
-    # 1: there is more; 6 a neighbour's help, 5 读报, 1 the first time offered, 1 yes
-    for key in "16511":
+    # 1: there is more; 6 a neighbour's help, her PIN, 5 读报, 1 the first time offered, 1 yes
+    for key in "16":
+        await call.press(key)
+        await call.hear_for(1.0)
+    await phone.key_in(call, PIN)
+    await call.hear_for(1.0)
+    for key in "511":
         await call.press(key)
         await call.hear_for(1.0)
     [request] = await rows(phone, HelpRequest, elder_id=elder_id)

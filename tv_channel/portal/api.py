@@ -24,13 +24,13 @@ from backend.commerce import service as commerce
 from backend.commerce import today as day
 from backend.commerce.models import Fulfilment
 from backend.community import repository as community_repository
+from backend.community import service as community
 from backend.consultation import service as consultation
 from backend.consultation.errors import NoSuchDesk
 from backend.consultation.knowledge import TOPICS
 from backend.consultation.models import DeskKind
 from backend.db import transaction, utcnow
 from backend.emergency import service as emergency
-from backend.emergency.models import AlertSource
 from backend.errors import DomainError, InvalidInput, NotFound
 from backend.gql.errors import message_for
 from backend.mutual_help import service as mutual_help
@@ -45,7 +45,6 @@ from backend.safety import service as safety
 from backend.services import service as services
 from backend.services.catalog import service_catalog
 from backend.wallet.payments import PayFrom
-from backend.wellbeing import quiet_home
 from backend.wellbeing import service as wellbeing
 from tv_channel.pages import price
 from tv_channel.portal.household import TvHome, bearer, tv_home
@@ -718,10 +717,7 @@ def router(portal: Portal) -> APIRouter:
             async with portal.turns, transaction(parts.factory) as session:
                 home = await portal.home_of(session, request)
                 answer = await action(session, home, body)
-                # Using the portal is a sign of life: the elder's check-in, if one is on,
-                # and an hour of the TV's use for the home's usual day.
-                await wellbeing.check_in(session, person=home.elder, via="tv")
-                await quiet_home.record_use(session, home.household.id, "tv", parts.settings.zone)
+                community.sign_of_life(session, person_id=home.elder.id, household_id=home.household.id, door="tv")
                 return JSONResponse(answer)
         except Unpaired:
             return JSONResponse({"code": "UNPAIRED"}, status_code=401)
@@ -814,9 +810,7 @@ def router(portal: Portal) -> APIRouter:
         key = str(body.get("key", ""))
         try:
             emergency.check_key(key or None)
-            pressed = await parts.alarm_desk.press(
-                emergency.Press(home.elder.id, home.household.id, home.community.id, AlertSource.TV, key or None)
-            )
+            pressed = await parts.alarm_desk.press(emergency.press_by(home.raiser, key or None))
         except DomainError as exc:
             return refused(home, exc)
         return JSONResponse(portal.alarm(home, pressed))

@@ -1,10 +1,11 @@
-"""Whom a paired set-top box speaks for: its home, and the eldest elder living there (whose
-language, slow speech and font size the portal takes, whose wallet pays, whose alarm the red
-key raises). The box is in that home; the elder holds the remote.
+"""Whom a paired set-top box speaks for: the access kernel's `Subject` for its token, its home,
+and the eldest elder living there (whose language, slow speech and font size the portal takes,
+whose wallet pays, whose alarm the red key raises). The box is in that home; the elder holds
+the remote.
 
-Every request of a box asks this, and a district's boxes come on together: it is two
-queries (the box with its home and community, then who lives there), and the elder's roles
-only when an action needs them."""
+Every request of a box asks this, and a district's boxes come on together: it is three
+queries (the box, its home with its community, who lives there), and the elder's roles only
+when an action needs them."""
 
 from __future__ import annotations
 
@@ -14,16 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.access import rules
-from backend.access.subject import Actor, load_memberships, tv_token_current
+from backend.access.subject import Actor, Door, Subject, load_memberships, load_subject
 from backend.clock import today
-from backend.community.models import Community, Device, DeviceKind, Household, Person
+from backend.community.models import Community, Household, Person
 from backend.config import Settings
 from backend.tokens import AccessClaims, TokenError, Tokens
 
 
 @dataclass(frozen=True)
 class TvHome:
-    device: Device
+    subject: Subject  # the box, as the access kernel knows it (`Subject.may` says what it may do)
     household: Household
     community: Community
     elder: Person
@@ -34,6 +35,16 @@ class TvHome:
     # rolled back, when the elder's row can no longer be read.
     locale: str
     slow: bool
+
+    @property
+    def device_id(self) -> int:
+        assert self.subject.device_id is not None  # a TV subject is a box
+        return self.subject.device_id
+
+    @property
+    def raiser(self) -> rules.Raiser:
+        """Whose alarm the red key raises: the home elder's, spoken to slowly."""
+        return rules.Raiser(self.elder, self.community.id, self.subject.door, True)
 
 
 def bearer(header: str | None) -> str | None:
@@ -59,22 +70,19 @@ async def tv_home(
         claims = tokens.decode_ticket(token) if ticket else tokens.decode_access(token)
     except TokenError:
         return None
-    kind, _, raw_id = claims.subject.partition(":")
-    if kind != "tv" or not raw_id.isdigit():
+    subject = await load_subject(session, claims)
+    if subject is None or subject.door != Door.TV or subject.household_id is None:
         return None
     found = (
         await session.execute(
-            select(Device, Household, Community)
-            .join(Household, Household.id == Device.household_id)
+            select(Household, Community)
             .join(Community, Community.id == Household.community_id)
-            .where(Device.id == int(raw_id), Device.kind == DeviceKind.TV)
+            .where(Household.id == subject.household_id)
         )
     ).first()
     if found is None:
         return None
-    device, household, community = found
-    if not tv_token_current(device, claims.issued_at):
-        return None  # unpaired, or paired again since: the box must pair again
+    household, community = found
     residents = tuple(
         (
             await session.scalars(
@@ -89,7 +97,7 @@ async def tv_home(
         return None
     memberships = await load_memberships(session, elder.id) if with_roles else ()
     return TvHome(
-        device,
+        subject,
         household,
         community,
         elder,

@@ -88,7 +88,7 @@ def router(parts: Parts, boxes: Boxes, turns: asyncio.Semaphore) -> APIRouter:
             home = await tv_home(session, parts.settings, parts.tokens, bearer(request.headers.get("authorization")))
         if home is None:
             return JSONResponse({"code": "UNPAIRED"}, status_code=401)
-        return JSONResponse({"ticket": parts.tokens.ticket(f"tv:{home.device.id}", ttl=TICKET_TTL)})
+        return JSONResponse({"ticket": parts.tokens.ticket(f"tv:{home.device_id}", ttl=TICKET_TTL)})
 
     @api.get("/events")
     async def events(request: Request, ticket: str = "") -> Any:
@@ -96,7 +96,7 @@ def router(parts: Parts, boxes: Boxes, turns: asyncio.Semaphore) -> APIRouter:
             home = await tv_home(session, parts.settings, parts.tokens, ticket or None, ticket=True)
         if home is None:
             return JSONResponse({"code": "UNPAIRED"}, status_code=401)
-        device_id = home.device.id
+        device_id = home.device_id
         residents = [p.id for p in home.residents]
         community_id = home.community.id
         paired_at = home.claims.issued_at
