@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -272,3 +272,13 @@ async def insert_returning(session: AsyncSession, model: type[M], rows: Sequence
     statement = insert(model).returning(model, sort_by_parameter_order=postgres)
     found = list((await session.scalars(statement, list(rows))).all())
     return found if postgres else sorted(found, key=lambda row: row.id)  # type: ignore[attr-defined]
+
+
+# Where a session's factory keeps the process's parts (`backend.parts.Parts`), so that what
+# runs when its transaction commits reaches the process that opened it.
+PARTS_KEY = "linli.parts"
+
+
+def carried_by(session: AsyncSession | Session) -> Any:
+    """The parts the session's factory was built with (None: a bare session, a script)."""
+    return session.info.get(PARTS_KEY)

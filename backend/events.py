@@ -24,8 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from backend.db import Base, CreatedAtMixin, IdMixin, IdType, is_postgres, transaction, utcnow
-from backend.parts import carried_by
+from backend.db import Base, CreatedAtMixin, IdMixin, IdType, carried_by, is_postgres, transaction, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from backend.db import Base, CreatedAtMixin, IdMixin, is_postgres, str_enum, transaction, utcnow
-from backend.parts import carried_by
+from backend.db import Base, CreatedAtMixin, IdMixin, carried_by, is_postgres, str_enum, transaction, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from backend.parts import carried_by
+from backend.db import carried_by
 
 log = logging.getLogger(__name__)
 

@@ -2,36 +2,65 @@
 
 The composition root (`backend/runtime.py`) builds the parts once. Event consumers and job
 handlers receive them as an argument. The session factory it builds puts them in every
-session's `info`, so what runs when a transaction commits (handing event ids to the
-transport, publishing live messages, waking job runners) reaches the parts of the process
-that opened the session: nothing looks the running process up in a global.
+session's `info` (`db.carried_by`), so what runs when a transaction commits (handing event
+ids to the transport, publishing live messages, waking job runners) reaches the parts of the
+process that opened the session: nothing looks the running process up in a global.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 
+from backend.alarm_pressure import AlarmPressure
 from backend.config import Settings
 
-if TYPE_CHECKING:  # types only: the parts are built above the domains that use them
-    from backend.consultation.knowledge import KnowledgeBase
+if TYPE_CHECKING:  # ground types only: nothing here names a domain's (that would be an import circle)
     from backend.content.catalog import Catalog
     from backend.content.read_aloud import ReadAloud
-    from backend.emergency.desk import AlarmDesk
     from backend.events import Transport
     from backend.gateways.payments import PaymentGateway
     from backend.gateways.sms import SmsSender
     from backend.live import LiveFanout
-    from backend.notify.paths import Path
     from backend.personal import Plan
     from backend.tokens import Tokens
     from speech.tts import Synthesizer
 
-KEY = "linli.parts"
+
+# The parts a domain builds are described here by their shape alone; the domain that owns
+# one names its types where it uses the answers (`pressed: service.Pressed = await ...`).
+
+
+class AlarmDesk(Protocol):
+    """emergency.desk.AlarmDesk: every front door's presses, stored in groups."""
+
+    pressure: AlarmPressure
+
+    async def press(self, press: Any, /) -> Any: ...
+
+    async def press_signed(self, press: Any, /) -> Any: ...
+
+
+class Knowledge(Protocol):
+    """consultation.knowledge.KnowledgeBase: the community's questions and answers."""
+
+    async def search(self, text: str, locale: str, *, k: int = 3) -> list[Any]: ...
+
+    def articles(self, locale: str) -> Sequence[Any]: ...
+
+    async def by_topic(self, locale: str, topic: str) -> list[Any]: ...
+
+
+class DeliveryPath(Protocol):
+    """notify.paths.Path: one way a message reaches a person (push, SMS, a call, the TV)."""
+
+    name: str
+    health: Any
+
+    async def deliver_many(self, session: AsyncSession, items: Sequence[tuple[Any, Any]], /) -> list[Any]: ...
 
 
 class Parts(Protocol):
@@ -39,21 +68,23 @@ class Parts(Protocol):
     catalog: Catalog
     tokens: Tokens
     factory: async_sessionmaker[AsyncSession]
-    alarm_desk: AlarmDesk  # every front door's presses, stored in groups
     read_aloud: ReadAloud
-    knowledge: KnowledgeBase  # the community's questions and answers, searched in Chinese
     synthesizer: Synthesizer  # pyttsx3/espeak-ng in worker processes: read-aloud, the line, the channel
     live: LiveFanout
-    paths: dict[str, Path]  # delivery paths by name, each built with its sender
+    paths: dict[str, DeliveryPath]  # delivery paths by name, each built with its sender
     sms: SmsSender  # sign-in codes go straight out, not as stored notices
     payments: PaymentGateway | None  # online top-ups
     transport: Transport | None
     personal: Plan  # every domain's personal data and its steps when an account is deleted
 
+    # Read-only, so the process may hold the domain's own type of each (a subtype of its shape).
+    @property
+    def alarm_desk(self) -> AlarmDesk:  # every front door's presses, stored in groups
+        ...
+
+    @property
+    def knowledge(self) -> Knowledge:  # the community's questions and answers, searched in Chinese
+        ...
+
     def wake_jobs(self, run_at: dt.datetime) -> None:
         """A job was scheduled for `run_at`: runners may want to look now."""
-
-
-def carried_by(session: AsyncSession | Session) -> Any:
-    """The parts the session's factory was built with (None: a bare session, a script)."""
-    return session.info.get(KEY)

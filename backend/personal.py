@@ -19,9 +19,6 @@ from sqlalchemy import ColumnElement
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from backend.access.subject import Actor
-    from backend.parts import Parts
-
 
 class Erase(StrEnum):
     DELETE = "delete"  # the rows go with her account
@@ -80,9 +77,11 @@ Declared = Held | NotPersonal
 
 # A domain's step when an account is deleted (Domain.end_work): end the person's open work in
 # that domain and tell whoever was expecting it, before anything is erased.
-EndWork = Callable[["AsyncSession", "Parts", "Actor"], Awaitable[None]]
+# (session, the process's parts: `backend.parts.Parts`, the person: `access.subject.Actor`),
+# named loosely: the parts carry this module's Plan, and the ground names nothing above it.
+EndWork = Callable[["AsyncSession", Any, Any], Awaitable[None]]
 # A domain's own erasure of what the generic steps cannot do (Erase.DOMAIN).
-EraseStep = Callable[["AsyncSession", "Parts", int], Awaitable[None]]
+EraseStep = Callable[["AsyncSession", Any, int], Awaitable[None]]
 
 
 @dataclass(frozen=True)

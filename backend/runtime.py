@@ -22,12 +22,12 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from backend import events, jobs, parts
+from backend import events, jobs
 from backend.config import Settings
 from backend.consultation.knowledge import KnowledgeBase
 from backend.content.catalog import Catalog, catalog_for
 from backend.content.read_aloud import ReadAloud
-from backend.db import create_engine, session_factory
+from backend.db import PARTS_KEY, create_engine, session_factory
 from backend.emergency.desk import AlarmDesk
 from backend.gateways.ami import AmiOriginator
 from backend.gateways.calls import AliyunVoiceCalls, Caller
@@ -203,7 +203,7 @@ class Runtime:
             push=push,
             jpush=jpush,
         )
-        carried[parts.KEY] = rt
+        carried[PARTS_KEY] = rt
         return rt
 
     @property

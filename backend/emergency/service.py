@@ -35,6 +35,7 @@ from backend.emergency.models import (
 from backend.emergency.policy import DEFAULT_REPEAT_EVERY_S, Policy, checked, default_policy, from_json
 from backend.errors import InvalidInput, NotFound
 from backend.events import emit, emit_many
+from backend.mutual_help import repository as mutual_help
 from backend.mutual_help.models import Volunteer
 from backend.notify import preferences
 from backend.notify import service as notify
@@ -482,20 +483,8 @@ async def neighbour_volunteers(session: AsyncSession, alert: Alert) -> list[tupl
     building = await session.get(Building, household.building_id) if household is not None else None
     if building is None:
         return []
-    rows = await session.execute(
-        select(Person, Volunteer, Building.id)
-        .join(Volunteer, Volunteer.person_id == Person.id)
-        .join(Household, Household.id == Person.household_id)
-        .join(Building, Building.id == Household.building_id)
-        .where(
-            Building.grid_id == building.grid_id,
-            Volunteer.active.is_(True),
-            Volunteer.answers_alarms.is_(True),
-            Person.id != alert.person_id,
-            Person.deleted_at.is_(None),
-        )
-    )
-    found = sorted(rows.all(), key=lambda row: (row[2] != building.id, row[0].id))
+    rows = await mutual_help.alarm_volunteers_in_grid(session, building.grid_id, besides=alert.person_id)
+    found = sorted(rows, key=lambda row: (row[2] != building.id, row[0].id))
     return [(person, volunteer) for person, volunteer, _ in found[:MOST_VOLUNTEERS]]
 
 

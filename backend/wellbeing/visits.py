@@ -26,7 +26,7 @@ from backend.community.models import Building, Community, Household, Membership,
 from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.health import service as health
-from backend.services.models import Booking, BookingStatus
+from backend.services import repository as services
 from backend.wellbeing import service
 from backend.wellbeing.models import MissedCheckIn, Visit
 
@@ -118,19 +118,7 @@ async def plan(
             )
         ).all()
     )
-    no_shows = set(
-        (
-            await session.scalars(
-                select(Booking.beneficiary_id)
-                .join(Household, Household.id == Booking.household_id)
-                .where(
-                    Household.community_id == community_id,
-                    Booking.status == BookingStatus.NO_SHOW,
-                    Booking.slot_start >= recent,
-                )
-            )
-        ).all()
-    )
+    no_shows = await services.no_shows_since(session, community_id, recent)
     last, last_try, follow_ups = await _latest_visits(session, community_id)
     found = []
     for person, household, grid in rows:

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import events
+from backend.db import PARTS_KEY as KEY
 from backend.db import session_factory, transaction
 from backend.events import Event, EventReceipt, OutboxEvent
-from backend.parts import KEY
 from tests.conftest import Database
 
 seen: Counter[tuple[str, int]] = Counter()

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import events, jobs
+from backend.db import PARTS_KEY as KEY
 from backend.db import session_factory, transaction, utcnow
 from backend.events import OutboxEvent
 from backend.jobs import Job, JobRun, JobRunner, JobStatus
-from backend.parts import KEY
 from tests.conftest import Database
 
 KIND = "test.remember"
