@@ -20,8 +20,8 @@ from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.live import refused, rows_as_they_change
 from backend.gql.permissions import IsAuthenticated
 from backend.live import orders_channel
+from backend.services import repository as bookings
 from backend.services.gql import BookingView
-from backend.services.models import Booking
 from backend.wallet.errors import InsufficientFundsError, NotEnoughPointsError, SpendingLimitReachedError
 from backend.wallet.payments import PayFrom
 
@@ -292,10 +292,10 @@ class CommerceSubscription:
                 if order is None or order.beneficiary_id != person.id:
                     return None
                 return order_view(info, order, await service.items_of(ctx.session, order.id))
-            booking = await ctx.session.get(Booking, int(str(message["booking_id"])), populate_existing=True)
-            if booking is None or booking.beneficiary_id != person.id:
-                return None
-            return BookingView(booking=booking)
+            booking = await bookings.fresh_booking(
+                ctx.session, int(str(message["booking_id"])), beneficiary_id=person.id
+            )
+            return BookingView(booking=booking) if booking is not None else None
 
         async for update in rows_as_they_change(ctx, [orders_channel(person.id)], "order", load):
             yield cast(OrderView | BookingView, update)  # mypy cannot solve T | None against a union

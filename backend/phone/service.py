@@ -20,6 +20,10 @@ from backend.access.subject import Actor, Subject, load_memberships
 from backend.auth.service import person_for_caller
 from backend.community import repository as community_repository
 from backend.community.models import Community, Membership, Person, Role
+from backend.consultation import service as consultation
+from backend.consultation.errors import NoSuchDesk
+from backend.consultation.knowledge import Article
+from backend.consultation.models import DeskKind
 from backend.content.catalog import DEFAULT_LOCALE
 from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
@@ -343,3 +347,44 @@ async def end_work(session: AsyncSession, parts: Parts, actor: Actor) -> None:
         )
         .values(done_at=utcnow())
     )
+
+
+async def ask_a_person(
+    session: AsyncSession,
+    parts: Parts,
+    *,
+    elder: Person,
+    ring_back: str,
+    call_id: int | None,
+    community_id: int,
+    article: Article,
+    door: str,
+) -> str | None:
+    """还要问人 after an answer from the knowledge base: a thread at the article's desk that
+    rings her back; a community without that desk gets a call-back from the service centre.
+    The desk's kind, or None when the centre was asked."""
+    try:
+        await consultation.open_thread(
+            session,
+            elder=elder,
+            asked_by=elder,
+            desk_kind=DeskKind(article.desk),
+            question=article.question,
+            door=door,
+            article_id=article.id,
+            ring_back=ring_back,
+        )
+        return article.desk
+    except NoSuchDesk:
+        await ask_callback(
+            session,
+            parts,
+            phone=ring_back,
+            call_id=call_id,
+            person=elder,
+            community_id=community_id,
+            asked_of=CallbackFor.CENTRE,
+            reason="consult" if door == "tv" else "asked",
+            about=article.question,
+        )
+        return None

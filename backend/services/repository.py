@@ -1,4 +1,5 @@
-"""The services' tables as other rooms may ask of them: who missed a booked visit."""
+"""The services' tables as other rooms may ask of them: who missed a booked visit, one
+booking as it stands now."""
 
 from __future__ import annotations
 
@@ -24,3 +25,9 @@ async def no_shows_since(session: AsyncSession, community_id: int, since: dt.dat
         )
     )
     return set(rows.all())
+
+
+async def fresh_booking(session: AsyncSession, booking_id: int, *, beneficiary_id: int) -> Booking | None:
+    """The booking as it stands now (a live screen's update), if it is for this person."""
+    booking = await session.get(Booking, booking_id, populate_existing=True)
+    return booking if booking is not None and booking.beneficiary_id == beneficiary_id else None
