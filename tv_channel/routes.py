@@ -52,7 +52,7 @@ def router(parts: Parts) -> APIRouter:
     everything = APIRouter(include_in_schema=False)
     turns = asyncio.Semaphore(parts.settings.tv_portal_concurrency)
     everything.include_router(channel_router(parts))
-    everything.include_router(portal_api.router(portal_api.Portal(parts, turns)))
+    everything.include_router(portal_api.routes(parts, turns))
     everything.include_router(portal_live.router(parts, portal_live.Boxes(parts), turns))
     everything.include_router(portal_page.router(parts))
     return everything

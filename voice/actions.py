@@ -15,17 +15,13 @@ from backend.commerce import service as commerce
 from backend.commerce import today
 from backend.commerce.models import Fulfilment, Order
 from backend.commerce.today import Ordered
-from backend.community import repository as community_repository
 from backend.community import service as community
 from backend.community.models import Person
-from backend.consultation import service as consultation
-from backend.consultation.errors import NoSuchDesk
 from backend.consultation.knowledge import Article
-from backend.consultation.models import DeskKind
-from backend.db import transaction, utcnow
+from backend.db import transaction
 from backend.emergency import service as emergency
-from backend.mutual_help import service as mutual_help
-from backend.mutual_help.models import HelpKind, HelpRequest, OfferStatus, RequestStatus
+from backend.mutual_help import screens as help_screen
+from backend.mutual_help.models import HelpKind
 from backend.notify import service as notify
 from backend.notify.models import Notification
 from backend.parts import Parts
@@ -38,7 +34,6 @@ from backend.services.models import Booking
 from backend.wallet.payments import PayFrom
 
 MAX_NOTICES = 5
-HELP_MINUTES = 60  # a request by phone asks for an hour
 
 
 @dataclass(frozen=True)
@@ -178,64 +173,50 @@ class Actions:
     async def articles(self, locale: str, topic: str) -> list[Article]:
         return list(await self.parts.knowledge.by_topic(locale, topic))
 
-    async def ask_desk(self, caller: phone.Caller, article: Article) -> bool:
-        """还要问人 on the line: a thread at the article's desk that rings the caller back; a
-        community without that desk gets a call-back from the centre. False: neither."""
+    async def ask_desk(self, caller: phone.Caller, article: Article) -> str | None:
+        """还要问人 on the line (`phone.ask_a_person`): the kind of desk that will ring the
+        caller back, "centre" when the service centre will, None when nobody can (no number)."""
         person, number = caller.person, caller.call.caller
-        if person is None or number is None:
-            return False
-        try:
-            async with transaction(self.parts.factory) as session:
-                await consultation.open_thread(
-                    session,
-                    elder=person,
-                    asked_by=person,
-                    desk_kind=DeskKind(article.desk),
-                    question=article.question,
-                    door="phone",
-                    article_id=article.id,
-                    ring_back=number,
-                )
-            return True
-        except NoSuchDesk:
-            return await self.ask_callback(caller, CallbackFor.CENTRE, "asked") is not None
+        if person is None or number is None or caller.community is None:
+            return None
+        async with transaction(self.parts.factory) as session:
+            desk = await phone.ask_a_person(
+                session,
+                self.parts,
+                elder=person,
+                ring_back=number,
+                call_id=caller.call.id,
+                community_id=caller.community.id,
+                article=article,
+                door="phone",
+            )
+        return desk or CallbackFor.CENTRE.value
 
-    async def help_coming(self, person_id: int) -> list[tuple[HelpRequest, list[str]]]:
-        """The caller's requests someone has said they are coming to, with who."""
+    async def help_coming(self, person_id: int) -> list[help_screen.HelpLine]:
+        """The caller's open requests someone has said they are coming to."""
         async with self.parts.factory() as session:  # reads only: no write turn
-            found = [
-                r
-                for r in await mutual_help.requests_for_elder(session, person_id, limit=5)
-                if r.status in mutual_help.OPEN_REQUESTS
-            ]
-            offers = await mutual_help.offers_of(session, [r.id for r in found])
-            going = {r.id: [o.volunteer_id for o in offers[r.id] if o.status == OfferStatus.ACCEPTED] for r in found}
-            who = sorted({i for ids in going.values() for i in ids})
-            people = {p.id: p.name for p in await community_repository.people_by_ids(session, who)}
-        return [(r, [people.get(i, "") for i in going[r.id]]) for r in found if going[r.id]]
+            return [line for line in await help_screen.her_help(session, person_id) if line.doneable]
 
     async def help_done(self, request_id: int, person: Person) -> None:
         async with transaction(self.parts.factory) as session:
-            await mutual_help.confirm(
-                session, self.parts.settings.content_dir, request_id=request_id, by=person, via="phone"
+            await help_screen.done(
+                session, self.parts.settings.content_dir, elder=person, request_id=request_id, via="phone"
             )
 
     def help_times(self) -> list[dt.datetime]:
-        return mutual_help.times_to_offer(utcnow(), self.parts.settings.zone)
+        return help_screen.times(self.parts.settings.zone)
 
     async def ask_help(self, person: Person, kind: HelpKind, at: dt.datetime) -> bool:
         """A request by phone; True when volunteers nearby were asked (else the centre was told)."""
         async with transaction(self.parts.factory) as session:
-            request = await mutual_help.open_request(
+            return await help_screen.ask(
                 session,
                 self.parts.settings.content_dir,
+                self.parts.settings.zone,
                 elder=person,
-                asked_by=person,
-                need=mutual_help.Need(kind=kind, starts_at=at, minutes=HELP_MINUTES),
+                kind=kind,
+                at=at,
                 door="phone",
-            )
-            return bool((await mutual_help.offers_of(session, [request.id]))[request.id]) and (
-                request.status == RequestStatus.OPEN
             )
 
     async def check_in(self, person: Person) -> None:

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from voice.audio import FRAME_BYTES, RATE
-from voice.conversation import Audio, BridgedLine
+from voice.wire import Audio, BridgedLine
 
 log = logging.getLogger(__name__)
 

@@ -9,20 +9,19 @@ when the caller has finished speaking, and matches what was heard to one whole p
 
 from __future__ import annotations
 
-import abc
 import asyncio
 import collections
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from speech.stt import Heard, Recognizer
 from voice.audio import FRAME_MS, Endpointer, frames, from_first_sound
 from voice.packs import ALARM, PERSON, REPEAT, SLOWER, Pack
+from voice.questions import Answer, HungUp, Interrupted, Question, Silent, TooLong, sentences
+from voice.wire import Audio, Hangup, Incoming, Key, Line
 
 log = logging.getLogger(__name__)
 
@@ -34,165 +33,7 @@ MAX_TRIES = 3  # not understood this often: the question gives up
 SEND_FRAMES = 3
 
 
-@dataclass(frozen=True)
-class Audio:
-    pcm: bytes  # one frame or more of slin16 at 8 kHz
-
-
-@dataclass(frozen=True)
-class Key:
-    digit: str
-
-
-@dataclass(frozen=True)
-class Hangup:
-    pass
-
-
-Incoming = Audio | Key | Hangup
-
-
-class Line(Protocol):
-    """A bridge's side of one call."""
-
-    async def receive(self) -> Incoming: ...
-
-    def poll(self) -> Incoming | None:
-        """What has arrived already, without waiting (most frames are there when asked for)."""
-
-    async def send(self, frame: bytes) -> None:
-        """One 20 ms frame of slin16 at 8 kHz; the conversation paces them."""
-
-    async def clear(self) -> None:
-        """Stop what the far end may still be playing (barge-in)."""
-
-    async def mark(self) -> None:
-        """A prompt has been sent whole (the media stream tells the gateway; AudioSocket has no need)."""
-
-
-class Inbox:
-    """What a bridge has received for the conversation, bounded: a conversation that falls
-    behind loses old audio, never a key or the hang-up, and never grows memory."""
-
-    def __init__(self, size: int = 500) -> None:  # 500 frames: 10 s of audio
-        self._queue: asyncio.Queue[Incoming] = asyncio.Queue(maxsize=size)
-
-    def put(self, event: Incoming) -> None:
-        if self._queue.full():
-            if isinstance(event, Audio):
-                return  # old audio is worth less than keeping up
-            self._keep_only_keys()
-        self._queue.put_nowait(event)
-
-    def hang_up(self) -> None:
-        self._keep_only_keys()
-        if self._queue.full():
-            self._queue.get_nowait()
-        self._queue.put_nowait(Hangup())
-
-    def _keep_only_keys(self) -> None:
-        kept = []
-        while not self._queue.empty():
-            event = self._queue.get_nowait()
-            if not isinstance(event, Audio):
-                kept.append(event)
-        for event in kept:
-            self._queue.put_nowait(event)
-
-    async def receive(self) -> Incoming:
-        return await self._queue.get()
-
-    def poll(self) -> Incoming | None:
-        return None if self._queue.empty() else self._queue.get_nowait()
-
-
-KEYS = "0123456789*#"
-
-
-class BridgedLine(abc.ABC):
-    """What both bridges share: a task of their own reads the exchange's messages into the
-    inbox; whatever ends the reading (a hang-up, a broken connection, bad input) hangs up."""
-
-    def __init__(self) -> None:
-        self.inbox = Inbox()
-        self.closed = False
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._reading())
-
-    async def _reading(self) -> None:
-        try:
-            await self._read()
-        finally:
-            self.closed = True
-            self.inbox.hang_up()
-
-    @abc.abstractmethod
-    async def _read(self) -> None:
-        """Put what arrives into the inbox until the call ends."""
-
-    def key(self, raw: str) -> None:
-        """A keypad digit as the exchange sent it; anything else is not a key."""
-        digit = raw[:1]
-        if digit and digit in KEYS:
-            self.inbox.put(Key(digit))
-
-    async def receive(self) -> Incoming:
-        return await self.inbox.receive()
-
-    def poll(self) -> Incoming | None:
-        return self.inbox.poll()
-
-    async def stop_reading(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-
-class HungUp(Exception):
-    pass
-
-
-class Interrupted(Exception):
-    """The caller asked for the alarm or a person, whatever the question was."""
-
-    def __init__(self, answer: str) -> None:
-        super().__init__(answer)
-        self.answer = answer
-
-
-class Silent(Exception):
-    """Nothing heard twice in a row: the dialog says goodbye and arranges a call back."""
-
-
-class TooLong(Exception):
-    """The call has lasted longer than a call may."""
-
-
-@dataclass(frozen=True)
-class Question:
-    kind: str  # which of the pack's `listen` sets the answers come from
-    prompt: str
-    keys: Mapping[str, str]  # digit -> answer
-    extra: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # answer -> phrases of its own
-    digits: int = 1  # more than 1: collect digits (a PIN); 9 and 0 are digits then
-
-
-@dataclass(frozen=True)
-class Answer:
-    value: str
-    by: str  # "key" or "speech"
-    heard: str | None = None
-
-
 Speak = Callable[[str, bool], Awaitable[bytes]]  # (text, slow) -> slin16 8 kHz
-
-
-def sentences(text: str) -> list[str]:
-    """Speech in pieces: the first is spoken while the rest are synthesised."""
-    parts = [p.strip() for p in re.split(r"(?<=[。！？!?；;.])\s*", text)]
-    return [p for p in parts if p]
 
 
 class Conversation:

@@ -28,10 +28,12 @@ from voice import signing
 from voice.actions import Actions
 from voice.audio import Endpointer
 from voice.audiosocket import serve_connection
-from voice.conversation import Conversation, HungUp, Interrupted, Line, TooLong, sentences
+from voice.conversation import Conversation
 from voice.dialog import Dialog
 from voice.media_stream import StreamLine, serve_stream
 from voice.packs import Pack, load_packs, model_paths
+from voice.questions import HungUp, Interrupted, TooLong, sentences
+from voice.wire import Line
 
 log = logging.getLogger(__name__)
 

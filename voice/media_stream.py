@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from backend import http_body
 from voice.audio import pcm_to_ulaw, ulaw_to_pcm
-from voice.conversation import Audio, BridgedLine
+from voice.wire import Audio, BridgedLine
 
 log = logging.getLogger(__name__)
 
