@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -90,6 +92,7 @@ def linli_server(extra_env: dict[str, str] | None = None, workers: int = 1) -> I
             cwd=ROOT,  # noqa: S603
             stdout=server_log,
             stderr=server_log,
+            start_new_session=True,  # its chores and speech workers go with it (below)
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -98,6 +101,10 @@ def linli_server(extra_env: dict[str, str] | None = None, workers: int = 1) -> I
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+            # A speech worker still writing a read-aloud file would keep the directory from
+            # being removed: nothing of the server's outlives it.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             server_log.close()
 
 
