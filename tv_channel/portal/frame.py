@@ -64,6 +64,60 @@ class Frame:
         weekday = self.texts.section(home.locale, "tv.portal.services").get("weekdays", [""] * 7)[local.weekday()]
         return self.t(home, "services.slot", month=local.month, day=local.day, weekday=weekday, time=f"{local:%H:%M}")
 
+    def refused(self, home: TvHome | None, error: DomainError, status: int = 409) -> JSONResponse:
+        locale = home.locale if home is not None else None
+        message = message_for(error, locale, self.texts)
+        body: dict[str, Any] = {"code": error.code, "message": message}
+        if home is not None:
+            body |= {"readAloudUrl": self.said(home, message)["readAloudUrl"]}
+        return JSONResponse(body, status_code=status)
+
+    async def read(self, request: Request, route: Route) -> JSONResponse:
+        home = None
+        try:
+            async with self.turns, self.parts.factory() as session:  # reads only: no write turn
+                home = await self.home_of(session, request, roles=route.roles)
+                return JSONResponse(await route.handler(self, session, home, **request.path_params))
+        except Unpaired:
+            return JSONResponse({"code": "UNPAIRED"}, status_code=401)
+        except DomainError as exc:
+            return self.refused(home, exc, 404 if isinstance(exc, NotFound) else 409)
+
+    async def act(self, request: Request, route: Route) -> JSONResponse:
+        body = await _body(request)
+        if body is None:
+            return JSONResponse({"code": "INVALID_INPUT"}, status_code=400)
+        home = None
+        try:
+            async with self.turns, transaction(self.parts.factory) as session:
+                home = await self.home_of(session, request)
+                answer = await route.handler(self, session, home, body, **request.path_params)
+                community.sign_of_life(session, person_id=home.elder.id, household_id=home.household.id, door="tv")
+                return JSONResponse(answer)
+        except Unpaired:
+            return JSONResponse({"code": "UNPAIRED"}, status_code=401)
+        except DomainError as exc:
+            return self.refused(home, exc)
+
+    async def alarm(self, request: Request) -> JSONResponse:
+        """The red key: through the alarm desk like every door, stored before this answers,
+        without waiting behind other boxes' screens."""
+        body = await _body(request)
+        if body is None:
+            return JSONResponse({"code": "INVALID_INPUT"}, status_code=400)
+        async with self.parts.factory() as session:
+            try:
+                home = await self.home_of(session, request, roles=False)
+            except Unpaired:
+                return JSONResponse({"code": "UNPAIRED"}, status_code=401)
+        key = str(body.get("key", ""))
+        try:
+            emergency.check_key(key or None)
+            pressed: emergency.Pressed = await self.parts.alarm_desk.press(emergency.press_by(home.raiser, key or None))
+        except DomainError as exc:
+            return self.refused(home, exc)
+        return JSONResponse(reply_to_alarm(self, home, pressed))
+
 
 @dataclass(frozen=True)
 class Route:
@@ -88,77 +142,21 @@ async def _body(request: Request) -> dict[str, Any] | None:
 
 
 def router(frame: Frame, faces: Sequence[Sequence[Route]]) -> APIRouter:
-    parts = frame.parts
     api = APIRouter(prefix="/tv/portal/api")
-
-    def refused(home: TvHome | None, error: DomainError, status: int = 409) -> JSONResponse:
-        locale = home.locale if home is not None else None
-        message = message_for(error, locale, parts.catalog)
-        body: dict[str, Any] = {"code": error.code, "message": message}
-        if home is not None:
-            body |= {"readAloudUrl": frame.said(home, message)["readAloudUrl"]}
-        return JSONResponse(body, status_code=status)
-
-    async def read(request: Request, route: Route) -> JSONResponse:
-        home = None
-        try:
-            async with frame.turns, parts.factory() as session:  # reads only: no write turn
-                home = await frame.home_of(session, request, roles=route.roles)
-                return JSONResponse(await route.handler(frame, session, home, **request.path_params))
-        except Unpaired:
-            return JSONResponse({"code": "UNPAIRED"}, status_code=401)
-        except DomainError as exc:
-            return refused(home, exc, 404 if isinstance(exc, NotFound) else 409)
-
-    async def act(request: Request, route: Route) -> JSONResponse:
-        body = await _body(request)
-        if body is None:
-            return JSONResponse({"code": "INVALID_INPUT"}, status_code=400)
-        home = None
-        try:
-            async with frame.turns, transaction(parts.factory) as session:
-                home = await frame.home_of(session, request)
-                answer = await route.handler(frame, session, home, body, **request.path_params)
-                community.sign_of_life(session, person_id=home.elder.id, household_id=home.household.id, door="tv")
-                return JSONResponse(answer)
-        except Unpaired:
-            return JSONResponse({"code": "UNPAIRED"}, status_code=401)
-        except DomainError as exc:
-            return refused(home, exc)
-
-    def endpoint(route: Route) -> Callable[[Request], Awaitable[JSONResponse]]:
-        run = read if route.method == "GET" else act
-
-        async def answer(request: Request) -> JSONResponse:
-            return await run(request, route)
-
-        return answer
-
     for face in faces:
         for route in face:
-            api.add_api_route(route.path, endpoint(route), methods=[route.method])
-
-    @api.post("/alarm")
-    async def alarm(request: Request) -> JSONResponse:
-        """The red key: through the alarm desk like every door, stored before this answers,
-        without waiting behind other boxes' screens."""
-        body = await _body(request)
-        if body is None:
-            return JSONResponse({"code": "INVALID_INPUT"}, status_code=400)
-        async with parts.factory() as session:
-            try:
-                home = await frame.home_of(session, request, roles=False)
-            except Unpaired:
-                return JSONResponse({"code": "UNPAIRED"}, status_code=401)
-        key = str(body.get("key", ""))
-        try:
-            emergency.check_key(key or None)
-            pressed: emergency.Pressed = await parts.alarm_desk.press(emergency.press_by(home.raiser, key or None))
-        except DomainError as exc:
-            return refused(home, exc)
-        return JSONResponse(reply_to_alarm(frame, home, pressed))
-
+            api.add_api_route(route.path, _endpoint(frame, route), methods=[route.method])
+    api.add_api_route("/alarm", frame.alarm, methods=["POST"])
     return api
+
+
+def _endpoint(frame: Frame, route: Route) -> Callable[[Request], Awaitable[JSONResponse]]:
+    run = frame.read if route.method == "GET" else frame.act
+
+    async def answer(request: Request) -> JSONResponse:
+        return await run(request, route)
+
+    return answer
 
 
 def reply_to_alarm(frame: Frame, home: TvHome, pressed: emergency.Pressed) -> dict[str, Any]:
