@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -56,6 +57,101 @@ def _location(data: Any) -> tuple[float, float, int | None] | None:
     return lat, lon, accuracy_m
 
 
+@dataclass(frozen=True)
+class BandEvent:
+    vendor: str
+    device_id: str
+    event_id: str
+    kind: str
+    value: int | None
+    location: Any
+
+
+def _event(vendor: str, body: bytes) -> BandEvent | None:
+    """The vendor's event, or None for a body that is not one (refused before anything)."""
+    try:
+        data = http_body.json_body(body)
+        device_id, event_id = str(data["device_id"]), str(data["event_id"])
+        kind = str(data.get("kind", "sos"))
+        if kind not in KINDS:
+            raise ValueError(kind)
+        value = data.get("value")
+        if kind in band.KINDS and not (
+            isinstance(value, int) and not isinstance(value, bool) and band.plausible(kind, value)
+        ):
+            raise ValueError("value")
+    except (ValueError, KeyError, TypeError):
+        return None
+    return BandEvent(vendor, device_id, event_id, kind, value if kind in band.KINDS else None, data.get("location"))
+
+
+async def _wearer(parts: Parts, event: BandEvent) -> tuple[Device, Person, int] | JSONResponse:
+    """The band, whom it is worn by and her community; else the refusal (reads only)."""
+    async with parts.factory() as session:
+        device = (
+            await session.execute(
+                select(Device).where(
+                    Device.kind == DeviceKind.SOS_BAND,
+                    Device.identifier == event.device_id,
+                    Device.vendor == event.vendor,
+                )
+            )
+        ).scalar_one_or_none()
+        person = await session.get(Person, device.person_id) if device and device.person_id else None
+        if device is None or person is None:
+            return refuse("SOS", 404, "unknown device", vendor=event.vendor, device=event.device_id[:50])
+        community_id = await session.scalar(
+            select(Membership.community_id)
+            .where(Membership.person_id == person.id, Membership.role == Role.RESIDENT)
+            .order_by(Membership.id)
+            .limit(1)
+        )
+        if community_id is None:
+            return refuse("SOS", 404, "device wearer has no community", vendor=event.vendor)
+        return device, person, community_id
+
+
+async def _heard(
+    parts: Parts, event: BandEvent, device: Device, person: Person, community_id: int
+) -> JSONResponse | None:
+    """The band was heard; a reading is judged. The answer when that is all there is to do;
+    None when the event is an alarm (a press, a fall, or a reading the policy makes one)."""
+    async with transaction(parts.factory) as session:
+        await band_health.heard(session, parts, device_id=device.id, kind=event.kind)
+        if event.kind in ALARMS:
+            return None
+        if event.value is None:  # low battery, offline: told once a day by band_health
+            return JSONResponse({"accepted": True})
+        # The community's policy only for a reading, not on a press's path.
+        community = await session.get(Community, community_id)
+        policy = band.policy_for(parts.settings.content_dir, community.code if community else "")
+        sign = await band.take_vital(session, person.id, event.kind, event.value, policy.defaults)
+        if isinstance(sign, str):  # no consent (nothing judged), or within limits
+            return JSONResponse({"accepted": True, "judged": sign == band.IN_RANGE, "outOfRange": False})
+        if policy.out_of_range == band.WELLBEING:
+            events.emit(session, band.OUT_OF_RANGE, {"person_id": person.id, "sign_id": sign.id})
+            return JSONResponse({"accepted": True, "judged": True, "outOfRange": True})
+        return None
+
+
+async def _alarm(parts: Parts, event: BandEvent, person: Person, community_id: int) -> JSONResponse:
+    """The wearer's alarm through the alarm desk (its own transaction, grouped with other
+    presses); where she is, kept for the alarm when it makes sense and she consented."""
+    source = {"fall": AlertSource.FALL, "sos": AlertSource.BAND}.get(event.kind, AlertSource.VITALS)
+    raiser = raiser_of(Subject.partner(Actor(person, ()), community_id))
+    assert raiser is not None  # a wearer with a community
+    key = f"band:{event.vendor}:{event.event_id}"[:100]
+    pressed: service.Pressed = await parts.alarm_desk.press(service.press_by(raiser, key, source))
+    where = _location(event.location)
+    if where is None and event.location is not None:
+        log.warning("band location dropped: not a place", extra={"vendor": event.vendor})
+    if where is not None and pressed.new:
+        async with transaction(parts.factory) as session:
+            ref = service.alert_ref(pressed.alert.id)
+            await band.take_fix(session, person.id, ref, lat=where[0], lon=where[1], accuracy_m=where[2])
+    return JSONResponse({"accepted": True, "alert_id": pressed.alert.id, "new": pressed.new})
+
+
 def router(rt: Parts) -> APIRouter:
     api = APIRouter()
 
@@ -66,72 +162,14 @@ def router(rt: Parts) -> APIRouter:
         why = refusal(rt.settings.sos_vendor_secrets, vendor, request, body)
         if why is not None:
             return refuse("SOS", 401, why, vendor=vendor[:50])
-        try:
-            data = http_body.json_body(body)
-            device_id, event_id = str(data["device_id"]), str(data["event_id"])
-            kind = str(data.get("kind", "sos"))
-            if kind not in KINDS:
-                raise ValueError(kind)
-            value = data.get("value")
-            if kind in band.KINDS and not (
-                isinstance(value, int) and not isinstance(value, bool) and band.plausible(kind, value)
-            ):
-                raise ValueError("value")
-        except (ValueError, KeyError, TypeError):
+        event = _event(vendor, body)
+        if event is None:
             return refuse("SOS", 400, "malformed body", vendor=vendor)
-        async with rt.factory() as session:  # reads only; the desk writes
-            device = (
-                await session.execute(
-                    select(Device).where(
-                        Device.kind == DeviceKind.SOS_BAND, Device.identifier == device_id, Device.vendor == vendor
-                    )
-                )
-            ).scalar_one_or_none()
-            person = await session.get(Person, device.person_id) if device and device.person_id else None
-            if person is None:
-                return refuse("SOS", 404, "unknown device", vendor=vendor, device=device_id[:50])
-            community_id = await session.scalar(
-                select(Membership.community_id)
-                .where(Membership.person_id == person.id, Membership.role == Role.RESIDENT)
-                .order_by(Membership.id)
-                .limit(1)
-            )
-            if community_id is None:
-                return refuse("SOS", 404, "device wearer has no community", vendor=vendor)
-        assert device is not None
-        alarm = kind in ALARMS
-        async with transaction(rt.factory) as session:
-            await band_health.heard(session, rt, device_id=device.id, kind=kind)
-            if kind in band.KINDS:  # the community's policy only for a reading, not on a press's path
-                community = await session.get(Community, community_id)
-                policy = band.policy_for(rt.settings.content_dir, community.code if community else "")
-                sign = await band.take_vital(session, person.id, kind, int(value), policy.defaults)
-                if isinstance(sign, str):  # no consent (nothing judged), or within limits
-                    return JSONResponse({"accepted": True, "judged": sign == band.IN_RANGE, "outOfRange": False})
-                if policy.out_of_range == band.WELLBEING:
-                    events.emit(session, band.OUT_OF_RANGE, {"person_id": person.id, "sign_id": sign.id})
-                    return JSONResponse({"accepted": True, "judged": True, "outOfRange": True})
-                alarm = True
-        if not alarm:
-            return JSONResponse({"accepted": True})
-        # Stored by the alarm desk (its own transaction, grouped with other presses).
-        source = {"fall": AlertSource.FALL, "sos": AlertSource.BAND}.get(kind, AlertSource.VITALS)
-        raiser = raiser_of(Subject.partner(Actor(person, ()), community_id))
-        assert raiser is not None  # a wearer with a community
-        pressed = await rt.alarm_desk.press(service.press_by(raiser, f"band:{vendor}:{event_id}"[:100], source))
-        where = _location(data.get("location"))
-        if where is None and data.get("location") is not None:
-            log.warning("band location dropped: not a place", extra={"vendor": vendor})
-        if where is not None and pressed.new:
-            async with transaction(rt.factory) as session:
-                await band.take_fix(
-                    session,
-                    person.id,
-                    service.alert_ref(pressed.alert.id),
-                    lat=where[0],
-                    lon=where[1],
-                    accuracy_m=where[2],
-                )
-        return JSONResponse({"accepted": True, "alert_id": pressed.alert.id, "new": pressed.new})
+        found = await _wearer(rt, event)
+        if isinstance(found, JSONResponse):
+            return found
+        device, person, community_id = found
+        answered = await _heard(rt, event, device, person, community_id)
+        return answered if answered is not None else await _alarm(rt, event, person, community_id)
 
     return api
