@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from backend.bulletin import service as bulletin
+from backend.bulletin.models import Announcement, CommunityEvent
 from backend.commerce import service as commerce
 from backend.community.models import Community
 from backend.db import utcnow
@@ -98,63 +99,73 @@ def channel_router(parts: Parts) -> APIRouter:
     @api.get("/channels/{community_id}/feed.json")
     async def feed(community_id: int) -> JSONResponse:
         """What the channel shows, as data: the middleware draws its own screens from it."""
-        now = utcnow()
-        async with parts.factory() as session:
-            community = await session.get(Community, community_id)
-            if community is None:
-                raise HTTPException(404, "no such community")
-            notices = await bulletin.for_channel(session, community.id, now)
-            events = await bulletin.upcoming(session, community.id, now)
-            taken = await bulletin.taken(session, [e.id for e in events])
-            contacts = await bulletin.contacts(session, community.id)
-            meals = await commerce.community_menu(
-                session, parts.settings, community, texts=parts.catalog, locale=CHANNEL_LOCALE
-            )
-        body = {
-            "community": {"id": community.id, "code": community.code, "name": community.name},
-            "generatedAt": now.isoformat(),
-            "onAir": _on_air(loops.current(community.id), base),
-            "guide": f"{base}/tv/guide.xml",
-            "announcements": [
-                {
-                    "id": a.id,
-                    "kind": a.kind.value,
-                    "title": a.title,
-                    "plainText": a.plain,
-                    "body": a.body,
-                    "audience": a.audience.value,
-                    "minAge": a.min_age,
-                    "from": a.starts_at.isoformat(),
-                    "until": _iso(a.ends_at),
-                }
-                for a in notices
-            ],
-            "events": [
-                {
-                    "id": e.id,
-                    "kind": e.kind.value,
-                    "title": e.title,
-                    "plainText": e.plain,
-                    "place": e.place,
-                    "startsAt": e.starts_at.isoformat(),
-                    "endsAt": e.ends_at.isoformat(),
-                    "capacity": e.capacity,
-                    "placesLeft": max(0, e.capacity - taken[e.id][0]),
-                }
-                for e in events
-            ],
-            "menu": [
-                {
-                    "canteen": m.merchant_name,
-                    "meal": m.meal,
-                    "mealName": m.meal_name,
-                    "orderBefore": m.order_before,
-                    "dishes": [{"name": d.name, "priceFen": d.price_fen} for d in m.dishes],
-                }
-                for m in meals
-            ],
-            "contacts": [{"kind": c.kind.value, "name": c.name, "phone": c.phone, "hours": c.hours} for c in contacts],
-        }
+        body = await _feed(parts, loops, community_id)
+        if body is None:
+            raise HTTPException(404, "no such community")
         return JSONResponse(body, headers={"Cache-Control": "max-age=30"})
 
     return api
+
+
+async def _feed(parts: Parts, loops: ChannelLoops, community_id: int) -> dict[str, Any] | None:
+    now = utcnow()
+    base = parts.settings.public_base_url
+    async with parts.factory() as session:
+        community = await session.get(Community, community_id)
+        if community is None:
+            return None
+        notices = await bulletin.for_channel(session, community.id, now)
+        events = await bulletin.upcoming(session, community.id, now)
+        taken = await bulletin.taken(session, [e.id for e in events])
+        contacts = await bulletin.contacts(session, community.id)
+        meals = await commerce.community_menu(
+            session, parts.settings, community, texts=parts.catalog, locale=CHANNEL_LOCALE
+        )
+    return {
+        "community": {"id": community.id, "code": community.code, "name": community.name},
+        "generatedAt": now.isoformat(),
+        "onAir": _on_air(loops.current(community.id), base),
+        "guide": f"{base}/tv/guide.xml",
+        "announcements": [_announcement(a) for a in notices],
+        "events": [_event(e, max(0, e.capacity - taken[e.id][0])) for e in events],
+        "menu": [_meal(m) for m in meals],
+        "contacts": [{"kind": c.kind.value, "name": c.name, "phone": c.phone, "hours": c.hours} for c in contacts],
+    }
+
+
+def _announcement(a: Announcement) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "kind": a.kind.value,
+        "title": a.title,
+        "plainText": a.plain,
+        "body": a.body,
+        "audience": a.audience.value,
+        "minAge": a.min_age,
+        "from": a.starts_at.isoformat(),
+        "until": _iso(a.ends_at),
+    }
+
+
+def _event(e: CommunityEvent, places_left: int) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "kind": e.kind.value,
+        "title": e.title,
+        "plainText": e.plain,
+        "place": e.place,
+        "startsAt": e.starts_at.isoformat(),
+        "endsAt": e.ends_at.isoformat(),
+        "capacity": e.capacity,
+        "placesLeft": places_left,
+    }
+
+
+def _meal(m: commerce.Meal) -> dict[str, Any]:
+    return {
+        "canteen": m.merchant_name,
+        "meal": m.meal,
+        "mealName": m.meal_name,
+        "orderBefore": m.order_before,
+        "dishes": [{"name": d.name, "priceFen": d.price_fen} for d in m.dishes],
+    }
