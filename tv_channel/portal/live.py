@@ -26,7 +26,7 @@ from backend.db import transaction, utcnow
 from backend.live import SESSIONS_ENDED, box_channel, person_channel, session_channel
 from backend.parts import Parts
 from backend.safety.service import boxes_channel
-from tv_channel.portal.household import bearer, tv_home
+from tv_channel.portal.household import TvHome, bearer, tv_home
 
 log = logging.getLogger(__name__)
 
@@ -96,52 +96,59 @@ def router(parts: Parts, boxes: Boxes, turns: asyncio.Semaphore) -> APIRouter:
             home = await tv_home(session, parts.settings, parts.tokens, ticket or None, ticket=True)
         if home is None:
             return JSONResponse({"code": "UNPAIRED"}, status_code=401)
-        device_id = home.device_id
-        residents = [p.id for p in home.residents]
-        community_id = home.community.id
-        paired_at = home.claims.issued_at
-
-        async def stream() -> AsyncIterator[str]:
-            messages = parts.live.subscribe(
-                box_channel(device_id),
-                session_channel(f"tv:{device_id}"),
-                boxes_channel(community_id),
-                *map(person_channel, residents),
-            )
-            next_message = asyncio.ensure_future(anext(messages))
-            boxes.connect(device_id)
-            try:
-                yield _event("hello", {"device": device_id})
-                while True:
-                    done, _ = await asyncio.wait({next_message}, timeout=HEARTBEAT_S)
-                    if not done:
-                        yield ": still here\n\n"
-                        continue
-                    message = next_message.result()
-                    next_message = asyncio.ensure_future(anext(messages))
-                    kind = message.get("kind")
-                    if kind == SESSIONS_ENDED:
-                        before = message.get("before")
-                        if before is None or paired_at < dt.datetime.fromisoformat(before):
-                            yield _event("unpaired", {})
-                            return
-                    elif kind == "notification" and "title" in message:
-                        yield _event("notification", message)  # the tv path: show it
-                    elif kind in ("warning", "warning_ended", "roll_call", "roll_call_over"):
-                        yield _event(kind, message)  # to every box of the community
-                    else:
-                        yield _event("changed", {"kind": kind})  # something of the home's moved
-            finally:
-                boxes.disconnect(device_id)
-                next_message.cancel()
-                with contextlib.suppress(BaseException):
-                    await next_message
-                await messages.aclose()
-
         return StreamingResponse(
-            stream(),
+            _stream(parts, boxes, home),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
     return api
+
+
+async def _stream(parts: Parts, boxes: Boxes, home: TvHome) -> AsyncIterator[str]:
+    """The box's events until it goes or is unpaired: its home's changes, its residents'
+    messages, the community's warnings and roll-calls, a heartbeat when nothing happens."""
+    device_id, paired_at = home.device_id, home.claims.issued_at
+    messages = parts.live.subscribe(
+        box_channel(device_id),
+        session_channel(f"tv:{device_id}"),
+        boxes_channel(home.community.id),
+        *(person_channel(p.id) for p in home.residents),
+    )
+    next_message = asyncio.ensure_future(anext(messages))
+    boxes.connect(device_id)
+    try:
+        yield _event("hello", {"device": device_id})
+        while True:
+            done, _ = await asyncio.wait({next_message}, timeout=HEARTBEAT_S)
+            if not done:
+                yield ": still here\n\n"
+                continue
+            message = next_message.result()
+            next_message = asyncio.ensure_future(anext(messages))
+            said, unpaired = _said(message, paired_at)
+            if said is not None:
+                yield said
+            if unpaired:
+                return
+    finally:
+        boxes.disconnect(device_id)
+        next_message.cancel()
+        with contextlib.suppress(BaseException):
+            await next_message
+        await messages.aclose()
+
+
+def _said(message: dict[str, Any], paired_at: dt.datetime) -> tuple[str | None, bool]:
+    """What the box hears of a live message (None: nothing), and whether it was unpaired (the
+    stream ends)."""
+    kind = message.get("kind")
+    if kind == SESSIONS_ENDED:
+        before = message.get("before")
+        unpaired = before is None or paired_at < dt.datetime.fromisoformat(before)
+        return (_event("unpaired", {}) if unpaired else None), unpaired
+    if kind == "notification" and "title" in message:
+        return _event("notification", message), False  # the tv path: show it
+    if kind in ("warning", "warning_ended", "roll_call", "roll_call_over"):
+        return _event(kind, message), False  # to every box of the community
+    return _event("changed", {"kind": kind}), False  # something of the home's moved

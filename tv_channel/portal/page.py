@@ -34,11 +34,9 @@ def verification_url(parts: Parts, code: str | None = None) -> str:
     return f"{base}?code={code.replace(' ', '')}" if code else base
 
 
-def router(parts: Parts) -> APIRouter:
+def _portal_pages(parts: Parts) -> dict[str, str]:
+    """The portal's page in each language, its texts inlined."""
     catalog = parts.catalog
-    api = APIRouter(include_in_schema=False)
-    files = {name: (HERE / name).read_text("utf-8") for name in ("portal.js", "portal.css", "verify.js")}
-    types = {".js": "text/javascript", ".css": "text/css"}
 
     def page(locale: str) -> str:
         config = {"lang": locale, "texts": catalog.section(locale, "tv.portal")}
@@ -50,18 +48,30 @@ def router(parts: Parts) -> APIRouter:
             .replace("__LANG__", locale)
         )
 
-    pages = {locale: page(locale) for locale in LOCALES}
+    return {locale: page(locale) for locale in LOCALES}
+
+
+def _verify_page(parts: Parts) -> str:
+    """The family's approval page, with the GraphQL documents it sends."""
     documents = {
         name.split("/")[1]: (parts.settings.operations_dir / f"{name}.graphql").read_text("utf-8")
         for name in VERIFY_DOCUMENTS
     }
-    verify = (
+    config = {"texts": parts.catalog.section("zh-CN", "tv.verify"), "documents": documents}
+    return (
         (HERE / "verify.html")
         .read_text("utf-8")
-        .replace("__CONFIG__", _inline({"texts": catalog.section("zh-CN", "tv.verify"), "documents": documents}))
-        .replace("__TITLE__", catalog.text("zh-CN", "tv.verify.title"))
+        .replace("__CONFIG__", _inline(config))
+        .replace("__TITLE__", parts.catalog.text("zh-CN", "tv.verify.title"))
     )
 
+
+def router(parts: Parts) -> APIRouter:
+    catalog = parts.catalog
+    api = APIRouter(include_in_schema=False)
+    files = {name: (HERE / name).read_text("utf-8") for name in ("portal.js", "portal.css", "verify.js")}
+    types = {".js": "text/javascript", ".css": "text/css"}
+    pages, verify = _portal_pages(parts), _verify_page(parts)
     media = [origin(parts.settings.public_base_url)]
     portal_headers = page_headers(pages["zh-CN"], media_from=media, cache="no-cache")
     verify_headers = page_headers(verify, media_from=media)
