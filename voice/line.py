@@ -22,6 +22,7 @@ from backend.errors import InvalidInput
 from backend.live import person_channel
 from backend.parts import Parts
 from backend.phone import service as phone
+from backend.phone.service import Caller
 from speech.stt import Recognizer, SpeechModels
 from speech.tts import Synthesizer, voice_for
 from voice import signing
@@ -205,13 +206,7 @@ class VoiceLine:
 
     async def handle(self, call_ref: str, line: Line) -> str | None:
         """The call from its first frame to its last: how it ended, or None if it was refused."""
-        caller = await self.actions.begin(call_ref)
-        for _ in range(REGISTRATION_WAITS):
-            if caller is not None:
-                break
-            # A call out may be answered before the transaction that registered it commits.
-            await asyncio.sleep(0.1)
-            caller = await self.actions.begin(call_ref)
+        caller = await self._begin(call_ref)
         if caller is None:
             log.warning("a call nobody registered was refused")
             return None
@@ -231,20 +226,7 @@ class VoiceLine:
         outcome = "error"
         conv: Conversation | None = None
         try:
-            conv = Conversation(
-                line,
-                pack,
-                self._speaker(pack.locale),
-                recognizer=await self._recognizer(pack),
-                executor=self.executor,
-                record=turns.put_nowait,
-                slow=caller.person.slow_speech if caller.person is not None else False,
-                silence_s=self.settings.voice_silence_s,
-                max_call_s=self.settings.voice_max_call_s,
-                endpointer=lambda: Endpointer(
-                    quick_ms=self.settings.voice_end_quick_ms, long_ms=self.settings.voice_end_ms
-                ),
-            )
+            conv = await self._conversation(line, pack, caller, turns)
             if self.active > self.settings.voice_max_calls:
                 conv.say(pack.say("busy"))
                 await conv.finish()
@@ -276,6 +258,35 @@ class VoiceLine:
             await asyncio.gather(writer, return_exceptions=True)
             await asyncio.shield(self.actions.end(caller.call.id, outcome))
         return outcome
+
+    async def _begin(self, call_ref: str) -> Caller | None:
+        """Who is calling, as the exchange registered them; None: nobody registered it."""
+        caller = await self.actions.begin(call_ref)
+        for _ in range(REGISTRATION_WAITS):
+            if caller is not None:
+                break
+            # A call out may be answered before the transaction that registered it commits.
+            await asyncio.sleep(0.1)
+            caller = await self.actions.begin(call_ref)
+        return caller
+
+    async def _conversation(
+        self, line: Line, pack: Pack, caller: Caller, turns: asyncio.Queue[dict[str, Any] | None]
+    ) -> Conversation:
+        return Conversation(
+            line,
+            pack,
+            self._speaker(pack.locale),
+            recognizer=await self._recognizer(pack),
+            executor=self.executor,
+            record=turns.put_nowait,
+            slow=caller.person.slow_speech if caller.person is not None else False,
+            silence_s=self.settings.voice_silence_s,
+            max_call_s=self.settings.voice_max_call_s,
+            endpointer=lambda: Endpointer(
+                quick_ms=self.settings.voice_end_quick_ms, long_ms=self.settings.voice_end_ms
+            ),
+        )
 
     async def _last_words(self, conv: Conversation | None, text: str) -> None:
         if conv is None:
