@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -186,6 +187,45 @@ async def _form(request: Request) -> dict[str, str] | None:
         return None
 
 
+async def redeem(
+    session: AsyncSession, settings: Settings, tokens: Tokens, *, device_code: str
+) -> tuple[str | None, str | None]:
+    """The box polls with its device code: its token once the home approved it (and it is
+    still paired there), else the OAuth error to answer (RFC 8628): pending, slow down,
+    expired, or invalid."""
+    now = utcnow()
+    grant = await repository.grant_by_device_code(session, tokens.hash_opaque(device_code))
+    if grant is None or grant.status in (GrantStatus.ISSUED, GrantStatus.VOID):
+        return None, "invalid_grant"
+    if grant.status == GrantStatus.PENDING:
+        if grant.expires_at <= now:
+            return None, "expired_token"
+        too_soon = grant.last_polled_at is not None and (now - grant.last_polled_at) < dt.timedelta(
+            seconds=settings.tv_grant_poll_interval_s - 1
+        )
+        grant.last_polled_at = now
+        return None, "slow_down" if too_soon else "authorization_pending"
+    device = await session.get(Device, grant.device_id) if grant.device_id is not None else None
+    if not redeemable(grant, device, now):
+        grant.status = GrantStatus.VOID
+        return None, "expired_token" if grant.expires_at <= now else "invalid_grant"
+    grant.status = GrantStatus.ISSUED
+    return tokens.access_token(f"tv:{grant.device_id}", ttl=TV_TOKEN_TTL), None
+
+
+def _code_answer(settings: Settings, grant: StartedGrant) -> dict[str, Any]:
+    base = settings.public_base_url.rstrip("/")
+    return {
+        "device_code": grant.device_code,
+        "user_code": display_code(grant.user_code),
+        "verification_uri": f"{base}/app/tv",
+        # What the TV's QR code opens: the same page with the code filled in.
+        "verification_uri_complete": f"{base}/app/tv?code={grant.user_code}",
+        "expires_in": grant.expires_in_s,
+        "interval": grant.interval_s,
+    }
+
+
 def router(factory: async_sessionmaker[AsyncSession], settings: Settings, tokens: Tokens) -> APIRouter:
     api = APIRouter(prefix="/tv/device", tags=["tv"])
 
@@ -207,19 +247,7 @@ def router(factory: async_sessionmaker[AsyncSession], settings: Settings, tokens
                 status_code=429,
                 headers={"Cache-Control": "no-store", "Retry-After": seconds},
             )
-        base = settings.public_base_url.rstrip("/")
-        return JSONResponse(
-            {
-                "device_code": grant.device_code,
-                "user_code": display_code(grant.user_code),
-                "verification_uri": f"{base}/app/tv",
-                # What the TV's QR code opens: the same page with the code filled in.
-                "verification_uri_complete": f"{base}/app/tv?code={grant.user_code}",
-                "expires_in": grant.expires_in_s,
-                "interval": grant.interval_s,
-            },
-            headers={"Cache-Control": "no-store"},
-        )
+        return JSONResponse(_code_answer(settings, grant), headers={"Cache-Control": "no-store"})
 
     @api.post("/token")
     async def device_token(request: Request) -> JSONResponse:
@@ -228,27 +256,10 @@ def router(factory: async_sessionmaker[AsyncSession], settings: Settings, tokens
             return _oauth_error("invalid_request")
         if form.get("grant_type") != GRANT_TYPE:
             return _oauth_error("unsupported_grant_type")
-        now = utcnow()
         async with transaction(factory) as session:
-            grant = await repository.grant_by_device_code(session, tokens.hash_opaque(form.get("device_code", "")))
-            if grant is None:
-                return _oauth_error("invalid_grant")
-            if grant.status in (GrantStatus.ISSUED, GrantStatus.VOID):
-                return _oauth_error("invalid_grant")
-            if grant.status == GrantStatus.PENDING:
-                if grant.expires_at <= now:
-                    return _oauth_error("expired_token")
-                too_soon = grant.last_polled_at is not None and (now - grant.last_polled_at) < dt.timedelta(
-                    seconds=settings.tv_grant_poll_interval_s - 1
-                )
-                grant.last_polled_at = now
-                return _oauth_error("slow_down" if too_soon else "authorization_pending")
-            device = await session.get(Device, grant.device_id) if grant.device_id is not None else None
-            if not redeemable(grant, device, now):
-                grant.status = GrantStatus.VOID
-                return _oauth_error("expired_token" if grant.expires_at <= now else "invalid_grant")
-            grant.status = GrantStatus.ISSUED
-            token = tokens.access_token(f"tv:{grant.device_id}", ttl=TV_TOKEN_TTL)
+            token, error = await redeem(session, settings, tokens, device_code=form.get("device_code", ""))
+        if token is None:
+            return _oauth_error(error or "invalid_grant")
         return JSONResponse(
             {"access_token": token, "token_type": "Bearer", "expires_in": int(TV_TOKEN_TTL.total_seconds())},
             headers={"Cache-Control": "no-store"},
