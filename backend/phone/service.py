@@ -245,34 +245,29 @@ async def ask_callback(
         else await community_repository.with_role(session, community_id, [Role.SERVICE_CENTRE])
     )
     people = await community_repository.people_by_ids(session, sorted(set(to_ids)))
-    catalog = parts.catalog
     name = person.name if person is not None else None
-    await notify.send_many(
-        session,
-        parts,
-        [
-            notify.Outgoing(
-                p,
-                kind="callback",
-                title=catalog.text(p.locale, "phone.callback_title"),
-                body=catalog.text(
-                    p.locale,
-                    f"phone.callback_{reason}" if name or reason == ALARM else "phone.callback_unknown",
-                    name=name or "",
-                    phone=request.phone,
-                    about=about,
-                ),
-                data={"kind": "callback", "callbackId": str(request.id)},
-                # An unknown number asking for help is an alarm: it is chased like one.
-                urgency=Urgency.EMERGENCY if reason == ALARM else Urgency.PROMPT,
-                ref=callback_ref(request.id),
-                sms=Sms("callback", {"name": name or mask_phone(request.phone), "phone": request.phone}),
-            )
-            for p in people
-        ],
-    )
+    await notify.send_many(session, parts, [_ring_back_notice(parts, p, request, name, about) for p in people])
     live.after_commit(session, [(callbacks_channel(community_id), {"kind": "callback", "id": request.id})])
     return request
+
+
+def _ring_back_notice(
+    parts: Parts, to: Person, request: CallbackRequest, name: str | None, about: str
+) -> notify.Outgoing:
+    """The notice asking `to` to ring back: who asked (by name, else the number) and why."""
+    catalog, reason = parts.catalog, request.reason
+    key = f"phone.callback_{reason}" if name or reason == ALARM else "phone.callback_unknown"
+    return notify.Outgoing(
+        to,
+        kind="callback",
+        title=catalog.text(to.locale, "phone.callback_title"),
+        body=catalog.text(to.locale, key, name=name or "", phone=request.phone, about=about),
+        data={"kind": "callback", "callbackId": str(request.id)},
+        # An unknown number asking for help is an alarm: it is chased like one.
+        urgency=Urgency.EMERGENCY if reason == ALARM else Urgency.PROMPT,
+        ref=callback_ref(request.id),
+        sms=Sms("callback", {"name": name or mask_phone(request.phone), "phone": request.phone}),
+    )
 
 
 async def open_callbacks(
