@@ -184,6 +184,27 @@ async def _thread_views(info: Info, threads: list[ConsultThread]) -> list[Consul
         d.id for d in desks.values() if d is not None and actor.roles_in(d.community_id) & set(service.SUPERVISORS)
     }
     now = utcnow()
+    views = []
+    for t in threads:
+        desk = desks[t.desk_id]
+        assert desk is not None
+        views.append(_thread_view(info, t, desk, messages[t.id], names, at_desk=desk.id in at_desk, now=now))
+    return views
+
+
+def _thread_view(
+    info: Info,
+    t: ConsultThread,
+    desk: ConsultDesk,
+    messages: list[ConsultMessage],
+    names: dict[int, str],
+    *,
+    at_desk: bool,
+    now: dt.datetime,
+) -> ConsultThreadView:
+    """One thread as its reader sees it: the desk sees the number to ring back; the asker may
+    rate it once the desk has answered."""
+    ctx = info.context
 
     def message(m: ConsultMessage) -> ConsultMessageView:
         return ConsultMessageView(
@@ -195,35 +216,28 @@ async def _thread_views(info: Info, threads: list[ConsultThread]) -> list[Consul
             read_aloud_url=ctx.rt.read_aloud.url(m.text, locale=ctx.locale, slow=True),
         )
 
-    views = []
-    for t in threads:
-        desk = desks[t.desk_id]
-        assert desk is not None
-        views.append(
-            ConsultThreadView(
-                id=strawberry.ID(str(t.id)),
-                desk=desk.kind,
-                desk_name=_desk_name(info, desk.kind),
-                elder_id=strawberry.ID(str(t.elder_id)),
-                elder_name=names.get(t.elder_id, ""),
-                asked_by_name=names.get(t.asked_by_id, ""),
-                door=t.door,
-                question=t.question,
-                status=t.status,
-                assignee_name=names.get(t.assignee_id) if t.assignee_id else None,
-                ring_back=t.ring_back if desk.id in at_desk else None,
-                due_at=t.due_at,
-                overdue=t.status == ThreadStatus.WAITING
-                and (t.overdue_at is not None or (t.due_at is not None and t.due_at <= now)),
-                asked_at=t.created_at,
-                closed_at=t.closed_at,
-                rating=t.rating,
-                rating_comment=t.rating_comment,
-                can_rate=t.rating is None and desk.id not in at_desk and any(m.from_desk for m in messages[t.id]),
-                messages=[message(m) for m in messages[t.id]],
-            )
-        )
-    return views
+    return ConsultThreadView(
+        id=strawberry.ID(str(t.id)),
+        desk=desk.kind,
+        desk_name=_desk_name(info, desk.kind),
+        elder_id=strawberry.ID(str(t.elder_id)),
+        elder_name=names.get(t.elder_id, ""),
+        asked_by_name=names.get(t.asked_by_id, ""),
+        door=t.door,
+        question=t.question,
+        status=t.status,
+        assignee_name=names.get(t.assignee_id) if t.assignee_id else None,
+        ring_back=t.ring_back if at_desk else None,
+        due_at=t.due_at,
+        overdue=t.status == ThreadStatus.WAITING
+        and (t.overdue_at is not None or (t.due_at is not None and t.due_at <= now)),
+        asked_at=t.created_at,
+        closed_at=t.closed_at,
+        rating=t.rating,
+        rating_comment=t.rating_comment,
+        can_rate=t.rating is None and not at_desk and any(m.from_desk for m in messages),
+        messages=[message(m) for m in messages],
+    )
 
 
 async def _one(info: Info, thread: ConsultThread) -> ConsultThreadView:
