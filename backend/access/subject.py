@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.community.models import (
     STAFF_ROLES,
+    Community,
     Device,
     DeviceKind,
     GridAssignment,
@@ -167,19 +168,32 @@ class Subject:
 
 async def load_subject(session: AsyncSession, claims: AccessClaims) -> Subject | None:
     kind, _, raw_id = claims.subject.partition(":")
-    if kind == "tv" and raw_id.isdigit():
-        found = (
-            await session.execute(
-                select(Device, Household.community_id)
-                .join(Household, Household.id == Device.household_id)
-                .where(Device.id == int(raw_id), Device.kind == DeviceKind.TV)
-            )
-        ).first()
-        if found is None or not tv_token_current(found[0], claims.issued_at):
-            return None  # unpaired, or paired again since: the box must pair again
-        return Subject.tv(found[0], found[1])
+    if kind == "tv":
+        found = await tv_box(session, claims)
+        return found[0] if found is not None else None
     [actor] = await load_people(session, [claims])
     return Subject.person(actor) if actor is not None else None
+
+
+async def tv_box(session: AsyncSession, claims: AccessClaims) -> tuple[Subject, Household, Community] | None:
+    """A box's token: the box as a Subject, with its home and community, in one statement
+    (the TV portal shows them). None: not a box's token, or a box unpaired or paired again
+    since it was issued (the box must pair again)."""
+    kind, _, raw_id = claims.subject.partition(":")
+    if kind != "tv" or not raw_id.isdigit():
+        return None
+    found = (
+        await session.execute(
+            select(Device, Household, Community)
+            .join(Household, Household.id == Device.household_id)
+            .join(Community, Community.id == Household.community_id)
+            .where(Device.id == int(raw_id), Device.kind == DeviceKind.TV)
+        )
+    ).first()
+    if found is None or not tv_token_current(found[0], claims.issued_at):
+        return None
+    device, household, community = found
+    return Subject.tv(device, community.id), household, community
 
 
 def person_id_of(claims: AccessClaims) -> int | None:

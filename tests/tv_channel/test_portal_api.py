@@ -122,3 +122,17 @@ async def test_any_action_on_the_box_is_her_check_in_and_an_hour_of_the_homes_us
         used = list((await session.execute(select(HomeHour))).scalars())
     assert [(c.person_id, c.via) for c in kept] == [(people[ELDER], "tv")]
     assert [(u.kind, u.used) for u in used] == [("tv", True)]
+
+
+async def test_a_box_finds_its_home_in_two_statements(box: Api) -> None:
+    from tests.conftest import QueryCounter
+    from tv_channel.portal.household import tv_home
+
+    # The morning's thousands of boxes: the box with its home and community, then who lives
+    # there; the home is not asked for again once the box's token is read.
+    rt = box.runtime
+    with QueryCounter(rt.engine) as counter:
+        async with rt.factory() as session:
+            home = await tv_home(session, rt.settings, rt.tokens, box.tokens["box"])
+    assert home is not None and home.community.code == "xingfu"
+    assert counter.count == 2, "\n---\n".join(counter.statements)

@@ -3,9 +3,9 @@ and the eldest elder living there (whose language, slow speech and font size the
 whose wallet pays, whose alarm the red key raises). The box is in that home; the elder holds
 the remote.
 
-Every request of a box asks this, and a district's boxes come on together: it is three
-queries (the box, its home with its community, who lives there), and the elder's roles only
-when an action needs them."""
+Every request of a box asks this, and a district's boxes come on together: it is two
+queries (the box with its home and community, then who lives there), and the elder's roles
+only when an action needs them."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.access import rules
-from backend.access.subject import Actor, Door, Subject, load_memberships, load_subject
+from backend.access.subject import Actor, Subject, load_memberships, tv_box
 from backend.clock import today
 from backend.community.models import Community, Household, Person
 from backend.config import Settings
@@ -70,19 +70,10 @@ async def tv_home(
         claims = tokens.decode_ticket(token) if ticket else tokens.decode_access(token)
     except TokenError:
         return None
-    subject = await load_subject(session, claims)
-    if subject is None or subject.door != Door.TV or subject.household_id is None:
-        return None
-    found = (
-        await session.execute(
-            select(Household, Community)
-            .join(Community, Community.id == Household.community_id)
-            .where(Household.id == subject.household_id)
-        )
-    ).first()
+    found = await tv_box(session, claims)
     if found is None:
         return None
-    household, community = found
+    subject, household, community = found
     residents = tuple(
         (
             await session.scalars(
