@@ -122,6 +122,19 @@ class Call(abc.ABC):
             await asyncio.sleep(0.05)
         raise AssertionError("the line kept talking, or never spoke")
 
+    async def hear_speech(self, seconds: float, *, within_s: float = 30.0) -> Reply:
+        """From now until the line has said at least `seconds` of words. A reply is said
+        sentence by sentence, and a busy machine can leave a pause between two: a pause is not
+        the end of what the caller is told."""
+        since = time.monotonic()
+        deadline = since + within_s
+        while time.monotonic() < deadline:
+            heard = self.heard_since(since)
+            if heard.speech_s >= seconds:
+                return heard
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the line said {self.heard_since(since).speech_s:.2f} s of words, not {seconds} s")
+
     async def hear_for(self, seconds: float, *, within_s: float = 30.0) -> Reply:
         """The first `seconds` of what the line says from now (a caller listening a little,
         then talking over the rest)."""

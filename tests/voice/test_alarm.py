@@ -64,14 +64,9 @@ async def test_the_korean_alarm_words_over_the_menu_raise_the_alarm(phone: Phone
     call = await phone.call(ELDER)
     await call.hear_for(2.0)
     await phone.speak_until_understood(call, "빨리 와 주세요")
-    reply = await call.hear(quiet_s=1.5)
-    from backend.phone.models import PhoneCallEvent
-
-    async with phone.db.factory() as session:
-        for e in (await session.execute(select(PhoneCallEvent))).scalars():
-            print("DEBUGT", e.detail)
+    await call.hear_speech(2.0)
     [alert] = await alerts_of(phone, elder_id)
-    assert alert.source == AlertSource.VOICE and reply.speech_s > 2.0
+    assert alert.source == AlertSource.VOICE
     await call.hang_up()
 
 
@@ -104,8 +99,7 @@ async def test_an_unknown_number_reaches_the_service_centre_of_the_line_it_rang(
     assert refusal.speech_s > 0.5
     # When they press 9
     await call.press("9")
-    reply = await call.hear(time.monotonic(), quiet_s=1.5)
-    assert reply.speech_s > 2.0
+    await call.hear_speech(2.0)
 
     # Then the service centre is asked, urgently, to ring that number back
     async with phone.db.factory() as session:
