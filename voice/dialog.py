@@ -9,21 +9,33 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import cached_property
 
+from backend.access.subject import Door
+from backend.community import screens
 from backend.emergency import service as emergency
 from backend.emergency.models import LIVE_STATUSES, AlertStatus
 from backend.phone.models import CallbackFor, Direction
 from backend.phone.service import ALARM as UNKNOWN_ALARM
 from voice.errands import Errands
+from voice.menu import Menu, menu_of
 from voice.packs import ALARM
 from voice.questions import Interrupted, Question, Silent
-from voice.turns import MENU_KEYS, YES_NO, NotChosen
+from voice.turns import YES_NO, NotChosen
 
 log = logging.getLogger(__name__)
 
 
 class Dialog(Errands):
     """One call: the menu, a call out's message, the alarm held until she hangs up, a call back."""
+
+    @cached_property
+    def home(self) -> Menu:
+        """The home every door shows, said: the same entries, words and keys as the TV's."""
+        community = self.caller.community
+        return menu_of(
+            self.pack, screens.choices(self.catalog, community.code if community else None, self.locale, Door.PHONE)
+        )
 
     async def run(self) -> str:
         """Until the caller is done: how the call ended ("goodbye", "alarm", ...). HungUp and
@@ -64,8 +76,10 @@ class Dialog(Errands):
 
     async def _menu(self) -> bool:
         """One trip through the menu; True when the caller is done."""
-        prompt = self.pack.say("menu" if self.known else "menu_unknown")
-        answer = await self.conv.ask(Question("menu", prompt, MENU_KEYS if self.known else {}))
+        if self.known:
+            answer = await self.conv.ask(Question("menu", self.home.prompt, self.home.keys))
+        else:
+            answer = await self.conv.ask(Question("menu", self.pack.say("menu_unknown"), {}))
         if answer is None:
             return False
         if not self.known:

@@ -15,7 +15,9 @@ from typing import Any
 from fastapi import APIRouter, Form, WebSocket
 from fastapi.responses import JSONResponse
 
+from backend.access.subject import Door
 from backend.alarm_pressure import AlarmPressure
+from backend.community import screens
 from backend.config import Settings
 from backend.db import transaction
 from backend.errors import InvalidInput
@@ -32,6 +34,7 @@ from voice.audiosocket import serve_connection
 from voice.conversation import Conversation
 from voice.dialog import Dialog
 from voice.media_stream import StreamLine, serve_stream
+from voice.menu import menu_of
 from voice.packs import Pack, load_packs, model_paths
 from voice.questions import HungUp, Interrupted, TooLong, sentences
 from voice.wire import Line
@@ -125,8 +128,11 @@ class VoiceLine:
     async def _speak_fixed_prompts(self, pressure: AlarmPressure | None = None) -> None:
         rates = (self.settings.tts_rate_normal, self.settings.tts_rate_slow)
         for pack in self.packs.values():
-            # In the pieces the conversation speaks them in.
-            for text in {s for t in pack.prompts.values() for s in sentences(t) if not _PARAM.search(s)}:
+            # In the pieces the conversation speaks them in; the menu's are its entries' (a
+            # community's own order says the same pieces).
+            menu = menu_of(pack, screens.choices(self.parts.catalog, None, pack.locale, Door.PHONE)).prompt
+            fixed = [t for t in pack.prompts.values() if not _PARAM.search(t)]
+            for text in {s for t in [*fixed, menu] for s in sentences(t) if not _PARAM.search(s)}:
                 for rate in rates:
                     if pressure is not None:
                         await pressure.wait_quiet(

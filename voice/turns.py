@@ -21,7 +21,6 @@ from voice.questions import Question
 T = TypeVar("T")
 
 YES_NO = {"1": "yes", "2": "no"}
-MENU_KEYS = {"1": "meal", "2": "book", "3": "orders", "4": "notices", "5": "consult", "6": "help"}
 MAX_CHOICES = 8  # dishes read out and chosen by one key
 MAX_PIN_TRIES = 3
 MAX_SLOTS = 5  # the next open times read aloud

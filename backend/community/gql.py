@@ -158,6 +158,9 @@ def me_from(person: Person, memberships: tuple[tuple[int, Role], ...] | None) ->
 @strawberry.type
 class HomeButton:
     key: str
+    digit: str | None = strawberry.field(
+        description="The key that chooses it on the TV remote and the phone keypad, the same on every door."
+    )
     label: str
     plain_text: str
     icon: str

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.access import rules
-from backend.access.subject import Subject
-from backend.community.models import Community
+from backend.access.subject import Door, Subject
+from backend.community.models import Community, Person
 from backend.content.catalog import Catalog, localized
 from backend.content.read_aloud import ReadAloud
 from backend.errors import NotFound
@@ -22,12 +22,19 @@ class Spoken:
 
 
 @dataclass(frozen=True)
-class Button:
+class Choice:
+    """One thing the home offers, in the person's words: what a door shows, says or keys."""
+
     key: str
+    digit: str | None  # the same key on the remote and the keypad; None: reached by moving
     label: str
     plain_text: str
     icon: str
     action: str
+
+
+@dataclass(frozen=True)
+class Button(Choice):
     read_aloud_url: str
 
 
@@ -38,6 +45,17 @@ class Home:
     buttons: list[Button]
     font_scale: float
     read_aloud: bool
+    slow_speech: bool
+
+
+def choices(catalog: Catalog, community_code: str | None, locale: str, door: Door) -> list[Choice]:
+    """The home's entries a door can do, in order: every door offers the same ones in the same
+    words and keys, less what it cannot do (a TV cannot ring family)."""
+    return [
+        Choice(e.key, e.digit, localized(e.label, locale), localized(e.plain, locale), e.icon, e.action)
+        for e in catalog.home(community_code)
+        if door.value in e.doors
+    ]
 
 
 async def home(
@@ -55,24 +73,37 @@ async def home(
     community = await session.get(Community, whose.community_id)
     if community is None:
         raise NotFound()
+    return home_of(community, whose.person, catalog=catalog, read_aloud=read_aloud, locale=locale, door=subject.door)
+
+
+def home_of(
+    community: Community,
+    person: Person | None,
+    *,
+    catalog: Catalog,
+    read_aloud: ReadAloud,
+    locale: str,
+    door: Door,
+) -> Home:
+    """The home of a person known to the door (or of nobody named: large and slow)."""
     name, font_scale, aloud, slow = "", 1.5, True, True
-    if whose.person is not None:
-        p = whose.person
-        name, font_scale, aloud, slow = p.name, p.font_scale, p.read_aloud, p.slow_speech
+    if person is not None:
+        name, font_scale, aloud, slow = person.name, person.font_scale, person.read_aloud, person.slow_speech
 
     def spoken(text: str, *, shared: bool) -> str:
         return read_aloud.url(text, locale=locale, slow=slow, shared=shared)
 
     greeting = catalog.text(locale, "home.greeting", name=name).lstrip("，, ")
     greeting_plain = catalog.text(locale, "home.greeting_plain", name=name).lstrip("，, ")
-    buttons = []
-    for spec in catalog.home_buttons(community.code):
-        label, plain = localized(spec.label, locale), localized(spec.plain, locale)
-        buttons.append(Button(spec.key, label, plain, spec.icon, spec.action, spoken(f"{label}。{plain}", shared=True)))
+    buttons = [
+        Button(**vars(c), read_aloud_url=spoken(f"{c.label}。{c.plain_text}", shared=True))
+        for c in choices(catalog, community.code, locale, door)
+    ]
     return Home(
         community=community,
         greeting=Spoken(greeting, spoken(greeting_plain, shared=False)),
         buttons=buttons,
         font_scale=font_scale,
         read_aloud=aloud,
+        slow_speech=slow,
     )

@@ -17,13 +17,20 @@ class _SafeDict(dict[str, Any]):
         return "{" + key + "}"
 
 
+DOORS = ("app", "tv", "phone")  # the doors a home entry can be offered on (access.subject.Door)
+
+
 @dataclass(frozen=True)
-class HomeButtonSpec:
+class HomeEntry:
+    """One entry of the home screen every door shows (content/home/default.json)."""
+
     key: str
+    digit: str | None  # the key on the TV remote and the phone keypad; None: reached by moving
     icon: str
     action: str
     label: dict[str, str]
     plain: dict[str, str]
+    doors: tuple[str, ...]
 
 
 class Catalog:
@@ -32,7 +39,7 @@ class Catalog:
         self._messages = {
             loc: json.loads((root / "locales" / f"{loc}.json").read_text("utf-8")) for loc in SUPPORTED_LOCALES
         }
-        self._home_cache: dict[str, tuple[HomeButtonSpec, ...]] = {}
+        self._home_cache: dict[str, tuple[HomeEntry, ...]] = {}
         self._relations: tuple[dict[str, str], ...] | None = None
 
     def text(self, locale: str | None, key: str, **params: Any) -> str:
@@ -62,33 +69,27 @@ class Catalog:
             node = node.get(part) if isinstance(node, dict) else None
         return isinstance(node, str)
 
-    def home_buttons(self, community_code: str) -> tuple[HomeButtonSpec, ...]:
-        cached = self._home_cache.get(community_code)
+    def home(self, community_code: str | None) -> tuple[HomeEntry, ...]:
+        """The community's home entries: the default's, those its own file names first. A
+        broken file fails here, at the first home shown, not as a wrong key on one door."""
+        cached = self._home_cache.get(community_code or "")
         if cached is not None:
             return cached
-        default = json.loads((self.root / "home" / "default.json").read_text("utf-8"))
-        buttons = {b["key"]: b for b in default["buttons"]}
-        order = [b["key"] for b in default["buttons"]]
+        entries = [
+            _home_entry(e) for e in json.loads((self.root / "home" / "default.json").read_text("utf-8"))["entries"]
+        ]
         override_path = self.root / "home" / f"{community_code}.json"
-        if override_path.exists():
-            override = json.loads(override_path.read_text("utf-8"))
-            for b in override.get("buttons", []):
-                buttons[b["key"]] = {**buttons.get(b["key"], {}), **b}
-                if b["key"] not in order:
-                    order.append(b["key"])
-            order = override.get("order", order)
-        specs = tuple(
-            HomeButtonSpec(
-                key=k,
-                icon=buttons[k]["icon"],
-                action=buttons[k]["action"],
-                label=buttons[k]["label"],
-                plain=buttons[k]["plain"],
-            )
-            for k in order
-        )
-        self._home_cache[community_code] = specs
-        return specs
+        if community_code and override_path.exists():
+            first = json.loads(override_path.read_text("utf-8")).get("first", [])
+            unknown = set(first) - {e.key for e in entries}
+            if unknown:
+                raise ValueError(f"home/{community_code}.json: no such entries {sorted(unknown)}")
+            entries.sort(key=lambda e: first.index(e.key) if e.key in first else len(first))
+        digits = [e.digit for e in entries if e.digit is not None]
+        if len(digits) != len(set(digits)):
+            raise ValueError(f"the home of {community_code} gives one key to two entries")
+        self._home_cache[community_code or ""] = found = tuple(entries)
+        return found
 
     def family_relations(self) -> tuple[dict[str, str], ...]:
         """The fixed list an invitation's relation comes from (content/family/relations.json)."""
@@ -108,3 +109,10 @@ def localized(values: dict[str, str], locale: str) -> str:
 @cache
 def catalog_for(root: Path) -> Catalog:
     return Catalog(root)
+
+
+def _home_entry(raw: dict[str, Any]) -> HomeEntry:
+    doors = tuple(raw.get("doors", DOORS))
+    if set(doors) - set(DOORS):
+        raise ValueError(f"home entry {raw['key']}: unknown doors {sorted(set(doors) - set(DOORS))}")
+    return HomeEntry(raw["key"], raw.get("digit"), raw["icon"], raw["action"], raw["label"], raw["plain"], doors)

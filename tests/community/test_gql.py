@@ -39,7 +39,20 @@ async def test_home_shows_big_buttons_each_with_words_and_audio(api: Api) -> Non
     token = await api.sign_in(ELDER)
     home = (await api.op("app/Home", {}, token))["data"]["home"]
     assert home["community"]["name"] == "幸福社区"
-    assert [b["label"] for b in home["buttons"]] == ["紧急呼叫", "助餐", "家政服务", "咨询", "邻里互助", "联系家人"]
+    assert [(b["digit"], b["label"]) for b in home["buttons"]] == [
+        ("9", "紧急呼叫"),
+        ("1", "助餐"),
+        ("2", "上门服务"),
+        ("3", "我的订单"),
+        ("4", "消息"),
+        ("5", "咨询"),
+        ("6", "邻里互助"),
+        ("7", "活动和课程"),
+        ("8", "公告和政策"),
+        ("0", "请社区回电话"),
+        (None, "常用电话"),
+        (None, "联系家人"),
+    ]
     assert home["greeting"]["text"].endswith("您好！")
     for button in home["buttons"]:
         assert button["plainText"] and button["icon"]
@@ -82,7 +95,8 @@ async def test_each_community_orders_its_own_buttons(api: Api) -> None:
     token = await api.sign_in(HEPING_ELDER)
     home = (await api.op("app/Home", {}, token))["data"]["home"]
     assert home["community"]["name"] == "和平社区"
-    assert [b["key"] for b in home["buttons"]][:2] == ["sos", "call_family"]
+    keys = [b["key"] for b in home["buttons"]]
+    assert keys[:3] == ["sos", "call_family", "meals"] and len(keys) == 12  # the rest as everywhere
 
 
 async def test_the_home_query_runs_a_fixed_number_of_sql_statements(api: Api) -> None:

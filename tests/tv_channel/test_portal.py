@@ -90,16 +90,19 @@ async def test_a_box_pairs_by_its_code_then_the_elders_home_is_read_to_her_in_he
     page = await screen_of(browser)
     await pair(page, tv)
     buttons = page.locator("main .item")
-    await expect(buttons).to_have_count(10)
-    await expect(buttons.nth(0)).to_be_focused()
+    await expect(buttons).to_have_count(11)  # the home of every door, less ringing family
+    # The alarm comes first, red, on 9 as on the phone, but OK pressed by chance is not it
+    await expect(buttons.nth(0)).to_have_attribute("data-digit", "9")
+    await expect(buttons.nth(0)).to_have_class(re.compile("raise"))
+    await expect(buttons.nth(1)).to_be_focused()
     await check_screen(page)
     # Her settings: font scale 1.5, read aloud, slow speech.
     scale = await page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--scale')")
     assert scale.strip() == "1.5"
     await press(page, "ArrowRight")
-    await expect(buttons.nth(1)).to_be_focused()
+    await expect(buttons.nth(2)).to_be_focused()
     await press(page, "ArrowDown")
-    await expect(buttons.nth(5)).to_be_focused()
+    await expect(buttons.nth(6)).to_be_focused()
     # Read aloud once the remote rests, from the server's speech.
     await expect(page.locator("#voice")).to_have_attribute("src", re.compile("/read-aloud/"))
 
@@ -119,8 +122,8 @@ async def test_the_elder_orders_lunch_with_the_remote_and_pays_from_her_wallet(t
     before = await money(tv, elder)
     page = await screen_of(browser)
     await pair(page, tv)
-    await press(page, "Enter")  # 今日菜单
-    await expect(page.locator("main h1")).to_have_text("今日菜单")
+    await press(page, "Enter")  # 助餐
+    await expect(page.locator("main h1")).to_have_text("助餐")
     await check_screen(page)
     first = page.locator("main .item").nth(0)
     await expect(first).to_be_focused()
@@ -164,7 +167,7 @@ async def test_the_elder_books_a_visit_and_sees_it_in_her_orders(tv: Served, bro
     # Back home and into 我的订单: the booking is there.
     await press(page, "Enter")  # 返回
     await expect(page.locator("main h1")).to_have_text("黎文华，您好！")
-    await press(page, "2")  # the second button, by its number
+    await press(page, "2")  # by its key, the same as on the phone
     await expect(page.locator("main h1")).to_have_text("上门服务")
     await press(page, "Backspace")
     await expect(page.locator("main h1")).to_have_text("黎文华，您好！")
@@ -194,6 +197,15 @@ async def test_the_red_key_raises_the_alarm_and_the_screen_follows_it_live(tv: S
     await expect(state).to_contain_text("已经到了")
     await press(page, "Backspace")
     await expect(page.locator("body")).not_to_have_class("alarm")
+    # 9 on the home is the alarm too, as on the phone: the same alarm, pressed again
+    await press(page, "9")
+    await expect(page.locator("body")).to_have_class("alarm")
+    for _ in range(50):
+        again = await tv.op("staff/OpenEmergencies", {}, worker)
+        if again["data"]["openEmergencies"][0]["presses"] == 2:
+            break
+        await asyncio.sleep(0.1)
+    assert again["data"]["openEmergencies"][0]["presses"] == 2, again
 
 
 async def box_is_on(db: Database) -> None:
@@ -215,7 +227,7 @@ async def test_a_message_shows_over_any_screen_read_aloud_and_ok_confirms_it(
     assert chosen["data"]["updateNotificationSettings"]["paths"] == ["tv", "sms"], chosen
     page = await screen_of(browser)
     await pair(page, tv)
-    await press(page, "ArrowDown", "Enter")  # 活动和课程: any screen will do
+    await press(page, "7")  # 活动和课程: any screen will do
     await expect(page.locator("main h1")).to_have_text("活动和课程")
     await box_is_on(db)
 
@@ -258,7 +270,7 @@ async def test_a_message_shows_over_any_screen_read_aloud_and_ok_confirms_it(
 async def test_signing_up_for_a_class_and_asking_for_a_call_back_by_remote(tv: Served, browser: Browser) -> None:
     page = await screen_of(browser)
     await pair(page, tv)
-    await press(page, "5")  # 活动和课程
+    await press(page, "7")  # 活动和课程
     await expect(page.locator("main h1")).to_have_text("活动和课程")
     first = page.locator("main .item").nth(0)
     # Tomorrow at nine: the 7:30 tai chi class has begun, the phone class is next.
@@ -269,13 +281,13 @@ async def test_signing_up_for_a_class_and_asking_for_a_call_back_by_remote(tv: S
     await check_screen(page)
     await press(page, "Enter")
     await expect(page.locator("main .say")).to_contain_text("报好了：老年大学·智能手机课")
-    await press(page, "Enter", "5")
+    await press(page, "Enter", "7")
     await expect(page.locator("main .item").nth(0)).to_contain_text("您已报名")
     roster_of = await tv.op("app/CommunityEvents", {}, await tv.sign_in(ELDER))
     phones = next(e for e in roster_of["data"]["communityEvents"] if e["title"] == "老年大学·智能手机课")
     assert phones["mySignup"] == "CONFIRMED" and phones["placesLeft"] == 19
 
-    await press(page, "Backspace", "8")  # 请社区回电话
+    await press(page, "Backspace", "0")  # 请社区回电话
     await expect(page.locator("main .say")).to_contain_text("请社区服务中心给您回电话吗")
     await press(page, "Enter")
     await expect(page.locator("main .say")).to_contain_text("已经告诉社区服务中心了，他们会打电话到138****0001")
@@ -348,7 +360,7 @@ async def test_the_elder_finds_an_answer_by_topic_and_asks_a_person_when_it_is_n
 ) -> None:
     page = await screen_of(browser)
     await pair(page, tv)
-    await press(page, "9")  # 咨询
+    await press(page, "5")  # 咨询
     await expect(page.locator("main h1")).to_have_text("咨询")
     await check_screen(page)
     await press(page, "Enter")  # 惠民政策
@@ -371,7 +383,7 @@ async def test_the_elder_finds_an_answer_by_topic_and_asks_a_person_when_it_is_n
 async def test_the_elder_asks_a_neighbour_for_help_and_says_ok_when_it_is_done(tv: Served, browser: Browser) -> None:
     page = await screen_of(browser)
     await pair(page, tv)
-    await press(page, "0")  # 邻里互助, the tenth button
+    await press(page, "6")  # 邻里互助
     await expect(page.locator("main h1")).to_have_text("邻里互助")
     await check_screen(page)
     await page.locator("main .item", has_text="读报").click()
@@ -392,7 +404,7 @@ async def test_the_elder_asks_a_neighbour_for_help_and_says_ok_when_it_is_done(t
         await press(page, "Backspace")
         await page.wait_for_timeout(300)
     await expect(page.locator("main h1")).to_have_text("黎文华，您好！")
-    await press(page, "0")
+    await press(page, "6")
     await expect(page.locator("main h1")).to_have_text("邻里互助")
     mine = page.locator("main .item").nth(0)
     await expect(mine).to_contain_text("读报")

@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
+from backend.access.subject import Door
+from backend.community import screens
+from backend.community.screens import Choice
+from backend.config import REPO_ROOT
+from backend.content.catalog import catalog_for
 from tests.conftest import ELDER, Api, Database, make_settings, serve
+from voice.menu import menu_of
+from voice.packs import load_pack
 
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -136,3 +143,47 @@ async def test_a_box_finds_its_home_in_two_statements(box: Api) -> None:
             home = await tv_home(session, rt.settings, rt.tokens, box.tokens["box"])
     assert home is not None and home.community.code == "xingfu"
     assert counter.count == 2, "\n---\n".join(counter.statements)
+
+
+async def test_the_home_is_one_screen_on_the_app_the_tv_and_the_phone(box: Api) -> None:
+
+    # The elder's home in the app, and on her home's TV: the same entries, words and keys
+    app = (await box.op("app/Home", {}, await box.sign_in(ELDER)))["data"]["home"]
+    tv = (await box.client.get("/tv/portal/api/home", headers=bearer(box))).json()
+    on_app = [(b["digit"], b["label"], b["action"]) for b in app["buttons"]]
+    assert on_app[:3] == [
+        ("9", "紧急呼叫", "emergency"),
+        ("1", "助餐", "services.meals"),
+        ("2", "上门服务", "services"),
+    ]
+    assert [(b["digit"], b["label"], b["action"]) for b in tv["buttons"]] == [b for b in on_app if b[1] != "联系家人"]
+    assert [b["readAloudUrl"] for b in tv["buttons"]] == [
+        b["readAloudUrl"] for b in app["buttons"] if b["label"] != "联系家人"
+    ]
+    assert tv["greeting"]["text"] == app["greeting"]["text"]
+    # each screen the TV opens is titled with its entry's words
+    assert tv["texts"]["buttons"]["consult"]["label"] == "咨询"
+
+    # and the phone line says the same entries with the same keys, in the same order: what a
+    # line cannot do (events, the notice board, the contacts, ringing family) it leaves out
+    catalog = catalog_for(REPO_ROOT / "content")
+    said = menu_of(load_pack(REPO_ROOT / "content", "zh-CN"), screens.choices(catalog, "xingfu", "zh-CN", Door.PHONE))
+    assert said.prompt == (
+        "紧急呼叫，请说“救命”或按9。 助餐，请说“订饭”或按1。 上门服务，请说“预约服务”或按2。 "
+        "我的订单，请说“查订单”或按3。 消息，请说“听通知”或按4。 咨询，请按5。 邻里互助，请按6。 "
+        "请社区回电话，请说“转人工”或按0。 按星号重听，按井号说慢一点。"
+    )
+    phone_entries = [b for b in on_app if b[0] is not None and f"{b[1]}，" in said.prompt]
+    assert [b[0] for b in phone_entries] == ["9", "1", "2", "3", "4", "5", "6", "0"]
+    assert said.keys == {"1": "meal", "2": "book", "3": "orders", "4": "notices", "5": "consult", "6": "help"}
+
+
+def test_a_home_the_phone_line_cannot_say_fails_when_it_is_read() -> None:
+
+    pack = load_pack(REPO_ROOT / "content", "zh-CN")
+    moved_alarm = Choice("sos", "1", "紧急呼叫", "", "alarm", "emergency")
+    with pytest.raises(ValueError, match="hears 'sos' on 9"):
+        menu_of(pack, [moved_alarm])
+    keyless = Choice("meals", None, "助餐", "", "rice_bowl", "services.meals")
+    with pytest.raises(ValueError, match="cannot offer 'meals'"):
+        menu_of(pack, [keyless])

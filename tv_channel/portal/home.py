@@ -6,48 +6,40 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.access.subject import Door
+from backend.community import screens
 from backend.emergency import service as emergency
 from backend.errors import NotFound
 from tv_channel.portal.frame import Frame, Route, reply_to_alarm
 from tv_channel.portal.household import TvHome
 
-BUTTONS = (
-    "menu",
-    "services",
-    "orders",
-    "notices",
-    "events",
-    "announcements",
-    "contacts",
-    "callback",
-    "consult",
-    "help",  # key 0
-)
-
 
 async def home(frame: Frame, session: AsyncSession, home: TvHome) -> dict[str, Any]:
-    elder = home.elder
-    greeting = frame.texts.text(home.locale, "home.greeting", name=elder.name).lstrip("，, ")
+    """The home every door shows (`community.screens`), as the portal's JSON. Each screen's
+    title is its entry's label, so the texts carry the entries too."""
+    screen = screens.home_of(
+        home.community,
+        home.elder,
+        catalog=frame.texts,
+        read_aloud=frame.parts.read_aloud,
+        locale=home.locale,
+        door=Door.TV,
+    )
     return {
         "community": home.community.name,
         "locale": home.locale,
-        "fontScale": max(1.0, elder.font_scale),
-        "readAloud": elder.read_aloud,
-        "slowSpeech": elder.slow_speech,
-        "greeting": frame.said(home, greeting),
+        "fontScale": max(1.0, screen.font_scale),
+        "readAloud": screen.read_aloud,
+        "slowSpeech": screen.slow_speech,
+        "greeting": {"text": screen.greeting.text, "readAloudUrl": screen.greeting.read_aloud_url},
         "buttons": [
-            {
-                "key": key,
-                "label": frame.t(home, f"buttons.{key}.label"),
-                **frame.said(
-                    home,
-                    f"{frame.t(home, f'buttons.{key}.label')}。{frame.t(home, f'buttons.{key}.plain')}",
-                    shared=True,
-                ),
-            }
-            for key in BUTTONS
+            {"key": b.key, "digit": b.digit, "label": b.label, "action": b.action, "readAloudUrl": b.read_aloud_url}
+            for b in screen.buttons
         ],
-        "texts": frame.texts.section(home.locale, "tv.portal"),
+        "texts": {
+            **frame.texts.section(home.locale, "tv.portal"),
+            "buttons": {b.key: {"label": b.label, "plain": b.plain_text} for b in screen.buttons},
+        },
     }
 
 

@@ -103,6 +103,8 @@
     var box = el("div", { className: screen.grid ? "grid" : "list" });
     (screen.items || []).forEach(function (item, i) {
       var b = el("button", { className: "item", type: "button", "data-key": item.key || String(i) });
+      if (item.digit) b.dataset.digit = item.digit;
+      if (item.alarm) b.classList.add("raise");
       b.appendChild(document.createTextNode(item.label));
       if (item.sub) b.appendChild(el("span", { className: "sub", text: item.sub }));
       if (item.aloud) b.dataset.aloud = item.aloud;
@@ -175,13 +177,19 @@
         document.getElementById("community").textContent = data.community;
         document.getElementById("hint").textContent = t("keys_hint");
         listen();
+        // The home every door shows, keys and all; the alarm's entry raises it as the red key
+        // does, and the first entry focused is another (OK pressed by chance alarms nobody).
+        var calm = 0;
+        while (calm < data.buttons.length - 1 && data.buttons[calm].action === "emergency") calm++;
         return { name: "home", title: data.greeting.text, grid: true, aloud: data.greeting.readAloudUrl,
+          focus: calm,
           items: data.buttons.map(function (b) {
-            return { key: b.key, label: b.label, aloud: b.readAloudUrl, act: function () { open(SCREENS[b.key]); } };
+            return { key: b.key, digit: b.digit, label: b.label, aloud: b.readAloudUrl, alarm: b.action === "emergency",
+              act: b.action === "emergency" ? raiseAlarm : function () { open(SCREENS[b.key]); } };
           }) };
       });
     },
-    menu: function () {
+    meals: function () {
       return api("GET", "/menu").then(function (data) {
         var list = [];
         data.meals.forEach(function (meal) {
@@ -193,7 +201,7 @@
               aloud: d.readAloudUrl, act: can ? function () { open(function () { return quantity(meal, d); }); } : null });
           });
         });
-        return { name: "menu", title: t("buttons.menu.label"), words: list.length ? [] : [{ text: t("empty.menu") }], items: list };
+        return { name: "menu", title: t("buttons.meals.label"), words: list.length ? [] : [{ text: t("empty.menu") }], items: list };
       });
     },
     services: function () {
@@ -283,12 +291,12 @@
           }) };
       });
     },
-    help: function () {
+    mutual_help: function () {
       return api("GET", "/help").then(function (data) {
         var mine = data.requests.map(function (r) {
           return { key: "request:" + r.id, label: r.text, aloud: r.readAloudUrl, act: r.doneable ? function () {
             open(function () {
-              return confirm(t("buttons.help.label"), Promise.resolve(r.confirmDone), function () {
+              return confirm(t("buttons.mutual_help.label"), Promise.resolve(r.confirmDone), function () {
                 return api("POST", "/help/" + r.id + "/done", {});
               });
             });
@@ -298,7 +306,7 @@
           return { key: k.key, label: k.text, aloud: k.readAloudUrl,
             act: function () { open(function () { return helpWhen(k, data.times); }); } };
         });
-        return { name: "help", title: t("buttons.help.label"), words: [{ text: data.asking.text }],
+        return { name: "help", title: t("buttons.mutual_help.label"), words: [{ text: data.asking.text }],
           aloud: data.asking.readAloudUrl, items: mine.concat(kinds) };
       });
     },
@@ -663,9 +671,12 @@
     else if (k === "back") {
       if (alarm) { alarm = null; document.body.classList.remove("alarm"); backHome(); } else back();
     } else if (k.indexOf("digit") === 0) {
-      var n = Number(k.slice(5)) || 10; // 0 is the tenth
+      // The home's entries carry their own keys (the phone's too); other lists count 1..9, 0 the tenth.
       var list = items();
-      if (n >= 1 && n <= list.length) { list[n - 1].focus(); list[n - 1].click(); }
+      var keyed = list.filter(function (b) { return b.dataset.digit === k.slice(5); })[0];
+      var n = Number(k.slice(5)) || 10;
+      var chosen = screenEl.dataset.screen === "home" ? keyed : list[n - 1];
+      if (chosen) { chosen.focus(); chosen.click(); }
     }
   }
 

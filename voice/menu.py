@@ -1,0 +1,54 @@
+"""The home every door shows (`community.screens.choices`), as the phone line says it: each
+entry's label and key, in the home's order, with the words the line listens for when the pack
+has some (the pack's `menu_entry_said`). The line keeps no menu of its own, so an elder who
+knows 1 for meals and 9 for help on the TV finds them on the phone too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from backend.community.screens import Choice
+from voice.packs import ALARM, PERSON, Pack
+
+# What the line does for each entry it offers: the errand the menu's key starts.
+ERRANDS = {
+    "meals": "meal",
+    "services": "book",
+    "orders": "orders",
+    "notices": "notices",
+    "consult": "consult",
+    "mutual_help": "help",
+}
+# Entries the line hears in every question, on keys it cannot move (conversation.py).
+EVERY_QUESTION = {"sos": ("9", ALARM), "callback": ("0", PERSON)}
+
+
+@dataclass(frozen=True)
+class Menu:
+    prompt: str
+    keys: dict[str, str]  # digit -> errand
+
+
+def menu_of(pack: Pack, choices: Sequence[Choice]) -> Menu:
+    """The spoken menu and its keys. An entry the home offers on the phone that the line
+    cannot do, or on another key than the line hears, is a content mistake: it fails here."""
+    said, keys = [], {}
+    for choice in choices:
+        if choice.key in EVERY_QUESTION:
+            digit, answer = EVERY_QUESTION[choice.key]
+            if choice.digit != digit:
+                raise ValueError(f"the phone line hears {choice.key!r} on {digit}, not {choice.digit}")
+        elif choice.key in ERRANDS and choice.digit is not None:
+            digit, answer = choice.digit, ERRANDS[choice.key]
+            keys[digit] = answer
+        else:
+            raise ValueError(f"the phone line cannot offer {choice.key!r} (no errand, or no key)")
+        words = pack.listen.get("menu", {}).get(answer) or pack.everywhere.get(answer)
+        if words:
+            said.append(pack.say("menu_entry_said", label=choice.label, words=words[0], digit=digit))
+        else:
+            said.append(pack.say("menu_entry", label=choice.label, digit=digit))
+    said.append(pack.say("menu_end"))
+    return Menu(" ".join(said), keys)
