@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -69,11 +69,23 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         if domain.routes is not None:
             app.include_router(domain.routes(rt))
 
-    @app.get("/healthz", include_in_schema=False)
+    app.include_router(_health(rt))
+    _operators(app, settings, rt)
+    app.add_middleware(FastPress, rt=rt)  # inside the size limit and the request id
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def _health(rt: Runtime) -> APIRouter:
+    """Whether the process is alive, and whether it is ready to serve (its database and Redis)."""
+    router = APIRouter()
+
+    @router.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "alive"}
 
-    @app.get("/readyz", include_in_schema=False)
+    @router.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
         checks: dict[str, str] = {}
         try:
@@ -94,6 +106,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         paths = {name: path.health.state() for name, path in rt.paths.items()}
         return JSONResponse({"ready": ok, "checks": checks, "paths": paths}, status_code=200 if ok else 503)
 
+    return router
+
+
+def _operators(app: FastAPI, settings: Settings, rt: Runtime) -> None:
+    """Metrics (behind a token in production) and, in development, the SMS that were not sent."""
     if not settings.is_production:
         app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     elif settings.metrics_token:
@@ -107,11 +124,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             """Development only: the SMS messages that would have been sent, newest first."""
             phone = normalize_phone(to) if to else None
             return JSONResponse({"messages": sms.messages(phone)})
-
-    app.add_middleware(FastPress, rt=rt)  # inside the size limit and the request id
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware)
-    return app
 
 
 def main_app() -> FastAPI:

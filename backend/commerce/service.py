@@ -24,10 +24,10 @@ from backend.errors import InvalidInput, NotFound
 from backend.events import emit
 from backend.family.models import Scope
 from backend.live import orders_channel
-from backend.orders.opening import open_for
+from backend.orders.opening import Opening, open_for
 from backend.parts import Parts
 from backend.wallet import payments, points
-from backend.wallet.payments import PayFrom
+from backend.wallet.payments import Payer, PayFrom
 
 MAX_LINES = 10
 MAX_QUANTITY = 20
@@ -219,52 +219,29 @@ async def place(
     """(the order, whether it is new). A replayed key returns the first order. Paid with
     points, it is the elder's points, and only goods with a points price."""
     key = idempotency.scoped_key(idempotency_key, actor.id)
-    asked = idempotency.fingerprint(
-        person=person_id,
-        lines=[[code, quantity] for code, quantity in lines],
-        fulfilment=fulfilment.value,
-        pay_from=pay_from.value,
-        pay_with=pay_with.value,
-    )
-    first = (await session.execute(select(Order).where(Order.idempotency_key == key))).scalar_one_or_none()
-    if first is not None:
+    how = {"fulfilment": fulfilment.value, "pay_from": pay_from.value, "pay_with": pay_with.value}
+    asked = idempotency.fingerprint(person=person_id, lines=[[code, quantity] for code, quantity in lines], **how)
+    first = await session.scalar(select(Order).where(Order.idempotency_key == key))
+    if first is not None:  # the same order again, or the key reused for another (refused)
         idempotency.check_replay(first.request_fingerprint, asked)
         return first, False
-    catalog = commerce_catalog(settings.content_dir)
-    merchant, wanted = _checked_lines(catalog, lines)
+    merchant, wanted = _checked_lines(commerce_catalog(settings.content_dir), lines)
     in_points = pay_with == PayWith.POINTS
     if in_points and any(p.points_price is None for p, _ in wanted):
         raise InvalidInput("payWith", field="payWith")
     opening = await open_for(session, actor, person_id)
-    beneficiary, household = opening.beneficiary, opening.household
-    if opening.community.code not in merchant.communities:
-        raise NotFound()
-    if not (merchant.delivery if fulfilment == Fulfilment.DELIVERY else merchant.pickup):
-        raise InvalidInput("fulfilment", field="fulfilment")
     now, today = _today(settings)
-    if not merchant.open_at(now.time()):
-        raise MerchantClosed(merchant.name, f"{merchant.opens:%H:%M}", f"{merchant.closes:%H:%M}")
-    placed = opening.placed_as
+    _check_merchant(opening, merchant, fulfilment, now)
     who_pays = opening.payer(PayFrom.BENEFICIARY if in_points else pay_from)
-    days: dict[str, str] = {}
-    for product, quantity in sorted(wanted, key=lambda pq: pq[0].code):  # one lock order: no deadlocks
-        day = GOODS_DAY
-        if product.meal is not None:
-            cutoff = merchant.meal_cutoffs.get(product.meal)
-            if today.isoweekday() not in product.days or cutoff is None or now.time() >= cutoff:
-                raise OrderingClosed()
-            day = today.isoformat()
-        await _take(session, product, day, quantity)
-        days[product.code] = day
-    taken = [(product, quantity, days[product.code]) for product, quantity in wanted]  # in the order asked
+    taken = await _take_all(session, merchant, wanted, now, today)
     order = Order(
         merchant_code=merchant.code,
-        beneficiary_id=beneficiary.id,
+        beneficiary_id=opening.beneficiary.id,
         placed_by_id=actor.id,
-        placed_as=placed,
+        placed_as=opening.placed_as,
         payer_id=who_pays.person.id,
         fulfilment=fulfilment,
-        address=household.address,
+        address=opening.household.address,
         total_fen=0 if in_points else sum(p.price_fen * q for p, q, _ in taken),
         total_points=sum((p.points_price or 0) * q for p, q, _ in taken) if in_points else 0,
         idempotency_key=key,
@@ -272,7 +249,23 @@ async def place(
     )
     session.add(order)
     await session.flush()
-    session.add_all(
+    session.add_all(_items(order, taken, in_points=in_points))
+    await _pay(session, settings, opening, who_pays, order, merchant, in_points=in_points, by_id=actor.id)
+    _record(
+        session,
+        order,
+        "placed",
+        actor.id,
+        placed_as=opening.placed_as,
+        total_fen=order.total_fen,
+        points=order.total_points,
+    )
+    emit(session, "commerce.ordered", {"order_id": order.id})
+    return order, True
+
+
+def _items(order: Order, taken: list[tuple[Product, int, str]], *, in_points: bool) -> list[OrderItem]:
+    return [
         OrderItem(
             order_id=order.id,
             product_code=p.code,
@@ -282,29 +275,68 @@ async def place(
             unit_points=(p.points_price or 0) if in_points else 0,
         )
         for p, q, day in taken
-    )
+    ]
+
+
+def _check_merchant(opening: Opening, merchant: Merchant, fulfilment: Fulfilment, now: dt.datetime) -> None:
+    """The merchant serves her community, this way, at this hour."""
+    if opening.community.code not in merchant.communities:
+        raise NotFound()
+    if not (merchant.delivery if fulfilment == Fulfilment.DELIVERY else merchant.pickup):
+        raise InvalidInput("fulfilment", field="fulfilment")
+    if not merchant.open_at(now.time()):
+        raise MerchantClosed(merchant.name, f"{merchant.opens:%H:%M}", f"{merchant.closes:%H:%M}")
+
+
+async def _take_all(
+    session: AsyncSession, merchant: Merchant, wanted: list[tuple[Product, int]], now: dt.datetime, today: dt.date
+) -> list[tuple[Product, int, str]]:
+    """Each product's portions (a meal's of today, before its cut-off) or stock, taken in one
+    lock order so two orders never deadlock; returned in the order asked, with their day."""
+    days: dict[str, str] = {}
+    for product, quantity in sorted(wanted, key=lambda pq: pq[0].code):
+        day = GOODS_DAY
+        if product.meal is not None:
+            cutoff = merchant.meal_cutoffs.get(product.meal)
+            if today.isoweekday() not in product.days or cutoff is None or now.time() >= cutoff:
+                raise OrderingClosed()
+            day = today.isoformat()
+        await _take(session, product, day, quantity)
+        days[product.code] = day
+    return [(product, quantity, days[product.code]) for product, quantity in wanted]
+
+
+async def _pay(
+    session: AsyncSession,
+    settings: Settings,
+    opening: Opening,
+    who_pays: Payer,
+    order: Order,
+    merchant: Merchant,
+    *,
+    in_points: bool,
+    by_id: int,
+) -> None:
+    """In the elder's points, or in money from whoever pays (subsidy first)."""
     if in_points:
         await points.pay(
             session,
             ref=f"order:{order.id}",
-            person_id=beneficiary.id,
+            person_id=opening.beneficiary.id,
             merchant_code=merchant.code,
             points=order.total_points,
-            by_id=actor.id,
+            by_id=by_id,
         )
-    else:
-        await opening.pay(
-            session,
-            settings,
-            ref=f"order:{order.id}",
-            payer=who_pays,
-            provider_code=merchant.code,
-            amount_fen=order.total_fen,
-            category="meal" if merchant.kind == "canteen" else merchant.kind,
-        )
-    _record(session, order, "placed", actor.id, placed_as=placed, total_fen=order.total_fen, points=order.total_points)
-    emit(session, "commerce.ordered", {"order_id": order.id})
-    return order, True
+        return
+    await opening.pay(
+        session,
+        settings,
+        ref=f"order:{order.id}",
+        payer=who_pays,
+        provider_code=merchant.code,
+        amount_fen=order.total_fen,
+        category="meal" if merchant.kind == "canteen" else merchant.kind,
+    )
 
 
 def _checked_lines(

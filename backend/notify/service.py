@@ -27,7 +27,7 @@ from backend.errors import NotFound
 from backend.gateways.sms import Sms
 from backend.live import person_channel
 from backend.notify import preferences
-from backend.notify.models import PATHS, Delivery, Notification, NotificationState, Urgency
+from backend.notify.models import PATHS, Delivery, Notification, NotificationSettings, NotificationState, Urgency
 from backend.notify.paths import Attempt
 from backend.parts import Parts
 
@@ -142,17 +142,41 @@ async def advance(session: AsyncSession, parts: Parts, n: Notification, person: 
     await advance_many(session, parts, [(person, n)])
 
 
+Climber = tuple[Person, Notification, list[str]]  # a message, its person and the paths to try
+Timer = tuple[dt.datetime, dict[str, object], str]
+
+
 async def advance_many(
     session: AsyncSession, parts: Parts, items: Sequence[tuple[Person, Notification]], *, fresh: bool = False
 ) -> None:
     """Try the next path(s) until one takes each message, then wait for its confirmation.
     `fresh`: the messages were just stored, so none has a timer yet."""
-    settings = parts.settings
     prefs = await preferences.settings_of_many(session, {person.id for person, _ in items})
-    now = utcnow()
     deliveries: list[dict[str, object]] = []
-    timers: list[tuple[dt.datetime, dict[str, object], str]] = []
-    climbing: list[tuple[Person, Notification, list[str]]] = []
+    timers: list[Timer] = []
+    climbing = _ladders(parts.settings, items, prefs, deliveries, timers)
+    while climbing:
+        climbing = await _next_rung(session, parts, climbing, deliveries, timers)
+    if deliveries:
+        await session.execute(insert(Delivery), deliveries)
+    if fresh:
+        await jobs.schedule_new(session, NEXT_PATH, timers)
+        return
+    for run_at, payload, key in timers:
+        await jobs.schedule(session, NEXT_PATH, run_at, payload, key=key)
+
+
+def _ladders(
+    settings: Settings,
+    items: Sequence[tuple[Person, Notification]],
+    prefs: dict[int, NotificationSettings],
+    deliveries: list[dict[str, object]],
+    timers: list[Timer],
+) -> list[Climber]:
+    """Each open message with the paths it will climb; an everyday one in its person's quiet
+    hours is held until they end instead."""
+    now = utcnow()
+    climbing: list[Climber] = []
     for person, n in items:
         if n.state not in OPEN_STATES:
             continue
@@ -168,47 +192,56 @@ async def advance_many(
         # A message that is a call (the check-in call) goes by that path alone.
         only = (n.data or {}).get("path")
         climbing.append((person, n, [only] if only in PATHS else preferences.ladder(prefs[person.id], n.urgency)))
-    while climbing:
-        # Everyone still climbing takes their next rung; each path is asked once per round.
-        by_path: dict[str, list[tuple[Person, Notification, list[str]]]] = {}
-        for person, n, ladder in climbing:
-            if n.next_path >= len(ladder):
-                _end_of_ladder(n)
+    return climbing
+
+
+async def _next_rung(
+    session: AsyncSession,
+    parts: Parts,
+    climbing: list[Climber],
+    deliveries: list[dict[str, object]],
+    timers: list[Timer],
+) -> list[Climber]:
+    """Everyone still climbing takes their next rung; each path is asked once per round.
+    Returns those whose path failed or is missing: they try the next one at once."""
+    by_path: dict[str, list[Climber]] = {}
+    for person, n, ladder in climbing:
+        if n.next_path >= len(ladder):
+            _end_of_ladder(n)
+            continue
+        n.next_path += 1
+        by_path.setdefault(ladder[n.next_path - 1], []).append((person, n, ladder))
+    still: list[Climber] = []
+    for name, group in by_path.items():
+        path = parts.paths.get(name)
+        attempts = (
+            await path.deliver_many(session, [(person, n) for person, n, _ in group])
+            if path
+            else [Attempt("unavailable", "not connected")] * len(group)
+        )
+        if path:
+            path.health.record(attempts)
+        for (person, n, ladder), attempt in zip(group, attempts, strict=True):
+            deliveries.append(_delivery(n, name, attempt, utcnow()))
+            if attempt.result not in ("sent", "delivered"):
+                still.append((person, n, ladder))
                 continue
-            n.next_path += 1
-            by_path.setdefault(ladder[n.next_path - 1], []).append((person, n, ladder))
-        climbing = []
-        for name, group in by_path.items():
-            path = parts.paths.get(name)
-            attempts = (
-                await path.deliver_many(session, [(person, n) for person, n, _ in group])
-                if path
-                else [Attempt("unavailable", "not connected")] * len(group)
-            )
-            if path:
-                path.health.record(attempts)
-            for (person, n, ladder), attempt in zip(group, attempts, strict=True):
-                deliveries.append(_delivery(n, name, attempt, utcnow()))
-                if attempt.result not in ("sent", "delivered"):
-                    climbing.append((person, n, ladder))  # failed or unavailable: the next path at once
-                    continue
-                if attempt.result == "delivered":
-                    n.delivered_at, n.delivered_by = utcnow(), name
-                can_fall_back = any(parts.paths.get(p) for p in ladder[n.next_path :])
-                # A push awaits the phone's confirmation; an everyday message an SMS gateway took
-                # is done, while an alarm goes on to the next path unless confirmed.
-                if can_fall_back and (attempt.result == "sent" or n.urgency == Urgency.EMERGENCY):
-                    n.state = NotificationState.PENDING
-                    timers.append((_confirmation_due(n, settings), {"notification_id": n.id}, next_path_key(n.id)))
-                    continue
-                n.state, n.delivered_at, n.delivered_by = NotificationState.DELIVERED, n.delivered_at or utcnow(), name
-    if deliveries:
-        await session.execute(insert(Delivery), deliveries)
-    if fresh:
-        await jobs.schedule_new(session, NEXT_PATH, timers)
+            _taken(parts, n, name, ladder, attempt, timers)
+    return still
+
+
+def _taken(parts: Parts, n: Notification, name: str, ladder: list[str], attempt: Attempt, timers: list[Timer]) -> None:
+    """A path took the message: done, or waiting for its confirmation before the next path."""
+    if attempt.result == "delivered":
+        n.delivered_at, n.delivered_by = utcnow(), name
+    can_fall_back = any(parts.paths.get(p) for p in ladder[n.next_path :])
+    # A push awaits the phone's confirmation; an everyday message an SMS gateway took
+    # is done, while an alarm goes on to the next path unless confirmed.
+    if can_fall_back and (attempt.result == "sent" or n.urgency == Urgency.EMERGENCY):
+        n.state = NotificationState.PENDING
+        timers.append((_confirmation_due(n, parts.settings), {"notification_id": n.id}, next_path_key(n.id)))
         return
-    for run_at, payload, key in timers:
-        await jobs.schedule(session, NEXT_PATH, run_at, payload, key=key)
+    n.state, n.delivered_at, n.delivered_by = NotificationState.DELIVERED, n.delivered_at or utcnow(), name
 
 
 def _delivery(n: Notification, path: str, attempt: Attempt, at: dt.datetime) -> dict[str, object]:

@@ -85,21 +85,7 @@ def _point(pair: str) -> tuple[float, float]:
 
 
 def parse(body: bytes) -> Message:
-    try:
-        root = etree.fromstring(body, _parser())
-    except etree.XMLSyntaxError as exc:
-        raise InvalidCap(f"not XML: {exc}") from None
-    # CAP needs no DOCTYPE: one declaring entities leaves unexpanded entity nodes that the
-    # schema's validator cannot read (nor can anyone).
-    if root.getroottree().docinfo.doctype:
-        raise InvalidCap("a DOCTYPE is not allowed in a CAP message")
-    schema = _schema()
-    try:
-        valid = schema.validate(root)
-    except etree.Error as exc:
-        raise InvalidCap(f"not CAP 1.2: {exc}") from None
-    if not valid:
-        raise InvalidCap(f"not CAP 1.2: {schema.error_log.last_error}")
+    root = _valid_root(body)
     infos = root.findall("cap:info", NS)
     info = next((i for i in infos if _text(i, "cap:language") in PREFERRED_LANGUAGES), infos[0] if infos else None)
     sent = _time(_text(root, "cap:sent"))
@@ -115,25 +101,7 @@ def parse(body: bytes) -> Message:
     if info is None:
         return message
     try:
-        areas = tuple(
-            Area(
-                description=_text(a, "cap:areaDesc"),
-                geocodes=tuple(
-                    (_text(g, "cap:valueName"), _text(g, "cap:value")) for g in a.findall("cap:geocode", NS)
-                ),
-                polygons=tuple(
-                    tuple(_point(p) for p in (poly.text or "").split())
-                    for poly in a.findall("cap:polygon", NS)
-                    if poly.text
-                ),
-                circles=tuple(
-                    (*_point(c.text.split()[0]), float(c.text.split()[1]))
-                    for c in a.findall("cap:circle", NS)
-                    if c.text and len(c.text.split()) == 2
-                ),
-            )
-            for a in info.findall("cap:area", NS)
-        )
+        areas = tuple(_area(a) for a in info.findall("cap:area", NS))
         effective, expires = _time(_text(info, "cap:effective")), _time(_text(info, "cap:expires"))
     except ValueError as exc:
         raise InvalidCap(f"unreadable area or time: {exc}") from None
@@ -149,6 +117,42 @@ def parse(body: bytes) -> Message:
         effective=effective,
         expires=expires,
         areas=areas,
+    )
+
+
+def _valid_root(body: bytes) -> Any:
+    """The message's root element, once it is XML, has no DOCTYPE and is valid CAP 1.2."""
+    try:
+        root = etree.fromstring(body, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise InvalidCap(f"not XML: {exc}") from None
+    # CAP needs no DOCTYPE: one declaring entities leaves unexpanded entity nodes that the
+    # schema's validator cannot read (nor can anyone).
+    if root.getroottree().docinfo.doctype:
+        raise InvalidCap("a DOCTYPE is not allowed in a CAP message")
+    schema = _schema()
+    try:
+        valid = schema.validate(root)
+    except etree.Error as exc:
+        raise InvalidCap(f"not CAP 1.2: {exc}") from None
+    if not valid:
+        raise InvalidCap(f"not CAP 1.2: {schema.error_log.last_error}")
+    return root
+
+
+def _area(a: Any) -> Area:
+    """One <area>: its words, geocodes, polygons and circles (ValueError when unreadable)."""
+    return Area(
+        description=_text(a, "cap:areaDesc"),
+        geocodes=tuple((_text(g, "cap:valueName"), _text(g, "cap:value")) for g in a.findall("cap:geocode", NS)),
+        polygons=tuple(
+            tuple(_point(p) for p in (poly.text or "").split()) for poly in a.findall("cap:polygon", NS) if poly.text
+        ),
+        circles=tuple(
+            (*_point(c.text.split()[0]), float(c.text.split()[1]))
+            for c in a.findall("cap:circle", NS)
+            if c.text and len(c.text.split()) == 2
+        ),
     )
 
 

@@ -83,7 +83,21 @@ async def receive(session: AsyncSession, *, sender: str, body: bytes, read_aloud
         )
         return Received(existing, False, tuple(where), ())
     now = utcnow()
-    warning = OfficialWarning(
+    warning = _stored(message)
+    session.add(warning)
+    await session.flush()
+    ended = await _end_referenced(session, message, warning, now)
+    touched = await _ended_areas(session, ended)
+    shown_in: list[int] = []
+    if message.msg_type in ("Alert", "Update"):
+        shown_in = await _show(session, message, warning, now, touched, read_aloud)
+    for cid in sorted(touched):
+        events.emit(session, CHANGED, {"community_id": cid})
+    return Received(warning, True, tuple(shown_in), tuple(w.id for w in ended))
+
+
+def _stored(message: cap.Message) -> OfficialWarning:
+    return OfficialWarning(
         sender=message.sender,
         identifier=message.identifier,
         sent=message.sent,
@@ -101,22 +115,30 @@ async def receive(session: AsyncSession, *, sender: str, body: bytes, read_aloud
         area=[a.as_json() for a in message.areas],
         references=list(message.references),
     )
-    session.add(warning)
-    await session.flush()
 
-    # An Update or a Cancel ends what it refers to (only the same sender's).
+
+async def _end_referenced(
+    session: AsyncSession, message: cap.Message, warning: OfficialWarning, now: dt.datetime
+) -> list[OfficialWarning]:
+    """An Update or a Cancel ends what it refers to (only the same sender's)."""
     ended: list[OfficialWarning] = []
-    if message.msg_type in ("Update", "Cancel") and message.status == "Actual":
-        for ref in message.references:
-            pair = cap.reference(ref)
-            if pair is None or pair[0] != message.sender:
-                continue
-            old = await session.scalar(
-                select(OfficialWarning).where(OfficialWarning.sender == pair[0], OfficialWarning.identifier == pair[1])
-            )
-            if old is not None and old.ended_at is None:
-                old.ended_at, old.ended_by_id = now, warning.id
-                ended.append(old)
+    if message.msg_type not in ("Update", "Cancel") or message.status != "Actual":
+        return ended
+    for ref in message.references:
+        pair = cap.reference(ref)
+        if pair is None or pair[0] != message.sender:
+            continue
+        old = await session.scalar(
+            select(OfficialWarning).where(OfficialWarning.sender == pair[0], OfficialWarning.identifier == pair[1])
+        )
+        if old is not None and old.ended_at is None:
+            old.ended_at, old.ended_by_id = now, warning.id
+            ended.append(old)
+    return ended
+
+
+async def _ended_areas(session: AsyncSession, ended: list[OfficialWarning]) -> set[int]:
+    """The communities the ended warnings were for; the boxes that showed one take it down."""
     touched: set[int] = set()
     for old in ended:
         areas = await session.scalars(select(WarningArea).where(WarningArea.warning_id == old.id))
@@ -124,36 +146,45 @@ async def receive(session: AsyncSession, *, sender: str, body: bytes, read_aloud
             touched.add(a.community_id)
             if a.shown:
                 live.after_commit(session, [(boxes_channel(a.community_id), {"kind": "warning_ended", "id": old.id})])
+    return touched
 
+
+async def _show(
+    session: AsyncSession,
+    message: cap.Message,
+    warning: OfficialWarning,
+    now: dt.datetime,
+    touched: set[int],
+    read_aloud: ReadAloud,
+) -> list[int]:
+    """The communities the warning's areas cover, each shown it when it is in force and severe
+    enough for the community's policy: the ids it is shown in."""
+    communities = (await session.scalars(select(Community))).all()
+    covered = [
+        c
+        for c in communities
+        if any(cap.covers(a, area_code=c.area_code, lat=c.latitude, lon=c.longitude) for a in message.areas)
+    ]
+    rules_of = await policies(session, [c.id for c in covered])
+    showing = in_force(warning, now)
     shown_in: list[int] = []
-    if message.msg_type in ("Alert", "Update"):
-        communities = (await session.scalars(select(Community))).all()
-        covered = [
-            c
-            for c in communities
-            if any(cap.covers(a, area_code=c.area_code, lat=c.latitude, lon=c.longitude) for a in message.areas)
-        ]
-        rules_of = await policies(session, [c.id for c in covered])
-        showing = in_force(warning, now)
-        for c in covered:
-            shown = showing and warning.severity.rank >= rules_of[c.id].show_from.rank
-            session.add(WarningArea(warning_id=warning.id, community_id=c.id, shown=shown))
-            touched.add(c.id)
-            if shown:
-                shown_in.append(c.id)
-        await session.flush()
-        if shown_in:
-            # Straight to every box of the area once this commits: nothing on the way.
-            overlay = overlay_of(warning, read_aloud)
-            live.after_commit(session, [(boxes_channel(cid), overlay) for cid in shown_in])
-            events.emit(session, ISSUED, {"warning_id": warning.id, "community_ids": shown_in})
-        if warning.expires is not None and shown_in:
+    for c in covered:
+        shown = showing and warning.severity.rank >= rules_of[c.id].show_from.rank
+        session.add(WarningArea(warning_id=warning.id, community_id=c.id, shown=shown))
+        touched.add(c.id)
+        if shown:
+            shown_in.append(c.id)
+    await session.flush()
+    if shown_in:
+        # Straight to every box of the area once this commits: nothing on the way.
+        overlay = overlay_of(warning, read_aloud)
+        live.after_commit(session, [(boxes_channel(cid), overlay) for cid in shown_in])
+        events.emit(session, ISSUED, {"warning_id": warning.id, "community_ids": shown_in})
+        if warning.expires is not None:
             await jobs.schedule(
                 session, EXPIRE, warning.expires, {"warning_id": warning.id}, key=f"warning:{warning.id}"
             )
-    for cid in sorted(touched):
-        events.emit(session, CHANGED, {"community_id": cid})
-    return Received(warning, True, tuple(shown_in), tuple(w.id for w in ended))
+    return shown_in
 
 
 def words(w: OfficialWarning) -> str:

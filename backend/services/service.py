@@ -96,39 +96,26 @@ async def book(
 ) -> tuple[Booking, bool]:
     """(the booking, whether it is new). A replayed key returns the first booking."""
     key = idempotency.scoped_key(idempotency_key, actor.id)
-    if note is not None and len(note) > MAX_NOTE:
-        raise InvalidInput("note", field="note")
-    asked = idempotency.fingerprint(
-        offering=offering_code,
-        slot=slot_start.astimezone(dt.UTC).isoformat(),
-        person=person_id,
-        note=(note or "").strip(),
-        pay_from=pay_from.value,
-    )
-    first = (await session.execute(select(Booking).where(Booking.idempotency_key == key))).scalar_one_or_none()
+    asked = _asked(offering_code, slot_start, person_id, note, pay_from)
+    first = await _replayed(session, key, asked, offering_code, slot_start)
     if first is not None:
-        idempotency.check_replay(first.request_fingerprint, asked)
-        if first.offering_code != offering_code or first.slot_start != slot_start:
-            raise idempotency.IdempotencyKeyReused()
         return first, False
     opening = await open_for(session, actor, person_id)
-    beneficiary, household = opening.beneficiary, opening.household
     offering = _offering(settings, opening, offering_code)
     if slot_start not in offering.slots(utcnow(), settings.zone, CUTOFF):
         raise InvalidInput("slotStart", field="slotStart")
-    placed = opening.placed_as
     who_pays = opening.payer(pay_from)
     await _take_place(session, offering, slot_start)  # SlotFull: nothing written
     booking = Booking(
         offering_code=offering.code,
         provider_code=offering.provider,
         slot_start=slot_start,
-        beneficiary_id=beneficiary.id,
-        household_id=household.id,
-        address=household.address,
+        beneficiary_id=opening.beneficiary.id,
+        household_id=opening.household.id,
+        address=opening.household.address,
         note=(note or "").strip(),
         placed_by_id=actor.id,
-        placed_as=placed,
+        placed_as=opening.placed_as,
         price_fen=offering.price_fen,
         payer_id=who_pays.person.id,
         idempotency_key=key,
@@ -146,19 +133,51 @@ async def book(
         amount_fen=booking.price_fen,
         category=offering.category,
     )
-    _record(session, booking, "requested", actor.id, placed_as=placed, price_fen=offering.price_fen)
+    _record(session, booking, "requested", actor.id, placed_as=opening.placed_as, price_fen=offering.price_fen)
     emit(session, "services.booked", {"booking_id": booking.id})
+    await _schedule_reminders(session, booking)
+    return booking, True
+
+
+def _asked(
+    offering_code: str, slot_start: dt.datetime, person_id: int | None, note: str | None, pay_from: PayFrom
+) -> str:
+    """What the booking asks for, as a replay compares it (a note too long is refused here)."""
+    if note is not None and len(note) > MAX_NOTE:
+        raise InvalidInput("note", field="note")
+    return idempotency.fingerprint(
+        offering=offering_code,
+        slot=slot_start.astimezone(dt.UTC).isoformat(),
+        person=person_id,
+        note=(note or "").strip(),
+        pay_from=pay_from.value,
+    )
+
+
+async def _replayed(
+    session: AsyncSession, key: str, asked: str, offering_code: str, slot_start: dt.datetime
+) -> Booking | None:
+    """The booking this key already made, when the request is the same one again."""
+    first = (await session.execute(select(Booking).where(Booking.idempotency_key == key))).scalar_one_or_none()
+    if first is not None:
+        idempotency.check_replay(first.request_fingerprint, asked)
+        if first.offering_code != offering_code or first.slot_start != slot_start:
+            raise idempotency.IdempotencyKeyReused()
+    return first
+
+
+async def _schedule_reminders(session: AsyncSession, booking: Booking) -> None:
+    """The day before and the hour before, those still ahead."""
     now = utcnow()
     await jobs.schedule_new(
         session,
         REMIND,
         [
-            (slot_start - ahead, {"booking_id": booking.id, "ahead": name}, remind_key(booking.id, name))
+            (booking.slot_start - ahead, {"booking_id": booking.id, "ahead": name}, remind_key(booking.id, name))
             for name, ahead in REMINDERS.items()
-            if slot_start - ahead > now
+            if booking.slot_start - ahead > now
         ],
     )
-    return booking, True
 
 
 def remind_key(booking_id: int, ahead: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -82,11 +83,49 @@ async def plan(
     community = await session.get(Community, community_id)
     if community is None or not actor.is_staff_of(community_id):
         raise NotFound()
-    in_view = await rules.in_view(session, actor, community_id, Person.id)
     policy = policy_for(content_dir, community.code)
     zone = ZoneInfo(community.timezone)
     now = utcnow()
     today = now.astimezone(zone).date()
+    rows = await _elders(session, actor, community_id, today, grid_id=grid_id, mine=mine)
+    if not rows:
+        return []
+    risks_of = await _risks(session, community_id, rows, policy, now, today)
+    last, last_try, follow_ups = await _latest_visits(session, community_id)
+    found = []
+    for person, household, grid in rows:
+        risks = risks_of(person, household)
+        every = policy.at_risk_every_days if risks else policy.every_days
+        seen = last.get(person.id)
+        due_on = seen.at.astimezone(zone).date() + dt.timedelta(days=every) if seen else today
+        overdue = max(0, (today - due_on).days)
+        if overdue_only and (overdue == 0 and seen is not None):
+            continue
+        found.append(
+            Due(
+                person,
+                household,
+                grid,
+                risks,
+                every,
+                seen,
+                last_try.get(person.id),
+                follow_ups.get(person.id),
+                due_on,
+                overdue,
+            )
+        )
+    found.sort(key=position)
+    return found
+
+
+Row = tuple[Person, Household | None, int | None]  # an elder, her home and its grid
+
+
+async def _elders(
+    session: AsyncSession, actor: Actor, community_id: int, today: dt.date, *, grid_id: int | None, mine: bool
+) -> list[Row]:
+    """The community's elders the asker may see, narrowed to a grid or to her own grids."""
     query = (
         select(Person, Household, Building.grid_id)
         .join(Membership, Membership.person_id == Person.id)
@@ -102,10 +141,16 @@ async def plan(
         query = query.where(Building.grid_id == grid_id)
     if mine:
         query = query.where(Building.grid_id.in_(sorted(await actor.grid_ids(session))))
-    query = query.where(in_view)  # a grid worker's plan is her own grids' elders, whatever she asks
-    rows = [(p, h, g) for p, h, g in (await session.execute(query)).all() if p.is_elder(today)]
-    if not rows:
-        return []
+    # A grid worker's plan is her own grids' elders, whatever she asks.
+    query = query.where(await rules.in_view(session, actor, community_id, Person.id))
+    return [(p, h, g) for p, h, g in (await session.execute(query)).all() if p.is_elder(today)]
+
+
+async def _risks(
+    session: AsyncSession, community_id: int, rows: list[Row], policy: Policy, now: dt.datetime, today: dt.date
+) -> Callable[[Person, Household | None], tuple[str, ...]]:
+    """What puts each elder at risk (visited more often): living alone, old age, a missed
+    check-in or a missed booking lately."""
     living = await _living_in(session, {h.id for _, h, _ in rows if h is not None})
     recent = now - dt.timedelta(days=policy.recent_days)
     # Each by the community, not by a list of ids: a subdistrict's community can be thousands.
@@ -119,41 +164,18 @@ async def plan(
         ).all()
     )
     no_shows = await services.no_shows_since(session, community_id, recent)
-    last, last_try, follow_ups = await _latest_visits(session, community_id)
-    found = []
-    for person, household, grid in rows:
-        risks = []
-        if household is not None and living.get(household.id, 0) == 1:
-            risks.append("alone")
+
+    def risks(person: Person, household: Household | None) -> tuple[str, ...]:
         age = person.age(today)
-        if age is not None and age >= policy.old_age:
-            risks.append("old")
-        if person.id in alerted:
-            risks.append("alert")
-        if person.id in no_shows:
-            risks.append("no_show")
-        every = policy.at_risk_every_days if risks else policy.every_days
-        seen = last.get(person.id)
-        due_on = seen.at.astimezone(zone).date() + dt.timedelta(days=every) if seen else today
-        overdue = max(0, (today - due_on).days)
-        if overdue_only and (overdue == 0 and seen is not None):
-            continue
-        found.append(
-            Due(
-                person,
-                household,
-                grid,
-                tuple(risks),
-                every,
-                seen,
-                last_try.get(person.id),
-                follow_ups.get(person.id),
-                due_on,
-                overdue,
-            )
-        )
-    found.sort(key=position)
-    return found
+        found = {
+            "alone": household is not None and living.get(household.id, 0) == 1,
+            "old": age is not None and age >= policy.old_age,
+            "alert": person.id in alerted,
+            "no_show": person.id in no_shows,
+        }
+        return tuple(name for name, at_risk in found.items() if at_risk)
+
+    return risks
 
 
 def position(d: Due) -> tuple[int, int, int, int, int]:
