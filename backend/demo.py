@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -45,11 +46,35 @@ async def _upsert(session: AsyncSession, model: type[M], key: dict[str, Any], va
 
 
 async def load_demo(session: AsyncSession, data: dict[str, Any]) -> dict[str, int]:
+    places = await _places(session, data)
+    people = await _people(session, data, places)
+    await _family_links(session, data.get("family_links", []), people)
+    for d in data.get("devices", []):
+        await _upsert(
+            session,
+            Device,
+            {"kind": DeviceKind(d["kind"]), "identifier": d["identifier"]},
+            {"vendor": d.get("vendor"), "person_id": people[d["person"]].id if d.get("person") else None},
+        )
+    await _noticeboard(session, data.get("noticeboard", {}), places.communities, people)
+    await _desks(session, data.get("consult_desks", {}), places.communities, people)
+    await _volunteers(session, data.get("volunteers", []), people)
+    await session.flush()
+    return {"communities": len(places.communities), "households": len(places.households), "people": len(people)}
+
+
+@dataclass
+class _Places:
+    communities: dict[str, Community] = field(default_factory=dict)
+    grids: dict[str, Grid] = field(default_factory=dict)
+    households: dict[str, Household] = field(default_factory=dict)
+
+
+async def _places(session: AsyncSession, data: dict[str, Any]) -> _Places:
+    """The subdistrict, its communities, their grids, buildings and homes, by code."""
     sd = data["subdistrict"]
     subdistrict = await _upsert(session, Subdistrict, {"code": sd["code"]}, {"name": sd["name"]})
-    communities: dict[str, Community] = {}
-    households: dict[str, Household] = {}
-    grids: dict[str, Grid] = {}
+    places = _Places()
     for c in data["communities"]:
         community = await _upsert(
             session,
@@ -64,10 +89,10 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> dict[str, in
                 "longitude": c.get("longitude"),
             },
         )
-        communities[c["code"]] = community
+        places.communities[c["code"]] = community
         for g in c["grids"]:
             grid = await _upsert(session, Grid, {"code": g["code"]}, {"name": g["name"], "community_id": community.id})
-            grids[g["code"]] = grid
+            places.grids[g["code"]] = grid
             for b in g["buildings"]:
                 building = await _upsert(
                     session, Building, {"code": b["code"]}, {"name": b["name"], "grid_id": grid.id}
@@ -76,7 +101,7 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> dict[str, in
                     address = data["address_format"].format(
                         subdistrict=sd["name"], community=c["name"], building=b["name"], unit=h["unit"]
                     )
-                    households[h["code"]] = await _upsert(
+                    places.households[h["code"]] = await _upsert(
                         session,
                         Household,
                         {"code": h["code"]},
@@ -87,13 +112,18 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> dict[str, in
                             "address": address,
                         },
                     )
+    return places
+
+
+async def _people(session: AsyncSession, data: dict[str, Any], places: _Places) -> dict[str, Person]:
+    """Everyone by phone, with their roles in each community and the grids they look after."""
     people: dict[str, Person] = {}
     for p in data["people"]:
         values: dict[str, Any] = {
             "name": p["name"],
             "birth_date": dt.date.fromisoformat(p["birth_date"]) if p.get("birth_date") else None,
             "locale": p.get("locale", "zh-CN"),
-            "household_id": households[p["household"]].id if p.get("household") else None,
+            "household_id": places.households[p["household"]].id if p.get("household") else None,
             "elder_flag": p.get("elder_flag", False),
             "font_scale": p.get("font_scale", 1.0),
             "read_aloud": p.get("read_aloud", False),
@@ -103,16 +133,17 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> dict[str, in
         person = await _upsert(session, Person, {"phone": p["phone"]}, values)
         people[p["phone"]] = person
         for community_code, role in p.get("roles", []):
-            await _upsert(
-                session,
-                Membership,
-                {"person_id": person.id, "community_id": communities[community_code].id, "role": Role(role)},
-                {},
-            )
+            key = {"person_id": person.id, "community_id": places.communities[community_code].id, "role": Role(role)}
+            await _upsert(session, Membership, key, {})
         for grid_code in p.get("grids", []):
-            await _upsert(session, GridAssignment, {"person_id": person.id, "grid_id": grids[grid_code].id}, {})
+            await _upsert(session, GridAssignment, {"person_id": person.id, "grid_id": places.grids[grid_code].id}, {})
+    return people
+
+
+async def _family_links(session: AsyncSession, links: list[dict[str, Any]], people: dict[str, Person]) -> None:
+    """Each link active, the elder's consent given in the app (a link once made is kept)."""
     now = utcnow()
-    for link in data.get("family_links", []):
+    for link in links:
         elder, family = people[link["elder"]], people[link["family"]]
         existing = (
             await session.execute(
@@ -134,16 +165,10 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> dict[str, in
                     family_accepted_at=now,
                 )
             )
-    for d in data.get("devices", []):
-        await _upsert(
-            session,
-            Device,
-            {"kind": DeviceKind(d["kind"]), "identifier": d["identifier"]},
-            {"vendor": d.get("vendor"), "person_id": people[d["person"]].id if d.get("person") else None},
-        )
-    await _noticeboard(session, data.get("noticeboard", {}), communities, people)
-    await _desks(session, data.get("consult_desks", {}), communities, people)
-    for v in data.get("volunteers", []):
+
+
+async def _volunteers(session: AsyncSession, volunteers: list[dict[str, Any]], people: dict[str, Person]) -> None:
+    for v in volunteers:
         values = {
             "skills": sorted(v["skills"]),
             "weekdays": v["weekdays"],
@@ -153,8 +178,6 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> dict[str, in
             "answers_alarms": v.get("answers_alarms", False),
         }
         await _upsert(session, Volunteer, {"person_id": people[v["phone"]].id}, values)
-    await session.flush()
-    return {"communities": len(communities), "households": len(households), "people": len(people)}
 
 
 async def _noticeboard(

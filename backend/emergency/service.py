@@ -262,7 +262,29 @@ async def trigger_many(
     await repository.lock_people(session, person_ids)
     live = {a.person_id: a for a in await repository.live_alerts_of(session, person_ids)}
     now = utcnow()
-    # First the new alarms, in one statement: the first fresh press of each person with none open.
+    creators = _creators(presses, replays, live)
+    policies = await policies_of(
+        session,
+        settings,
+        {p.community_id for p in creators.values()}
+        | {a.community_id for a in live.values()}
+        | {a.community_id for a in replays.values()},
+    )
+    first = await _first_tiers(session, policies, list(creators.values()), now)
+    raised = await _raise(session, policies, list(creators.values()), first, now)
+    live.update((a.person_id, a) for a in raised)
+    results, again, looked_up = _answers(presses, replays, live, creators, first)
+    renotified = await _press_again(session, policies, [a for _, a in looked_up], {a.id for a, _ in again}, now)
+    for i, alert in looked_up:
+        pressed = renotified[alert.id]
+        results[i] = Pressed(alert, False, pressed.told, pressed.again, pressed.responder)
+    await _record_raised(session, raised, again, first)
+    await _schedule_escalation(session, policies, raised, now)
+    return results
+
+
+def _creators(presses: Sequence[Press], replays: dict[str | None, Alert], live: dict[int, Alert]) -> dict[int, Press]:
+    """The press that raises each new alarm: the first fresh press of each person with none open."""
     creators: dict[int, Press] = {}
     seen_keys = set(replays)
     for press in presses:
@@ -272,15 +294,18 @@ async def trigger_many(
             seen_keys.add(press.idempotency_key)
         if press.person_id not in live:
             creators.setdefault(press.person_id, press)
-    policies = await policies_of(
-        session,
-        settings,
-        {p.community_id for p in creators.values()}
-        | {a.community_id for a in live.values()}
-        | {a.community_id for a in replays.values()},
-    )
-    first = await _first_tiers(session, policies, list(creators.values()), now)
-    raised = await repository.insert_alerts(
+    return creators
+
+
+async def _raise(
+    session: AsyncSession,
+    policies: dict[int, Policy],
+    creators: list[Press],
+    first: dict[int, tuple[int, Told]],
+    now: dt.datetime,
+) -> list[Alert]:
+    """The new alarms, in one statement, each at its first tier with someone in it."""
+    return await repository.insert_alerts(
         session,
         [
             {
@@ -295,10 +320,20 @@ async def trigger_many(
                 "call_emergency_services": policies[p.community_id].calls_emergency_services(first[p.person_id][0]),
                 "unanswered_at": None if first[p.person_id][1].ids else now,
             }
-            for p in creators.values()
+            for p in creators
         ],
     )
-    live.update((a.person_id, a) for a in raised)
+
+
+def _answers(
+    presses: Sequence[Press],
+    replays: dict[str | None, Alert],
+    live: dict[int, Alert],
+    creators: dict[int, Press],
+    first: dict[int, tuple[int, Told]],
+) -> tuple[list[Pressed | InvalidInput], list[tuple[Alert, Press]], list[tuple[int, Alert]]]:
+    """Per press, in order: what it did (raised, joined an open alarm, a replay, or refused);
+    the presses that joined one; and the answers whose words wait for who was told again."""
     results: list[Pressed | InvalidInput] = []
     again: list[tuple[Alert, Press]] = []
     looked_up: list[tuple[int, Alert]] = []  # (index into results, alert): replies name who was told
@@ -321,10 +356,13 @@ async def trigger_many(
             results.append(Pressed(alert, False))
         if press.idempotency_key is not None:
             replays[press.idempotency_key] = alert
-    renotified = await _press_again(session, policies, [a for _, a in looked_up], {a.id for a, _ in again}, now)
-    for i, alert in looked_up:
-        pressed = renotified[alert.id]
-        results[i] = Pressed(alert, False, pressed.told, pressed.again, pressed.responder)
+    return results, again, looked_up
+
+
+async def _record_raised(
+    session: AsyncSession, raised: list[Alert], again: list[tuple[Alert, Press]], first: dict[int, tuple[int, Told]]
+) -> None:
+    """Each alarm's timeline, and the events that tell people (after commit, by the consumers)."""
     timeline = [
         _step(a, "raised", a.person_id, source=a.source.value, told=list(first[a.person_id][1].groups)) for a in raised
     ]
@@ -336,6 +374,12 @@ async def trigger_many(
         [{"alert_id": a.id, "tier": a.tier, "to": first[a.person_id][1].ids, "why": "raised"} for a in raised],
     )
     await emit_many(session, "emergency.pressed_again", [{"alert_id": a.id} for a, _ in again])
+
+
+async def _schedule_escalation(
+    session: AsyncSession, policies: dict[int, Policy], raised: list[Alert], now: dt.datetime
+) -> None:
+    """When a new alarm goes unanswered, the next tier; and when the neighbours are asked."""
     timers: dict[str, list[tuple[dt.datetime, dict[str, int], str]]] = {}
     for a in raised:
         kind, timer = _when_unanswered(policies[a.community_id], a, now)
@@ -346,7 +390,6 @@ async def trigger_many(
             timers.setdefault(VOLUNTEERS, []).append((neighbours_at, {"alert_id": a.id}, volunteers_key(a.id)))
     for kind, due in timers.items():
         await jobs.schedule_new(session, kind, due)
-    return results
 
 
 async def _first_tiers(
