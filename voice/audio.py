@@ -3,8 +3,11 @@ for the media stream, and where a caller's speech starts and ends."""
 
 from __future__ import annotations
 
+import collections
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from speech.stt import Heard
 
 if sys.version_info >= (3, 13):
     import audioop  # audioop-lts
@@ -93,3 +96,18 @@ class Endpointer:
 
     def reset(self) -> None:
         self.speaking, self.silence_ms, self._loud_run = False, 0, 0
+
+
+PREROLL_FRAMES = 10  # speech starts before it is loud enough to be sure: keep up to 200 ms of it
+
+
+@dataclass
+class Utterance:
+    """What the caller is saying in one question, as it comes."""
+
+    endpointer: Endpointer
+    preroll: collections.deque[bytes] = field(default_factory=lambda: collections.deque(maxlen=PREROLL_FRAMES))
+    unfed: list[bytes] = field(default_factory=list)  # heard, not yet given to the recognizer
+    utterance: list[bytes] = field(default_factory=list)  # since the speech began: heard again if they go on
+    tentative: tuple[Heard, float] | None = None  # what a pause heard (and how long that took)
+    last_loud: float = 0.0

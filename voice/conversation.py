@@ -10,7 +10,6 @@ when the caller has finished speaking, and matches what was heard to one whole p
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,14 +17,13 @@ from concurrent.futures import Executor
 from typing import Any
 
 from speech.stt import Heard, Recognizer
-from voice.audio import FRAME_MS, Endpointer, frames, from_first_sound
+from voice.audio import FRAME_MS, Endpointer, Utterance, frames, from_first_sound
 from voice.packs import ALARM, PERSON, REPEAT, SLOWER, Pack
-from voice.questions import Answer, HungUp, Interrupted, Question, Silent, TooLong, sentences
+from voice.questions import Answer, HungUp, Interrupted, Question, Silent, TooLong, key_answer, sentences
 from voice.wire import Audio, Hangup, Incoming, Key, Line
 
 log = logging.getLogger(__name__)
 
-PREROLL_FRAMES = 10  # speech starts before it is loud enough to be sure: keep up to 200 ms of it
 FEED_FRAMES = 5  # feed the recognizer 100 ms at a time
 MAX_TRIES = 3  # not understood this often: the question gives up
 # Frames sent per wake-up: paced at real time 60 ms at a time (one wake-up per 20 ms frame
@@ -206,26 +204,14 @@ class Conversation:
 
     async def _listen(self, question: Question) -> Answer | str:
         """An answer, "silence", or what was heard that is no answer ("" for nothing)."""
-        answers = self.pack.answers(question.kind, question.extra) if self.recognizer is not None else {}
-        if answers and self.recognizer is not None:
-            grammar = self.pack.grammar(answers)
-            if grammar != self._grammar or self._unfinished:
-                # A key may have cut an utterance short: what it had heard goes.
-                new = grammar if grammar != self._grammar else None
-                await asyncio.get_running_loop().run_in_executor(self.executor, self.recognizer.listen_for, new)
-                self._grammar, self._unfinished = grammar, False
-        endpointer = self._new_endpointer()
-        preroll: collections.deque[bytes] = collections.deque(maxlen=PREROLL_FRAMES)
-        unfed: list[bytes] = []
-        utterance: list[bytes] = []  # since the speech began: heard again if they go on after a pause
-        tentative: tuple[Heard, float] | None = None  # what a pause heard (and how long that took)
+        answers = await self._listen_for(question)
+        speech = Utterance(self._new_endpointer())
         digits = ""
         quiet_since: float | None = None
-        last_loud = 0.0
         while True:
             event = await self._receive(wait_s=1.0)
             now = time.monotonic()
-            if not self._playing() and not endpointer.speaking:
+            if not self._playing() and not speech.endpointer.speaking:
                 quiet_since = quiet_since or now
                 if now - quiet_since > self.silence_s:
                     return "silence"
@@ -239,55 +225,69 @@ class Conversation:
                     digits += event.digit
                     if len(digits) < question.digits:
                         continue
-                    answer = Answer(digits, "key")
-                elif event.digit == "*":
-                    answer = Answer(REPEAT, "key")
-                elif event.digit == "#":
-                    answer = Answer(SLOWER, "key")
-                elif event.digit == "9":
-                    answer = Answer(ALARM, "key")
-                elif event.digit == "0":
-                    answer = Answer(PERSON, "key")
-                elif event.digit in question.keys:
-                    answer = Answer(question.keys[event.digit], "key")
+                    answer: Answer | None = Answer(digits, "key")
                 else:
+                    answer = key_answer(question, event.digit)
+                if answer is None:
                     return f"key {event.digit}"
                 self._answered(question, answer, {}, now)
                 return answer
-            if not answers or not isinstance(event, Audio):
+            if answers and isinstance(event, Audio):
+                heard = await self._hear(question, answers, speech, event.pcm, now)
+                if heard is not None:
+                    return heard
+
+    async def _hear(
+        self, question: Question, answers: dict[str, str], speech: Utterance, pcm: bytes, now: float
+    ) -> Answer | str | None:
+        """Audio as it comes: fed to the recognizer once the caller speaks, and what the phrase
+        was once they pause after a whole one (None: still listening)."""
+        endpointer = speech.endpointer
+        for frame in frames(pcm):
+            began = endpointer.hear(frame)
+            if not endpointer.speaking:
+                speech.preroll.append(frame)
                 continue
-            for frame in frames(event.pcm):
-                began = endpointer.hear(frame)
-                if not endpointer.speaking:
-                    preroll.append(frame)
-                    continue
-                if began:
-                    await self._stop_playing()  # barge-in: the caller is talking
-                    unfed = from_first_sound([*preroll, frame], endpointer.quiet_level())
-                    utterance = list(unfed)
-                    preroll.clear()
-                else:
-                    unfed.append(frame)
-                    utterance.append(frame)
-                if endpointer.silence_ms == 0:
-                    last_loud = now
-                    if tentative is not None:
-                        # They went on after a pause: the recognizer was finished, so it hears
-                        # the whole utterance again (cheap: recognition runs at 3% of real time).
-                        tentative, unfed = None, list(utterance)
-                if len(unfed) >= FEED_FRAMES:
-                    await self._feed(b"".join(unfed))
-                    unfed = []
-                if endpointer.silence_ms >= endpointer.quick_ms and tentative is None:
-                    # A pause long enough after a whole phrase: what was it? If not a whole
-                    # phrase yet, wait for the longer pause (an elder mid-phrase), keeping this.
-                    tentative = await self._finish(b"".join(unfed))
-                    unfed = []
-                    text = tentative[0].text
-                    if text in answers or not _could_go_on(text, answers):
-                        return self._heard(question, answers, *tentative, endpointer.silence_ms, last_loud)
-                if endpointer.ended() and tentative is not None:
-                    return self._heard(question, answers, *tentative, endpointer.silence_ms, last_loud)
+            if began:
+                await self._stop_playing()  # barge-in: the caller is talking
+                speech.unfed = from_first_sound([*speech.preroll, frame], endpointer.quiet_level())
+                speech.utterance = list(speech.unfed)
+                speech.preroll.clear()
+            else:
+                speech.unfed.append(frame)
+                speech.utterance.append(frame)
+            if endpointer.silence_ms == 0:
+                speech.last_loud = now
+                if speech.tentative is not None:
+                    # They went on after a pause: the recognizer was finished, so it hears
+                    # the whole utterance again (cheap: recognition runs at 3% of real time).
+                    speech.tentative, speech.unfed = None, list(speech.utterance)
+            if len(speech.unfed) >= FEED_FRAMES:
+                await self._feed(b"".join(speech.unfed))
+                speech.unfed = []
+            if endpointer.silence_ms >= endpointer.quick_ms and speech.tentative is None:
+                # A pause long enough after a whole phrase: what was it? If not a whole
+                # phrase yet, wait for the longer pause (an elder mid-phrase), keeping this.
+                speech.tentative = await self._finish(b"".join(speech.unfed))
+                speech.unfed = []
+                text = speech.tentative[0].text
+                if text in answers or not _could_go_on(text, answers):
+                    return self._heard(question, answers, *speech.tentative, endpointer.silence_ms, speech.last_loud)
+            if endpointer.ended() and speech.tentative is not None:
+                return self._heard(question, answers, *speech.tentative, endpointer.silence_ms, speech.last_loud)
+        return None
+
+    async def _listen_for(self, question: Question) -> dict[str, str]:
+        """The question's phrases (none without a recognizer), its grammar set when it changed."""
+        answers = self.pack.answers(question.kind, question.extra) if self.recognizer is not None else {}
+        if answers and self.recognizer is not None:
+            grammar = self.pack.grammar(answers)
+            if grammar != self._grammar or self._unfinished:
+                # A key may have cut an utterance short: what it had heard goes.
+                new = grammar if grammar != self._grammar else None
+                await asyncio.get_running_loop().run_in_executor(self.executor, self.recognizer.listen_for, new)
+                self._grammar, self._unfinished = grammar, False
+        return answers
 
     async def _feed(self, pcm: bytes) -> None:
         assert self.recognizer is not None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from backend.community.screens import Choice
 from voice.packs import ALARM, PERSON, Pack
+from voice.questions import KEYS_EVERYWHERE
 
 # What the line does for each entry it offers: the errand the menu's key starts.
 ERRANDS = {
@@ -22,7 +23,8 @@ ERRANDS = {
     "mutual_help": "help",
 }
 # Entries the line hears in every question, on keys it cannot move (conversation.py).
-EVERY_QUESTION = {"sos": ("9", ALARM), "callback": ("0", PERSON)}
+EVERY_QUESTION = {"sos": ALARM, "callback": PERSON}
+_KEY_OF = {answer: digit for digit, answer in KEYS_EVERYWHERE.items()}
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,8 @@ def menu_of(pack: Pack, choices: Sequence[Choice]) -> Menu:
     said, keys = [], {}
     for choice in choices:
         if choice.key in EVERY_QUESTION:
-            digit, answer = EVERY_QUESTION[choice.key]
+            answer = EVERY_QUESTION[choice.key]
+            digit = _KEY_OF[answer]
             if choice.digit != digit:
                 raise ValueError(f"the phone line hears {choice.key!r} on {digit}, not {choice.digit}")
         elif choice.key in ERRANDS and choice.digit is not None:

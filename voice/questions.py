@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from voice.packs import ALARM, PERSON, REPEAT, SLOWER
+
 
 class HungUp(Exception):
     pass
@@ -48,3 +50,16 @@ def sentences(text: str) -> list[str]:
     """Speech in pieces: the first is spoken while the rest are synthesised."""
     parts = [p.strip() for p in re.split(r"(?<=[。！？!?；;.])\s*", text)]
     return [p for p in parts if p]
+
+
+# Keys that mean the same in every question: repeat, slower, the alarm, a person.
+KEYS_EVERYWHERE = {"*": REPEAT, "#": SLOWER, "9": ALARM, "0": PERSON}
+
+
+def key_answer(question: Question, digit: str) -> Answer | None:
+    """What one key answers (None: nothing in this question)."""
+    if digit in KEYS_EVERYWHERE:
+        return Answer(KEYS_EVERYWHERE[digit], "key")
+    if digit in question.keys:
+        return Answer(question.keys[digit], "key")
+    return None
