@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs, live
@@ -438,3 +438,36 @@ async def deliveries_of(session: AsyncSession, notification_ids: list[int]) -> d
         for d in rows.scalars():
             found[d.notification_id].append(d)
     return found
+
+
+# --- erasure: what others were told about a person who has gone (privacy.deletion) ---------
+
+
+def naming(key: str, ids: Sequence[str]) -> ColumnElement[bool]:
+    """Notices whose data names one of these rows (an alarm's alertId, an order's orderId)."""
+    return Notification.data[key].as_string().in_(list(ids))
+
+
+async def blank_told_about(
+    session: AsyncSession, person_id: int, named: ColumnElement[bool], marks: Sequence[str]
+) -> None:
+    """Others' notices `named` that carry one of the marks (her name, her phone, her flat) keep
+    their delivery record; their text and SMS variables (which name her too) go."""
+    await session.execute(
+        update(Notification)
+        .where(
+            Notification.person_id != person_id,
+            named,
+            or_(*(Notification.body.contains(mark) for mark in marks if mark)),
+        )
+        .values(body="", sms=None)
+    )
+
+
+async def ids_named(session: AsyncSession, named: ColumnElement[bool]) -> list[int]:
+    return list((await session.execute(select(Notification.id).where(named))).scalars())
+
+
+async def delete_notices(session: AsyncSession, notice_ids: Sequence[int]) -> None:
+    """The notices themselves (what depends on them goes first, by the erasure plan)."""
+    await session.execute(delete(Notification).where(Notification.id.in_(list(notice_ids))))

@@ -28,7 +28,7 @@ from backend.community import repository as community_repository
 from backend.community.models import Device, DeviceKind, Household, Person
 from backend.db import Base, utcnow
 from backend.family import service as family_service
-from backend.notify.models import Notification
+from backend.notify import service as notify
 from backend.parts import Parts
 from backend.personal import Erase, Held, Plan
 from backend.phones import national
@@ -130,7 +130,7 @@ async def _named_in_notices(session: AsyncSession, plan: Plan, person_id: int, *
         named_by = table.c[held.notice_column] if held.notice_column else list(table.primary_key.columns)[0]
         ids = [str(i) for i in (await session.execute(select(named_by).where(or_(*wheres)))).scalars()]
         if ids:
-            named.append(Notification.data[held.notice_key].as_string().in_(ids))
+            named.append(notify.naming(held.notice_key, ids))
     return or_(*named) if named else None
 
 
@@ -143,16 +143,7 @@ async def _blank_what_others_were_told(session: AsyncSession, person: Person, pl
         return
     household = await session.get(Household, person.household_id) if person.household_id else None
     marks = [person.name, national(person.phone), *([household.address] if household is not None else [])]
-    # The SMS variables name the person too (an inviter, the other side of a link).
-    await session.execute(
-        update(Notification)
-        .where(
-            Notification.person_id != person.id,
-            named,
-            or_(*(Notification.body.contains(mark) for mark in marks if mark)),
-        )
-        .values(body="", sms=None)
-    )
+    await notify.blank_told_about(session, person.id, named, marks)
 
 
 async def forget(session: AsyncSession, person_id: int, *, plan: Plan) -> None:
@@ -160,7 +151,7 @@ async def forget(session: AsyncSession, person_id: int, *, plan: Plan) -> None:
     reads) goes, with the notices others had about it."""
     named = await _named_in_notices(session, plan, person_id, forgotten=True)
     if named is not None:
-        gone = list((await session.execute(select(Notification.id).where(named))).scalars())
+        gone = await notify.ids_named(session, named)
         if gone:
             await _delete_notices(session, plan, gone)
     for held in _children_first(plan):
@@ -178,4 +169,4 @@ async def _delete_notices(session: AsyncSession, plan: Plan, notice_ids: list[in
         ]
         for column in fks:
             await session.execute(delete(held.model.__table__).where(column.in_(notice_ids)))
-    await session.execute(delete(Notification).where(Notification.id.in_(notice_ids)))
+    await notify.delete_notices(session, notice_ids)

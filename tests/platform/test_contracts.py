@@ -4,6 +4,7 @@ import circle (annotations counted), and imports that break the layering fail `l
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -101,3 +102,72 @@ def lint(root: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
+
+
+# A room's tables are its own: another room, or a door, asks the room's functions. The access
+# kernel's tables (people, homes, memberships, family links) are read everywhere; the demo's
+# loader seeds every room (it stands above them all, as an onboarding import will).
+KERNEL_TABLES = {"community", "family"}
+SEEDS = {"backend/demo.py"}
+SQL_CALLS = {"select", "update", "delete", "insert", "exists", "aliased", "join", "outerjoin", "where", "order_by"}
+SQL_CALLS |= {"group_by", "having", "values", "get", "scalar", "scalars", "execute"}
+
+
+def rooms_with_tables() -> set[str]:
+    return {p.name for p in (REPO_ROOT / "backend").iterdir() if (p / "models.py").exists()}
+
+
+def others_tables(source: str, room: str | None, rooms: set[str]) -> list[str]:
+    """Each SQL call in `source` that names a table of a room other than `room` (or any room's,
+    for a door): 'line: select(Volunteer) of mutual_help'."""
+    tree = ast.parse(source)
+    foreign: dict[str, str] = {}  # a name bound to another room's table (or its models module)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("backend."):
+            parts = node.module.split(".")
+            other = parts[1] if len(parts) > 1 else ""
+            if other not in rooms or other == room or other in KERNEL_TABLES:
+                continue
+            if parts[2:] == ["models"] or (len(parts) == 2 and any(a.name == "models" for a in node.names)):
+                foreign.update({(a.asname or a.name): other for a in node.names})
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+        if name not in SQL_CALLS:
+            continue
+        named = [n.id for arg in node.args for n in ast.walk(arg) if isinstance(n, ast.Name) and n.id in foreign]
+        if named:
+            found.append(f"{node.lineno}: {name}({named[0]}) of {foreign[named[0]]}")
+    return found
+
+
+def test_no_room_or_door_queries_another_rooms_tables() -> None:
+    rooms = rooms_with_tables()
+    found = []
+    for package in ("backend", "voice", "tv_channel"):
+        for path in sorted((REPO_ROOT / package).rglob("*.py")):
+            relative = path.relative_to(REPO_ROOT)
+            if "migrations" in relative.parts or str(relative) in SEEDS:
+                continue
+            room = relative.parts[1] if relative.parts[0] == "backend" and relative.parts[1] in rooms else None
+            found += [f"{relative}:{hit}" for hit in others_tables(path.read_text("utf-8"), room, rooms)]
+    assert found == []
+
+
+def test_a_query_of_another_rooms_table_is_caught() -> None:
+    rooms = rooms_with_tables()
+    probe = (
+        "from backend.mutual_help.models import Volunteer\n"
+        "from backend.services import models as services\n"
+        "async def f(session, person):\n"
+        "    await session.execute(select(Person).join(Volunteer, Volunteer.person_id == Person.id))\n"
+        "    return await session.get(services.Booking, 1)\n"
+    )
+    assert sorted(others_tables(probe, "emergency", rooms)) == [
+        "4: execute(Volunteer) of mutual_help",
+        "4: join(Volunteer) of mutual_help",
+        "5: get(services) of services",
+    ]
+    assert others_tables(probe, "mutual_help", rooms) == ["5: get(services) of services"]
