@@ -33,6 +33,14 @@ class LoginCodeSent:
     resend_after_seconds: int
     masked_phone: str
 
+    @classmethod
+    def of(cls, sent: service.CodeSent) -> LoginCodeSent:
+        return cls(
+            expires_in_seconds=sent.expires_in_s,
+            resend_after_seconds=sent.resend_after_s,
+            masked_phone=mask_phone(sent.phone),
+        )
+
 
 @strawberry.type
 class AuthSession:
@@ -126,21 +134,17 @@ def _session_payload(info: Info, issued: service.IssuedSession) -> AuthSession:
 class AuthMutation:
     @mutation(permissions=[], description="Send a 6-digit sign-in code by SMS.")
     async def request_login_code(self, info: Info, phone: str) -> RequestLoginCodePayload:
-        ctx = info.context
+        ctx, rt = info.context, info.context.rt
         sent = await service.request_login_code(
             ctx.session,
-            settings=ctx.rt.settings,
-            tokens=ctx.rt.tokens,
-            sms=ctx.rt.sms,
-            catalog=ctx.rt.catalog,
+            settings=rt.settings,
+            tokens=rt.tokens,
+            sms=rt.sms,
+            catalog=rt.catalog,
             raw_phone=phone,
             ip=ctx.ip,
         )
-        return LoginCodeSent(
-            expires_in_seconds=sent.expires_in_s,
-            resend_after_seconds=sent.resend_after_s,
-            masked_phone=mask_phone(sent.phone),
-        )
+        return LoginCodeSent.of(sent)
 
     @mutation(permissions=[], description="Sign in with the phone number and the code from the SMS.")
     async def sign_in(self, info: Info, phone: str, code: str, client: str | None = None) -> SignInPayload:

@@ -140,6 +140,16 @@ class EventAttendee:
     door: str
     signed_up_at: dt.datetime
 
+    @classmethod
+    def of(cls, signup: EventSignup, person: Person) -> EventAttendee:
+        return cls(
+            person_id=strawberry.ID(str(person.id)),
+            name=person.name,
+            status=signup.status,
+            door=signup.door,
+            signed_up_at=signup.queued_at,
+        )
+
 
 @strawberry.type(description="Who is coming to an event and who is waiting, in order (staff).")
 class EventRoster:
@@ -188,6 +198,19 @@ class CommunityEventInput:
     ends_at: dt.datetime
     capacity: int
     description: str = ""
+
+    def given(self) -> service.EventInput:
+        return service.EventInput(
+            community_id=parse_id(self.community_id, "communityId"),
+            kind=self.kind,
+            title=self.title,
+            plain=self.plain_text,
+            place=self.place,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            capacity=self.capacity,
+            description=self.description,
+        )
 
 
 @strawberry.input
@@ -278,19 +301,7 @@ class BulletinQuery:
         ctx = info.context
         event, rows = await service.roster(ctx.session, ctx.require_actor(), parse_id(event_id, "eventId"))
         [view] = await _event_views(info, [event], None)
-        return EventRoster(
-            event=view,
-            attendees=[
-                EventAttendee(
-                    person_id=strawberry.ID(str(p.id)),
-                    name=p.name,
-                    status=s.status,
-                    door=s.door,
-                    signed_up_at=s.queued_at,
-                )
-                for s, p in rows
-            ],
-        )
+        return EventRoster(event=view, attendees=[EventAttendee.of(s, p) for s, p in rows])
 
 
 @strawberry.type
@@ -314,18 +325,7 @@ class BulletinMutation:
     @mutation(permissions=[IsStaff], description="Staff: a new event or class, with its places.")
     async def create_community_event(self, info: Info, input: CommunityEventInput) -> CommunityEventPayload:
         ctx = info.context
-        given = service.EventInput(
-            community_id=parse_id(input.community_id, "communityId"),
-            kind=input.kind,
-            title=input.title,
-            plain=input.plain_text,
-            place=input.place,
-            starts_at=input.starts_at,
-            ends_at=input.ends_at,
-            capacity=input.capacity,
-            description=input.description,
-        )
-        row = await service.create_event(ctx.session, ctx.require_actor(), given)
+        row = await service.create_event(ctx.session, ctx.require_actor(), input.given())
         [view] = await _event_views(info, [row], None)
         return view
 

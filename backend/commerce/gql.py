@@ -13,14 +13,13 @@ from backend.access.rules import acting_for
 from backend.commerce import service
 from backend.commerce.errors import MerchantClosedError, OrderClosedError, OrderingClosedError, OutOfStockError
 from backend.commerce.models import Fulfilment, Order, OrderItem, OrderStatus, PayWith
-from backend.errors import DomainError, NotFound
+from backend.errors import DomainError
 from backend.family.models import Scope
 from backend.gql.base import mutation, optional_id, parse_id
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.live import refused, rows_as_they_change
 from backend.gql.permissions import IsAuthenticated
 from backend.live import orders_channel
-from backend.services import repository as bookings
 from backend.services.gql import BookingView
 from backend.wallet.errors import InsufficientFundsError, NotEnoughPointsError, SpendingLimitReachedError
 from backend.wallet.payments import PayFrom
@@ -283,19 +282,10 @@ class CommerceSubscription:
         await ctx.commit_and_close()
 
         async def load(message: dict[str, object]) -> OrderView | BookingView | None:
-            try:  # asked again each time: a revoked link ends what the family sees at once
-                await acting_for(ctx.session, actor, wanted, Scope.ORDER_FOR)
-            except NotFound:
-                return None
-            if "order_id" in message:
-                order = await ctx.session.get(Order, int(str(message["order_id"])), populate_existing=True)
-                if order is None or order.beneficiary_id != person.id:
-                    return None
-                return order_view(info, order, await service.items_of(ctx.session, order.id))
-            booking = await bookings.fresh_booking(
-                ctx.session, int(str(message["booking_id"])), beneficiary_id=person.id
-            )
-            return BookingView(booking=booking) if booking is not None else None
+            found = await service.changed_for(ctx.session, actor, wanted, person.id, message)
+            if isinstance(found, tuple):
+                return order_view(info, *found)
+            return BookingView(booking=found) if found is not None else None
 
         async for update in rows_as_they_change(ctx, [orders_channel(person.id)], "order", load):
             yield cast(OrderView | BookingView, update)  # mypy cannot solve T | None against a union

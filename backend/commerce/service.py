@@ -26,6 +26,8 @@ from backend.family.models import Scope
 from backend.live import orders_channel
 from backend.orders.opening import Opening, open_for
 from backend.parts import Parts
+from backend.services import repository as bookings
+from backend.services.models import Booking
 from backend.wallet import payments, points
 from backend.wallet.payments import Payer, PayFrom
 
@@ -491,3 +493,21 @@ async def end_work(session: AsyncSession, parts: Parts, actor: Actor) -> None:
     )
     for order_id in open_orders.scalars().all():
         await cancel(session, actor, order_id=order_id)
+
+
+async def changed_for(
+    session: AsyncSession, actor: Actor, wanted: int | None, beneficiary_id: int, message: dict[str, object]
+) -> tuple[Order, list[OrderItem]] | Booking | None:
+    """The order (with its items) or booking a change message names, as the one following
+    `beneficiary_id`'s orders may see it now: None when it is not hers, or when they may no
+    longer follow them (asked again each time: a revoked link ends what family see at once)."""
+    try:
+        await acting_for(session, actor, wanted, Scope.ORDER_FOR)
+    except NotFound:
+        return None
+    if "order_id" in message:
+        order = await session.get(Order, int(str(message["order_id"])), populate_existing=True)
+        if order is None or order.beneficiary_id != beneficiary_id:
+            return None
+        return order, await items_of(session, order.id)
+    return await bookings.fresh_booking(session, int(str(message["booking_id"])), beneficiary_id=beneficiary_id)

@@ -94,6 +94,16 @@ class MyDesk:
         description="The family doctor's desk: its people may read a consenting elder's health profile."
     )
 
+    @classmethod
+    def of(cls, desk: ConsultDesk, community_name: str, name: str) -> MyDesk:
+        return cls(
+            community_id=strawberry.ID(str(desk.community_id)),
+            community_name=community_name,
+            kind=desk.kind,
+            name=name,
+            doctor=desk.kind == DeskKind.DOCTOR,
+        )
+
 
 @strawberry.type(name="ConsultMessage", description="One turn of a thread: the question, a reply, a follow-up.")
 class ConsultMessageView:
@@ -155,6 +165,17 @@ class ConsultDeskInput:
     promise_minutes: int
     people: list[strawberry.ID] = strawberry.field(description="Who answers, the whole list.")
     lead: strawberry.ID | None = None
+
+    def setting(self) -> service.DeskSetting:
+        return service.DeskSetting(
+            kind=self.kind,
+            opens=parse_clock(self.opens, "opens"),
+            closes=parse_clock(self.closes, "closes"),
+            weekdays=parse_weekdays(self.weekdays),
+            promise_minutes=self.promise_minutes,
+            member_ids=[parse_id(p, "people") for p in self.people],
+            lead_id=optional_id(self.lead, "lead"),
+        )
 
 
 def _desk_name(info: Info, kind: DeskKind) -> str:
@@ -305,16 +326,7 @@ class ConsultationQuery:
     async def my_desks(self, info: Info) -> list[MyDesk]:
         ctx = info.context
         found = await service.desks_for_console(ctx.session, ctx.require_actor())
-        return [
-            MyDesk(
-                community_id=strawberry.ID(str(desk.community_id)),
-                community_name=community,
-                kind=desk.kind,
-                name=_desk_name(info, desk.kind),
-                doctor=desk.kind == DeskKind.DOCTOR,
-            )
-            for desk, community in found
-        ]
+        return [MyDesk.of(desk, community, _desk_name(info, desk.kind)) for desk, community in found]
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
@@ -375,15 +387,9 @@ class ConsultationMutation:
         article_id: str | None = None,
     ) -> AskDeskPayload:
         ctx = info.context
-        if article_id is not None and len(article_id) > 40:
-            raise InvalidInput("articleId", field="articleId")
+        who = optional_id(person_id, "personId")
         thread = await service.ask(
-            ctx.session,
-            ctx.require_actor(),
-            person_id=optional_id(person_id, "personId"),
-            desk_kind=desk,
-            question=question,
-            article_id=article_id,
+            ctx.session, ctx.require_actor(), person_id=who, desk_kind=desk, question=question, article_id=article_id
         )
         return await _one(info, thread)
 
@@ -433,16 +439,6 @@ class ConsultationMutation:
     @mutation(description="Service centre and admins: a desk's hours, reply promise and people.")
     async def set_consult_desk(self, info: Info, input: ConsultDeskInput) -> ConsultDeskPayload:
         ctx = info.context
-        setting = service.DeskSetting(
-            kind=input.kind,
-            opens=parse_clock(input.opens, "opens"),
-            closes=parse_clock(input.closes, "closes"),
-            weekdays=parse_weekdays(input.weekdays),
-            promise_minutes=input.promise_minutes,
-            member_ids=[parse_id(p, "people") for p in input.people],
-            lead_id=optional_id(input.lead, "lead"),
-        )
-        desk = await service.set_desk(
-            ctx.session, ctx.require_actor(), community_id=parse_id(input.community_id, "communityId"), setting=setting
-        )
+        cid = parse_id(input.community_id, "communityId")
+        desk = await service.set_desk(ctx.session, ctx.require_actor(), community_id=cid, setting=input.setting())
         return await _desk_view(info, desk, staff=True)

@@ -177,6 +177,8 @@ async def ask(
 ) -> ConsultThread:
     """From the app: the elder, family acting for them (order_for), or staff for an elder who
     phoned or walked in."""
+    if article_id is not None and len(article_id) > 40:
+        raise InvalidInput("articleId", field="articleId")
     elder = (await rules.acting_for(session, actor, person_id, Scope.ORDER_FOR)).person
     return await open_thread(
         session,

@@ -77,6 +77,9 @@ class EscalationTierInput:
     notify: list[EmergencyResponderGroup]  # type: ignore[valid-type]
     call_emergency_services: bool = False
 
+    def as_tier(self) -> tuple[int, list[str], bool]:
+        return (self.after_seconds, [ResponderGroup(g).value for g in self.notify], self.call_emergency_services)
+
 
 @strawberry.type
 class EmergencyStep:
@@ -99,6 +102,19 @@ class EmergencyElder:
     purpose: strawberry.Private[str]
     phone_number: strawberry.Private[str]
     home_address: strawberry.Private[str | None]
+
+    @classmethod
+    def of(cls, person: Person, household: Household | None, alert: Alert, today: dt.date) -> EmergencyElder:
+        """Her phone and address are read through the fields, each read logged for the alarm."""
+        return cls(
+            id=strawberry.ID(str(person.id)),
+            name=person.name,
+            age=person.age(today),
+            person_id=person.id,
+            purpose=service.alert_ref(alert.id),
+            phone_number=person.phone,
+            home_address=household.address if household else None,
+        )
 
     @strawberry.field
     def phone(self, info: Info) -> str:
@@ -174,15 +190,7 @@ class EmergencyView:
         household: Household | None = (
             await info.context.loaders.household.load(self.alert.household_id) if self.alert.household_id else None
         )
-        return EmergencyElder(
-            id=strawberry.ID(str(person.id)),
-            name=person.name,
-            age=person.age(clock.today(info.context.rt.settings.zone)),
-            person_id=person.id,
-            purpose=service.alert_ref(self.alert.id),
-            phone_number=person.phone,
-            home_address=household.address if household else None,
-        )
+        return EmergencyElder.of(person, household, self.alert, clock.today(info.context.rt.settings.zone))
 
     @strawberry.field(description="Family members to call, with their phones.")
     async def family_phones(self, info: Info) -> list[str]:
@@ -323,17 +331,11 @@ class EmergencyMutation:
         # Hand the request's connection back before waiting: a thousand presses at once must
         # not hold the pool while the desk needs a connection to store them.
         await ctx.close()
-        pressed = await ctx.rt.alarm_desk.press(
-            service.press_by(raiser, idempotency_key, pressed_on if raiser.door == Door.APP else None)
-        )
+        source = pressed_on if raiser.door == Door.APP else None
+        pressed = await ctx.rt.alarm_desk.press(service.press_by(raiser, idempotency_key, source))
         text = service.reply_text(ctx.rt.catalog, ctx.locale, pressed)
-        return EmergencyRaised(
-            emergency=EmergencyView(alert=pressed.alert),
-            new=pressed.new,
-            reply=SpokenText(
-                text=text, read_aloud_url=ctx.rt.read_aloud.url(text, locale=ctx.locale, slow=raiser.slow, shared=True)
-            ),
-        )
+        reply = SpokenText.said(info, text, slow=raiser.slow, shared=True)
+        return EmergencyRaised(emergency=EmergencyView(alert=pressed.alert), new=pressed.new, reply=reply)
 
     @mutation(description="Who is told, and when, if an alarm is not answered (admins and service centre).")
     async def update_escalation_policy(
@@ -350,9 +352,7 @@ class EmergencyMutation:
             ctx.session,
             ctx.require_actor(),
             community_id=cid,
-            tiers=[
-                (t.after_seconds, [ResponderGroup(g).value for g in t.notify], t.call_emergency_services) for t in tiers
-            ],
+            tiers=[t.as_tier() for t in tiers],
             en_route_timeout_s=en_route_timeout_seconds,
             repeat_every_s=repeat_every_seconds,
         )
@@ -425,12 +425,7 @@ class EmergencySubscription:
         channels = [person_channel(actor.id), *(community_channel(c) for c in sorted(actor.staff_community_ids))]
 
         async def load(message: dict[str, object]) -> Alert | None:
-            alert = await repository.get(ctx.session, int(str(message["alert_id"])))
-            if alert is None or (
-                alert.person_id != actor.id and not await service.can_respond(ctx.session, actor, alert)
-            ):
-                return None
-            return alert
+            return await service.seen_by(ctx.session, actor, int(str(message["alert_id"])))
 
         async for alert in rows_as_they_change(ctx, channels, "emergency", load):
             yield EmergencyView(alert=alert)

@@ -555,6 +555,14 @@ async def volunteer_going(session: AsyncSession, actor: Actor, *, alert_id: int)
     return alert
 
 
+async def seen_by(session: AsyncSession, actor: Actor, alert_id: int) -> Alert | None:
+    """The alarm as its elder or one of its responders sees it; None for anyone else."""
+    alert = await repository.get(session, alert_id)
+    if alert is None or (alert.person_id != actor.id and not await can_respond(session, actor, alert)):
+        return None
+    return alert
+
+
 async def can_respond(session: AsyncSession, actor: Actor, alert: Alert) -> bool:
     if actor.is_staff_of(alert.community_id):
         return True

@@ -74,3 +74,9 @@ def optional_id(value: strawberry.ID | str | None, field: str) -> int | None:
 class SpokenText:
     text: str
     read_aloud_url: str
+
+    @classmethod
+    def said(cls, info: Any, text: str, *, slow: bool = False, shared: bool = False) -> SpokenText:
+        """Text in the asker's language with where to hear it."""
+        ctx = info.context
+        return cls(text=text, read_aloud_url=ctx.rt.read_aloud.url(text, locale=ctx.locale, slow=slow, shared=shared))

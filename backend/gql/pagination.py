@@ -12,6 +12,7 @@ from backend.errors import InvalidInput
 
 T = TypeVar("T")
 M = TypeVar("M")
+U = TypeVar("U")
 MAX_PAGE = 100
 
 
@@ -72,6 +73,18 @@ def page_size(first: int) -> int:
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
+
+
+def positioned_page(
+    items: Sequence[U], position: Callable[[U], tuple[int, ...]], size: int, first: int, after: str | None
+) -> tuple[list[U], PageInfo]:
+    """One page of a list ordered in Python by `position` (`size` whole numbers), after the
+    cursor of the last page's end."""
+    limit, start = page_size(first), decode_position(after, size)
+    rest = list(items) if start is None else [i for i in items if position(i) > start]
+    page = rest[:limit]
+    end = encode_position(position(page[-1])) if page else None
+    return page, PageInfo(has_next_page=len(rest) > limit, end_cursor=end)
 
 
 @strawberry.type

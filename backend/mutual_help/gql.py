@@ -4,24 +4,19 @@ the time bank's balance and statement, gifts to parents and staff entries."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
-from backend.access import rules
 from backend.community import repository as community_repository
-from backend.community.models import STAFF_ROLES, Building, Community, Household, Person
-from backend.errors import Forbidden, NotFound
-from backend.family.models import Scope
+from backend.community.models import Building, Household
 from backend.gql.base import mutation, optional_id, parse_clock, parse_id, parse_weekdays
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.permissions import IsAuthenticated
-from backend.mutual_help import service
+from backend.mutual_help import hours, service
 from backend.mutual_help.errors import HelpClosedError, HelpTakenError, NothingToConfirmError, WrongHelpCodeError
 from backend.mutual_help.models import HelpKind, HelpOffer, HelpRequest, OfferStatus, Reach, RequestStatus, Volunteer
-from backend.wallet import time_bank
 from backend.wallet.errors import NotEnoughTimeError
 
 HelpKindEnum = strawberry.enum(HelpKind, name="HelpKind")
@@ -112,6 +107,16 @@ class HelpInput:
     place: str | None = None
     needed: int = 1
 
+    def need(self) -> service.Need:
+        return service.Need(
+            kind=self.kind,
+            starts_at=self.starts_at,
+            minutes=self.minutes,
+            note=self.note,
+            place=self.place,
+            needed=self.needed,
+        )
+
 
 @strawberry.input
 class VolunteerInput:
@@ -122,6 +127,17 @@ class VolunteerInput:
     active: bool = True
     answers_alarms: bool = strawberry.field(default=False, description="Call me when a neighbour raises an alarm.")
     alarms_in_quiet_hours: bool = strawberry.field(default=False, description="Even in my quiet hours.")
+
+    def offer(self) -> service.Offer:
+        return service.Offer(
+            skills=list(self.skills),
+            weekdays=parse_weekdays(self.weekdays),
+            from_time=parse_clock(self.from_time, "fromTime"),
+            until_time=parse_clock(self.until_time, "untilTime"),
+            active=self.active,
+            answers_alarms=self.answers_alarms,
+            alarms_in_quiet_hours=self.alarms_in_quiet_hours,
+        )
 
 
 HelpRequestPayload = Annotated[
@@ -238,17 +254,10 @@ class MutualHelpQuery:
     )
     async def time_bank(self, info: Info, person_id: strawberry.ID | None = None) -> TimeBank:
         ctx = info.context
-        person = (
-            await rules.acting_for(
-                ctx.session, ctx.require_actor(), optional_id(person_id, "personId"), Scope.ORDER_FOR
-            )
-        ).person
-        entries = await time_bank.statement(ctx.session, person.id)
+        found = await hours.statement(ctx.session, ctx.require_actor(), optional_id(person_id, "personId"))
         return TimeBank(
-            balance_minutes=await time_bank.balance(ctx.session, person.id),
-            entries=[
-                TimeBankEntry(at=tx.created_at, minutes=e.amount, kind=tx.kind, memo=tx.memo) for _, e, tx in entries
-            ],
+            balance_minutes=found.balance_minutes,
+            entries=[TimeBankEntry(at=e.at, minutes=e.minutes, kind=e.kind, memo=e.memo) for e in found.lines],
         )
 
 
@@ -259,20 +268,9 @@ class MutualHelpMutation:
         self, info: Info, input: HelpInput, person_id: strawberry.ID | None = None
     ) -> HelpRequestPayload:
         ctx = info.context
-        need = service.Need(
-            kind=input.kind,
-            starts_at=input.starts_at,
-            minutes=input.minutes,
-            note=input.note,
-            place=input.place,
-            needed=input.needed,
-        )
+        who = optional_id(person_id, "personId")
         request = await service.ask(
-            ctx.session,
-            ctx.rt.settings.content_dir,
-            ctx.require_actor(),
-            person_id=optional_id(person_id, "personId"),
-            need=need,
+            ctx.session, ctx.rt.settings.content_dir, ctx.require_actor(), person_id=who, need=input.need()
         )
         return await _one(info, request)
 
@@ -281,18 +279,8 @@ class MutualHelpMutation:
         self, info: Info, input: VolunteerInput, person_id: strawberry.ID | None = None
     ) -> VolunteerPayload:
         ctx = info.context
-        offer = service.Offer(
-            skills=list(input.skills),
-            weekdays=parse_weekdays(input.weekdays),
-            from_time=parse_clock(input.from_time, "fromTime"),
-            until_time=parse_clock(input.until_time, "untilTime"),
-            active=input.active,
-            answers_alarms=input.answers_alarms,
-            alarms_in_quiet_hours=input.alarms_in_quiet_hours,
-        )
-        row = await service.set_volunteer(
-            ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId"), offer=offer
-        )
+        who = optional_id(person_id, "personId")
+        row = await service.set_volunteer(ctx.session, ctx.require_actor(), person_id=who, offer=input.offer())
         return VolunteerView.of(row)
 
     @mutation(description="A volunteer asked: I will go.")
@@ -328,48 +316,22 @@ class MutualHelpMutation:
         self, info: Info, to_person_id: strawberry.ID, minutes: int, idempotency_key: str | None = None
     ) -> TimePayload:
         ctx = info.context
-        actor = ctx.require_actor()
-        receiver = parse_id(to_person_id, "toPersonId")
-        if await rules.active_link(ctx.session, elder_id=receiver, family_id=actor.id) is None:
-            raise NotFound()
-        key = (idempotency_key or uuid.uuid4().hex)[:80]
-        await time_bank.give(
-            ctx.session,
-            ctx.rt.settings.content_dir,
-            giver_id=actor.id,
-            receiver_id=receiver,
-            minutes=minutes,
-            key=f"gift:{actor.id}:{key}",
-        )
-        return TimeRecorded(minutes=minutes, balance_minutes=await time_bank.balance(ctx.session, actor.id))
+        to_id, content = parse_id(to_person_id, "toPersonId"), ctx.rt.settings.content_dir
+        left = await hours.give(ctx.session, content, ctx.require_actor(), to_id, minutes, idempotency_key)
+        return TimeRecorded(minutes=minutes, balance_minutes=left)
 
     @mutation(description="Staff: record minutes of help by hand for someone without a smartphone, with the reason.")
     async def record_time(
         self, info: Info, person_id: strawberry.ID, minutes: int, reason: str, idempotency_key: str | None = None
     ) -> TimePayload:
         ctx = info.context
-        actor = ctx.require_actor()
-        person = await ctx.session.get(Person, parse_id(person_id, "personId"))
-        if person is None:
-            raise NotFound()
-        # Staff of one of the person's communities (a volunteer may live elsewhere), never for themselves.
-        served = rules.staff_communities_of(
-            actor, await rules.community_ids_of(ctx.session, person.id), frozenset(STAFF_ROLES)
-        )
-        if person.id == actor.id or not served:
-            raise Forbidden()
-        community = await ctx.session.get(Community, served[0])
-        assert community is not None
-        key = (idempotency_key or uuid.uuid4().hex)[:80]
-        entry = await time_bank.record_by_staff(
+        recorded, balance = await hours.record(
             ctx.session,
             ctx.rt.settings.content_dir,
-            community.timezone,
-            person_id=person.id,
-            community_id=community.id,
+            ctx.require_actor(),
+            person_id=parse_id(person_id, "personId"),
             minutes=minutes,
             reason=reason,
-            by_id=actor.id,
-            key=f"staff:{actor.id}:{key}",
+            idempotency_key=idempotency_key,
         )
-        return TimeRecorded(minutes=entry.minutes, balance_minutes=await time_bank.balance(ctx.session, person.id))
+        return TimeRecorded(minutes=recorded, balance_minutes=balance)

@@ -33,6 +33,18 @@ class DataExport:
     download_url: str = strawberry.field(description="The JSON file; secret, works until expiresAt.")
     requested_in_person: bool = strawberry.field(description="Started by staff for the person, in person.")
 
+    @classmethod
+    def of(cls, ready: service.ExportReady, base_url: str) -> DataExport:
+        row = ready.export
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            summary=row.summary or "",
+            download_url=f"{base_url.rstrip('/')}{EXPORTS_PATH}/{ready.token}.json",
+            requested_in_person=row.via == "staff_in_person",
+        )
+
 
 @strawberry.type
 class AccountDeleted:
@@ -65,11 +77,8 @@ class PrivacyQuery:
     )
     async def data_access_log(self, info: Info, person_id: strawberry.ID | None = None) -> list[DataRead]:
         ctx = info.context
-        subject = (
-            await acting_for(
-                ctx.session, ctx.require_actor(), optional_id(person_id, "personId"), Scope.MANAGE_SETTINGS
-            )
-        ).person
+        who = optional_id(person_id, "personId")
+        subject = (await acting_for(ctx.session, ctx.require_actor(), who, Scope.MANAGE_SETTINGS)).person
         entries = await service.access_log(ctx.session, subject.id)
         names = await ctx.loaders.names_of([e.reader_id for e in entries])
         return [
@@ -83,25 +92,17 @@ class PrivacyMutation:
     @mutation(description="Everything held about me, once a day (staff: for an elder who asks in person).")
     async def export_my_data(self, info: Info, person_id: strawberry.ID | None = None) -> ExportMyDataPayload:
         ctx = info.context
-        tz = ctx.rt.settings.zone
+        rt = ctx.rt
         ready = await service.export(
             ctx.session,
             ctx.require_actor(),
             person_id=optional_id(person_id, "personId"),
-            catalog=ctx.rt.catalog,
-            tokens=ctx.rt.tokens,
-            local_time=f"{dt.datetime.now(tz):%Y-%m-%d %H:%M}",
-            plan=ctx.rt.personal,
+            catalog=rt.catalog,
+            tokens=rt.tokens,
+            local_time=f"{dt.datetime.now(rt.settings.zone):%Y-%m-%d %H:%M}",
+            plan=rt.personal,
         )
-        row = ready.export
-        return DataExport(
-            id=strawberry.ID(str(row.id)),
-            created_at=row.created_at,
-            expires_at=row.expires_at,
-            summary=row.summary or "",
-            download_url=f"{ctx.rt.settings.public_base_url.rstrip('/')}{EXPORTS_PATH}/{ready.token}.json",
-            requested_in_person=row.via == "staff_in_person",
-        )
+        return DataExport.of(ready, ctx.rt.settings.public_base_url)
 
     @mutation(description="Delete my account: send requestLoginCode first, then the code from that SMS.")
     async def delete_my_account(self, info: Info, code: str) -> DeleteMyAccountPayload:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
+from backend.community.models import Person
 from backend.gql.base import mutation, optional_id, parse_id
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.permissions import IsAuthenticated
 from backend.services import service
-from backend.services.catalog import Offering, service_catalog
+from backend.services.catalog import Offering, ServiceCatalog, service_catalog
 from backend.services.errors import (
     AlreadyRatedError,
     BookingClosedError,
@@ -21,7 +23,7 @@ from backend.services.errors import (
     TooEarlyError,
     WrongCheckInCodeError,
 )
-from backend.services.models import Booking, BookingStatus, Rating
+from backend.services.models import Booking, BookingStatus, Rating, ServiceRating
 from backend.wallet.errors import InsufficientFundsError, SpendingLimitReachedError
 from backend.wallet.payments import PayFrom
 
@@ -36,6 +38,15 @@ class ProviderRatings:
     satisfied: int
     ok: int
     unsatisfied: int
+
+    @classmethod
+    def of(cls, provider_name: str, counts: Mapping[Rating, int]) -> ProviderRatings:
+        return cls(
+            provider_name=provider_name,
+            satisfied=counts[Rating.SATISFIED],
+            ok=counts[Rating.OK],
+            unsatisfied=counts[Rating.UNSATISFIED],
+        )
 
     @strawberry.field(description="Satisfied 3, ok 2, unsatisfied 1, averaged; null before the first rating.")
     def average(self) -> float | None:
@@ -55,6 +66,24 @@ class UnsatisfiedRating:
     comment: str
     rated_at: dt.datetime
     rated_by_family: bool
+
+    @classmethod
+    def of(
+        cls, found: tuple[ServiceRating, Booking, Person], catalog: ServiceCatalog, locale: str
+    ) -> UnsatisfiedRating:
+        rating, booking, elder = found
+        offering = catalog.offerings.get(booking.offering_code)
+        provider = catalog.providers.get(booking.provider_code)
+        return cls(
+            booking_id=strawberry.ID(str(booking.id)),
+            elder_name=elder.name,
+            service_name=offering.name(locale) if offering else booking.offering_code,
+            provider_name=provider.name if provider else booking.provider_code,
+            slot_start=booking.slot_start,
+            comment=rating.comment,
+            rated_at=rating.at,
+            rated_by_family=rating.by_id != booking.beneficiary_id,
+        )
 
 
 @strawberry.type
@@ -205,15 +234,7 @@ class ServicesQuery:
         ctx = info.context
         catalog = service_catalog(ctx.rt.settings.content_dir)
         found = await service.provider_ratings(ctx.session, ctx.rt.settings, ctx.require_actor())
-        return [
-            ProviderRatings(
-                provider_name=catalog.providers[code].name,
-                satisfied=counts[Rating.SATISFIED],
-                ok=counts[Rating.OK],
-                unsatisfied=counts[Rating.UNSATISFIED],
-            )
-            for code, counts in found
-        ]
+        return [ProviderRatings.of(catalog.providers[code].name, counts) for code, counts in found]
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
@@ -225,23 +246,7 @@ class ServicesQuery:
         found = await service.unsatisfied(
             ctx.session, ctx.require_actor(), community_id=parse_id(community_id, "communityId")
         )
-        views = []
-        for rating, booking, elder in found:
-            offering = catalog.offerings.get(booking.offering_code)
-            provider = catalog.providers.get(booking.provider_code)
-            views.append(
-                UnsatisfiedRating(
-                    booking_id=strawberry.ID(str(booking.id)),
-                    elder_name=elder.name,
-                    service_name=offering.name(ctx.locale) if offering else booking.offering_code,
-                    provider_name=provider.name if provider else booking.provider_code,
-                    slot_start=booking.slot_start,
-                    comment=rating.comment,
-                    rated_at=rating.at,
-                    rated_by_family=rating.by_id != booking.beneficiary_id,
-                )
-            )
-        return views
+        return [UnsatisfiedRating.of(row, catalog, ctx.locale) for row in found]
 
 
 @strawberry.type

@@ -9,14 +9,12 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from backend.community import repository as community_repository
-from backend.community.models import Household, Person
 from backend.gql.base import mutation, optional_id, parse_clock, parse_id
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.permissions import IsAuthenticated
-from backend.wellbeing import quiet_home, service
+from backend.wellbeing import quiet_home, screens, service
 from backend.wellbeing.errors import NoCheckInPlanError
-from backend.wellbeing.models import CheckIn, CheckInPlan
+from backend.wellbeing.models import CheckIn, CheckInPlan, HomeSensor
 from backend.wellbeing.visits_gql import VisitMutation, VisitQuery
 
 
@@ -60,6 +58,19 @@ class MissedCheckInView:
     since: dt.datetime
     step: int
 
+    @classmethod
+    def of(cls, m: screens.Missed) -> MissedCheckInView:
+        return cls(
+            id=strawberry.ID(str(m.id)),
+            person_id=strawberry.ID(str(m.person_id)),
+            name=m.name,
+            address=m.address,
+            kind=m.kind,
+            day=m.day,
+            since=m.since,
+            step=m.step,
+        )
+
 
 @strawberry.type(name="HomeSensor", description="A device bound to a home.")
 class HomeSensorView:
@@ -68,6 +79,16 @@ class HomeSensorView:
     source: str
     device: str
     kind: str
+
+    @classmethod
+    def of(cls, sensor: HomeSensor) -> HomeSensorView:
+        return cls(
+            id=strawberry.ID(str(sensor.id)),
+            household_id=strawberry.ID(str(sensor.household_id)),
+            source=sensor.source,
+            device=sensor.device,
+            kind=sensor.kind,
+        )
 
 
 @strawberry.type(name="HomeAway", description="A home marked away until a day (null: at home).")
@@ -99,36 +120,9 @@ class WellbeingQuery(VisitQuery):
     )
     async def wellbeing_today(self, info: Info, person_id: strawberry.ID | None = None) -> WellbeingToday:
         ctx = info.context
-        _, today = await service.today_of(
-            ctx.session, ctx.require_actor(), person_id=optional_id(person_id, "personId")
-        )
-        catalog, locale = ctx.rt.catalog, ctx.locale
-        by = f"{today.by_time:%H:%M}" if today.by_time else ""
-        if not today.planned:
-            line = catalog.text(locale, "wellbeing.today.off")
-        elif today.check_in is not None:
-            zone = today.zone or ctx.rt.settings.zone
-            vouched = await ctx.session.get(Person, today.check_in.by_id) if today.check_in.by_id else None
-            by_name = vouched.name if vouched else ""
-            line = catalog.text(
-                locale,
-                "wellbeing.today.done",
-                time=f"{today.check_in.at.astimezone(zone):%H:%M}",
-                how=catalog.text(locale, f"wellbeing.via.{today.check_in.via}", by_name=by_name),
-            )
-        elif today.missed is not None:
-            line = catalog.text(locale, "wellbeing.today.missed", by=by)
-        else:
-            line = catalog.text(locale, "wellbeing.today.waiting", by=by)
-        return WellbeingToday(
-            planned=today.planned,
-            by_time=by or None,
-            checked_in_at=today.check_in.at if today.check_in else None,
-            via=today.check_in.via if today.check_in else None,
-            missed=today.missed is not None and today.check_in is None,
-            line=line,
-            read_aloud_url=ctx.rt.read_aloud.url(line, locale=locale, slow=True),
-        )
+        rt, who = ctx.rt, optional_id(person_id, "personId")
+        today = await screens.today(ctx.session, ctx.require_actor(), who, rt.catalog, ctx.locale, rt.settings.zone)
+        return WellbeingToday(**vars(today), read_aloud_url=rt.read_aloud.url(today.line, locale=ctx.locale, slow=True))
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
@@ -136,33 +130,8 @@ class WellbeingQuery(VisitQuery):
     )
     async def missed_check_ins(self, info: Info, community_id: strawberry.ID) -> list[MissedCheckInView]:
         ctx = info.context
-        rows = await service.open_misses(
-            ctx.session, ctx.require_actor(), community_id=parse_id(community_id, "communityId")
-        )
-        people = {p.id: p for p in await community_repository.people_by_ids(ctx.session, [m.person_id for m in rows])}
-        homes = {
-            h.id: h
-            for h in await community_repository.households_by_ids(
-                ctx.session, [p.household_id for p in people.values() if p.household_id]
-            )
-        }
-        views = []
-        for m in rows:
-            person = people.get(m.person_id)
-            home: Household | None = homes.get(person.household_id) if person and person.household_id else None
-            views.append(
-                MissedCheckInView(
-                    id=strawberry.ID(str(m.id)),
-                    person_id=strawberry.ID(str(m.person_id)),
-                    name=person.name if person else "",
-                    address=home.address if home else "",
-                    kind=m.kind,
-                    day=m.local_day,
-                    since=m.started_at,
-                    step=m.step,
-                )
-            )
-        return views
+        rows = await screens.missed(ctx.session, ctx.require_actor(), parse_id(community_id, "communityId"))
+        return [MissedCheckInView.of(m) for m in rows]
 
 
 @strawberry.type
@@ -209,13 +178,7 @@ class WellbeingMutation(VisitMutation):
             device=device,
             kind=kind,
         )
-        return HomeSensorView(
-            id=strawberry.ID(str(sensor.id)),
-            household_id=strawberry.ID(str(sensor.household_id)),
-            source=sensor.source,
-            device=sensor.device,
-            kind=sensor.kind,
-        )
+        return HomeSensorView.of(sensor)
 
     @mutation(
         description="The home is away until a day (hospital, visiting family): its quiet raises nothing. No day: back home."

@@ -13,7 +13,7 @@ from strawberry.types import Info
 from backend import clock
 from backend.gql.base import mutation, optional_id, parse_id
 from backend.gql.errors import InvalidInputError, NotFoundError
-from backend.gql.pagination import PageInfo, decode_position, encode_position, page_size
+from backend.gql.pagination import PageInfo, positioned_page
 from backend.gql.permissions import IsAuthenticated
 from backend.wellbeing import quiet_home, visits
 from backend.wellbeing.models import Visit
@@ -164,8 +164,6 @@ class VisitQuery:
     ) -> VisitPlanPage:
         """A page at a time: each entry's phone and address is a read in her access log."""
         ctx = info.context
-        limit = page_size(first)
-        start = decode_position(after, 5)
         found = await visits.plan(
             ctx.session,
             ctx.require_actor(),
@@ -175,17 +173,9 @@ class VisitQuery:
             mine=mine,
             overdue_only=overdue_only,
         )
-        rest = found if start is None else [d for d in found if visits.position(d) > start]
-        page = rest[:limit]
-        return VisitPlanPage(
-            nodes=[VisitDue(due=d) for d in page],
-            page_info=PageInfo(
-                has_next_page=len(rest) > limit,
-                end_cursor=encode_position(visits.position(page[-1])) if page else None,
-            ),
-            total=len(found),
-            overdue=sum(1 for d in found if d.overdue_days),
-        )
+        page, info_ = positioned_page(found, visits.position, 5, first, after)
+        overdue = sum(1 for d in found if d.overdue_days)
+        return VisitPlanPage(nodes=[VisitDue(due=d) for d in page], page_info=info_, total=len(found), overdue=overdue)
 
 
 @strawberry.type
