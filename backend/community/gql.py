@@ -243,17 +243,11 @@ class CommunityQuery:
     @strawberry.field(description="The elder-mode home screen for my community (or for this TV's home).")
     async def home(self, info: Info, community_id: strawberry.ID | None = None) -> HomeScreen:
         ctx = info.context
-        cid = parse_id(community_id, "communityId") if community_id is not None else None
-        return HomeScreen.of(
-            await screens.home(
-                ctx.session,
-                ctx.require_subject(),
-                cid,
-                catalog=ctx.rt.catalog,
-                read_aloud=ctx.rt.read_aloud,
-                locale=ctx.locale,
-            )
+        cid, rt = optional_id(community_id, "communityId"), ctx.rt
+        found = await screens.home(
+            ctx.session, ctx.require_subject(), cid, catalog=rt.catalog, read_aloud=rt.read_aloud, locale=ctx.locale
         )
+        return HomeScreen.of(found)
 
     @strawberry.field(description="A person I may see (myself, my family, residents I serve).")
     async def person(self, info: Info, id: strawberry.ID) -> PersonView:

@@ -324,12 +324,12 @@ class MutualHelpMutation:
     async def record_time(
         self, info: Info, person_id: strawberry.ID, minutes: int, reason: str, idempotency_key: str | None = None
     ) -> TimePayload:
-        ctx = info.context
+        ctx, who = info.context, parse_id(person_id, "personId")
         recorded, balance = await hours.record(
             ctx.session,
             ctx.rt.settings.content_dir,
             ctx.require_actor(),
-            person_id=parse_id(person_id, "personId"),
+            person_id=who,
             minutes=minutes,
             reason=reason,
             idempotency_key=idempotency_key,

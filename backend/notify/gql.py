@@ -224,16 +224,8 @@ class NotifyMutation:
         quiet_hours: QuietHoursInput | None = None,
     ) -> SettingsPayload:
         ctx = info.context
-        actor = ctx.require_actor()
-        subject = (await acting_for(ctx.session, actor, optional_id(person_id, "personId"))).person
-        saved = await preferences.update(
-            ctx.session,
-            subject.id,
-            by_id=actor.id,
-            paths=paths,
-            quiet_start=quiet_hours.start if quiet_hours else None,
-            quiet_end=quiet_hours.end if quiet_hours else None,
-        )
+        who, quiet = optional_id(person_id, "personId"), (quiet_hours.start, quiet_hours.end) if quiet_hours else None
+        saved = await service.update_settings(ctx.session, ctx.require_actor(), who, paths=paths, quiet=quiet)
         return NotificationSettingsView.of(saved)
 
     @mutation(description="A message at a time (local time), once or every day; for me or an elder I help.")
@@ -272,10 +264,8 @@ class NotifySubscription:
         actor = ctx.require_actor()
 
         async def load(message: dict[str, object]) -> NotificationView | None:
-            n = await ctx.session.get(Notification, int(str(message["id"])))
-            if n is None or n.person_id != actor.id:
-                return None
-            return await _view(info, n)
+            n = await service.mine(ctx.session, actor.id, int(str(message["id"])))
+            return await _view(info, n) if n is not None else None
 
         async for view in rows_as_they_change(ctx, [person_channel(actor.id)], "notification", load):
             yield view

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import jobs, live
+from backend.access.rules import acting_for
 from backend.access.subject import Actor
 from backend.community.models import Person
 from backend.config import Settings
@@ -438,6 +439,26 @@ async def deliveries_of(session: AsyncSession, notification_ids: list[int]) -> d
         for d in rows.scalars():
             found[d.notification_id].append(d)
     return found
+
+
+async def update_settings(
+    session: AsyncSession,
+    actor: Actor,
+    person_id: int | None,
+    *,
+    paths: list[str] | None,
+    quiet: tuple[dt.time, dt.time] | None,
+) -> NotificationSettings:
+    """My paths and quiet hours, or those of someone I act for."""
+    whose = (await acting_for(session, actor, person_id)).person
+    start, end = quiet if quiet is not None else (None, None)
+    return await preferences.update(session, whose.id, by_id=actor.id, paths=paths, quiet_start=start, quiet_end=end)
+
+
+async def mine(session: AsyncSession, person_id: int, notification_id: int) -> Notification | None:
+    """A message if it is this person's (a live update is checked again when it is read)."""
+    n = await session.get(Notification, notification_id)
+    return n if n is not None and n.person_id == person_id else None
 
 
 # --- erasure: what others were told about a person who has gone (privacy.deletion) ---------

@@ -12,7 +12,6 @@ from strawberry.types import Info
 
 from backend.access import rules
 from backend.db import utcnow
-from backend.errors import NotFound
 from backend.gql.base import mutation, optional_id, parse_id
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.permissions import IsAuthenticated, IsStaff
@@ -189,8 +188,7 @@ class SafetyMutation:
         minutes: int = 60,
         grid_id: strawberry.ID | None = None,
     ) -> RollCallPayload:
-        ctx = info.context
-        actor = ctx.require_actor()
+        ctx, actor = info.context, info.context.require_actor()
         call = await roll_call.start(
             ctx.session,
             community_id=parse_id(community_id, "communityId"),
@@ -204,15 +202,7 @@ class SafetyMutation:
     @mutation(description="My home is safe (the answer to a roll-call).")
     async def answer_roll_call(self, info: Info, roll_call_id: strawberry.ID) -> AnswerRollCallPayload:
         ctx = info.context
-        actor = ctx.require_actor()
-        if actor.person.household_id is None:
-            raise NotFound()
-        call_id = parse_id(roll_call_id, "rollCallId")
-        await roll_call.answer(
-            ctx.session, roll_call_id=call_id, household_id=actor.person.household_id, person_id=actor.id, door="app"
-        )
-        call = await ctx.session.get(RollCall, call_id)
-        assert call is not None
+        call = await roll_call.answer_by(ctx.session, ctx.require_actor(), parse_id(roll_call_id, "rollCallId"))
         return _mine(call, True)
 
     @mutation(

@@ -100,6 +100,18 @@ async def answer(
     return home
 
 
+async def answer_by(session: AsyncSession, actor: Actor, roll_call_id: int) -> RollCall:
+    """平安 from the app: the asker's own home's answer (someone with no home has none to give)."""
+    if actor.person.household_id is None:
+        raise NotFound()
+    await answer(
+        session, roll_call_id=roll_call_id, household_id=actor.person.household_id, person_id=actor.id, door="app"
+    )
+    call = await session.get(RollCall, roll_call_id)
+    assert call is not None  # answer found it
+    return call
+
+
 async def homes_of(session: AsyncSession, roll_call_id: int) -> list[int]:
     rows = await session.scalars(select(RollCallHome.household_id).where(RollCallHome.roll_call_id == roll_call_id))
     return list(rows)
