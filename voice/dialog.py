@@ -33,9 +33,8 @@ class Dialog(Errands):
     def home(self) -> Menu:
         """The home every door shows, said: the same entries, words and keys as the TV's."""
         community = self.caller.community
-        return menu_of(
-            self.pack, screens.choices(self.catalog, community.code if community else None, self.locale, Door.PHONE)
-        )
+        offered = screens.choices(self.catalog, community.code if community else None, self.locale, Door.PHONE)
+        return menu_of(self.pack, offered, listening=self.conv.recognizer is not None)
 
     async def run(self) -> str:
         """Until the caller is done: how the call ended ("goodbye", "alarm", ...). HungUp and

@@ -33,9 +33,11 @@ class Menu:
     keys: dict[str, str]  # digit -> errand
 
 
-def menu_of(pack: Pack, choices: Sequence[Choice]) -> Menu:
-    """The spoken menu and its keys. An entry the home offers on the phone that the line
-    cannot do, or on another key than the line hears, is a content mistake: it fails here."""
+def menu_of(pack: Pack, choices: Sequence[Choice], *, listening: bool) -> Menu:
+    """The spoken menu and its keys; the words to say only when the line can hear them (a
+    language without a recognition model is keypad only). An entry the home offers on the
+    phone that the line cannot do, or on another key than the line hears, is a content
+    mistake: it fails here."""
     said, keys = [], {}
     for choice in choices:
         if choice.key in EVERY_QUESTION:
@@ -48,7 +50,7 @@ def menu_of(pack: Pack, choices: Sequence[Choice]) -> Menu:
             keys[digit] = answer
         else:
             raise ValueError(f"the phone line cannot offer {choice.key!r} (no errand, or no key)")
-        words = pack.listen.get("menu", {}).get(answer) or pack.everywhere.get(answer)
+        words = (pack.listen.get("menu", {}).get(answer) or pack.everywhere.get(answer)) if listening else None
         if words:
             said.append(pack.say("menu_entry_said", label=choice.label, words=words[0], digit=digit))
         else:

@@ -167,7 +167,8 @@ async def test_the_home_is_one_screen_on_the_app_the_tv_and_the_phone(box: Api) 
     # and the phone line says the same entries with the same keys, in the same order: what a
     # line cannot do (events, the notice board, the contacts, ringing family) it leaves out
     catalog = catalog_for(REPO_ROOT / "content")
-    said = menu_of(load_pack(REPO_ROOT / "content", "zh-CN"), screens.choices(catalog, "xingfu", "zh-CN", Door.PHONE))
+    offered = screens.choices(catalog, "xingfu", "zh-CN", Door.PHONE)
+    said = menu_of(load_pack(REPO_ROOT / "content", "zh-CN"), offered, listening=True)
     assert said.prompt == (
         "紧急呼叫，请说“救命”或按9。 助餐，请说“订饭”或按1。 上门服务，请说“预约服务”或按2。 "
         "我的订单，请说“查订单”或按3。 消息，请说“听通知”或按4。 咨询，请按5。 邻里互助，请按6。 "
@@ -176,6 +177,10 @@ async def test_the_home_is_one_screen_on_the_app_the_tv_and_the_phone(box: Api) 
     phone_entries = [b for b in on_app if b[0] is not None and f"{b[1]}，" in said.prompt]
     assert [b[0] for b in phone_entries] == ["9", "1", "2", "3", "4", "5", "6", "0"]
     assert said.keys == {"1": "meal", "2": "book", "3": "orders", "4": "notices", "5": "consult", "6": "help"}
+    # where no Mandarin model is installed the line hears keys only, and says so
+    keys_only = menu_of(load_pack(REPO_ROOT / "content", "zh-CN"), offered, listening=False)
+    assert keys_only.prompt.startswith("紧急呼叫，请按9。 助餐，请按1。") and "请说" not in keys_only.prompt
+    assert keys_only.keys == said.keys
 
 
 def test_a_home_the_phone_line_cannot_say_fails_when_it_is_read() -> None:
@@ -183,7 +188,7 @@ def test_a_home_the_phone_line_cannot_say_fails_when_it_is_read() -> None:
     pack = load_pack(REPO_ROOT / "content", "zh-CN")
     moved_alarm = Choice("sos", "1", "紧急呼叫", "", "alarm", "emergency")
     with pytest.raises(ValueError, match="hears 'sos' on 9"):
-        menu_of(pack, [moved_alarm])
+        menu_of(pack, [moved_alarm], listening=True)
     keyless = Choice("meals", None, "助餐", "", "rice_bowl", "services.meals")
     with pytest.raises(ValueError, match="cannot offer 'meals'"):
-        menu_of(pack, [keyless])
+        menu_of(pack, [keyless], listening=True)
