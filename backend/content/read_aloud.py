@@ -30,6 +30,7 @@ PATH = "/read-aloud"
 PERSONAL = "p-"  # prefix of a personal (encrypted) token
 SHARED_CACHE = "public, max-age=31536000, immutable"
 PERSONAL_CACHE = "private, no-store"
+SHARED_KEPT = 4096  # shared URLs kept signed in memory
 log = logging.getLogger(__name__)
 
 
@@ -50,6 +51,8 @@ class ReadAloud:
         self._base = settings.public_base_url.rstrip("/")
         self._max_chars = settings.tts_max_chars
         self._rates = (settings.tts_rate_normal, settings.tts_rate_slow)
+        # A shared URL never changes: the home's labels are signed once, not on every request.
+        self._shared: dict[tuple[str, str | None, bool], str] = {}
 
     def rate(self, slow: bool) -> int:
         return self._rates[1] if slow else self._rates[0]
@@ -57,6 +60,16 @@ class ReadAloud:
     def url(self, text: str, *, locale: str | None, slow: bool = False, shared: bool = False) -> str:
         """`shared`: the text says nothing about anyone (labels, fixed replies). Anything
         else is personal: an opaque URL that expires."""
+        if shared:
+            found = self._shared.get((text, locale, slow))
+            if found is None:
+                if len(self._shared) >= SHARED_KEPT:
+                    self._shared.clear()  # shared texts are few (content's); a flood of others starts over
+                found = self._shared[(text, locale, slow)] = self._url(text, locale=locale, slow=slow, shared=True)
+            return found
+        return self._url(text, locale=locale, slow=slow, shared=False)
+
+    def _url(self, text: str, *, locale: str | None, slow: bool, shared: bool) -> str:
         body = json.dumps(
             {"t": clean_text(text, self._max_chars), "v": voice_for(locale), "r": self.rate(slow)},
             ensure_ascii=False,
