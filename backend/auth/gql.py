@@ -134,16 +134,8 @@ def _session_payload(info: Info, issued: service.IssuedSession) -> AuthSession:
 class AuthMutation:
     @mutation(permissions=[], description="Send a 6-digit sign-in code by SMS.")
     async def request_login_code(self, info: Info, phone: str) -> RequestLoginCodePayload:
-        ctx, rt = info.context, info.context.rt
-        sent = await service.request_login_code(
-            ctx.session,
-            settings=rt.settings,
-            tokens=rt.tokens,
-            sms=rt.sms,
-            catalog=rt.catalog,
-            raw_phone=phone,
-            ip=ctx.ip,
-        )
+        ctx = info.context
+        sent = await service.request_login_code(ctx.session, ctx.rt, raw_phone=phone, ip=ctx.ip)
         return LoginCodeSent.of(sent)
 
     @mutation(permissions=[], description="Sign in with the phone number and the code from the SMS.")

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +25,6 @@ from backend.auth.errors import (
 from backend.auth.models import LoginCode, RefreshToken
 from backend.community.models import Person
 from backend.config import Settings
-from backend.content.catalog import Catalog
 from backend.db import utcnow
 from backend.errors import NotFound, RateLimited
 from backend.gateways.sms import Sms, SmsSender, SmsUnavailable
@@ -63,16 +63,19 @@ def retry_after(times: list[dt.datetime], limit: int, window: dt.timedelta, now:
     return int((times[len(times) - limit] + window - now).total_seconds()) + 1
 
 
-async def request_login_code(
-    session: AsyncSession,
-    *,
-    settings: Settings,
-    tokens: Tokens,
-    sms: SmsSender,
-    catalog: Catalog,
-    raw_phone: str,
-    ip: str,
-) -> CodeSent:
+class Sending(Protocol):
+    """What sending a sign-in code needs of the process: the runtime's parts (or a test's)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def tokens(self) -> Tokens: ...
+    @property
+    def sms(self) -> SmsSender: ...
+
+
+async def request_login_code(session: AsyncSession, parts: Sending, *, raw_phone: str, ip: str) -> CodeSent:
+    settings, tokens, sms = parts.settings, parts.tokens, parts.sms
     phone = _phone_or_error(raw_phone)
     now = utcnow()
     by_phone = await repository.codes_since(session, phone=phone, since=now - HOUR)

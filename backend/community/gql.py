@@ -314,12 +314,12 @@ class CommunityMutation:
         slow_speech: bool | None = None,
         locale: str | None = None,
     ) -> UpdateAccessibilityPayload:
-        ctx = info.context
-        actor = ctx.require_actor()
+        ctx, actor = info.context, info.context.require_actor()
+        who = optional_id(person_id, "personId")
         person = await service.update_accessibility(
             ctx.session,
             actor,
-            person_id=optional_id(person_id, "personId"),
+            person_id=who,
             font_scale=font_scale,
             read_aloud=read_aloud,
             slow_speech=slow_speech,

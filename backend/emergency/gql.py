@@ -346,8 +346,7 @@ class EmergencyMutation:
         en_route_timeout_seconds: int,
         repeat_every_seconds: int | None = None,
     ) -> EscalationPolicyPayload:
-        ctx = info.context
-        cid = parse_id(community_id, "communityId")
+        ctx, cid = info.context, parse_id(community_id, "communityId")
         policy = await service.set_policy(
             ctx.session,
             ctx.require_actor(),

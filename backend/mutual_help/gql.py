@@ -326,12 +326,6 @@ class MutualHelpMutation:
     ) -> TimePayload:
         ctx, who = info.context, parse_id(person_id, "personId")
         recorded, balance = await hours.record(
-            ctx.session,
-            ctx.rt.settings.content_dir,
-            ctx.require_actor(),
-            person_id=who,
-            minutes=minutes,
-            reason=reason,
-            idempotency_key=idempotency_key,
+            ctx.session, ctx.rt.settings.content_dir, ctx.require_actor(), who, minutes, reason, idempotency_key
         )
         return TimeRecorded(minutes=recorded, balance_minutes=balance)

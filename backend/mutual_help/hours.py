@@ -60,7 +60,6 @@ async def record(
     session: AsyncSession,
     content_dir: Path,
     actor: Actor,
-    *,
     person_id: int,
     minutes: int,
     reason: str,

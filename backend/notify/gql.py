@@ -237,15 +237,9 @@ class NotifyMutation:
         daily: bool = False,
         person_id: strawberry.ID | None = None,
     ) -> ReminderPayload:
-        ctx = info.context
+        ctx, who = info.context, optional_id(person_id, "personId")
         reminder = await reminders.create(
-            ctx.session,
-            ctx.require_actor(),
-            person_id=optional_id(person_id, "personId"),
-            text=text,
-            at=at,
-            daily=daily,
-            tz=ctx.rt.settings.zone,
+            ctx.session, ctx.require_actor(), person_id=who, text=text, at=at, daily=daily, tz=ctx.rt.settings.zone
         )
         return ReminderView.of(reminder)
 

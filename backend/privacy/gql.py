@@ -92,16 +92,7 @@ class PrivacyMutation:
     @mutation(description="Everything held about me, once a day (staff: for an elder who asks in person).")
     async def export_my_data(self, info: Info, person_id: strawberry.ID | None = None) -> ExportMyDataPayload:
         ctx = info.context
-        rt = ctx.rt
-        ready = await service.export(
-            ctx.session,
-            ctx.require_actor(),
-            person_id=optional_id(person_id, "personId"),
-            catalog=rt.catalog,
-            tokens=rt.tokens,
-            local_time=f"{dt.datetime.now(rt.settings.zone):%Y-%m-%d %H:%M}",
-            plan=rt.personal,
-        )
+        ready = await service.export(ctx.session, ctx.require_actor(), optional_id(person_id, "personId"), ctx.rt)
         return DataExport.of(ready, ctx.rt.settings.public_base_url)
 
     @mutation(description="Delete my account: send requestLoginCode first, then the code from that SMS.")

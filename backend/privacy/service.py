@@ -16,7 +16,7 @@ import json
 import secrets
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,7 @@ from backend import jobs
 from backend.access import rules
 from backend.access.subject import Actor
 from backend.community.models import Person
+from backend.config import Settings
 from backend.content.catalog import Catalog
 from backend.db import utcnow
 from backend.errors import NotFound, RateLimited
@@ -104,17 +105,22 @@ class ExportReady:
     token: str  # the secret of the download link, shown once
 
 
-async def export(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    person_id: int | None,
-    catalog: Catalog,
-    tokens: Tokens,
-    local_time: str,
-    plan: Plan,
-) -> ExportReady:
+class Exporting(Protocol):
+    """What an export needs of the process (the runtime's parts)."""
+
+    @property
+    def catalog(self) -> Catalog: ...
+    @property
+    def tokens(self) -> Tokens: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def personal(self) -> Plan: ...
+
+
+async def export(session: AsyncSession, actor: Actor, person_id: int | None, parts: Exporting) -> ExportReady:
     """The person's own export, or staff's for an elder of their community who asks in person."""
+    catalog, tokens, zone, plan = parts.catalog, parts.tokens, parts.settings.zone, parts.personal
     if person_id is None or person_id == actor.id:
         person, via = actor.person, "app"
     else:
@@ -142,7 +148,7 @@ async def export(
         via=via,
         token_hash=tokens.hash_opaque(token),
         content=json.dumps(document, ensure_ascii=False, indent=1, default=str),
-        summary=summary(catalog, person.locale, person, data, local_time),
+        summary=summary(catalog, person.locale, person, data, f"{now.astimezone(zone):%Y-%m-%d %H:%M}"),
         expires_at=now + EXPORT_KEPT,
     )
     session.add(row)

@@ -42,15 +42,7 @@ class SignIn:
 
     async def request(self, phone: str, ip: str = "198.51.100.1") -> service.CodeSent:
         async with transaction(self.db.factory) as session:
-            return await service.request_login_code(
-                session,
-                settings=self.settings,
-                tokens=self.tokens,
-                sms=self.sms,
-                catalog=self.catalog,
-                raw_phone=phone,
-                ip=ip,
-            )
+            return await service.request_login_code(session, self, raw_phone=phone, ip=ip)
 
     def code_sent_to(self, phone: str) -> str:
         found = re.search(r"\d{6}", self.sms.messages(phone)[0]["text"])
