@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.errors import InvalidInput
+
+R = TypeVar("R")
 
 MIN_KEY, MAX_KEY = 8, 100
 
@@ -38,3 +43,13 @@ def check_replay(stored: str | None, sent: str) -> None:
     kept have none and are compared by the caller as before)."""
     if stored is not None and stored != sent:
         raise IdempotencyKeyReused()
+
+
+async def replayed(session: AsyncSession, model: type[R], key: str, asked: str) -> R | None:
+    """The row this key already made (an order, a booking), when the request is the same one
+    again; IdempotencyKeyReused when the key was used for something else."""
+    query = select(model).where(model.idempotency_key == key)  # type: ignore[attr-defined]
+    first: R | None = (await session.execute(query)).scalar_one_or_none()
+    if first is not None:
+        check_replay(first.request_fingerprint, asked)  # type: ignore[attr-defined]
+    return first

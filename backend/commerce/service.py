@@ -221,11 +221,9 @@ async def place(
     """(the order, whether it is new). A replayed key returns the first order. Paid with
     points, it is the elder's points, and only goods with a points price."""
     key = idempotency.scoped_key(idempotency_key, actor.id)
-    how = {"fulfilment": fulfilment.value, "pay_from": pay_from.value, "pay_with": pay_with.value}
-    asked = idempotency.fingerprint(person=person_id, lines=[[code, quantity] for code, quantity in lines], **how)
-    first = await session.scalar(select(Order).where(Order.idempotency_key == key))
-    if first is not None:  # the same order again, or the key reused for another (refused)
-        idempotency.check_replay(first.request_fingerprint, asked)
+    asked = _asked(person_id, lines, fulfilment, pay_from, pay_with)
+    first = await idempotency.replayed(session, Order, key, asked)
+    if first is not None:
         return first, False
     merchant, wanted = _checked_lines(commerce_catalog(settings.content_dir), lines)
     in_points = pay_with == PayWith.POINTS
@@ -264,6 +262,23 @@ async def place(
     )
     emit(session, "commerce.ordered", {"order_id": order.id})
     return order, True
+
+
+def _asked(
+    person_id: int | None,
+    lines: Sequence[tuple[str, int]],
+    fulfilment: Fulfilment,
+    pay_from: PayFrom,
+    pay_with: PayWith,
+) -> str:
+    """What the order asks for, as a replay compares it."""
+    return idempotency.fingerprint(
+        person=person_id,
+        lines=[[code, quantity] for code, quantity in lines],
+        fulfilment=fulfilment.value,
+        pay_from=pay_from.value,
+        pay_with=pay_with.value,
+    )
 
 
 def _items(order: Order, taken: list[tuple[Product, int, str]], *, in_points: bool) -> list[OrderItem]:

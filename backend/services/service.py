@@ -158,9 +158,8 @@ async def _replayed(
     session: AsyncSession, key: str, asked: str, offering_code: str, slot_start: dt.datetime
 ) -> Booking | None:
     """The booking this key already made, when the request is the same one again."""
-    first = (await session.execute(select(Booking).where(Booking.idempotency_key == key))).scalar_one_or_none()
+    first = await idempotency.replayed(session, Booking, key, asked)
     if first is not None:
-        idempotency.check_replay(first.request_fingerprint, asked)
         if first.offering_code != offering_code or first.slot_start != slot_start:
             raise idempotency.IdempotencyKeyReused()
     return first
