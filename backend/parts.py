@@ -10,7 +10,8 @@ process that opened the session: nothing looks the running process up in a globa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -63,6 +64,27 @@ class DeliveryPath(Protocol):
     async def deliver_many(self, session: AsyncSession, items: Sequence[tuple[Any, Any]], /) -> list[Any]: ...
 
 
+@dataclass(frozen=True)
+class Screen:
+    """One entry of the home as its room shows it, in the person's words: its lines, or what
+    to say when there are none. Every door renders it its own way (a list on the TV, sentences
+    on the line, a speaker's reply); none composes the words."""
+
+    lines: tuple[str, ...]
+    empty: str
+
+    @property
+    def said(self) -> tuple[str, ...]:
+        return self.lines or (self.empty,)
+
+
+class Reader(Protocol):
+    """A room's screen for one home entry (the registry's `Domain.screens`), for a signed-in
+    person (`access.subject.Actor`) in her language."""
+
+    def __call__(self, session: AsyncSession, parts: Parts, actor: Any, locale: str, /) -> Awaitable[Screen]: ...
+
+
 class Parts(Protocol):
     settings: Settings
     catalog: Catalog
@@ -76,6 +98,7 @@ class Parts(Protocol):
     payments: PaymentGateway | None  # online top-ups
     transport: Transport | None
     personal: Plan  # every domain's personal data and its steps when an account is deleted
+    screens: Mapping[str, Reader]  # each home entry's screen, by the entry's key, from its room
 
     # Read-only, so the process may hold the domain's own type of each (a subtype of its shape).
     @property

@@ -23,12 +23,14 @@ from backend.auth.gql import AuthMutation, AuthQuery
 from backend.bulletin import errors as bulletin_errors
 from backend.bulletin import models as bulletin_models
 from backend.bulletin import personal as bulletin_personal
+from backend.bulletin import screens as bulletin_screens
 from backend.bulletin import service as bulletin_service
 from backend.bulletin import tasks as bulletin_tasks
 from backend.bulletin.gql import BulletinMutation, BulletinQuery
 from backend.commerce import errors as commerce_errors
 from backend.commerce import models as commerce_models
 from backend.commerce import personal as commerce_personal
+from backend.commerce import screens as commerce_screens
 from backend.commerce import service as commerce_service
 from backend.commerce import tasks as commerce_tasks
 from backend.commerce.gql import CommerceMutation, CommerceQuery, CommerceSubscription
@@ -61,15 +63,17 @@ from backend.health.gql import ProfileMutation, ProfileQuery
 from backend.mutual_help import errors as mutual_help_errors
 from backend.mutual_help import models as mutual_help_models
 from backend.mutual_help import personal as mutual_help_personal
+from backend.mutual_help import screens as mutual_help_screens
 from backend.mutual_help import service as mutual_help_service
 from backend.mutual_help import tasks as mutual_help_tasks
 from backend.mutual_help.gql import MutualHelpMutation, MutualHelpQuery
 from backend.notify import callbacks as notify_callbacks
 from backend.notify import models as notify_models
 from backend.notify import personal as notify_personal
+from backend.notify import screens as notify_screens
 from backend.notify import tasks as notify_tasks
 from backend.notify.gql import NotifyMutation, NotifyQuery, NotifySubscription
-from backend.parts import Parts
+from backend.parts import Parts, Reader
 from backend.personal import Declared, EndWork, EraseStep, NotPersonal, Plan
 from backend.phone import models as phone_models
 from backend.phone import personal as phone_personal
@@ -122,6 +126,9 @@ class Domain:
     personal: tuple[Declared, ...] = ()
     end_work: EndWork | None = None  # end her open work here and tell whoever expected it
     erase: EraseStep | None = None  # what the generic erasure cannot do (Erase.DOMAIN)
+    # Its face on every door: the home entries (content/home) it shows, each its screen. A
+    # door opens an entry through these and never composes a room's words itself.
+    screens: Mapping[str, Reader] = field(default_factory=dict)
 
 
 DOMAINS: tuple[Domain, ...] = (
@@ -181,6 +188,7 @@ DOMAINS: tuple[Domain, ...] = (
         tasks=notify_tasks,
         routes=notify_callbacks.router,
         personal=notify_personal.DATA,
+        screens={"notices": notify_screens.notices},
     ),
     Domain(
         "wallet",
@@ -212,6 +220,7 @@ DOMAINS: tuple[Domain, ...] = (
         tasks=commerce_tasks,
         personal=commerce_personal.DATA,
         end_work=commerce_service.end_work,
+        screens={"meals": commerce_screens.menu},
     ),
     Domain(
         "phone", phone_models, PhoneQuery, PhoneMutation, personal=phone_personal.DATA, end_work=phone_service.end_work
@@ -225,6 +234,7 @@ DOMAINS: tuple[Domain, ...] = (
         tasks=bulletin_tasks,
         personal=bulletin_personal.DATA,
         end_work=bulletin_service.end_work,
+        screens={"events": bulletin_screens.events, "announcements": bulletin_screens.announcements},
     ),
     Domain(
         "privacy",
@@ -263,6 +273,7 @@ DOMAINS: tuple[Domain, ...] = (
         tasks=mutual_help_tasks,
         personal=mutual_help_personal.DATA,
         end_work=mutual_help_service.end_work,
+        screens={"mutual_help": mutual_help_screens.help_screen},
     ),
     Domain(
         "wellbeing",
@@ -295,6 +306,18 @@ def personal_plan() -> Plan:
         end_work=tuple((domain.name, domain.end_work) for domain in DOMAINS if domain.end_work is not None),
         erase=tuple((domain.name, domain.erase) for domain in DOMAINS if domain.erase is not None),
     )
+
+
+def screens() -> dict[str, Reader]:
+    """Each home entry's screen, by the entry's key, from the room that shows it (one room per
+    entry: a second is a mistake in this list)."""
+    found: dict[str, Reader] = {}
+    for domain in DOMAINS:
+        for key, reader in domain.screens.items():
+            if key in found:
+                raise ValueError(f"two rooms show the home entry {key!r}")
+            found[key] = reader
+    return found
 
 
 def error_types() -> dict[type[DomainError], type]:

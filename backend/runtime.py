@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,9 +38,10 @@ from backend.gateways.push import FcmChannel
 from backend.gateways.sms import AliyunSms, DevOutboxSms, Failover, SmsSender, Templates, TencentSms
 from backend.live import LiveFanout
 from backend.notify.paths import Path, build_paths
+from backend.parts import Reader
 from backend.personal import Plan
 from backend.phone.calling import LineCaller
-from backend.registry import personal_plan
+from backend.registry import personal_plan, screens
 from backend.tokens import Tokens
 from speech.tts import Synthesizer
 
@@ -142,6 +144,7 @@ class Runtime:
     transport: events.Transport | None = None
     job_runner: jobs.JobRunner | None = None
     personal: Plan = field(default_factory=personal_plan)
+    screens: Mapping[str, Reader] = field(default_factory=screens)  # each home entry's, from its room
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.bulletin import service as bulletin
 from backend.bulletin.models import Announcement, CommunityEvent, Contact, NoticeKind
 from backend.commerce import service as commerce
+from backend.commerce.screens import yuan
 from backend.community.models import Community
 from backend.config import Settings
 from backend.content.catalog import Catalog
@@ -43,12 +44,6 @@ class Channel:
     name: str  # "幸福社区频道"
     footer: str  # how to get help, on every page
     pages: tuple[Page, ...]
-
-
-def price(fen: int) -> str:
-    """12 (yuan), 12.5, 12.05: as a price is said."""
-    whole, cents = divmod(fen, 100)
-    return str(whole) if not cents else f"{whole}.{cents:02d}".rstrip("0")
 
 
 def _local(at: dt.datetime, settings: Settings) -> dt.datetime:
@@ -112,7 +107,7 @@ def _notice_page(t: Words, notice: Announcement) -> Page:
 
 
 def _menu_page(t: Words, meal: commerce.Meal) -> Page:
-    dishes = [t("dish", name=d.name, price=price(d.price_fen)) for d in meal.dishes]
+    dishes = [t("dish", name=d.name, price=yuan(d.price_fen)) for d in meal.dishes]
     return Page(
         kind="menu",
         title=t("menu_heading", merchant=meal.merchant_name, meal=meal.meal_name),

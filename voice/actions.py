@@ -24,7 +24,7 @@ from backend.mutual_help import screens as help_screen
 from backend.mutual_help.models import HelpKind
 from backend.notify import service as notify
 from backend.notify.models import Notification
-from backend.parts import Parts
+from backend.parts import Parts, Screen
 from backend.phone import service as phone
 from backend.phone.models import CallbackFor, CallbackRequest
 from backend.safety import roll_call
@@ -51,6 +51,11 @@ class Actions:
     async def end(self, call_id: int, outcome: str) -> None:
         async with transaction(self.parts.factory) as session:
             await phone.end(session, call_id, outcome)
+
+    async def screen(self, actor: Actor, entry: str, locale: str) -> Screen:
+        """A home entry's screen from its room (the registry's, handed down in the parts)."""
+        async with self.parts.factory() as session:  # reads only: no write turn
+            return await self.parts.screens[entry](session, self.parts, actor, locale)
 
     async def menu(self, actor: Actor, locale: str) -> list[commerce.Meal]:
         async with self.parts.factory() as session:  # reads only: no write turn

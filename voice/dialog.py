@@ -18,7 +18,7 @@ from backend.emergency.models import LIVE_STATUSES, AlertStatus
 from backend.phone.models import CallbackFor, Direction
 from backend.phone.service import ALARM as UNKNOWN_ALARM
 from voice.errands import Errands
-from voice.menu import Menu, menu_of
+from voice.menu import READ, Menu, menu_of
 from voice.packs import ALARM
 from voice.questions import Interrupted, Question, Silent
 from voice.turns import YES_NO, NotChosen
@@ -34,7 +34,9 @@ class Dialog(Errands):
         """The home every door shows, said: the same entries, words and keys as the TV's."""
         community = self.caller.community
         offered = screens.choices(self.catalog, community.code if community else None, self.locale, Door.PHONE)
-        return menu_of(self.pack, offered, listening=self.conv.recognizer is not None)
+        return menu_of(
+            self.pack, offered, listening=self.conv.recognizer is not None, readable=self.actions.parts.screens
+        )
 
     async def run(self) -> str:
         """Until the caller is done: how the call ended ("goodbye", "alarm", ...). HungUp and
@@ -93,7 +95,10 @@ class Dialog(Errands):
             "help": self._help,
         }
         try:
-            await flows[answer.value]()
+            if answer.value.startswith(READ):
+                await self._read(answer.value.removeprefix(READ))
+            else:
+                await flows[answer.value]()
         except NotChosen:
             return False
         more = await self.conv.ask(Question("yes_no", self.pack.say("anything_else"), YES_NO))

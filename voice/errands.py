@@ -12,10 +12,11 @@ from backend.commerce.service import Meal
 from backend.consultation.knowledge import TOPICS
 from backend.errors import DomainError
 from backend.gql.errors import message_for
+from backend.mutual_help import screens as help_screen
 from backend.mutual_help.models import HelpKind
 from backend.phone.models import CallbackFor
 from voice.questions import Question
-from voice.turns import MAX_CHOICES, MAX_SLOTS, YES_NO, Turns
+from voice.turns import MAX_CHOICES, MAX_READ, MAX_SLOTS, YES_NO, Turns
 
 
 class Errands(Turns):
@@ -188,7 +189,7 @@ class Errands(Turns):
         person = self.caller.person
         assert person is not None
         for line in await self.act("help_coming", self.actions.help_coming(person.id)):
-            what = self.catalog.text(self.locale, f"mutual_help.kinds.{line.request.kind.value}")
+            what = help_screen.kind_name(self.catalog, self.locale, line.request.kind)
             done = await self.conv.ask(
                 Question("yes_no", self.pack.say("help_done_ask", names="、".join(line.going), help=what), YES_NO)
             )
@@ -200,7 +201,7 @@ class Errands(Turns):
                     continue
                 self.conv.say(self.pack.say("help_done"))
         kinds = list(HelpKind)
-        names = [self.catalog.text(self.locale, f"mutual_help.kinds.{k.value}") for k in kinds]
+        names = [help_screen.kind_name(self.catalog, self.locale, k) for k in kinds]
         words = [self.pack.say("help_item", n=n, name=name) for n, name in enumerate(names, 1)]
         chosen = await self._choose(" ".join([*words, self.pack.say("help_choose")]), len(kinds))
         times = self.actions.help_times()
@@ -234,6 +235,19 @@ class Errands(Turns):
                     "answer_roll_call", self.actions.answer_roll_call(call_id, person.household_id, person.id)
                 )
                 self.conv.say(self.pack.say("roll_call_answered"))
+
+    async def _read(self, entry: str) -> None:
+        """An entry the line has no errand for, read from its room's screen: what it says is
+        hers (her place on an event, what her building is told), so only with the PIN."""
+        if not await self._may(Act.PERSONAL):
+            return
+        actor = self.caller.actor
+        assert actor is not None
+        screen = await self.act("screen", self.actions.screen(actor, entry, self.locale))
+        said = list(screen.said[:MAX_READ])
+        if len(screen.said) > MAX_READ:
+            said.append(self.pack.say("screen_more", more=len(screen.said) - MAX_READ))
+        self.conv.say(" ".join(said))
 
     async def _notices(self) -> None:
         """New messages read out one by one; 1 confirms (its fallback stops), 2 goes on. Without

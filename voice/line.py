@@ -131,7 +131,8 @@ class VoiceLine:
             # In the pieces the conversation speaks them in; the menu's are its entries' (a
             # community's own order says the same pieces).
             offered = screens.choices(self.parts.catalog, None, pack.locale, Door.PHONE)
-            menu = menu_of(pack, offered, listening=self.models.has(pack.locale)).prompt
+            listening = self.models.has(pack.locale)
+            menu = menu_of(pack, offered, listening=listening, readable=self.parts.screens).prompt
             fixed = [t for t in pack.prompts.values() if not _PARAM.search(t)]
             for text in {s for t in [*fixed, menu] for s in sentences(t) if not _PARAM.search(s)}:
                 for rate in rates:

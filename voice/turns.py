@@ -24,6 +24,7 @@ YES_NO = {"1": "yes", "2": "no"}
 MAX_CHOICES = 8  # dishes read out and chosen by one key
 MAX_PIN_TRIES = 3
 MAX_SLOTS = 5  # the next open times read aloud
+MAX_READ = 5  # a screen's lines read out at a time: the rest are on the TV
 
 
 class NotChosen(Exception):

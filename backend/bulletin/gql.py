@@ -24,7 +24,7 @@ from backend.bulletin.models import (
     NoticeKind,
     SignupStatus,
 )
-from backend.community.models import Household, Person
+from backend.community.models import Person
 from backend.db import utcnow
 from backend.gql.base import mutation, optional_id, parse_id
 from backend.gql.errors import InvalidInputError, NotFoundError
@@ -236,15 +236,6 @@ SetCommunityContactsPayload = Annotated[
 ]
 
 
-async def _reader_of(info: Info, person: Person) -> service.Reader:
-    session = info.context.session
-    household = await session.get(Household, person.household_id) if person.household_id else None
-    if household is None:
-        community_id = rules.home_community_id(info.context.require_actor())
-        return service.Reader(community_id or 0, None, None, ())
-    return await service.reader_of(session, [person], household, clock.today(info.context.rt.settings.zone))
-
-
 async def _event_views(info: Info, rows: list[CommunityEvent], person_id: int | None) -> list[CommunityEventView]:
     session = info.context.session
     ids = [e.id for e in rows]
@@ -262,7 +253,11 @@ class BulletinQuery:
     async def announcements(self, info: Info, person_id: strawberry.ID | None = None) -> list[AnnouncementView]:
         ctx = info.context
         person = await service.person_to_sign_up(ctx.session, ctx.require_actor(), optional_id(person_id, "personId"))
-        rows = await service.for_reader(ctx.session, await _reader_of(info, person), utcnow())
+        rows = await service.for_reader(
+            ctx.session,
+            await service.reader_for(ctx.session, ctx.require_actor(), person, clock.today(ctx.rt.settings.zone)),
+            utcnow(),
+        )
         return [AnnouncementView.of(a, info) for a in rows]
 
     @strawberry.field(
@@ -272,7 +267,7 @@ class BulletinQuery:
     async def community_events(self, info: Info, person_id: strawberry.ID | None = None) -> list[CommunityEventView]:
         ctx = info.context
         person = await service.person_to_sign_up(ctx.session, ctx.require_actor(), optional_id(person_id, "personId"))
-        reader = await _reader_of(info, person)
+        reader = await service.reader_for(ctx.session, ctx.require_actor(), person, clock.today(ctx.rt.settings.zone))
         rows = await service.upcoming(ctx.session, reader.community_id, utcnow())
         return await _event_views(info, rows, person.id)
 

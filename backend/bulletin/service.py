@@ -193,6 +193,14 @@ def _reaches(a: Announcement, reader: Reader) -> bool:
     return any(age >= (a.min_age or 0) for age in reader.ages)
 
 
+async def reader_for(session: AsyncSession, actor: Actor, person: Person, today: dt.date) -> Reader:
+    """Whose eyes: the person's home, or only her community when she has no home on record."""
+    household = await session.get(Household, person.household_id) if person.household_id else None
+    if household is None:
+        return Reader(rules.home_community_id(actor) or 0, None, None, ())
+    return await reader_of(session, [person], household, today)
+
+
 async def for_reader(session: AsyncSession, reader: Reader, now: dt.datetime) -> list[Announcement]:
     """What a resident or a home sees now: the community's, their grid's and building's, and
     those for their age; policies first, newest first."""

@@ -14,7 +14,7 @@ from backend.community.models import Building, Household
 from backend.gql.base import mutation, optional_id, parse_clock, parse_id, parse_weekdays
 from backend.gql.errors import InvalidInputError, NotFoundError
 from backend.gql.permissions import IsAuthenticated
-from backend.mutual_help import hours, service
+from backend.mutual_help import hours, screens, service
 from backend.mutual_help.errors import HelpClosedError, HelpTakenError, NothingToConfirmError, WrongHelpCodeError
 from backend.mutual_help.models import HelpKind, HelpOffer, HelpRequest, OfferStatus, Reach, RequestStatus, Volunteer
 from backend.wallet.errors import NotEnoughTimeError
@@ -184,7 +184,7 @@ async def _views(info: Info, requests: list[HelpRequest]) -> list[HelpRequestVie
             HelpRequestView(
                 id=strawberry.ID(str(r.id)),
                 kind=r.kind,
-                kind_name=ctx.rt.catalog.text(ctx.locale, f"mutual_help.kinds.{r.kind.value}"),
+                kind_name=screens.kind_name(ctx.rt.catalog, ctx.locale, r.kind),
                 elder_name=names.get(r.elder_id, ""),
                 asked_by_name=names.get(r.asked_by_id, ""),
                 place=place,

@@ -11,12 +11,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.access.subject import Actor
 from backend.community import repository as community_repository
 from backend.community.models import Person
+from backend.content.catalog import Catalog
 from backend.db import utcnow
 from backend.errors import InvalidInput, NotFound
 from backend.mutual_help import service
 from backend.mutual_help.models import HelpKind, HelpRequest, OfferStatus, RequestStatus
+from backend.parts import Parts, Screen
 
 HELP_MINUTES = 60  # what she asks for from the TV or the phone: an hour of someone's time
 SHOWN = 5  # her latest requests
@@ -37,6 +40,34 @@ class HelpLine:
     @property
     def doneable(self) -> bool:
         return bool(self.going) and self.request.status in service.OPEN_REQUESTS
+
+
+def kind_name(texts: Catalog, locale: str, kind: HelpKind) -> str:
+    return texts.text(locale, f"mutual_help.kinds.{kind.value}")
+
+
+def line_said(texts: Catalog, locale: str, line: HelpLine, *, when: str) -> str:
+    """One request as she hears it: what, when (in the door's words for a time), how it stands."""
+    if line.done:
+        state = texts.text(locale, "mutual_help.state.done")
+    elif line.going:
+        state = texts.text(locale, "mutual_help.state.coming", names="、".join(line.going))
+    else:
+        state = texts.text(locale, "mutual_help.state.looking")
+    return texts.text(
+        locale, "mutual_help.line", help=kind_name(texts, locale, line.request.kind), when=when, state=state
+    )
+
+
+async def help_screen(session: AsyncSession, parts: Parts, actor: Actor, locale: str, /) -> Screen:
+    """The home's 邻里互助 entry: her latest requests and who is coming."""
+    texts, zone = parts.catalog, parts.settings.zone
+    lines = []
+    for line in await her_help(session, actor.id):
+        at = line.request.starts_at.astimezone(zone)
+        when = texts.text(locale, "mutual_help.when", month=at.month, day=at.day, time=f"{at:%H:%M}")
+        lines.append(line_said(texts, locale, line, when=when))
+    return Screen(tuple(lines), texts.text(locale, "mutual_help.none"))
 
 
 async def her_help(session: AsyncSession, elder_id: int) -> list[HelpLine]:

@@ -17,6 +17,7 @@ from backend.events import Event, consumer
 from backend.jobs import JobRun
 from backend.mutual_help import service
 from backend.mutual_help.models import HelpRequest, RequestStatus
+from backend.mutual_help.screens import kind_name
 from backend.notify import service as notify
 from backend.parts import Parts
 
@@ -54,7 +55,7 @@ async def _tell(
                     p.locale,
                     f"mutual_help.{key}",
                     elder=elder.name if elder else "",
-                    help=catalog.text(p.locale, f"mutual_help.kinds.{request.kind.value}"),
+                    help=kind_name(catalog, p.locale, request.kind),
                     when=catalog.text(
                         p.locale, "mutual_help.when", month=local.month, day=local.day, time=f"{local:%H:%M}"
                     ),

@@ -165,20 +165,30 @@ async def test_the_home_is_one_screen_on_the_app_the_tv_and_the_phone(box: Api) 
     assert tv["texts"]["buttons"]["consult"]["label"] == "咨询"
 
     # and the phone line says the same entries with the same keys, in the same order: what a
-    # line cannot do (events, the notice board, the contacts, ringing family) it leaves out
+    # line can neither do nor read from a room's screen (the contacts, ringing family) it leaves out
     catalog = catalog_for(REPO_ROOT / "content")
     offered = screens.choices(catalog, "xingfu", "zh-CN", Door.PHONE)
-    said = menu_of(load_pack(REPO_ROOT / "content", "zh-CN"), offered, listening=True)
+    pack, readable = load_pack(REPO_ROOT / "content", "zh-CN"), box.runtime.screens
+    said = menu_of(pack, offered, listening=True, readable=readable)
     assert said.prompt == (
         "紧急呼叫，请说“救命”或按9。 助餐，请说“订饭”或按1。 上门服务，请说“预约服务”或按2。 "
         "我的订单，请说“查订单”或按3。 消息，请说“听通知”或按4。 咨询，请按5。 邻里互助，请按6。 "
-        "请社区回电话，请说“转人工”或按0。 按星号重听，按井号说慢一点。"
+        "活动和课程，请按7。 公告和政策，请按8。 请社区回电话，请说“转人工”或按0。 按星号重听，按井号说慢一点。"
     )
     phone_entries = [b for b in on_app if b[0] is not None and f"{b[1]}，" in said.prompt]
-    assert [b[0] for b in phone_entries] == ["9", "1", "2", "3", "4", "5", "6", "0"]
-    assert said.keys == {"1": "meal", "2": "book", "3": "orders", "4": "notices", "5": "consult", "6": "help"}
+    assert [b[0] for b in phone_entries] == ["9", "1", "2", "3", "4", "5", "6", "7", "8", "0"]
+    assert said.keys == {
+        "1": "meal",
+        "2": "book",
+        "3": "orders",
+        "4": "notices",
+        "5": "consult",
+        "6": "help",
+        "7": "read:events",
+        "8": "read:announcements",
+    }
     # where no Mandarin model is installed the line hears keys only, and says so
-    keys_only = menu_of(load_pack(REPO_ROOT / "content", "zh-CN"), offered, listening=False)
+    keys_only = menu_of(pack, offered, listening=False, readable=readable)
     assert keys_only.prompt.startswith("紧急呼叫，请按9。 助餐，请按1。") and "请说" not in keys_only.prompt
     assert keys_only.keys == said.keys
 
@@ -192,3 +202,6 @@ def test_a_home_the_phone_line_cannot_say_fails_when_it_is_read() -> None:
     keyless = Choice("meals", None, "助餐", "", "rice_bowl", "services.meals")
     with pytest.raises(ValueError, match="cannot offer 'meals'"):
         menu_of(pack, [keyless], listening=True)
+    board = Choice("events", "7", "活动和课程", "", "calendar", "bulletin.events")
+    with pytest.raises(ValueError, match="cannot offer 'events'"):
+        menu_of(pack, [board], listening=True)  # no errand, and no room's screen to read

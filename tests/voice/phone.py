@@ -122,6 +122,19 @@ class Call(abc.ABC):
             await asyncio.sleep(0.05)
         raise AssertionError("the line kept talking, or never spoke")
 
+    async def hear_said(self, *, quiet_s: float = 2.0, within_s: float = 60.0) -> Reply:
+        """From now until the line has spoken and then said nothing for `quiet_s`, as after a
+        question it waits for its answer (the line's silence is frames too, so `hear` cannot
+        tell)."""
+        since = time.monotonic()
+        deadline = since + within_s
+        while time.monotonic() < deadline:
+            loud = [t for t, f in self._heard if t >= since and speech_seconds(f) > 0]
+            if loud and time.monotonic() - loud[-1] > quiet_s:
+                return self.heard_since(since)
+            await asyncio.sleep(0.05)
+        raise AssertionError("the line kept talking, or never spoke")
+
     async def hear_speech(self, seconds: float, *, within_s: float = 30.0) -> Reply:
         """From now until the line has said at least `seconds` of words. A reply is said
         sentence by sentence, and a busy machine can leave a pause between two: a pause is not

@@ -4,20 +4,30 @@ orders, messages, money and decisions wait for her voice PIN, keyed once a call.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from backend.access.subject import load_subject
 from backend.commerce.models import Fulfilment, Order, OrderItem, OrderStatus
+from backend.community.models import Community
+from backend.config import REPO_ROOT
 from backend.consultation.models import ConsultThread
 from backend.db import transaction
 from backend.mutual_help.models import HelpKind, HelpRequest, RequestStatus
 from backend.notify import service as notify
 from backend.notify.models import Notification, NotificationState
+from backend.phone.models import PhoneCall, PhoneCallEvent
 from backend.services.models import Booking
-from tests.voice.conftest import ELDER, SON, Phone
+from speech.tts import voice_for
+from tests.voice.caller import speech_seconds
+from tests.voice.conftest import ELDER, SERVICE_CENTRE, SON, Phone
+from voice.packs import load_pack
+from voice.questions import sentences
+from voice.turns import MAX_READ
 
 PIN = "2468"
 
@@ -194,3 +204,98 @@ async def test_she_hears_an_answer_asks_the_desk_and_asks_a_neighbour_to_read_to
     bank = await phone.api.op("app/TimeBank", {}, volunteer)
     assert bank["data"]["timeBank"]["balanceMinutes"] == 60
     await call.hang_up()
+
+
+async def turns_of(phone: Phone) -> list[dict[str, Any]]:
+    """The last call's turns as the line recorded them (never what was said)."""
+    async with phone.db.factory() as session:
+        call = (await session.execute(select(PhoneCall).order_by(PhoneCall.id.desc()).limit(1))).scalar_one()
+        events = await session.scalars(
+            select(PhoneCallEvent).where(PhoneCallEvent.call_id == call.id).order_by(PhoneCallEvent.id)
+        )
+        return [e.detail for e in events if e.detail.get("kind") == "turn"]
+
+
+async def screen_read(phone: Phone, entry: str) -> list[str]:
+    """What a home entry's room shows her (the registry's screen), as much as the line reads:
+    its first lines, and how many more there are."""
+    runtime = phone.api.runtime
+    token = await phone.api.sign_in(ELDER)
+    async with runtime.factory() as session:
+        subject = await load_subject(session, runtime.tokens.decode_access(token))
+        assert subject is not None and subject.actor is not None
+        screen = await runtime.screens[entry](session, runtime, subject.actor, "zh-CN")
+    more = len(screen.said) - MAX_READ
+    pack = load_pack(REPO_ROOT / "content", "zh-CN")
+    return [*screen.said[:MAX_READ], *([pack.say("screen_more", more=more)] if more > 0 else [])]
+
+
+async def the_line_saying(phone: Phone, texts: list[str]) -> float:
+    """Seconds of speech the line makes of these words (a pack prompt by its name)."""
+    pack = load_pack(REPO_ROOT / "content", "zh-CN")
+    words = " ".join(pack.say(t) if t in pack.prompts else t for t in texts)
+    line = phone.line
+    pcm = [
+        await line.synthesizer.line_pcm(s, voice_for("zh-CN"), line.settings.tts_rate_normal) for s in sentences(words)
+    ]
+    return speech_seconds(b"".join(pcm))
+
+
+async def test_keys_7_and_8_read_her_events_and_announcements_from_their_rooms(phone: Phone) -> None:
+    """The line has no errand for the notice board: it reads the bulletin room's screens."""
+    # Given two classes tomorrow in her community, and no announcement for her home
+    async with phone.db.factory() as session:
+        xingfu = await session.scalar(select(Community.id).where(Community.code == "xingfu"))
+    staff = await phone.api.sign_in(SERVICE_CENTRE)
+    starts = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    for title, place in (("剪纸课", "社区活动室"), ("太极拳", "小区广场")):
+        event = {
+            "communityId": str(xingfu),
+            "kind": "CLASS",
+            "title": title,
+            "plainText": "老师来教。",
+            "place": place,
+            "startsAt": starts.isoformat(),
+            "endsAt": (starts + dt.timedelta(hours=2)).isoformat(),
+            "capacity": 10,
+        }
+        created = await phone.api.op("staff/CreateCommunityEvent", {"input": event}, staff)
+        assert created["data"]["createCommunityEvent"]["placesLeft"] == 10, created
+    await phone.set_pin(ELDER, PIN)
+    await phone.set_person(ELDER, slow_speech=False)  # the same words, heard sooner
+
+    # When she presses 7 and keys her PIN
+    call = await phone.stream(ELDER)
+    await call.hear_for(1.0)
+    await call.press("7")
+    await call.hear_for(0.5)
+    await phone.key_in(call, PIN)
+    events = await call.hear_said(within_s=120)  # the screen, then "anything else?"
+    # then 1 (there is more), and 8 once the menu has been said, the PIN given on this call
+    await call.press("1")
+    await call.hear_said()
+    await call.press("8")
+    nothing = await call.hear_said()
+    await call.hang_up()
+    await phone.line.stop()
+
+    # Then she heard each room's screen (its first lines, and how many more are on the TV),
+    # then "anything else?"; the PIN was asked once for both
+    for entry, reply in (("events", events), ("announcements", nothing)):
+        expected = await the_line_saying(phone, [*await screen_read(phone, entry), "anything_else"])
+        assert abs(reply.speech_s - expected) < 0.15 * expected, (entry, reply.speech_s, expected)
+    turns = await turns_of(phone)
+    assert [t["question"] for t in turns].count("pin") == 1
+    assert [t.get("action") for t in turns if t.get("action") == "screen"] == ["screen", "screen"]
+
+
+async def test_without_a_pin_key_7_reads_nothing_of_hers(phone: Phone) -> None:
+    # Given she has set no PIN: the line cannot know it is her
+    call = await phone.stream(ELDER)
+    await call.hear_for(1.0)
+    await call.press("7")
+    told = await call.hear_speech(1.0)  # told a PIN is needed and where to set it
+    await call.hang_up()
+    await phone.line.stop()
+    assert told.speech_s >= 1.0
+    assert "screen" not in [t.get("action") for t in await turns_of(phone)]

@@ -87,7 +87,7 @@ async def ask_person(
 
 
 def help_name(frame: Frame, home: TvHome, kind: HelpKind) -> str:
-    return frame.texts.text(home.locale, f"mutual_help.kinds.{kind.value}")
+    return help_screen.kind_name(frame.texts, home.locale, kind)
 
 
 async def help(frame: Frame, session: AsyncSession, home: TvHome) -> dict[str, Any]:
@@ -117,20 +117,13 @@ async def help(frame: Frame, session: AsyncSession, home: TvHome) -> dict[str, A
 
 
 def help_line(frame: Frame, home: TvHome, line: help_screen.HelpLine) -> dict[str, Any]:
-    going = "、".join(line.going)
-    if line.done:
-        state = frame.t(home, "help.state.done")
-    elif going:
-        state = frame.t(home, "help.state.coming", names=going)
-    else:
-        state = frame.t(home, "help.state.looking")
+    said = help_screen.line_said(frame.texts, home.locale, line, when=frame.when(home, line.request.starts_at))
     what = help_name(frame, home, line.request.kind)
-    said = frame.t(home, "help.line", help=what, when=frame.when(home, line.request.starts_at), state=state)
     return {
         "id": line.request.id,
         "doneable": line.doneable,
         **frame.said(home, said),
-        "confirmDone": frame.said(home, frame.t(home, "help.confirm_done", help=what, names=going)),
+        "confirmDone": frame.said(home, frame.t(home, "help.confirm_done", help=what, names="、".join(line.going))),
     }
 
 

@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.bulletin import screens as board
 from backend.bulletin import service as bulletin
 from backend.bulletin.models import SignupStatus
 from backend.clock import today
 from backend.db import utcnow
+from backend.notify import screens as notice_screen
 from backend.notify import service as notify
 from backend.safety import roll_call
 from backend.safety import service as safety
@@ -25,7 +27,10 @@ async def notices(frame: Frame, session: AsyncSession, home: TvHome) -> dict[str
     for person in home.residents:
         found += await notify.unread(session, person.id, limit=MOST_NOTICES)
     found.sort(key=lambda n: n.id, reverse=True)
-    return {"notices": [notice(frame, home, n) for n in found[:MOST_NOTICES]]}
+    return {
+        "notices": [notice(frame, home, n) for n in found[:MOST_NOTICES]],
+        "none": frame.texts.text(home.locale, "notify.none"),
+    }
 
 
 def notice(frame: Frame, home: TvHome, n: Any) -> dict[str, Any]:
@@ -34,7 +39,7 @@ def notice(frame: Frame, home: TvHome, n: Any) -> dict[str, Any]:
         "title": n.title,
         "body": n.body,
         "urgent": n.urgency.value != "normal",
-        **frame.said(home, f"{n.title}。{n.body}"),
+        **frame.said(home, notice_screen.notice_said(frame.texts, home.locale, n)),
     }
 
 
@@ -51,37 +56,21 @@ async def announcements(frame: Frame, session: AsyncSession, home: TvHome) -> di
     return {
         "announcements": [
             {"id": a.id, "kind": a.kind.value, "title": a.title, "plain": a.plain, "body": a.body}
-            | frame.said(home, f"{a.title}。{a.plain}", shared=True)
+            | frame.said(home, board.announcement_said(frame.texts, home.locale, a), shared=True)
             for a in rows
-        ]
+        ],
+        "none": frame.texts.text(home.locale, "bulletin.no_announcements"),
     }
 
 
 async def events(frame: Frame, session: AsyncSession, home: TvHome) -> dict[str, Any]:
     rows = await bulletin.upcoming(session, home.community.id, utcnow())
-    taken = await bulletin.taken(session, [e.id for e in rows])
-    mine = await bulletin.signups_of(session, home.elder.id, [e.id for e in rows])
     shown = []
-    for e in rows:
-        start = frame.local(e.starts_at)
-        when = frame.t(home, "events.when", month=start.month, day=start.day, time=f"{start:%H:%M}")
-        left = max(0, e.capacity - taken[e.id][0])
-        signup = mine.get(e.id)
-        status = signup.status.value if signup is not None else None
-        state = (
-            frame.t(home, "events.signed_up")
-            if status == SignupStatus.CONFIRMED
-            else frame.t(home, "events.waiting")
-            if status == SignupStatus.WAITING
-            else frame.t(home, "events.places_left", left=left)
-            if left
-            else frame.t(home, "events.full")
-        )
-        ask = (
-            "events.confirm_withdraw"
-            if status in (SignupStatus.CONFIRMED, SignupStatus.WAITING)
-            else "events.confirm_signup"
-        )
+    for e, left, status in await board.event_lines(session, home.elder.id, rows):
+        when = board.when(frame.texts, home.locale, frame.local(e.starts_at))
+        state = board.event_state(frame.texts, home.locale, left, status)
+        on_it = status in (SignupStatus.CONFIRMED, SignupStatus.WAITING)
+        ask = "events.confirm_withdraw" if on_it else "events.confirm_signup"
         shown.append(
             {
                 "id": e.id,
@@ -90,12 +79,12 @@ async def events(frame: Frame, session: AsyncSession, home: TvHome) -> dict[str,
                 "place": e.place,
                 "plain": e.plain,
                 "state": state,
-                "mine": status,
+                "mine": status.value if status is not None else None,
                 "confirm": frame.said(home, frame.t(home, ask, title=e.title, when=when, place=e.place)),
-                **frame.said(home, f"{when}，{e.title}，{e.place}。{state}", shared=True),
+                **frame.said(home, board.event_said(frame.texts, home.locale, e, when=when, state=state), shared=True),
             }
         )
-    return {"events": shown}
+    return {"events": shown, "none": frame.texts.text(home.locale, "bulletin.no_events")}
 
 
 async def sign_up(
@@ -103,8 +92,7 @@ async def sign_up(
 ) -> dict[str, Any]:
     signup = await bulletin.sign_up(session, person=home.elder, by_id=home.elder.id, door="tv", event_id=event_id)
     event = await bulletin.event(session, event_id)
-    start = frame.local(event.starts_at)
-    when = frame.t(home, "events.when", month=start.month, day=start.day, time=f"{start:%H:%M}")
+    when = board.when(frame.texts, home.locale, frame.local(event.starts_at))
     key = "events.done_confirmed" if signup.status == SignupStatus.CONFIRMED else "events.done_waiting"
     return {
         "mine": signup.status.value,

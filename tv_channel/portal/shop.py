@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.commerce import screens as menu_screen
 from backend.commerce import service as commerce
 from backend.commerce import today as day
 from backend.commerce.models import Fulfilment
@@ -15,7 +16,6 @@ from backend.errors import InvalidInput, NotFound
 from backend.services import service as services
 from backend.services.catalog import service_catalog
 from backend.wallet.payments import PayFrom
-from tv_channel.pages import price
 from tv_channel.portal.frame import Frame, Route
 from tv_channel.portal.household import TvHome
 
@@ -54,13 +54,15 @@ def fulfilment_of(body: dict[str, Any]) -> Fulfilment:
 
 
 async def menu(frame: Frame, session: AsyncSession, home: TvHome) -> dict[str, Any]:
-    meals = await commerce.today_menu(session, frame.settings, home.actor, None, texts=frame.texts, locale=home.locale)
+    """The home's 助餐 in the room's words (commerce.screens), with what choosing a dish needs."""
+    texts, locale = frame.texts, home.locale
+    meals = await commerce.today_menu(session, frame.settings, home.actor, None, texts=texts, locale=locale)
     return {
         "meals": [
             {
                 "meal": m.meal,
                 "title": f"{m.merchant_name} · {m.meal_name}",
-                "orderBefore": frame.t(home, "menu.order_before", before=m.order_before),
+                "orderBefore": menu_screen.order_before(texts, locale, m),
                 "open": m.open,
                 "delivers": m.delivers,
                 "pickUp": m.pick_up,
@@ -69,25 +71,18 @@ async def menu(frame: Frame, session: AsyncSession, home: TvHome) -> dict[str, A
                         "code": d.product_code,
                         "name": d.name,
                         "priceFen": d.price_fen,
-                        "price": frame.t(home, "yuan", price=price(d.price_fen)),
+                        "price": menu_screen.price(texts, locale, d.price_fen),
                         "left": d.portions_left,
+                        "state": menu_screen.dish_state(texts, locale, m, d),
                         "mostPortions": min(MOST_PORTIONS, d.portions_left),
-                        **frame.said(
-                            home,
-                            f"{d.name}，{frame.t(home, 'yuan', price=price(d.price_fen))}。"
-                            + (
-                                frame.t(home, "menu.left", left=d.portions_left)
-                                if m.open and d.portions_left
-                                else frame.t(home, "menu.closed" if not m.open else "menu.sold_out")
-                            ),
-                            shared=True,
-                        ),
+                        **frame.said(home, menu_screen.dish_said(texts, locale, m, d), shared=True),
                     }
                     for d in m.dishes
                 ],
             }
             for m in meals
-        ]
+        ],
+        "none": texts.text(locale, "commerce.menu.none"),
     }
 
 
@@ -112,7 +107,7 @@ async def confirm_order(frame: Frame, session: AsyncSession, home: TvHome, body:
             quantity=quantity,
             name=dish.name,
             how=frame.t(home, "menu.deliver" if fulfilment == Fulfilment.DELIVERY else "menu.pick_up"),
-            total=price(dish.price_fen * quantity),
+            total=menu_screen.yuan(dish.price_fen * quantity),
         ),
     )
 
@@ -141,7 +136,7 @@ async def order(frame: Frame, session: AsyncSession, home: TvHome, body: dict[st
                 quantity=quantity,
                 name=story.lines[0].name,
                 how=frame.t(home, "menu.deliver" if fulfilment == Fulfilment.DELIVERY else "menu.pick_up"),
-                total=price(order.total_fen),
+                total=menu_screen.yuan(order.total_fen),
             ),
         ),
     }
@@ -154,10 +149,10 @@ async def offerings(frame: Frame, session: AsyncSession, home: TvHome) -> dict[s
             {
                 "code": o.code,
                 "name": o.name(home.locale),
-                "price": frame.t(home, "services.price", price=price(o.price_fen)),
+                "price": frame.t(home, "services.price", price=menu_screen.yuan(o.price_fen)),
                 **frame.said(
                     home,
-                    f"{o.name(home.locale)}，{frame.t(home, 'services.price', price=price(o.price_fen))}",
+                    f"{o.name(home.locale)}，{frame.t(home, 'services.price', price=menu_screen.yuan(o.price_fen))}",
                     shared=True,
                 ),
             }
@@ -200,7 +195,7 @@ async def confirm_booking(frame: Frame, session: AsyncSession, home: TvHome, bod
             "services.confirm",
             service=offering.name(home.locale),
             when=frame.when(home, start),
-            total=price(offering.price_fen),
+            total=menu_screen.yuan(offering.price_fen),
         ),
     )
 

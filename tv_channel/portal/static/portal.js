@@ -196,12 +196,11 @@
           meal.dishes.forEach(function (d) {
             var can = meal.open && d.left > 0;
             list.push({ key: d.code, label: d.name + "  " + d.price,
-              sub: meal.title + " · " + (can ? meal.orderBefore + " · " + t("menu.left", { left: d.left }) :
-                (meal.open ? t("menu.sold_out") : t("menu.closed"))),
+              sub: meal.title + " · " + (can ? meal.orderBefore + " · " : "") + d.state,
               aloud: d.readAloudUrl, act: can ? function () { open(function () { return quantity(meal, d); }); } : null });
           });
         });
-        return { name: "menu", title: t("buttons.meals.label"), words: list.length ? [] : [{ text: t("empty.menu") }], items: list };
+        return { name: "menu", title: t("buttons.meals.label"), words: list.length ? [] : [{ text: data.none }], items: list };
       });
     },
     services: function () {
@@ -233,7 +232,7 @@
     notices: function () {
       return api("GET", "/notices").then(function (data) {
         return { name: "notices", title: t("buttons.notices.label"),
-          words: data.notices.length ? [{ text: t("notices.confirm_hint"), className: "hint" }] : [{ text: t("empty.notices") }],
+          words: data.notices.length ? [{ text: t("notices.confirm_hint"), className: "hint" }] : [{ text: data.none }],
           items: data.notices.map(function (n) {
             return { key: String(n.id), label: n.title, sub: n.body, aloud: n.readAloudUrl, act: function () {
               api("POST", "/notices/" + n.id + "/confirm", {}).then(function (done) { say(done.readAloudUrl); render(); });
@@ -244,7 +243,7 @@
     events: function () {
       return api("GET", "/events").then(function (data) {
         return { name: "events", title: t("buttons.events.label"),
-          words: data.events.length ? [] : [{ text: t("empty.events") }],
+          words: data.events.length ? [] : [{ text: data.none }],
           items: data.events.map(function (e) {
             var leaving = e.mine === "confirmed" || e.mine === "waiting";
             return { key: String(e.id), label: e.when + "  " + e.title, sub: e.place + " · " + e.state, aloud: e.readAloudUrl,
@@ -261,7 +260,7 @@
     announcements: function () {
       return api("GET", "/announcements").then(function (data) {
         return { name: "announcements", title: t("buttons.announcements.label"),
-          words: data.announcements.length ? [] : [{ text: t("empty.announcements") }],
+          words: data.announcements.length ? [] : [{ text: data.none }],
           items: data.announcements.map(function (a) {
             return { key: String(a.id), label: a.title, sub: a.plain, aloud: a.readAloudUrl, act: function () {
               open(function () {
