@@ -21,11 +21,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from speech.pronounce import pronounce
+
 log = logging.getLogger(__name__)
 
-# espeak-ng voice per locale: Mandarin, Cantonese, Korean.
-VOICES = {"zh-CN": "cmn", "yue": "yue", "ko": "ko"}
-DEFAULT_VOICE = "cmn"
+# espeak-ng voice per locale: Mandarin (from pinyin: `cmn` would read it as English-spoken
+# pinyin), Cantonese, Korean. What each is given is `speech.pronounce`'s.
+VOICES = {"zh-CN": "cmn-latn-pinyin", "yue": "yue", "ko": "ko"}
+DEFAULT_VOICE = VOICES["zh-CN"]
+LOCALE_OF_VOICE = {voice: locale for locale, voice in VOICES.items()}
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -99,17 +103,20 @@ class Synthesizer:
             self._free.put(worker)
         cache_dir.mkdir(parents=True, exist_ok=True)
 
-    def path_for(self, text: str, voice: str, rate: int) -> Path:
-        return self.cache_dir / f"{cache_key(text, voice, rate)}.wav"
+    def path_for(self, spoken: str, voice: str, rate: int) -> Path:
+        return self.cache_dir / f"{cache_key(spoken, voice, rate)}.wav"
 
     async def wav(self, text: str, voice: str, rate: int) -> Path:
+        """The text read aloud: what espeak-ng is given is its pronunciation (`pronounce`),
+        and the WAV is cached under that, so one pronunciation is synthesised once."""
         text = clean_text(text, self.max_chars)
         if not text:
             raise TtsError("nothing to read")
-        path = self.path_for(text, voice, rate)
+        spoken = pronounce(text, LOCALE_OF_VOICE.get(voice, ""))
+        path = self.path_for(spoken, voice, rate)
         if path.exists():
             return path
-        return await asyncio.to_thread(self._synthesize, text, voice, rate, path)
+        return await asyncio.to_thread(self._synthesize, spoken, voice, rate, path)
 
     async def line_pcm(self, text: str, voice: str, rate: int) -> bytes:
         """The text spoken as the phone line plays it (8 kHz signed 16-bit mono, no header)."""
