@@ -31,7 +31,8 @@ _TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?!\d)")
 _SERVICE_NUMBER = re.compile(r"(?<![\d.])(110|119|120|122|12345|12349|96110)(?![\d.])")  # said as dialled
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?=年)")
 _ROOM = re.compile(r"(\d+)(?=室|房|号房)")
-_CODE = re.compile(r"(?<![\d.])\d{4,6}(?![\d.])")
+# Four to six digits are a code (上门码4821) unless a measure word makes them a count (8000步).
+_CODE = re.compile(r"(?<![\d.])\d{4,6}(?![\d.]|[份元块步人个米次秒岁年月日号天斤克位名条张件户栋楼])")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]")
 _DECIMAL = re.compile(r"(\d+)\.(\d+)")
 _NUMBER = re.compile(r"\d+")
