@@ -300,7 +300,10 @@ class DevOutboxSms:
     def messages(self, to: str | None = None) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
-        lines: Sequence[str] = self.path.read_text("utf-8").splitlines()[-self.keep :]
+        text = self.path.read_text("utf-8")
+        # A line another thread is still appending has no newline yet: it is not a message yet.
+        whole = text[: text.rfind("\n") + 1]
+        lines: Sequence[str] = whole.splitlines()[-self.keep :]
         items = [json.loads(line) for line in lines if line.strip()]
         if to:
             items = [m for m in items if m["to"] == to]

@@ -18,7 +18,7 @@ from backend.config import REPO_ROOT, Settings
 from backend.content.catalog import catalog_for
 from backend.db import transaction, utcnow
 from backend.errors import RateLimited
-from backend.gateways.sms import DevOutboxSms, Templates
+from backend.gateways.sms import DevOutboxSms, Sms, Templates
 from backend.phones import InvalidPhone
 from backend.tokens import Tokens
 from tests.conftest import ELDER, STRANGER, Api, Database
@@ -255,3 +255,11 @@ async def test_staff_set_a_residents_phone_pin_at_the_counter_and_nobody_else_ca
     async with api.runtime.factory() as session:
         elder = await session.get(Person, people["+8613800000001"])
         assert elder is not None and service.verify_voice_pin(elder, "2468")
+
+
+async def test_the_outbox_reads_only_whole_messages_while_another_is_being_written(sms: DevOutboxSms) -> None:
+    await sms.send("+8613800000001", Sms("login_code", {"code": "123456"}))
+    with sms.path.open("a", encoding="utf-8") as half:  # another thread, part way through its line
+        half.write('{"to": "+8613800000002", "template": "login_code", "text": "您的验')
+    [message] = sms.messages()
+    assert message["to"] == "+8613800000001" and "123456" in message["text"]
