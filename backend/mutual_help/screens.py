@@ -46,6 +46,11 @@ def kind_name(texts: Catalog, locale: str, kind: HelpKind) -> str:
     return texts.text(locale, f"mutual_help.kinds.{kind.value}")
 
 
+def when(texts: Catalog, locale: str, local: dt.datetime) -> str:
+    """A request's time, in local time, as the room says it."""
+    return texts.text(locale, "mutual_help.when", month=local.month, day=local.day, time=f"{local:%H:%M}")
+
+
 def line_said(texts: Catalog, locale: str, line: HelpLine, *, when: str) -> str:
     """One request as she hears it: what, when (in the door's words for a time), how it stands."""
     if line.done:
@@ -64,9 +69,7 @@ async def help_screen(session: AsyncSession, parts: Parts, actor: Actor, locale:
     texts, zone = parts.catalog, parts.settings.zone
     lines = []
     for line in await her_help(session, actor.id):
-        at = line.request.starts_at.astimezone(zone)
-        when = texts.text(locale, "mutual_help.when", month=at.month, day=at.day, time=f"{at:%H:%M}")
-        lines.append(line_said(texts, locale, line, when=when))
+        lines.append(line_said(texts, locale, line, when=when(texts, locale, line.request.starts_at.astimezone(zone))))
     return Screen(tuple(lines), texts.text(locale, "mutual_help.none"))
 
 

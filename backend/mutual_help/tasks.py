@@ -17,7 +17,7 @@ from backend.events import Event, consumer
 from backend.jobs import JobRun
 from backend.mutual_help import service
 from backend.mutual_help.models import HelpRequest, RequestStatus
-from backend.mutual_help.screens import kind_name
+from backend.mutual_help.screens import kind_name, when
 from backend.notify import service as notify
 from backend.parts import Parts
 
@@ -56,9 +56,7 @@ async def _tell(
                     f"mutual_help.{key}",
                     elder=elder.name if elder else "",
                     help=kind_name(catalog, p.locale, request.kind),
-                    when=catalog.text(
-                        p.locale, "mutual_help.when", month=local.month, day=local.day, time=f"{local:%H:%M}"
-                    ),
+                    when=when(catalog, p.locale, local),
                     place=request.place if place is None else place,
                     **words,
                 ),

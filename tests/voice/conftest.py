@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from backend.community.models import Person
 from backend.db import transaction
-from backend.phone.models import PhoneCallEvent
+from backend.phone.models import PhoneCall, PhoneCallEvent
 from tests.conftest import Database, Served, make_settings, serve
 from tests.voice.phone import SECRET, AudioSocketCall, Call, StreamCall, register
 from voice.line import VoiceLine
@@ -63,6 +63,15 @@ class Phone:
             if last.detail.get("heard") == text and last.detail.get("answer") is not None:
                 return
         raise AssertionError(f"{text!r} was not understood in {tries} tries")
+
+    async def last_call_turns(self) -> list[dict[str, Any]]:
+        """The last call's turns as the line recorded them (never what was said)."""
+        async with self.db.factory() as session:
+            call = (await session.execute(select(PhoneCall).order_by(PhoneCall.id.desc()).limit(1))).scalar_one()
+            events = await session.scalars(
+                select(PhoneCallEvent).where(PhoneCallEvent.call_id == call.id).order_by(PhoneCallEvent.id)
+            )
+            return [e.detail for e in events if e.detail.get("kind") == "turn"]
 
     async def _turns(self) -> int:
         async with self.db.factory() as session:

@@ -8,14 +8,12 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from backend.commerce.models import Order, OrderStatus
 from backend.community.models import Person
 from backend.db import transaction
 from backend.notify import service as notify
 from backend.notify.models import Notification
-from backend.phone.models import PhoneCall, PhoneCallEvent
 from tests.voice.conftest import ELDER, SON, Phone
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
@@ -52,12 +50,7 @@ async def notices_for_her(phone: Phone) -> tuple[int, int]:
 
 
 async def questions_asked(phone: Phone) -> list[Any]:
-    async with phone.db.factory() as session:
-        call = (await session.execute(select(PhoneCall).order_by(PhoneCall.id.desc()).limit(1))).scalar_one()
-        events = await session.execute(
-            select(PhoneCallEvent).where(PhoneCallEvent.call_id == call.id).order_by(PhoneCallEvent.id)
-        )
-        return [e.detail.get("question") for e in events.scalars() if e.detail.get("kind") == "turn"]
+    return [t.get("question") for t in await phone.last_call_turns()]
 
 
 async def state(phone: Phone, order_id: int, *notices: int) -> tuple[OrderStatus, list[bool]]:

@@ -20,7 +20,6 @@ from backend.db import transaction
 from backend.mutual_help.models import HelpKind, HelpRequest, RequestStatus
 from backend.notify import service as notify
 from backend.notify.models import Notification, NotificationState
-from backend.phone.models import PhoneCall, PhoneCallEvent
 from backend.services.models import Booking
 from speech.tts import voice_for
 from tests.voice.caller import speech_seconds
@@ -206,16 +205,6 @@ async def test_she_hears_an_answer_asks_the_desk_and_asks_a_neighbour_to_read_to
     await call.hang_up()
 
 
-async def turns_of(phone: Phone) -> list[dict[str, Any]]:
-    """The last call's turns as the line recorded them (never what was said)."""
-    async with phone.db.factory() as session:
-        call = (await session.execute(select(PhoneCall).order_by(PhoneCall.id.desc()).limit(1))).scalar_one()
-        events = await session.scalars(
-            select(PhoneCallEvent).where(PhoneCallEvent.call_id == call.id).order_by(PhoneCallEvent.id)
-        )
-        return [e.detail for e in events if e.detail.get("kind") == "turn"]
-
-
 async def screen_read(phone: Phone, entry: str) -> list[str]:
     """What a home entry's room shows her (the registry's screen), as much as the line reads:
     its first lines, and how many more there are."""
@@ -284,7 +273,7 @@ async def test_keys_7_and_8_read_her_events_and_announcements_from_their_rooms(p
     for entry, reply in (("events", events), ("announcements", nothing)):
         expected = await the_line_saying(phone, [*await screen_read(phone, entry), "anything_else"])
         assert abs(reply.speech_s - expected) < 0.15 * expected, (entry, reply.speech_s, expected)
-    turns = await turns_of(phone)
+    turns = await phone.last_call_turns()
     assert [t["question"] for t in turns].count("pin") == 1
     assert [t.get("action") for t in turns if t.get("action") == "screen"] == ["screen", "screen"]
 
@@ -298,4 +287,4 @@ async def test_without_a_pin_key_7_reads_nothing_of_hers(phone: Phone) -> None:
     await call.hang_up()
     await phone.line.stop()
     assert told.speech_s >= 1.0
-    assert "screen" not in [t.get("action") for t in await turns_of(phone)]
+    assert "screen" not in [t.get("action") for t in await phone.last_call_turns()]
